@@ -1,0 +1,10 @@
+//! cachestorm: a deterministic discrete-event simulator of a memcached cache
+//! cluster, its client library, the service that calls it and the database
+//! behind it, under node failures and degradation.
+//!
+//! Layering (see `docs/design.md`): [`engine`] knows nothing of caches;
+//! [`config`] parses and validates model files; [`model`] builds and runs one
+//! simulation; [`metrics`] streams what a run records; [`sweep`] runs grids of
+//! points in parallel; [`report`] writes files and plots from results.
+
+pub mod engine;
