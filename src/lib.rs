@@ -7,4 +7,5 @@
 //! simulation; [`metrics`] streams what a run records; [`sweep`] runs grids of
 //! points in parallel; [`report`] writes files and plots from results.
 
+pub mod config;
 pub mod engine;

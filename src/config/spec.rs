@@ -1,0 +1,351 @@
+//! The validated model: what the simulation is built from. Every duration is
+//! in nanoseconds, every reference (pool, node) is resolved to an index, and
+//! every default has been applied.
+
+use crate::engine::Nanos;
+
+pub use super::dist::Dist;
+pub use super::schema::{
+    ArrivalKind, Balance, Condition, ExecutorKind, FailureMode, FrozenEnd, HashChoice, KeyChoice,
+    LocatorChoice, Policy, StepOp,
+};
+
+/// A validated model.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// Title for reports.
+    pub name: String,
+    /// Arrivals stop at this time.
+    pub duration: Nanos,
+    /// Extra time for in-flight requests to finish.
+    pub drain: Nanos,
+    /// The steady window starts here.
+    pub warmup: Nanos,
+    /// Width of a timeline row.
+    pub bucket: Nanos,
+    /// Success threshold.
+    pub slo: Nanos,
+    /// Seed of the run.
+    pub seed: u64,
+    /// The requests.
+    pub workload: Workload,
+    /// The balancer, if any.
+    pub frontend: Option<Frontend>,
+    /// The service.
+    pub service: Service,
+    /// The cache client.
+    pub client: Client,
+    /// The network.
+    pub network: Network,
+    /// Cache pools; nodes are numbered globally in pool order.
+    pub pools: Vec<Pool>,
+    /// The database.
+    pub database: Database,
+    /// The faults, sorted by start.
+    pub faults: Vec<Fault>,
+}
+
+impl Model {
+    /// Simulated time at which the run ends.
+    pub fn end(&self) -> Nanos {
+        self.duration + self.drain
+    }
+
+    /// Total number of cache nodes over all pools.
+    pub fn node_count(&self) -> usize {
+        self.pools.iter().map(|p| p.nodes.len()).sum()
+    }
+
+    /// Global index of the first node of `pool`.
+    pub fn pool_offset(&self, pool: usize) -> usize {
+        self.pools[..pool].iter().map(|p| p.nodes.len()).sum()
+    }
+
+    /// The fault window: first fault start to last fault end.
+    pub fn fault_window(&self) -> Option<(Nanos, Nanos)> {
+        let start = self.faults.iter().map(|f| f.start).min()?;
+        let end = self.faults.iter().map(|f| f.end).max()?;
+        Some((start, end))
+    }
+}
+
+/// Requests.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    /// Poisson or constant gaps.
+    pub arrival: ArrivalKind,
+    /// (from, rate per second), sorted by time; the first starts at 0.
+    pub rates: Vec<(Nanos, f64)>,
+    /// The key space.
+    pub keys: Keys,
+    /// Default value size of a set.
+    pub value_size: u32,
+    /// Request types.
+    pub flows: Vec<Flow>,
+}
+
+/// The key space.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    /// Number of keys.
+    pub count: u32,
+    /// Text before the index.
+    pub prefix: String,
+    /// Text after the index.
+    pub suffix: String,
+    /// Popularity.
+    pub popularity: Popularity,
+}
+
+impl Keys {
+    /// The spelling of key `i`.
+    pub fn spell(&self, i: u32) -> String {
+        format!("{}{}{}", self.prefix, i, self.suffix)
+    }
+}
+
+/// Key popularity.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Popularity {
+    /// Uniform.
+    Uniform,
+    /// Zipf with this exponent.
+    Zipf(f64),
+}
+
+/// A request type.
+#[derive(Clone, Debug)]
+pub struct Flow {
+    /// Name.
+    pub name: String,
+    /// Relative weight.
+    pub weight: f64,
+    /// Steps.
+    pub steps: Vec<Step>,
+}
+
+/// One step.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// What it does.
+    pub op: StepOp,
+    /// When it runs.
+    pub on: Condition,
+    /// Whether the request waits for it.
+    pub wait: bool,
+    /// Which key.
+    pub key: KeyChoice,
+    /// multi_get: keys per call.
+    pub count: u32,
+    /// work: CPU time.
+    pub time: Option<Dist>,
+    /// set: bytes of the value.
+    pub size: u32,
+    /// Cache pool index.
+    pub pool: usize,
+}
+
+/// The balancer.
+#[derive(Clone, Debug)]
+pub struct Frontend {
+    /// Requests in flight per server; `None` = unlimited.
+    pub maxconn: Option<u32>,
+    /// Queue patience; `None` = infinite.
+    pub timeout_queue: Option<Nanos>,
+    /// Server timeout; `None` = infinite.
+    pub timeout_server: Option<Nanos>,
+    /// Algorithm.
+    pub balance: Balance,
+}
+
+/// The service.
+#[derive(Clone, Debug)]
+pub struct Service {
+    /// Instances.
+    pub instances: u32,
+    /// Executor kind.
+    pub executor: ExecutorKind,
+    /// Pool size, or number of loops.
+    pub threads: u32,
+    /// Queue capacity (per pool or per loop); `None` = unbounded.
+    pub queue: Option<u32>,
+    /// The bulkhead for cache calls, when enabled.
+    pub bulkhead: Option<Bulkhead>,
+}
+
+/// A separate executor for cache calls.
+#[derive(Clone, Debug)]
+pub struct Bulkhead {
+    /// Threads.
+    pub threads: u32,
+    /// Queue capacity.
+    pub queue: u32,
+    /// Caller's deadline.
+    pub deadline: Nanos,
+}
+
+/// The client.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// Policy.
+    pub policy: Policy,
+    /// Op timeout.
+    pub op_timeout: Nanos,
+    /// plain: locator.
+    pub plain_locator: LocatorChoice,
+    /// plain: hash.
+    pub plain_hash: HashChoice,
+    /// plain: nodes skip requests whose caller gave up.
+    pub plain_drop_expired: bool,
+    /// spymemcached parameters.
+    pub spy: Spymemcached,
+}
+
+/// spymemcached parameters, resolved.
+#[derive(Clone, Debug)]
+pub struct Spymemcached {
+    /// Failure mode.
+    pub failure_mode: FailureMode,
+    /// Locator.
+    pub locator: LocatorChoice,
+    /// Hash.
+    pub hash: HashChoice,
+    /// The stored threshold (builder value − 2): the node drops when the
+    /// count exceeds it.
+    pub timeout_threshold: u32,
+    /// Back-off cap.
+    pub max_reconnect_delay: Nanos,
+    /// Input queue capacity.
+    pub op_queue_len: u32,
+    /// Blocking add limit.
+    pub op_queue_max_block: Nanos,
+    /// Noop on connect.
+    pub verify_alive_on_connect: bool,
+    /// I/O thread time per discarded-op log line.
+    pub discard_log_line: Nanos,
+    /// Select wake-up delay.
+    pub wakeup_delay: Nanos,
+}
+
+/// The network.
+#[derive(Clone, Debug)]
+pub struct Network {
+    /// One-way latency.
+    pub latency: Dist,
+    /// Client send buffer, bytes.
+    pub send_buffer: u64,
+    /// Node receive buffer, bytes.
+    pub recv_buffer: u64,
+    /// Failed-connect time.
+    pub connect_timeout: Nanos,
+    /// First RTO.
+    pub rto: Nanos,
+    /// RTO cap.
+    pub rto_max: Nanos,
+}
+
+/// A pool of memcached nodes.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    /// Name.
+    pub name: String,
+    /// Addresses.
+    pub nodes: Vec<String>,
+    /// Workers per node.
+    pub worker_threads: u32,
+    /// Service time per request.
+    pub service_time: Dist,
+    /// Listen backlog.
+    pub backlog: u32,
+    /// Prefilled.
+    pub prefill: bool,
+}
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Database {
+    /// Connections; `None` = no limit.
+    pub connections: Option<u32>,
+    /// Longest wait for a connection.
+    pub connection_timeout: Nanos,
+    /// Read time.
+    pub read: Dist,
+    /// Write time.
+    pub write: Dist,
+}
+
+/// A scheduled fault.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    /// Pool index.
+    pub pool: usize,
+    /// Node index within the pool.
+    pub node: usize,
+    /// What happens.
+    pub kind: FaultKind,
+    /// Start.
+    pub start: Nanos,
+    /// End (start + duration).
+    pub end: Nanos,
+}
+
+/// A fault kind with its parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// Nothing.
+    None,
+    /// Killed, restarted empty at the end.
+    Crash,
+    /// Stopped; ends by resume or reboot.
+    Frozen {
+        /// How it ends.
+        end: FrozenEnd,
+        /// Host-down time at the end of a reboot.
+        reboot_down: Nanos,
+    },
+    /// Slower service.
+    Slow(SlowMode),
+    /// Packet loss probability.
+    Lossy {
+        /// Per message, each way.
+        loss: f64,
+    },
+    /// Alternating frozen / healthy.
+    Flapping {
+        /// Frozen phase.
+        frozen: Nanos,
+        /// Healthy phase.
+        healthy: Nanos,
+    },
+    /// Network partition.
+    Partition,
+}
+
+impl FaultKind {
+    /// The kind's name in the model file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::None => "none",
+            FaultKind::Crash => "crash",
+            FaultKind::Frozen { .. } => "frozen",
+            FaultKind::Slow(_) => "slow",
+            FaultKind::Lossy { .. } => "lossy",
+            FaultKind::Flapping { .. } => "flapping",
+            FaultKind::Partition => "partition",
+        }
+    }
+}
+
+/// How a slow node is slow.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SlowMode {
+    /// Service time × factor.
+    Factor(f64),
+    /// Stopped for `stop`, running for `run`, repeated.
+    DutyCycle {
+        /// Stopped phase.
+        stop: Nanos,
+        /// Running phase.
+        run: Nanos,
+    },
+}
