@@ -67,3 +67,55 @@ fn keymap_csv_matches_primary_and_redistribution() {
     assert_eq!(rows, 10_000);
     assert_eq!(stuck, vec!["key:6870".to_string()]);
 }
+
+/// Every row of `tests/data/locator_java.csv`, printed by the real
+/// `ArrayModNodeLocator` / `KetamaNodeLocator` classes of spymemcached 2.12.3
+/// (nodes `10.0.0.1:11211`, `10.0.0.2:11211`, …; 1, 2, 3, 5 and 10 nodes;
+/// NATIVE_HASH and KETAMA_HASH; ASCII, Cyrillic, astral-plane and empty
+/// keys). Covers the library default (ArrayMod + NATIVE_HASH) and the
+/// NATIVE_HASH Ketama ring, which keymap.csv does not.
+#[test]
+fn java_locator_dump_matches() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/locator_java.csv");
+    let mut reader = csv::Reader::from_path(path).expect("locator_java.csv");
+    let mut cache: Vec<((String, String, usize), Locator)> = Vec::new();
+    let mut rows = 0;
+    for record in reader.records() {
+        let record = record.expect("csv row");
+        let (kind_s, hash_s) = (record[0].to_string(), record[1].to_string());
+        let n: usize = record[2].parse().expect("node count");
+        let key = &record[3];
+        let want_primary: u16 = record[4].parse().expect("primary");
+        let want_seq: Vec<u16> = record[5]
+            .split_whitespace()
+            .map(|s| s.parse().expect("sequence item"))
+            .collect();
+
+        let id = (kind_s.clone(), hash_s.clone(), n);
+        let loc = match cache.iter().find(|(k, _)| *k == id) {
+            Some((_, loc)) => loc,
+            None => {
+                let kind = match kind_s.as_str() {
+                    "ArrayMod" => LocatorKind::ArrayMod,
+                    "Ketama" => LocatorKind::Ketama,
+                    other => panic!("unknown locator {other}"),
+                };
+                let hash = match hash_s.as_str() {
+                    "NATIVE_HASH" => HashAlg::Native,
+                    "KETAMA_HASH" => HashAlg::Ketama,
+                    other => panic!("unknown hash {other}"),
+                };
+                let keys: Vec<String> = (1..=n).map(|i| format!("10.0.0.{i}:11211")).collect();
+                let loc = Locator::new(kind, hash, &keys).expect("nodes");
+                cache.push((id, loc));
+                &cache.last().expect("just pushed").1
+            }
+        };
+        let what = format!("{kind_s} {hash_s} n={n} key={key:?}");
+        assert_eq!(loc.primary(key), want_primary, "primary, {what}");
+        let seq: Vec<u16> = loc.route(key).iter().collect();
+        assert_eq!(seq, want_seq, "sequence, {what}");
+        rows += 1;
+    }
+    assert_eq!(rows, 2 * 2 * 5 * 105);
+}
