@@ -4,9 +4,11 @@
 //!
 //! Layering (see `docs/design.md`): [`engine`] knows nothing of caches;
 //! [`config`] parses and validates model files; [`model`] builds and runs one
-//! simulation; [`metrics`] streams what a run records; [`sweep`] runs grids of
-//! points in parallel; [`report`] writes files and plots from results.
+//! simulation; [`metrics`] streams what a run records; [`report`] writes files
+//! and plots from results.
 
 pub mod config;
 pub mod engine;
+pub mod metrics;
 pub mod model;
+pub mod report;

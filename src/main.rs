@@ -1,1 +1,7 @@
-fn main() {}
+//! The `cachestorm` binary: all logic is in the library; see `cli.rs`.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

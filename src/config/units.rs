@@ -64,7 +64,7 @@ pub fn parse_duration(s: &str) -> Result<Nanos, String> {
     let mut place = scale;
     for d in frac.chars() {
         let digit = d.to_digit(10).unwrap_or(0) as u128;
-        if place % 10 != 0 {
+        if !place.is_multiple_of(10) {
             if digit != 0 {
                 return Err(format!("`{s}` is finer than one nanosecond"));
             }

@@ -243,7 +243,7 @@ mod tests {
                     expected.push((now + t, id));
                 }
                 id += 1;
-                if id % 3 == 0 {
+                if id.is_multiple_of(3) {
                     let (t, e) = s.pop().unwrap();
                     expected.sort_by_key(|&(t, i)| (t, i));
                     let first = expected.remove(0);

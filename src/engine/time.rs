@@ -37,7 +37,7 @@ pub fn format_nanos(t: Nanos) -> String {
         return "0s".to_string();
     }
     for (unit, name) in UNITS {
-        if t % unit == 0 {
+        if t.is_multiple_of(unit) {
             return format!("{}{}", t / unit, name);
         }
     }

@@ -1,0 +1,191 @@
+//! The command line: parses arguments and calls the library. Exit codes: 0
+//! success, 2 bad input (a malformed model, a refused output folder), 1 an
+//! internal error.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use cachestorm::config::{self, ConfigError};
+use cachestorm::metrics::Summary;
+use cachestorm::report::run_files::{OutputError, prepare_dir, run_into};
+
+/// A deterministic simulator of memcached clusters, their clients and the
+/// services that call them, under node failures.
+#[derive(Parser)]
+#[command(name = "cachestorm", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one model: writes timeline.csv, summary.json and node_events.csv.
+    Run {
+        /// The model file (TOML).
+        model: PathBuf,
+        /// Seed of the run (overrides the model's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output folder (default: out/<model name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override a model key: `--set client.op_timeout=100ms`,
+        /// `--set fault.0.kind=crash`. Repeatable; applied before validation.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Do not render plots.
+        #[arg(long)]
+        no_plots: bool,
+        /// Overwrite an existing, non-empty output folder.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing on success.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Validate model files without running them.
+    Check {
+        /// Model files.
+        #[arg(required = true)]
+        models: Vec<PathBuf>,
+        /// Overrides, as for `run`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
+}
+
+/// A failure and its exit code.
+enum Failure {
+    BadInput(String),
+    Internal(anyhow::Error),
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure::BadInput(e.to_string())
+    }
+}
+
+impl From<OutputError> for Failure {
+    fn from(e: OutputError) -> Self {
+        match e {
+            OutputError::Exists(_) => Failure::BadInput(e.to_string()),
+            other => Failure::Internal(other.into()),
+        }
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Internal(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(cmd: Command) -> Result<(), Failure> {
+    match cmd {
+        Command::Run {
+            model,
+            seed,
+            out,
+            sets,
+            no_plots,
+            force,
+            quiet,
+        } => run(&model, seed, out, &sets, no_plots, force, quiet),
+        Command::Check { models, sets } => {
+            for m in &models {
+                let model = config::load_model(m, &sets)?;
+                println!(
+                    "{}: ok ({}: {} node(s), {} fault(s))",
+                    m.display(),
+                    model.name,
+                    model.node_count(),
+                    model.faults.len()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn run(
+    path: &Path,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    sets: &[String],
+    _no_plots: bool,
+    force: bool,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let mut model = config::load_model(path, sets)?;
+    if let Some(s) = seed {
+        model.seed = s;
+    }
+    let dir = out.unwrap_or_else(|| {
+        let stem = path
+            .file_stem()
+            .map_or("model".into(), |s| s.to_string_lossy().into_owned());
+        PathBuf::from("out").join(stem)
+    });
+    prepare_dir(&dir, force)?;
+    let output = run_into(&dir, &model)?;
+    if !quiet {
+        print_summary(&output.summary, &dir);
+    }
+    Ok(())
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", 100.0 * x)
+}
+
+fn print_summary(s: &Summary, dir: &Path) {
+    let r = &s.requests;
+    println!(
+        "{} (seed {}): {:.0} s simulated, {} events",
+        s.model, s.seed, s.simulated_s, s.events
+    );
+    println!(
+        "  requests {}: succeeded {}, late {}, rejected {}, timed out {}, failed {}, unfinished {}",
+        r.offered, r.succeeded, r.late, r.rejected, r.timed_out, r.failed, r.unfinished
+    );
+    println!(
+        "  latency ms: p50 {:.2}, p99 {:.2}, max {:.1}; over SLO {}",
+        s.latency_ms.p50, s.latency_ms.p99, s.latency_ms.max, s.over_slo
+    );
+    let f = &s.windows.fault;
+    if f.offered > 0 {
+        println!(
+            "  fault window ({:.0}-{:.0} s): success {}, rejected {}, timed out {}, cache timeouts {}, p99 {:.0} ms",
+            f.start_s,
+            f.end_s,
+            pct(f.success_ratio),
+            pct(f.rejected_ratio),
+            pct(f.timed_out_ratio),
+            pct(f.cache_timeout_ratio),
+            f.latency_ms.p99
+        );
+        let opt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1} s"));
+        println!(
+            "  first bad request after {}, recovered {} after the fault; client trips {}",
+            opt(s.first_bad_s),
+            opt(s.recovery_s),
+            s.client.trips
+        );
+    }
+    println!("  wrote {}", dir.display());
+}

@@ -1,0 +1,394 @@
+//! The recorder: counts every request once, by arrival window and by
+//! completion bucket, and emits one timeline row per bucket.
+
+use serde::Serialize;
+
+use super::histogram::LatencyHistogram;
+use super::outcome::{CacheCounts, CacheOutcome, Outcome, RequestFlags};
+use super::summary::{RequestCounts, Window, Windows};
+use super::timeline::{Percentiles, TimelineRow};
+use crate::engine::Nanos;
+use crate::engine::time::secs;
+
+/// A node's state at the end of a bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct NodeGauge {
+    /// Requests at the node: queued at its workers or in service.
+    pub queue: u64,
+    /// Requests queued in clients for this node (input + write queues) plus
+    /// written but unanswered ones.
+    pub client_backlog: u64,
+    /// 0 up, 1 frozen, 2 down, 3 host down (reboot), 4 slow, 5 partitioned, 6 lossy.
+    pub state: u8,
+    /// Share of clients that see the node active.
+    pub active_share: f64,
+}
+
+/// Gauges sampled at a bucket boundary.
+#[derive(Clone, Debug, Default)]
+pub struct Gauges {
+    /// Busy executor threads.
+    pub busy_threads: u64,
+    /// Executor queue length.
+    pub exec_queue: u64,
+    /// Front-end queue length.
+    pub frontend_queue: u64,
+    /// Database in flight.
+    pub db_in_flight: u64,
+    /// Per node.
+    pub nodes: Vec<NodeGauge>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct WindowAcc {
+    start: Nanos,
+    end: Nanos,
+    counts: [u64; 6],
+    cache_timeout: u64,
+    cache_cancel: u64,
+    miss: u64,
+    stale: u64,
+    over_slo: u64,
+    latency: LatencyHistogram,
+}
+
+impl WindowAcc {
+    fn new(start: Nanos, end: Nanos) -> Self {
+        WindowAcc {
+            start,
+            end: end.max(start),
+            ..Default::default()
+        }
+    }
+
+    fn contains(&self, t: Nanos) -> bool {
+        self.start <= t && t < self.end
+    }
+
+    fn finish(&self) -> Window {
+        let counts = request_counts(&self.counts);
+        let n = counts.offered;
+        let ratio = |x: u64| if n == 0 { 0.0 } else { x as f64 / n as f64 };
+        Window {
+            start_s: secs(self.start),
+            end_s: secs(self.end),
+            offered: n,
+            requests: counts,
+            success_ratio: ratio(counts.succeeded),
+            rejected_ratio: ratio(counts.rejected),
+            timed_out_ratio: ratio(counts.timed_out),
+            failed_ratio: ratio(counts.failed),
+            late_ratio: ratio(counts.late),
+            cache_timeout_ratio: ratio(self.cache_timeout),
+            cache_cancel_ratio: ratio(self.cache_cancel),
+            miss_ratio: ratio(self.miss),
+            stale_ratio: ratio(self.stale),
+            over_slo: self.over_slo,
+            latency_ms: percentiles(&self.latency),
+        }
+    }
+}
+
+fn request_counts(c: &[u64; 6]) -> RequestCounts {
+    RequestCounts {
+        offered: c.iter().sum(),
+        succeeded: c[Outcome::Succeeded.index()],
+        late: c[Outcome::Late.index()],
+        rejected: c[Outcome::Rejected.index()],
+        timed_out: c[Outcome::TimedOut.index()],
+        failed: c[Outcome::Failed.index()],
+        unfinished: c[Outcome::Unfinished.index()],
+    }
+}
+
+/// Percentiles of a histogram (zeros when it is empty).
+pub fn percentiles(h: &LatencyHistogram) -> Percentiles {
+    Percentiles {
+        count: h.count(),
+        mean: h.mean_ms(),
+        p50: h.quantile_ms(0.5),
+        p90: h.quantile_ms(0.9),
+        p99: h.quantile_ms(0.99),
+        p999: h.quantile_ms(0.999),
+        max: h.max_ms(),
+    }
+}
+
+/// Streams a run's measurements.
+pub struct Recorder {
+    slo: Nanos,
+    fault_window: Option<(Nanos, Nanos)>,
+    row: TimelineRow,
+    row_bad: u64,
+    row_hist: LatencyHistogram,
+    row_db_sum: u128,
+    row_db_n: u64,
+    totals: [u64; 6],
+    all_latency: LatencyHistogram,
+    over_slo: u64,
+    cache: CacheCounts,
+    windows: [WindowAcc; 3],
+    first_bad: Option<Nanos>,
+    /// End of the last bucket after the faults with more than 1 % bad.
+    last_bad_bucket_end: Option<Nanos>,
+    peak_error_ratio: f64,
+    trips: u64,
+    first_trip: Option<Nanos>,
+    stale_reads: u64,
+}
+
+impl Recorder {
+    /// A recorder for a run whose arrivals stop at `duration`.
+    pub fn new(
+        slo: Nanos,
+        warmup: Nanos,
+        duration: Nanos,
+        fault_window: Option<(Nanos, Nanos)>,
+    ) -> Self {
+        let (fs, fe) = fault_window.unwrap_or((duration, duration));
+        let (fs, fe) = (fs.clamp(warmup, duration), fe.clamp(warmup, duration));
+        Recorder {
+            slo,
+            fault_window,
+            row: TimelineRow::default(),
+            row_bad: 0,
+            row_hist: LatencyHistogram::new(),
+            row_db_sum: 0,
+            row_db_n: 0,
+            totals: [0; 6],
+            all_latency: LatencyHistogram::new(),
+            over_slo: 0,
+            cache: CacheCounts::default(),
+            windows: [
+                WindowAcc::new(warmup, fs),
+                WindowAcc::new(fs, fe),
+                WindowAcc::new(fe, duration),
+            ],
+            first_bad: None,
+            last_bad_bucket_end: None,
+            peak_error_ratio: 0.0,
+            trips: 0,
+            first_trip: None,
+            stale_reads: 0,
+        }
+    }
+
+    /// A request arrived.
+    #[inline]
+    pub fn offered(&mut self) {
+        self.row.offered += 1;
+    }
+
+    /// A request ended at `now`. `answered` is true when the service answered
+    /// it (its latency counts); rejections and front-end timeouts are not.
+    #[inline]
+    pub fn request_end(
+        &mut self,
+        arrival: Nanos,
+        now: Nanos,
+        outcome: Outcome,
+        flags: RequestFlags,
+        answered: bool,
+    ) {
+        let i = outcome.index();
+        self.totals[i] += 1;
+        let latency = now - arrival;
+        let over = answered && latency > self.slo;
+        match outcome {
+            Outcome::Succeeded if flags.has(RequestFlags::DATABASE) => self.row.succeeded_db += 1,
+            Outcome::Succeeded => self.row.succeeded_cache += 1,
+            Outcome::Late => self.row.late += 1,
+            Outcome::Rejected => self.row.rejected += 1,
+            Outcome::TimedOut => self.row.timed_out += 1,
+            Outcome::Failed => self.row.failed += 1,
+            Outcome::Unfinished => self.row.unfinished += 1,
+        }
+        if answered {
+            self.row_hist.record(latency);
+            self.all_latency.record(latency);
+        }
+        if over {
+            self.row.over_slo += 1;
+            self.over_slo += 1;
+        }
+        let bad = outcome != Outcome::Succeeded || flags.met_cache_error();
+        if bad && outcome != Outcome::Unfinished {
+            self.row_bad += 1;
+            if let Some((fs, _)) = self.fault_window
+                && self.first_bad.is_none()
+                && now >= fs
+            {
+                self.first_bad = Some(now);
+            }
+        }
+        if flags.has(RequestFlags::STALE) {
+            self.stale_reads += 1;
+        }
+        for w in &mut self.windows {
+            if w.contains(arrival) {
+                w.counts[i] += 1;
+                if flags.has(RequestFlags::CACHE_TIMEOUT) {
+                    w.cache_timeout += 1;
+                }
+                if flags.has(RequestFlags::CACHE_CANCEL) {
+                    w.cache_cancel += 1;
+                }
+                if flags.has(RequestFlags::MISS) {
+                    w.miss += 1;
+                }
+                if flags.has(RequestFlags::STALE) {
+                    w.stale += 1;
+                }
+                if over {
+                    w.over_slo += 1;
+                }
+                if answered {
+                    w.latency.record(latency);
+                }
+                break;
+            }
+        }
+    }
+
+    /// A cache operation ended.
+    #[inline]
+    pub fn cache(&mut self, o: CacheOutcome) {
+        self.row.cache.add(o);
+        self.cache.add(o);
+    }
+
+    /// A cache operation went to a node other than its key's primary.
+    #[inline]
+    pub fn redirected(&mut self) {
+        self.row.cache.redirected += 1;
+        self.cache.redirected += 1;
+    }
+
+    /// Cache operations still pending when the run ended.
+    pub fn cache_unfinished(&mut self, n: u64) {
+        self.row.cache.unfinished += n;
+        self.cache.unfinished += n;
+    }
+
+    /// A database query (wait + run) took `ns`.
+    #[inline]
+    pub fn db_latency(&mut self, ns: Nanos) {
+        self.row_db_sum += ns as u128;
+        self.row_db_n += 1;
+    }
+
+    /// A client dropped a connection after the continuous-timeout threshold.
+    pub fn trip(&mut self, now: Nanos) {
+        self.trips += 1;
+        self.row.trips += 1;
+        self.first_trip.get_or_insert(now);
+    }
+
+    /// Closes the bucket [start, end) with the gauges sampled at its end and
+    /// hands the row to `sink`.
+    pub fn close_bucket(
+        &mut self,
+        start: Nanos,
+        end: Nanos,
+        gauges: &Gauges,
+        sink: &mut dyn FnMut(&TimelineRow),
+    ) {
+        let row = &mut self.row;
+        row.start = start;
+        row.end = end;
+        row.latency = percentiles(&self.row_hist);
+        row.busy_threads = gauges.busy_threads;
+        row.exec_queue = gauges.exec_queue;
+        row.frontend_queue = gauges.frontend_queue;
+        row.db_in_flight = gauges.db_in_flight;
+        row.db_latency_ms = if self.row_db_n == 0 {
+            0.0
+        } else {
+            self.row_db_sum as f64 / self.row_db_n as f64 / 1e6
+        };
+        row.nodes.clear();
+        row.nodes.extend_from_slice(&gauges.nodes);
+        let ended = row.ended() - row.unfinished;
+        if ended > 0 {
+            let not_ok = ended - row.succeeded();
+            self.peak_error_ratio = self.peak_error_ratio.max(not_ok as f64 / ended as f64);
+            if let Some((_, fe)) = self.fault_window
+                && end > fe
+                && self.row_bad as f64 > 0.01 * ended as f64
+            {
+                self.last_bad_bucket_end = Some(end);
+            }
+        }
+        sink(row);
+        let nodes = std::mem::take(&mut row.nodes);
+        *row = TimelineRow {
+            nodes,
+            ..Default::default()
+        };
+        self.row_bad = 0;
+        self.row_hist.reset();
+        self.row_db_sum = 0;
+        self.row_db_n = 0;
+    }
+
+    /// Outcome totals.
+    pub fn requests(&self) -> RequestCounts {
+        request_counts(&self.totals)
+    }
+
+    /// Latency of all answered requests.
+    pub fn latency(&self) -> Percentiles {
+        percentiles(&self.all_latency)
+    }
+
+    /// Requests answered after the SLO.
+    pub fn over_slo(&self) -> u64 {
+        self.over_slo
+    }
+
+    /// Cache operation totals.
+    pub fn cache_counts(&self) -> CacheCounts {
+        self.cache
+    }
+
+    /// The three windows.
+    pub fn windows(&self) -> Windows {
+        Windows {
+            steady: self.windows[0].finish(),
+            fault: self.windows[1].finish(),
+            recovery: self.windows[2].finish(),
+        }
+    }
+
+    /// Seconds from the first fault start to the first bad request's end.
+    pub fn first_bad_s(&self) -> Option<f64> {
+        let (fs, _) = self.fault_window?;
+        self.first_bad.map(|t| secs(t - fs))
+    }
+
+    /// Seconds from the last fault end until no later bucket is over 1 % bad;
+    /// `None` when the run's last bucket was still bad.
+    pub fn recovery_s(&self, run_end: Nanos) -> Option<f64> {
+        let (_, fe) = self.fault_window?;
+        match self.last_bad_bucket_end {
+            None => Some(0.0),
+            Some(t) if t >= run_end => None,
+            Some(t) => Some(secs(t.saturating_sub(fe))),
+        }
+    }
+
+    /// Highest not-succeeded share in one bucket.
+    pub fn peak_bucket_error_ratio(&self) -> f64 {
+        self.peak_error_ratio
+    }
+
+    /// Trips and the first trip time.
+    pub fn trips(&self) -> (u64, Option<f64>) {
+        (self.trips, self.first_trip.map(secs))
+    }
+
+    /// Stale reads.
+    pub fn stale_reads(&self) -> u64 {
+        self.stale_reads
+    }
+}

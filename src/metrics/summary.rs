@@ -1,0 +1,154 @@
+//! The run summary (`summary.json`). Field names are fixed: scripts read them.
+
+use serde::Serialize;
+
+use super::outcome::CacheCounts;
+use super::timeline::Percentiles;
+
+/// Counts of request outcomes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RequestCounts {
+    /// The sum of the six outcomes.
+    pub offered: u64,
+    /// Admitted and done within the SLO.
+    pub succeeded: u64,
+    /// Done after the SLO.
+    pub late: u64,
+    /// Refused by a full queue.
+    pub rejected: u64,
+    /// Answered by a front-end timeout.
+    pub timed_out: u64,
+    /// An error reached the user.
+    pub failed: u64,
+    /// In flight when the run ended.
+    pub unfinished: u64,
+}
+
+/// A window of the run by arrival time.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Window {
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds.
+    pub end_s: f64,
+    /// Requests that arrived in the window.
+    pub offered: u64,
+    /// Their outcomes.
+    pub requests: RequestCounts,
+    /// succeeded / offered.
+    pub success_ratio: f64,
+    /// rejected / offered.
+    pub rejected_ratio: f64,
+    /// timed_out / offered.
+    pub timed_out_ratio: f64,
+    /// failed / offered.
+    pub failed_ratio: f64,
+    /// late / offered.
+    pub late_ratio: f64,
+    /// Share that met at least one cache timeout or unsent timeout.
+    pub cache_timeout_ratio: f64,
+    /// Share that met at least one cancellation, queue-full or error.
+    pub cache_cancel_ratio: f64,
+    /// Share that met at least one miss.
+    pub miss_ratio: f64,
+    /// Share that read a stale value.
+    pub stale_ratio: f64,
+    /// Requests answered after the SLO.
+    pub over_slo: u64,
+    /// Latency of the requests the service answered.
+    pub latency_ms: Percentiles,
+}
+
+/// The three windows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Windows {
+    /// Warm-up end to the first fault start (or to the end of arrivals).
+    pub steady: Window,
+    /// First fault start to last fault end.
+    pub fault: Window,
+    /// Last fault end to the end of arrivals.
+    pub recovery: Window,
+}
+
+/// Database figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct DbSummary {
+    /// Most queries running or waiting at once.
+    pub peak_in_flight: u64,
+    /// Most queries waiting for a connection at once.
+    pub peak_waiting: u64,
+    /// Queries run.
+    pub queries: u64,
+    /// Waits that hit the connection timeout.
+    pub wait_timeouts: u64,
+}
+
+/// Client figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct ClientSummary {
+    /// Connection drops after the continuous-timeout threshold.
+    pub trips: u64,
+    /// Time of the first such drop, seconds.
+    pub first_trip_s: Option<f64>,
+    /// Connections lost for any reason.
+    pub connections_lost: u64,
+    /// Successful (re)connects after the first.
+    pub reconnects: u64,
+    /// Gets that returned a value older than the database's.
+    pub stale_reads: u64,
+}
+
+/// One node's figures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct NodeSummary {
+    /// Address.
+    pub name: String,
+    /// Pool name.
+    pub pool: String,
+    /// Requests processed.
+    pub served: u64,
+    /// Requests skipped because their caller had given up (deadline propagation).
+    pub expired: u64,
+    /// Mean wait from arrival at the node to the start of service, ms.
+    pub mean_wait_ms: f64,
+    /// Longest queue seen.
+    pub peak_queue: u64,
+    /// Share of the run the workers were busy.
+    pub utilization: f64,
+}
+
+/// `summary.json`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Model name.
+    pub model: String,
+    /// Seed.
+    pub seed: u64,
+    /// Simulated time, seconds.
+    pub simulated_s: f64,
+    /// Handler calls (skipped cancelled timers not counted).
+    pub events: u64,
+    /// Outcomes of all requests.
+    pub requests: RequestCounts,
+    /// Latency of all requests the service answered.
+    pub latency_ms: Percentiles,
+    /// Requests answered after the SLO.
+    pub over_slo: u64,
+    /// Cache operations.
+    pub cache_ops: CacheCounts,
+    /// By arrival time.
+    pub windows: Windows,
+    /// From the first fault start to the first bad request's end, seconds.
+    pub first_bad_s: Option<f64>,
+    /// From the last fault end to recovery (no later bucket over 1 % bad),
+    /// seconds; null if the run ended before recovery.
+    pub recovery_s: Option<f64>,
+    /// Highest share of not-succeeded requests in one bucket.
+    pub peak_bucket_error_ratio: f64,
+    /// Database.
+    pub db: DbSummary,
+    /// Client.
+    pub client: ClientSummary,
+    /// Nodes.
+    pub nodes: Vec<NodeSummary>,
+}

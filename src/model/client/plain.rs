@@ -1,0 +1,275 @@
+//! The `plain` client: a per-request timeout and nothing else. Each op goes to
+//! its key's primary node; the caller gives up after the op timeout, and the
+//! node still serves the op later unless deadlines are propagated
+//! (`client.plain.drop_expired`, the SimPy peer's `--drop-expired`). No
+//! connection state, no failure detection: for textbook checks and the peer.
+
+use super::ops::{NO_PARENT, Op, OpSlab};
+use super::{CacheResult, Call, ClientTimer, Ctx, deliver};
+use crate::engine::{Lane, Nanos, Scheduler};
+use crate::metrics::CacheOutcome;
+use crate::model::network::{ClientMsg, NodeMsg, OpKind, Reply};
+use crate::model::request::ReqRef;
+use crate::model::world::Event;
+
+/// Bytes of a request on the wire, memcached text protocol.
+pub fn wire_bytes(kind: OpKind, key_len: usize, size: u32) -> u32 {
+    let k = key_len as u32;
+    match kind {
+        // "get <key>\r\n"
+        OpKind::Get => 6 + k,
+        // "set <key> <flags> <exptime> <bytes>\r\n<data>\r\n"
+        OpKind::Set => 4 + k + 1 + 1 + 1 + 1 + 1 + digits(size) + 2 + size + 2,
+        // "touch <key> <exptime>\r\n"
+        OpKind::Touch => 6 + k + 1 + 1 + 2,
+        // "delete <key>\r\n"
+        OpKind::Delete => 9 + k,
+        // "version\r\n"
+        OpKind::Noop => 9,
+    }
+}
+
+fn digits(n: u32) -> u32 {
+    n.checked_ilog10().unwrap_or(0) + 1
+}
+
+/// A plain client.
+pub struct Plain {
+    id: u16,
+    /// Its ops.
+    pub ops: OpSlab,
+    lane: Lane,
+    drop_expired: bool,
+    op_timeout: Nanos,
+    outstanding: Vec<u64>,
+}
+
+impl Plain {
+    /// A plain client with this op timeout over `nodes` nodes.
+    pub fn new(
+        id: u16,
+        op_timeout: Nanos,
+        drop_expired: bool,
+        nodes: usize,
+        sched: &mut Scheduler<Event>,
+    ) -> Self {
+        Plain {
+            id,
+            ops: OpSlab::default(),
+            lane: sched.lane(op_timeout),
+            drop_expired,
+            op_timeout,
+            outstanding: vec![0; nodes],
+        }
+    }
+
+    fn send(&mut self, ctx: &mut Ctx, op: Op) -> (u32, u32) {
+        let node = op.node;
+        let (i, generation) = self.ops.alloc(op);
+        let conn = ctx.net.conn_id(self.id as usize, node as usize);
+        let deadline = if self.drop_expired {
+            op.created + self.op_timeout
+        } else {
+            Nanos::MAX
+        };
+        ctx.net.send_to_node(
+            ctx.sched,
+            conn,
+            NodeMsg {
+                op: i,
+                op_gen: generation,
+                kind: op.kind,
+                key: op.key,
+                version: op.version,
+                bytes: op.bytes,
+                deadline,
+            },
+        );
+        self.outstanding[node as usize] += 1;
+        (i, generation)
+    }
+
+    /// A cache call.
+    pub fn call(&mut self, ctx: &mut Ctx, call: Call) {
+        let local = ctx.placement[call.pool as usize].primary(call.key, ctx.keys);
+        let node = ctx.global(call.pool, local);
+        let bytes = wire_bytes(call.kind, ctx.keys.spell(call.key).len(), call.size);
+        let (i, generation) = self.send(
+            ctx,
+            Op {
+                kind: call.kind,
+                key: call.key,
+                node,
+                bytes,
+                version: call.version,
+                created: ctx.now(),
+                waiter: call.waiter,
+                waiting: call.waiter.is_some(),
+                ..Op::default()
+            },
+        );
+        if call.waiter.is_some() {
+            ctx.sched.after_lane(
+                self.lane,
+                Event::OpTimeout {
+                    client: self.id,
+                    op: i,
+                    generation,
+                },
+            );
+        }
+    }
+
+    /// A bulk get: one get per key, one timeout for all.
+    pub fn multi_get(&mut self, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: ReqRef) {
+        let now = ctx.now();
+        let (p, pgen) = self.ops.alloc(Op {
+            kind: OpKind::Get,
+            created: now,
+            waiter: Some(waiter),
+            waiting: true,
+            remaining: keys.len() as u32,
+            ..Op::default()
+        });
+        ctx.sched.after_lane(
+            self.lane,
+            Event::OpTimeout {
+                client: self.id,
+                op: p,
+                generation: pgen,
+            },
+        );
+        for &key in keys {
+            let local = ctx.placement[pool as usize].primary(key, ctx.keys);
+            let node = ctx.global(pool, local);
+            let bytes = wire_bytes(OpKind::Get, ctx.keys.spell(key).len(), 0);
+            self.send(
+                ctx,
+                Op {
+                    kind: OpKind::Get,
+                    key,
+                    node,
+                    bytes,
+                    created: now,
+                    parent: p,
+                    parent_gen: pgen,
+                    ..Op::default()
+                },
+            );
+        }
+    }
+
+    /// The caller's timeout fired. Returns false for a stale timer.
+    pub fn timeout(&mut self, ctx: &mut Ctx, i: u32, generation: u32) -> bool {
+        let Some(op) = self.ops.get(i, generation) else {
+            return false;
+        };
+        if !op.waiting {
+            return false;
+        }
+        let op = *op;
+        deliver(
+            ctx,
+            op.waiter,
+            CacheOutcome::Timeout,
+            CacheResult::Failed(CacheOutcome::Timeout),
+        );
+        self.release(i, &op);
+        true
+    }
+
+    fn release(&mut self, i: u32, op: &Op) {
+        if op.parent == NO_PARENT && op.remaining == 0 {
+            self.outstanding[op.node as usize] -= 1;
+        }
+        self.ops.free(i);
+    }
+
+    /// A reply arrived.
+    pub fn reply(&mut self, ctx: &mut Ctx, _node: u16, msg: ClientMsg) {
+        let Some(op) = self.ops.get(msg.op, msg.op_gen) else {
+            return;
+        };
+        let op = *op;
+        if op.parent != NO_PARENT {
+            self.outstanding[op.node as usize] -= 1;
+            self.ops.free(msg.op);
+            self.child_done(ctx, op.parent, op.parent_gen, msg.reply);
+            return;
+        }
+        let (outcome, result) = match msg.reply {
+            Reply::Hit(v) => (CacheOutcome::Hit, ctx.hit(op.key, v)),
+            Reply::Miss => (CacheOutcome::Miss, CacheResult::Miss),
+            Reply::Stored => (CacheOutcome::Stored, CacheResult::Stored),
+            Reply::Reset => (
+                CacheOutcome::Error,
+                CacheResult::Failed(CacheOutcome::Error),
+            ),
+        };
+        deliver(ctx, op.waiter, outcome, result);
+        self.release(msg.op, &op);
+    }
+
+    fn child_done(&mut self, ctx: &mut Ctx, p: u32, pgen: u32, reply: Reply) {
+        let Some(parent) = self.ops.get_mut(p, pgen) else {
+            return;
+        };
+        parent.worst = parent.worst.max(match reply {
+            Reply::Hit(_) | Reply::Stored => 0,
+            Reply::Miss => 1,
+            Reply::Reset => 2,
+        });
+        parent.remaining -= 1;
+        if parent.remaining > 0 {
+            return;
+        }
+        let parent = *parent;
+        let (outcome, result) = match parent.worst {
+            0 => (
+                CacheOutcome::Hit,
+                CacheResult::Hit {
+                    version: 0,
+                    stale: false,
+                },
+            ),
+            1 => (CacheOutcome::Miss, CacheResult::Miss),
+            _ => (
+                CacheOutcome::Error,
+                CacheResult::Failed(CacheOutcome::Error),
+            ),
+        };
+        deliver(ctx, parent.waiter, outcome, result);
+        self.ops.free(p);
+    }
+
+    /// Plain clients have no timers.
+    pub fn timer(&mut self, _ctx: &mut Ctx, _t: ClientTimer) -> bool {
+        false
+    }
+
+    /// Ops sent to `node` and not yet answered or given up.
+    pub fn backlog(&self, node: u16) -> u64 {
+        self.outstanding[node as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_sizes_follow_the_text_protocol() {
+        // "get key:1234\r\n"
+        assert_eq!(wire_bytes(OpKind::Get, 8, 0), 14);
+        // "set key:1234 0 0 100\r\n" + 100 + "\r\n" = 22 + 102
+        assert_eq!(wire_bytes(OpKind::Set, 8, 100), 124);
+        assert_eq!(
+            wire_bytes(OpKind::Delete, 8, 0),
+            "delete key:1234\r\n".len() as u32
+        );
+        assert_eq!(
+            wire_bytes(OpKind::Touch, 8, 0),
+            "touch key:1234 0\r\n".len() as u32
+        );
+    }
+}

@@ -1,0 +1,1054 @@
+//! spymemcached 2.12.3, modelled from its mechanisms
+//! (`shared/reference/spymemcached.md`; section numbers below refer to it).
+//!
+//! Per node: a bounded input queue (16 384; a caller blocks up to 10 s when it
+//! is full), an unbounded write queue, a FIFO read queue matched to replies by
+//! order, and socket buffers in bytes (§2.3). One I/O thread per client is a
+//! serial resource: while it is stalled (logging each op discarded at a
+//! connection drop, or `verifyAliveOnConnect` waiting for a noop) no node of
+//! the client is served (§2.2, §3.5). The op timeout is enforced by the
+//! waiting caller; an unsent op older than the timeout is dropped when the
+//! writer reaches it; a written op stays in the read queue until its reply
+//! arrives or the connection closes (§2.3 steps 5–8). The continuous-timeout
+//! counter drops the connection at threshold + 1 consecutive timeouts (§3.1);
+//! reconnects follow min(30 s, 2^n s), n reset by every successful connect
+//! (§3.3). Failure modes as in §4.
+
+use std::collections::VecDeque;
+
+use super::ops::{NO_PARENT, Op, OpSlab};
+use super::plain::wire_bytes;
+use super::{CacheResult, Call, ClientTimer, Ctx, NodeEvent, deliver};
+use crate::config::spec::{FailureMode, Model, Spymemcached as SpySpec};
+use crate::engine::time::SEC;
+use crate::engine::{Lane, Nanos, Scheduler};
+use crate::metrics::CacheOutcome;
+use crate::model::network::{ClientMsg, Network, NodeMsg, OpKind, Reply};
+use crate::model::node::Node;
+use crate::model::request::ReqRef;
+use crate::model::wire::connect;
+use crate::model::world::Event;
+
+/// The connection's state as the client sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Conn {
+    /// Connected: the node is active (reconnectAttempt is 0 then).
+    Connected,
+    /// Waiting for the reconnect timer.
+    Waiting,
+    /// A connect attempt of this generation is under way.
+    Connecting(u32),
+    /// Connected at TCP level; the I/O thread waits for the noop reply.
+    Verifying(u32),
+}
+
+/// Why a connection is dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Drop {
+    /// The continuous-timeout threshold was exceeded.
+    Trip,
+    /// The peer reset or closed the connection.
+    Reset,
+    /// A connect attempt failed (refused, timed out, noop unanswered).
+    ConnectFailed(&'static str),
+}
+
+/// The client's view of one node.
+#[derive(Clone, Debug)]
+struct NodeState {
+    conn_id: u32,
+    conn: Conn,
+    /// `reconnectAttempt`: 0 when connected; grows with each failed attempt.
+    attempt: u32,
+    /// The continuous-timeout counter.
+    timeouts: u32,
+    input: VecDeque<u32>,
+    write: VecDeque<u32>,
+    read: VecDeque<u32>,
+    /// The op at the head of the write queue, partly written: bytes written.
+    partial: Option<(u32, u32)>,
+    /// Callers blocked on a full input queue: (op, give-up time).
+    blocked: VecDeque<(u32, Nanos)>,
+    /// A reconnect came due while the I/O thread was stalled.
+    reconnect_due: bool,
+    /// The noop op of a verify-alive check.
+    noop: Option<(u32, u32)>,
+}
+
+impl NodeState {
+    fn active(&self) -> bool {
+        self.attempt == 0 && self.conn == Conn::Connected
+    }
+
+    fn backlog(&self) -> u64 {
+        (self.input.len() + self.write.len() + self.read.len() + self.blocked.len()) as u64
+    }
+}
+
+/// A spymemcached client instance.
+pub struct Spymemcached {
+    id: u16,
+    cfg: SpySpec,
+    op_timeout: Nanos,
+    nodes: Vec<NodeState>,
+    ops: OpSlab,
+    lane: Lane,
+    /// The I/O thread is stalled until then.
+    io_busy_until: Nanos,
+    io_free_scheduled: bool,
+    wakeup_scheduled: bool,
+    /// A timeout pushed a counter over the threshold: check at the next loop.
+    check_pending: bool,
+    /// Replies and connect results that arrived while the I/O thread stalled.
+    deferred: VecDeque<Deferred>,
+    /// Bulk gets: per parent op, (node, sub-ops not finished).
+    bulks: Vec<Vec<(u16, u16)>>,
+    /// What this client saw of each node.
+    pub events: Vec<NodeEvent>,
+    /// Connections lost.
+    pub lost: u64,
+    /// Successful reconnects.
+    pub reconnects: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Deferred {
+    Reply(u16, ClientMsg),
+    Connect(u16, u8, u32),
+}
+
+impl Spymemcached {
+    /// A client connected to every node of the model (the harness builds the
+    /// client before load starts, so every connection is up at time 0).
+    pub fn new(
+        id: u16,
+        model: &Model,
+        sched: &mut Scheduler<Event>,
+        net: &mut Network,
+        nodes: &mut [Node],
+    ) -> Self {
+        let states = nodes
+            .iter_mut()
+            .enumerate()
+            .map(|(n, node)| {
+                let conn_id = net.conn_id(id as usize, n);
+                net.open(conn_id, node.assign_worker());
+                NodeState {
+                    conn_id,
+                    conn: Conn::Connected,
+                    attempt: 0,
+                    timeouts: 0,
+                    input: VecDeque::new(),
+                    write: VecDeque::new(),
+                    read: VecDeque::new(),
+                    partial: None,
+                    blocked: VecDeque::new(),
+                    reconnect_due: false,
+                    noop: None,
+                }
+            })
+            .collect();
+        Spymemcached {
+            id,
+            cfg: model.client.spy.clone(),
+            op_timeout: model.client.op_timeout,
+            nodes: states,
+            ops: OpSlab::default(),
+            lane: sched.lane(model.client.op_timeout),
+            io_busy_until: 0,
+            io_free_scheduled: false,
+            wakeup_scheduled: false,
+            check_pending: false,
+            deferred: VecDeque::new(),
+            bulks: Vec::new(),
+            events: Vec::new(),
+            lost: 0,
+            reconnects: 0,
+        }
+    }
+
+    /// Whether the client sees global node `n` as active (§3.4).
+    pub fn is_active(&self, n: u16) -> bool {
+        self.nodes[n as usize].active()
+    }
+
+    /// Ops held for node `n`: queued, blocked or awaiting a reply.
+    pub fn backlog(&self, n: u16) -> u64 {
+        self.nodes[n as usize].backlog()
+    }
+
+    /// Ops not yet finished.
+    pub fn pending(&self) -> u64 {
+        self.ops.live() as u64
+    }
+
+    fn event(&mut self, time: Nanos, node: usize, what: &'static str, detail: String) {
+        self.events.push(NodeEvent {
+            time,
+            client: self.id,
+            node: node as u16,
+            what,
+            detail,
+        });
+    }
+
+    fn io_free(&self, now: Nanos) -> bool {
+        now >= self.io_busy_until
+    }
+
+    /// Makes sure the I/O thread resumes its loop when its stall ends.
+    fn ensure_io_free_timer(&mut self, ctx: &mut Ctx) {
+        if !self.io_free_scheduled {
+            self.io_free_scheduled = true;
+            ctx.sched.at(
+                self.io_busy_until,
+                Event::Client {
+                    client: self.id,
+                    timer: ClientTimer::IoFree,
+                },
+            );
+        }
+    }
+
+    /// Stalls the I/O thread for `d` more.
+    fn stall(&mut self, ctx: &mut Ctx, d: Nanos) {
+        let now = ctx.now();
+        self.io_busy_until = self.io_busy_until.max(now) + d;
+        if d > 0 {
+            self.ensure_io_free_timer(ctx);
+        }
+    }
+
+    // ------------------------------------------------------------ routing
+
+    /// The node for a new op on `key` (`addOperation(key, op)`, §2.3 step 2,
+    /// §4): the primary if active or in Retry mode; in Cancel mode `None`
+    /// (cancel at once); in Redistribute mode the first active node of the
+    /// locator's sequence, or the inactive primary if none is active.
+    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, bulk: bool) -> Option<u16> {
+        let local = ctx.placement[pool as usize].primary(key, ctx.keys);
+        let primary = ctx.global(pool, local);
+        if self.nodes[primary as usize].active() {
+            return Some(primary);
+        }
+        let mode = if bulk {
+            FailureMode::Redistribute
+        } else {
+            self.cfg.failure_mode
+        };
+        match mode {
+            FailureMode::Retry => Some(primary),
+            FailureMode::Cancel => None,
+            FailureMode::Redistribute => {
+                let offset = ctx.pool_offsets[pool as usize];
+                let nodes = &self.nodes;
+                let chosen = ctx.placement[pool as usize]
+                    .redistribute(key, ctx.keys, |n| nodes[(offset + n) as usize].active());
+                let g = offset + chosen;
+                if g != primary {
+                    ctx.rec.redirected();
+                }
+                Some(g)
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ callers
+
+    /// A cache call from a step.
+    pub fn call(&mut self, ctx: &mut Ctx, call: Call) {
+        let now = ctx.now();
+        let bytes = wire_bytes(call.kind, ctx.keys.spell(call.key).len(), call.size);
+        let Some(node) = self.route(ctx, call.pool, call.key, false) else {
+            // Cancel mode, primary inactive: cancelled at once (§4).
+            deliver(
+                ctx,
+                call.waiter,
+                CacheOutcome::Cancelled,
+                CacheResult::Failed(CacheOutcome::Cancelled),
+            );
+            return;
+        };
+        let (i, _) = self.ops.alloc(Op {
+            kind: call.kind,
+            key: call.key,
+            node,
+            bytes,
+            version: call.version,
+            created: now,
+            waiter: call.waiter,
+            waiting: call.waiter.is_some(),
+            ..Op::default()
+        });
+        self.add_op(ctx, node as usize, i);
+        self.after_activity(ctx);
+    }
+
+    /// A bulk get: keys grouped by node, always routed Redistribute-style
+    /// whatever the failure mode (§2.3 step 2), one timeout for all.
+    pub fn multi_get(&mut self, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: ReqRef) {
+        let now = ctx.now();
+        let (p, pgen) = self.ops.alloc(Op {
+            kind: OpKind::Get,
+            created: now,
+            timeout_at: now + self.op_timeout,
+            waiter: Some(waiter),
+            waiting: true,
+            remaining: keys.len() as u32,
+            ..Op::default()
+        });
+        if self.bulks.len() <= p as usize {
+            self.bulks.resize_with(p as usize + 1, Vec::new);
+        }
+        self.bulks[p as usize].clear();
+        ctx.sched.after_lane(
+            self.lane,
+            Event::OpTimeout {
+                client: self.id,
+                op: p,
+                generation: pgen,
+            },
+        );
+        for &key in keys {
+            let node = self
+                .route(ctx, pool, key, true)
+                .expect("bulk gets always route");
+            let entry = &mut self.bulks[p as usize];
+            match entry.iter_mut().find(|(n, _)| *n == node) {
+                Some(e) => e.1 += 1,
+                None => entry.push((node, 1)),
+            }
+            let bytes = wire_bytes(OpKind::Get, ctx.keys.spell(key).len(), 0);
+            let (i, _) = self.ops.alloc(Op {
+                kind: OpKind::Get,
+                key,
+                node,
+                bytes,
+                created: now,
+                parent: p,
+                parent_gen: pgen,
+                ..Op::default()
+            });
+            self.add_op(ctx, node as usize, i);
+        }
+        self.after_activity(ctx);
+    }
+
+    /// `node.addOp(op)`: the input queue, or a blocked caller when it is full
+    /// (§2.3 step 3). Then the selector is woken.
+    fn add_op(&mut self, ctx: &mut Ctx, n: usize, i: u32) {
+        let now = ctx.now();
+        let cap = self.cfg.op_queue_len as usize;
+        let st = &mut self.nodes[n];
+        if st.input.len() >= cap {
+            st.blocked.push_back((i, now + self.cfg.op_queue_max_block));
+            ctx.sched.after(
+                self.cfg.op_queue_max_block,
+                Event::Client {
+                    client: self.id,
+                    timer: ClientTimer::Wakeup,
+                },
+            );
+            return;
+        }
+        st.input.push_back(i);
+        self.arm_timeout(ctx, i, now);
+        if self.io_free(now) {
+            self.move_input(ctx, n);
+            self.write(ctx, n);
+        } else {
+            self.ensure_io_free_timer(ctx);
+        }
+    }
+
+    /// The caller's `Future.get(opTimeout)` starts now (awaited single ops
+    /// and bulk parents only).
+    fn arm_timeout(&mut self, ctx: &mut Ctx, i: u32, since: Nanos) {
+        let op = self.ops.at_mut(i);
+        if !op.waiting || op.parent != NO_PARENT {
+            return;
+        }
+        let generation = op.generation;
+        op.timeout_at = since + self.op_timeout;
+        if since == op.created {
+            ctx.sched.after_lane(
+                self.lane,
+                Event::OpTimeout {
+                    client: self.id,
+                    op: i,
+                    generation,
+                },
+            );
+        } else {
+            // The caller was blocked in addOp: its wait starts later.
+            ctx.sched.after(
+                self.op_timeout,
+                Event::OpTimeout {
+                    client: self.id,
+                    op: i,
+                    generation,
+                },
+            );
+        }
+    }
+
+    /// `copyInputQueue`: the whole input queue moves to the write queue,
+    /// active node or not (§2.3 step 4); blocked callers take the space.
+    fn move_input(&mut self, ctx: &mut Ctx, n: usize) {
+        let now = ctx.now();
+        let st = &mut self.nodes[n];
+        st.write.extend(st.input.drain(..));
+        while let Some((i, until)) = self.nodes[n].blocked.pop_front() {
+            if until < now {
+                // "Timed out waiting to add": IllegalStateException to the caller.
+                let op = *self.ops.at(i);
+                self.ops.free(i);
+                if op.parent != NO_PARENT {
+                    self.child_done(ctx, op.parent, op.parent_gen, op.node, 2);
+                } else {
+                    deliver(
+                        ctx,
+                        op.waiter,
+                        CacheOutcome::QueueFull,
+                        CacheResult::Failed(CacheOutcome::QueueFull),
+                    );
+                }
+                continue;
+            }
+            self.nodes[n].write.push_back(i);
+            self.arm_timeout(ctx, i, now);
+        }
+    }
+
+    /// After any I/O activity the loop checks the timeout counters.
+    fn after_activity(&mut self, ctx: &mut Ctx) {
+        if self.check_pending && self.io_free(ctx.now()) {
+            self.check(ctx);
+        }
+    }
+
+    // ------------------------------------------------------------ writing
+
+    /// `fillWriteBuffer` for node `n` while its socket has room (§2.3 step 5).
+    fn write(&mut self, ctx: &mut Ctx, n: usize) {
+        let now = ctx.now();
+        if self.nodes[n].conn != Conn::Connected {
+            return;
+        }
+        let conn = self.nodes[n].conn_id;
+        while let Some(&i) = self.nodes[n].write.front() {
+            let op = *self.ops.at(i);
+            let partial = self.nodes[n]
+                .partial
+                .filter(|&(p, _)| p == i)
+                .map_or(0, |(_, b)| b);
+            if op.cancelled {
+                self.nodes[n].write.pop_front();
+                self.ops.free(i);
+                continue;
+            }
+            if partial == 0 && now - op.created > self.op_timeout {
+                // Timed out unsent: dropped, callback TIMED_OUT; the counter
+                // is not touched.
+                self.nodes[n].write.pop_front();
+                self.finish_unsent(ctx, i);
+                continue;
+            }
+            let room = ctx.net.room(conn);
+            if room == 0 {
+                break;
+            }
+            let left = (op.bytes - partial) as u64;
+            if partial == 0 {
+                // Appended to the read queue when writing starts.
+                self.nodes[n].read.push_back(i);
+            }
+            if room < left {
+                ctx.net.write_partial(conn, room);
+                self.nodes[n].partial = Some((i, partial + room as u32));
+                break;
+            }
+            self.nodes[n].partial = None;
+            self.nodes[n].write.pop_front();
+            let op = self.ops.at_mut(i);
+            op.written = true;
+            ctx.net.send_to_node_prepaid(
+                ctx.sched,
+                conn,
+                NodeMsg {
+                    op: i,
+                    op_gen: op.generation,
+                    kind: op.kind,
+                    key: op.key,
+                    version: op.version,
+                    bytes: op.bytes,
+                    deadline: Nanos::MAX,
+                },
+                partial as u64,
+            );
+        }
+    }
+
+    fn finish_unsent(&mut self, ctx: &mut Ctx, i: u32) {
+        let op = *self.ops.at(i);
+        if op.parent != NO_PARENT {
+            self.ops.free(i);
+            self.child_done(ctx, op.parent, op.parent_gen, op.node, 2);
+            return;
+        }
+        if op.waiting {
+            deliver(
+                ctx,
+                op.waiter,
+                CacheOutcome::UnsentTimeout,
+                CacheResult::Failed(CacheOutcome::UnsentTimeout),
+            );
+        } else if op.waiter.is_none() {
+            ctx.rec.cache(CacheOutcome::UnsentTimeout);
+        }
+        self.ops.free(i);
+    }
+
+    /// The node read bytes of our connection: the socket may have room.
+    pub fn writable(&mut self, ctx: &mut Ctx, n: u16) {
+        let n = n as usize;
+        if self.nodes[n].write.is_empty() || !self.io_free(ctx.now()) {
+            return;
+        }
+        self.write(ctx, n);
+    }
+
+    // ------------------------------------------------------------ reading
+
+    /// A reply arrived on node `n`'s connection (§2.3 step 6).
+    pub fn reply(&mut self, ctx: &mut Ctx, n: u16, msg: ClientMsg) {
+        // verifyAliveOnConnect busy-loops on this node's reads (§3.5).
+        if let Conn::Verifying(_) = self.nodes[n as usize].conn
+            && self.nodes[n as usize].noop == Some((msg.op, msg.op_gen))
+        {
+            self.verified(ctx, n as usize);
+            return;
+        }
+        if !self.io_free(ctx.now()) {
+            self.deferred.push_back(Deferred::Reply(n, msg));
+            self.ensure_io_free_timer(ctx);
+            return;
+        }
+        self.handle_reply(ctx, n as usize, msg);
+        self.after_activity(ctx);
+    }
+
+    fn handle_reply(&mut self, ctx: &mut Ctx, n: usize, msg: ClientMsg) {
+        if msg.reply == Reply::Reset {
+            if self.nodes[n].conn == Conn::Connected {
+                self.drop_connection(ctx, n, Drop::Reset);
+            }
+            return;
+        }
+        let head = self.nodes[n].read.front().copied();
+        if head != Some(msg.op) {
+            // Replies match the read queue by order; anything else belongs to
+            // a connection that has since been closed.
+            debug_assert!(head.is_none() || self.ops.get(msg.op, msg.op_gen).is_none());
+            return;
+        }
+        self.nodes[n].read.pop_front();
+        let op = *self.ops.at(msg.op);
+        self.ops.free(msg.op);
+        if op.parent != NO_PARENT {
+            let worst = match msg.reply {
+                Reply::Hit(_) | Reply::Stored => 0,
+                Reply::Miss => 1,
+                Reply::Reset => 2,
+            };
+            self.child_done(ctx, op.parent, op.parent_gen, op.node, worst);
+            return;
+        }
+        let (outcome, result) = match msg.reply {
+            Reply::Hit(v) => (CacheOutcome::Hit, ctx.hit(op.key, v)),
+            Reply::Miss => (CacheOutcome::Miss, CacheResult::Miss),
+            Reply::Stored | Reply::Reset => (CacheOutcome::Stored, CacheResult::Stored),
+        };
+        if op.waiting {
+            // Completed in time: opSucceeded resets the counter (§2.3 step 7).
+            self.nodes[n].timeouts = 0;
+            deliver(ctx, op.waiter, outcome, result);
+        } else if op.waiter.is_none() {
+            ctx.rec.cache(outcome);
+        }
+    }
+
+    /// A sub-op of a bulk get finished (worst: 0 hit, 1 miss, 2 failed).
+    fn child_done(&mut self, ctx: &mut Ctx, p: u32, pgen: u32, node: u16, worst: u8) {
+        let Some(parent) = self.ops.get_mut(p, pgen) else {
+            return;
+        };
+        parent.worst = parent.worst.max(worst);
+        parent.remaining -= 1;
+        if let Some(e) = self.bulks[p as usize].iter_mut().find(|(n, _)| *n == node) {
+            e.1 -= 1;
+        }
+        if parent.remaining > 0 {
+            return;
+        }
+        let parent = *parent;
+        self.ops.free(p);
+        if !parent.waiting {
+            return;
+        }
+        let (outcome, result) = match parent.worst {
+            0 => (
+                CacheOutcome::Hit,
+                CacheResult::Hit {
+                    version: 0,
+                    stale: false,
+                },
+            ),
+            1 => (CacheOutcome::Miss, CacheResult::Miss),
+            _ => (
+                CacheOutcome::Cancelled,
+                CacheResult::Failed(CacheOutcome::Cancelled),
+            ),
+        };
+        deliver(ctx, parent.waiter, outcome, result);
+    }
+
+    // ------------------------------------------------------------ timeouts
+
+    /// The caller's `Future.get` timed out (§2.3 step 7): counter + 1 if the
+    /// node is active, else 0. The op stays where it is.
+    pub fn timeout(&mut self, ctx: &mut Ctx, i: u32, generation: u32) -> bool {
+        let now = ctx.now();
+        let Some(op) = self.ops.get_mut(i, generation) else {
+            return false;
+        };
+        if !op.waiting || now < op.timeout_at {
+            return false;
+        }
+        op.waiting = false;
+        let op = *op;
+        if op.remaining > 0 {
+            // A bulk get: per node sub-op, +1 if unfinished, reset if done.
+            for k in 0..self.bulks[i as usize].len() {
+                let (node, left) = self.bulks[i as usize][k];
+                self.count_timeout(ctx, node as usize, left > 0);
+            }
+            deliver(
+                ctx,
+                op.waiter,
+                CacheOutcome::Timeout,
+                CacheResult::Failed(CacheOutcome::Timeout),
+            );
+            return true;
+        }
+        self.count_timeout(ctx, op.node as usize, true);
+        let outcome = if op.written {
+            CacheOutcome::Timeout
+        } else {
+            CacheOutcome::UnsentTimeout
+        };
+        deliver(ctx, op.waiter, outcome, CacheResult::Failed(outcome));
+        true
+    }
+
+    fn count_timeout(&mut self, ctx: &mut Ctx, n: usize, unfinished: bool) {
+        let st = &mut self.nodes[n];
+        if !unfinished {
+            st.timeouts = 0;
+        } else if st.active() {
+            st.timeouts += 1;
+            if st.timeouts > self.cfg.timeout_threshold {
+                self.check_pending = true;
+                if !self.wakeup_scheduled {
+                    self.wakeup_scheduled = true;
+                    ctx.sched.after(
+                        self.cfg.wakeup_delay,
+                        Event::Client {
+                            client: self.id,
+                            timer: ClientTimer::Wakeup,
+                        },
+                    );
+                }
+            }
+        } else {
+            st.timeouts = 0;
+        }
+    }
+
+    /// `checkPotentiallyTimedOutConnection` (§3.1).
+    fn check(&mut self, ctx: &mut Ctx) {
+        self.check_pending = false;
+        for n in 0..self.nodes.len() {
+            if self.nodes[n].timeouts > self.cfg.timeout_threshold
+                && self.nodes[n].conn == Conn::Connected
+            {
+                self.drop_connection(ctx, n, Drop::Trip);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ drops
+
+    /// `queueReconnect` (§3.2): the node goes inactive, the socket closes, a
+    /// reconnect is scheduled after min(cap, 2^n s); the read queue is
+    /// cancelled (a WARN line logged for each op, stalling the I/O thread),
+    /// except a partly written op, which is rewound; the input queue is kept,
+    /// re-added or cancelled by failure mode; the write queue is kept.
+    fn drop_connection(&mut self, ctx: &mut Ctx, n: usize, why: Drop) {
+        let now = ctx.now();
+        let st = &mut self.nodes[n];
+        let was_connected = st.conn == Conn::Connected;
+        st.attempt += 1;
+        st.timeouts = 0;
+        st.conn = Conn::Waiting;
+        ctx.net.close(st.conn_id);
+        let shift = st.attempt.min(40);
+        let delay = (SEC << shift).min(self.cfg.max_reconnect_delay);
+        ctx.sched.after(
+            delay,
+            Event::Client {
+                client: self.id,
+                timer: ClientTimer::Reconnect(n as u16),
+            },
+        );
+        if let Some((i, _)) = st.partial.take() {
+            // The partly written op stays at the head of the write queue.
+            if st.read.back() == Some(&i) {
+                st.read.pop_back();
+            }
+        }
+        if let Some((i, generation)) = st.noop.take()
+            && self.ops.get(i, generation).is_some()
+        {
+            self.ops.free(i);
+        }
+        let read: Vec<u32> = self.nodes[n].read.drain(..).collect();
+        let line = self.cfg.discard_log_line;
+        let stall_start = self.io_busy_until.max(now);
+        for (k, &i) in read.iter().enumerate() {
+            let op = *self.ops.at(i);
+            let at = stall_start + (k as u64 + 1) * line;
+            if op.parent != NO_PARENT {
+                self.ops.free(i);
+                self.child_done(ctx, op.parent, op.parent_gen, op.node, 2);
+            } else if op.waiting {
+                self.ops.at_mut(i).cancelled = true;
+                ctx.sched.at(
+                    at,
+                    Event::Client {
+                        client: self.id,
+                        timer: ClientTimer::Cancel(i),
+                    },
+                );
+            } else {
+                if op.waiter.is_none() {
+                    ctx.rec.cache(CacheOutcome::Cancelled);
+                }
+                self.ops.free(i);
+            }
+        }
+        if self.cfg.failure_mode == FailureMode::Cancel {
+            let input: Vec<u32> = self.nodes[n].input.drain(..).collect();
+            for i in input {
+                self.cancel_now(ctx, i);
+            }
+        }
+        let discarded = read.len() as u64;
+        self.stall(ctx, discarded * line);
+        if was_connected {
+            self.lost += 1;
+        }
+        match why {
+            Drop::Trip => {
+                ctx.rec.trip(now);
+                self.event(
+                    now,
+                    n,
+                    "trip",
+                    format!("{} consecutive timeouts", self.cfg.timeout_threshold + 1),
+                );
+            }
+            Drop::Reset => {}
+            Drop::ConnectFailed(what) => self.event(now, n, what, String::new()),
+        }
+        if was_connected {
+            let at = self.io_busy_until.max(now);
+            self.event(
+                at,
+                n,
+                "lost",
+                format!(
+                    "{discarded} ops cancelled; reconnect in {}",
+                    crate::engine::format_nanos(delay)
+                ),
+            );
+        }
+    }
+
+    /// Cancels an op at once (Cancel mode).
+    fn cancel_now(&mut self, ctx: &mut Ctx, i: u32) {
+        let op = *self.ops.at(i);
+        if op.parent != NO_PARENT {
+            self.ops.free(i);
+            self.child_done(ctx, op.parent, op.parent_gen, op.node, 2);
+            return;
+        }
+        if op.waiting || op.waiter.is_none() {
+            deliver(
+                ctx,
+                if op.waiting { op.waiter } else { None },
+                CacheOutcome::Cancelled,
+                CacheResult::Failed(CacheOutcome::Cancelled),
+            );
+        }
+        self.ops.free(i);
+    }
+
+    /// A cancellation reaches a caller still waiting on an op discarded at a
+    /// drop. It completes in time, so it resets its node's counter.
+    fn cancelled(&mut self, ctx: &mut Ctx, i: u32) -> bool {
+        let op = *self.ops.at(i);
+        if !op.live || !op.cancelled {
+            return false;
+        }
+        if op.waiting {
+            self.nodes[op.node as usize].timeouts = 0;
+            deliver(
+                ctx,
+                op.waiter,
+                CacheOutcome::Cancelled,
+                CacheResult::Failed(CacheOutcome::Cancelled),
+            );
+        }
+        self.ops.free(i);
+        true
+    }
+
+    // ------------------------------------------------------------ connects
+
+    /// `attemptReconnects` for node `n` (§3.4).
+    fn begin_connect(&mut self, ctx: &mut Ctx, n: usize) {
+        let conn = self.nodes[n].conn_id;
+        let generation = ctx.net.begin_connect(conn);
+        self.nodes[n].conn = Conn::Connecting(generation);
+        if let Some(d) = ctx.net.control_delay(n) {
+            ctx.sched
+                .after(d, Event::ConnectArrive { conn, generation });
+        }
+        // No connect timer in spymemcached: the OS gives up (§2.1).
+        let timeout = ctx.net.connect_timeout;
+        ctx.sched.after(
+            timeout,
+            Event::Client {
+                client: self.id,
+                timer: ClientTimer::ConnectResult {
+                    node: n as u16,
+                    outcome: 2,
+                    generation,
+                },
+            },
+        );
+    }
+
+    fn connect_result(&mut self, ctx: &mut Ctx, n: usize, outcome: u8, generation: u32) -> bool {
+        if self.nodes[n].conn != Conn::Connecting(generation) {
+            return false;
+        }
+        if !self.io_free(ctx.now()) {
+            self.deferred
+                .push_back(Deferred::Connect(n as u16, outcome, generation));
+            self.ensure_io_free_timer(ctx);
+            return true;
+        }
+        match outcome {
+            connect::ACCEPTED => {
+                let conn = self.nodes[n].conn_id;
+                ctx.net.conn_mut(conn).open = true;
+                if self.cfg.verify_alive_on_connect {
+                    self.verify(ctx, n, generation);
+                } else {
+                    self.connected(ctx, n);
+                }
+            }
+            connect::REFUSED => self.drop_connection(ctx, n, Drop::ConnectFailed("refused")),
+            _ => self.drop_connection(ctx, n, Drop::ConnectFailed("connect_timeout")),
+        }
+        true
+    }
+
+    /// `connected()`: active again, counter and back-off reset; the write
+    /// queue is flushed (§3.3, §3.4).
+    fn connected(&mut self, ctx: &mut Ctx, n: usize) {
+        let now = ctx.now();
+        let st = &mut self.nodes[n];
+        st.attempt = 0;
+        st.timeouts = 0;
+        st.conn = Conn::Connected;
+        self.reconnects += 1;
+        self.event(now, n, "connected", String::new());
+        self.move_input(ctx, n);
+        self.write(ctx, n);
+    }
+
+    /// `verifyAliveOnConnect`: a noop, and the I/O thread busy-waits on this
+    /// node for up to the op timeout (§3.5).
+    fn verify(&mut self, ctx: &mut Ctx, n: usize, generation: u32) {
+        let now = ctx.now();
+        self.nodes[n].conn = Conn::Verifying(generation);
+        let (i, opgen) = self.ops.alloc(Op {
+            kind: OpKind::Noop,
+            node: n as u16,
+            bytes: wire_bytes(OpKind::Noop, 0, 0),
+            created: now,
+            ..Op::default()
+        });
+        self.nodes[n].noop = Some((i, opgen));
+        let conn = self.nodes[n].conn_id;
+        ctx.net.send_to_node(
+            ctx.sched,
+            conn,
+            NodeMsg {
+                op: i,
+                op_gen: opgen,
+                kind: OpKind::Noop,
+                key: 0,
+                version: 0,
+                bytes: wire_bytes(OpKind::Noop, 0, 0),
+                deadline: Nanos::MAX,
+            },
+        );
+        self.io_busy_until = self.io_busy_until.max(now) + self.op_timeout;
+        self.ensure_io_free_timer(ctx);
+        ctx.sched.after(
+            self.op_timeout,
+            Event::Client {
+                client: self.id,
+                timer: ClientTimer::VerifyDeadline {
+                    node: n as u16,
+                    generation,
+                },
+            },
+        );
+    }
+
+    fn verified(&mut self, ctx: &mut Ctx, n: usize) {
+        if let Some((i, _)) = self.nodes[n].noop.take() {
+            self.ops.free(i);
+        }
+        self.io_busy_until = ctx.now();
+        self.connected(ctx, n);
+        self.io_loop(ctx);
+    }
+
+    fn verify_deadline(&mut self, ctx: &mut Ctx, n: usize, generation: u32) -> bool {
+        if self.nodes[n].conn != Conn::Verifying(generation) {
+            return false;
+        }
+        // `connected()` was never called, so the back-off grows.
+        self.io_busy_until = ctx.now();
+        self.drop_connection(ctx, n, Drop::ConnectFailed("verify_failed"));
+        self.io_loop(ctx);
+        true
+    }
+
+    // ------------------------------------------------------------ the loop
+
+    /// One pass of the I/O loop after a stall or a select wake-up: deferred
+    /// replies and connect results, due reconnects, input queues, writes,
+    /// and the timeout check.
+    fn io_loop(&mut self, ctx: &mut Ctx) {
+        let now = ctx.now();
+        while self.io_free(now) {
+            let Some(d) = self.deferred.pop_front() else {
+                break;
+            };
+            match d {
+                Deferred::Reply(n, msg) => self.handle_reply(ctx, n as usize, msg),
+                Deferred::Connect(n, outcome, generation) => {
+                    self.connect_result(ctx, n as usize, outcome, generation);
+                }
+            }
+        }
+        if !self.io_free(now) {
+            self.ensure_io_free_timer(ctx);
+            return;
+        }
+        for n in 0..self.nodes.len() {
+            if std::mem::take(&mut self.nodes[n].reconnect_due) {
+                self.begin_connect(ctx, n);
+            }
+            self.move_input(ctx, n);
+            self.write(ctx, n);
+        }
+        if self.check_pending {
+            self.check(ctx);
+        }
+    }
+
+    /// A client timer or notification.
+    pub fn timer(&mut self, ctx: &mut Ctx, t: ClientTimer) -> bool {
+        let now = ctx.now();
+        match t {
+            ClientTimer::IoFree => {
+                self.io_free_scheduled = false;
+                if !self.io_free(now) {
+                    self.ensure_io_free_timer(ctx);
+                    return true;
+                }
+                self.io_loop(ctx);
+                true
+            }
+            ClientTimer::Wakeup => {
+                self.wakeup_scheduled = false;
+                if self.io_free(now) {
+                    self.io_loop(ctx);
+                } else {
+                    self.ensure_io_free_timer(ctx);
+                }
+                true
+            }
+            ClientTimer::Reconnect(n) => {
+                let n = n as usize;
+                if self.nodes[n].conn != Conn::Waiting {
+                    return false;
+                }
+                if self.io_free(now) {
+                    self.begin_connect(ctx, n);
+                } else {
+                    self.nodes[n].reconnect_due = true;
+                    self.ensure_io_free_timer(ctx);
+                }
+                true
+            }
+            ClientTimer::ConnectResult {
+                node,
+                outcome,
+                generation,
+            } => self.connect_result(ctx, node as usize, outcome, generation),
+            ClientTimer::Reset(n) => {
+                let n = n as usize;
+                if self.nodes[n].conn != Conn::Connected {
+                    return false;
+                }
+                if self.io_free(now) {
+                    self.drop_connection(ctx, n, Drop::Reset);
+                } else {
+                    self.deferred.push_back(Deferred::Reply(
+                        n as u16,
+                        ClientMsg {
+                            op: u32::MAX,
+                            op_gen: 0,
+                            reply: Reply::Reset,
+                        },
+                    ));
+                    self.ensure_io_free_timer(ctx);
+                }
+                true
+            }
+            ClientTimer::Cancel(i) => self.cancelled(ctx, i),
+            ClientTimer::VerifyDeadline { node, generation } => {
+                self.verify_deadline(ctx, node as usize, generation)
+            }
+        }
+    }
+}

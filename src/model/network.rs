@@ -1,0 +1,416 @@
+//! Connections between clients and nodes, and the hops across them.
+//!
+//! One connection per (client, node), as spymemcached keeps (§1). A
+//! connection carries messages in order both ways (TCP): each message gets a
+//! delivery time of at least the previous one's. Constant latency with no loss
+//! uses a fixed-delay lane; otherwise the heap. A lossy link loses each
+//! message with probability p and retransmits it after an RTO that starts at
+//! 200 ms and doubles, blocking what follows (head-of-line). A partitioned
+//! node's messages are held (nothing arrives either way) until it heals.
+//!
+//! Bytes a client has written that the node has not yet read count against
+//! the socket buffers (client send buffer + node receive buffer): a frozen
+//! node keeps accepting bytes until they are full.
+
+use std::collections::VecDeque;
+
+use rand::RngExt;
+use rand::rngs::ChaCha8Rng;
+
+use super::sampler::sample;
+use super::world::Event;
+use crate::config::spec::{Dist, Network as NetworkSpec};
+use crate::engine::{Lane, Nanos, Scheduler};
+
+/// A cache operation's kind on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpKind {
+    /// get.
+    Get,
+    /// set.
+    Set,
+    /// touch.
+    Touch,
+    /// delete.
+    Delete,
+    /// noop / version (liveness check on connect).
+    Noop,
+}
+
+/// A request from a client to a node.
+#[derive(Clone, Copy, Debug)]
+pub struct NodeMsg {
+    /// Client-side op slot.
+    pub op: u32,
+    /// Client-side op generation.
+    pub op_gen: u32,
+    /// What to do.
+    pub kind: OpKind,
+    /// Key index.
+    pub key: u32,
+    /// Version of the value carried by a set.
+    pub version: u32,
+    /// Bytes on the wire.
+    pub bytes: u32,
+    /// The node skips it after this time (deadline propagation); `Nanos::MAX`
+    /// when the node does not know the caller's deadline.
+    pub deadline: Nanos,
+}
+
+/// A node's reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// VALUE … END with this version.
+    Hit(u32),
+    /// END (a get miss) or NOT_FOUND.
+    Miss,
+    /// STORED, TOUCHED, DELETED, or a noop's reply.
+    Stored,
+    /// The connection was refused or reset.
+    Reset,
+}
+
+/// A reply from a node to a client.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientMsg {
+    /// Client-side op slot.
+    pub op: u32,
+    /// Client-side op generation.
+    pub op_gen: u32,
+    /// The reply.
+    pub reply: Reply,
+}
+
+/// One connection.
+#[derive(Clone, Debug, Default)]
+pub struct Conn {
+    /// Bumped at every close: events and jobs of an older generation are stale.
+    pub generation: u32,
+    /// Established (from the client's point of view).
+    pub open: bool,
+    /// The node worker serving it (memcached pins a connection to a worker).
+    pub worker: u16,
+    /// Bytes written by the client and not yet read by the node.
+    pub unread: u64,
+    to_node: VecDeque<NodeMsg>,
+    to_client: VecDeque<ClientMsg>,
+    held_to_node: u32,
+    held_to_client: u32,
+    last_to_node: Nanos,
+    last_to_client: Nanos,
+}
+
+/// All connections and the link properties.
+pub struct Network {
+    conns: Vec<Conn>,
+    nodes: usize,
+    latency: Dist,
+    lane: Option<Lane>,
+    rng: ChaCha8Rng,
+    loss: Vec<f64>,
+    partitioned: Vec<bool>,
+    rto: Nanos,
+    rto_max: Nanos,
+    /// Socket buffer space per connection (send + receive), bytes.
+    pub buffer: u64,
+    /// Time a connect to a silent host takes to fail.
+    pub connect_timeout: Nanos,
+}
+
+impl Network {
+    /// A network of `clients` × `nodes` connections, all closed.
+    pub fn new(
+        spec: &NetworkSpec,
+        clients: usize,
+        nodes: usize,
+        rng: ChaCha8Rng,
+        sched: &mut Scheduler<Event>,
+    ) -> Self {
+        let lane = match spec.latency {
+            Dist::Constant(d) => Some(sched.lane(d)),
+            _ => None,
+        };
+        Network {
+            conns: vec![Conn::default(); clients * nodes],
+            nodes,
+            latency: spec.latency,
+            lane,
+            rng,
+            loss: vec![0.0; nodes],
+            partitioned: vec![false; nodes],
+            rto: spec.rto,
+            rto_max: spec.rto_max,
+            buffer: spec.send_buffer + spec.recv_buffer,
+            connect_timeout: spec.connect_timeout,
+        }
+    }
+
+    /// Index of the connection between `client` and global node `node`.
+    #[inline]
+    pub fn conn_id(&self, client: usize, node: usize) -> u32 {
+        (client * self.nodes + node) as u32
+    }
+
+    /// The node at the other end of a connection.
+    #[inline]
+    pub fn node_of(&self, conn: u32) -> usize {
+        conn as usize % self.nodes
+    }
+
+    /// The client at this end of a connection.
+    #[inline]
+    pub fn client_of(&self, conn: u32) -> usize {
+        conn as usize / self.nodes
+    }
+
+    /// A connection.
+    #[inline]
+    pub fn conn(&self, id: u32) -> &Conn {
+        &self.conns[id as usize]
+    }
+
+    /// A connection, mutably.
+    #[inline]
+    pub fn conn_mut(&mut self, id: u32) -> &mut Conn {
+        &mut self.conns[id as usize]
+    }
+
+    /// Opens a connection (a fresh generation, empty buffers and pipes).
+    pub fn open(&mut self, id: u32, worker: u16) {
+        let c = &mut self.conns[id as usize];
+        c.generation = c.generation.wrapping_add(1);
+        c.open = true;
+        c.worker = worker;
+        c.unread = 0;
+        c.to_node.clear();
+        c.to_client.clear();
+        c.held_to_node = 0;
+        c.held_to_client = 0;
+    }
+
+    /// Starts a new connection attempt: a fresh generation, not yet open.
+    /// Returns the generation of the attempt.
+    pub fn begin_connect(&mut self, id: u32) -> u32 {
+        self.close(id);
+        self.conns[id as usize].generation
+    }
+
+    /// Closes a connection: what is in flight either way is lost.
+    pub fn close(&mut self, id: u32) {
+        let c = &mut self.conns[id as usize];
+        c.generation = c.generation.wrapping_add(1);
+        c.open = false;
+        c.unread = 0;
+        c.to_node.clear();
+        c.to_client.clear();
+        c.held_to_node = 0;
+        c.held_to_client = 0;
+    }
+
+    /// Sets a node's packet loss probability (0 = healthy).
+    pub fn set_loss(&mut self, node: usize, p: f64) {
+        self.loss[node] = p;
+    }
+
+    /// True while a node is partitioned.
+    pub fn is_partitioned(&self, node: usize) -> bool {
+        self.partitioned[node]
+    }
+
+    /// Partitions a node (true) or heals it (false). At healing, held
+    /// messages are delivered in order, one hop later.
+    pub fn set_partitioned(&mut self, node: usize, on: bool, sched: &mut Scheduler<Event>) {
+        self.partitioned[node] = on;
+        if on {
+            return;
+        }
+        let now = sched.now();
+        for id in (node..self.conns.len()).step_by(self.nodes) {
+            let id = id as u32;
+            let (held_n, held_c) = {
+                let c = &mut self.conns[id as usize];
+                (
+                    std::mem::take(&mut c.held_to_node),
+                    std::mem::take(&mut c.held_to_client),
+                )
+            };
+            for _ in 0..held_n {
+                let at = self.delivery(id, now, true);
+                sched.at(
+                    at,
+                    Event::ToNode {
+                        conn: id,
+                        generation: self.conns[id as usize].generation,
+                    },
+                );
+            }
+            for _ in 0..held_c {
+                let at = self.delivery(id, now, false);
+                sched.at(
+                    at,
+                    Event::ToClient {
+                        conn: id,
+                        generation: self.conns[id as usize].generation,
+                    },
+                );
+            }
+        }
+    }
+
+    /// One-way delay of one message to or from `node`, with retransmissions.
+    #[inline]
+    fn hop(&mut self, node: usize) -> Nanos {
+        let mut d = sample(&self.latency, &mut self.rng);
+        let p = self.loss[node];
+        if p > 0.0 {
+            let mut rto = self.rto;
+            while self.rng.random_bool(p) {
+                d += rto;
+                rto = (rto * 2).min(self.rto_max);
+            }
+        }
+        d
+    }
+
+    /// Delivery time of the next message on `id`, in order after the previous.
+    fn delivery(&mut self, id: u32, now: Nanos, to_node: bool) -> Nanos {
+        let node = self.node_of(id);
+        let at = now + self.hop(node);
+        let c = &mut self.conns[id as usize];
+        let last = if to_node {
+            &mut c.last_to_node
+        } else {
+            &mut c.last_to_client
+        };
+        let at = at.max(*last);
+        *last = at;
+        at
+    }
+
+    /// Free space in the connection's socket buffers, bytes.
+    #[inline]
+    pub fn room(&self, id: u32) -> u64 {
+        self.buffer.saturating_sub(self.conns[id as usize].unread)
+    }
+
+    /// Sends a message from a client to its node.
+    #[inline]
+    pub fn send_to_node(&mut self, sched: &mut Scheduler<Event>, id: u32, msg: NodeMsg) {
+        self.send_to_node_prepaid(sched, id, msg, 0);
+    }
+
+    /// Counts `bytes` of a partly written message against the buffers.
+    pub fn write_partial(&mut self, id: u32, bytes: u64) {
+        self.conns[id as usize].unread += bytes;
+    }
+
+    /// Sends a message whose first `prepaid` bytes were already written (and
+    /// counted by [`Network::write_partial`]).
+    #[inline]
+    pub fn send_to_node_prepaid(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        id: u32,
+        msg: NodeMsg,
+        prepaid: u64,
+    ) {
+        let node = self.node_of(id);
+        let now = sched.now();
+        let c = &mut self.conns[id as usize];
+        c.unread += msg.bytes as u64 - prepaid;
+        c.to_node.push_back(msg);
+        let generation = c.generation;
+        if self.partitioned[node] {
+            self.conns[id as usize].held_to_node += 1;
+            return;
+        }
+        if let Some(lane) = self.lane
+            && self.loss[node] == 0.0
+            && self.conns[id as usize].last_to_node <= now + sched.lane_delay(lane)
+        {
+            self.conns[id as usize].last_to_node = now + sched.lane_delay(lane);
+            sched.after_lane(
+                lane,
+                Event::ToNode {
+                    conn: id,
+                    generation,
+                },
+            );
+            return;
+        }
+        let at = self.delivery(id, now, true);
+        sched.at(
+            at,
+            Event::ToNode {
+                conn: id,
+                generation,
+            },
+        );
+    }
+
+    /// Sends a reply from a node to a client.
+    #[inline]
+    pub fn send_to_client(&mut self, sched: &mut Scheduler<Event>, id: u32, msg: ClientMsg) {
+        let node = self.node_of(id);
+        let now = sched.now();
+        let c = &mut self.conns[id as usize];
+        c.to_client.push_back(msg);
+        let generation = c.generation;
+        if self.partitioned[node] {
+            self.conns[id as usize].held_to_client += 1;
+            return;
+        }
+        if let Some(lane) = self.lane
+            && self.loss[node] == 0.0
+            && self.conns[id as usize].last_to_client <= now + sched.lane_delay(lane)
+        {
+            self.conns[id as usize].last_to_client = now + sched.lane_delay(lane);
+            sched.after_lane(
+                lane,
+                Event::ToClient {
+                    conn: id,
+                    generation,
+                },
+            );
+            return;
+        }
+        let at = self.delivery(id, now, false);
+        sched.at(
+            at,
+            Event::ToClient {
+                conn: id,
+                generation,
+            },
+        );
+    }
+
+    /// Takes the message that has just arrived at the node, if the
+    /// connection's generation still matches.
+    #[inline]
+    pub fn arrive_at_node(&mut self, id: u32, generation: u32) -> Option<NodeMsg> {
+        let c = &mut self.conns[id as usize];
+        if c.generation != generation {
+            return None;
+        }
+        c.to_node.pop_front()
+    }
+
+    /// Takes the reply that has just arrived at the client.
+    #[inline]
+    pub fn arrive_at_client(&mut self, id: u32, generation: u32) -> Option<ClientMsg> {
+        let c = &mut self.conns[id as usize];
+        if c.generation != generation {
+            return None;
+        }
+        c.to_client.pop_front()
+    }
+
+    /// A one-way delay for a control message (connect, reset) to or from
+    /// `node`; `None` while the node is partitioned.
+    pub fn control_delay(&mut self, node: usize) -> Option<Nanos> {
+        if self.partitioned[node] {
+            return None;
+        }
+        Some(self.hop(node))
+    }
+}
