@@ -8,3 +8,4 @@
 //! points in parallel; [`report`] writes files and plots from results.
 
 pub mod engine;
+pub mod report;

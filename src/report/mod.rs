@@ -1,0 +1,3 @@
+//! Files and plots written from simulation results.
+
+pub mod plot;
