@@ -30,11 +30,10 @@ pub mod scale;
 mod style;
 pub mod timeline;
 
-
-
-
-
+pub use heatmap::{HeatmapData, HeatmapPanel, write_heatmap};
+pub use lines::{LinePoint, LineSeriesData, LinesData, XAxis, write_lines};
 pub use nodes::{DepthAxis, NodeSeries, NodesData, write_nodes};
+pub use ranking::{RankingData, RankingEntry, ReferenceLine, write_ranking};
 pub use scale::{AxisScale, ValueFormat};
 pub use timeline::{Outcome, OutcomeRates, TimelineBucket, TimelineData, write_timeline};
 
@@ -246,8 +245,49 @@ mod tests {
             let r = f().expect("render example");
             println!("{name}: {:?} -> {}", t.elapsed(), r.png.display());
         };
-        time("timeline", &|| write_timeline(&dir, "timeline", &timeline::tests::sample()));
-        time("nodes", &|| write_nodes(&dir, "nodes", &nodes::tests::sample()));
+        time("timeline", &|| {
+            write_timeline(&dir, "timeline", &timeline::tests::sample())
+        });
+        time("nodes", &|| {
+            write_nodes(&dir, "nodes", &nodes::tests::sample())
+        });
+        time("heatmap", &|| {
+            write_heatmap(&dir, "heatmap", &heatmap::tests::sample())
+        });
+        time("lines", &|| {
+            write_lines(&dir, "lines", &lines::tests::sample())
+        });
+        time("ranking", &|| {
+            write_ranking(&dir, "ranking", &ranking::tests::sample())
+        });
+        let stress = dir.join("stress");
+        time("ranking (crowded)", &|| {
+            write_ranking(&stress, "ranking-crowded", &ranking::tests::crowded())
+        });
+        time("heatmap (dense)", &|| {
+            write_heatmap(&stress, "heatmap-dense", &heatmap::tests::dense())
+        });
+        time("timeline (zero)", &|| {
+            let mut d = timeline::tests::sample();
+            for b in &mut d.buckets {
+                b.rates = OutcomeRates::default();
+                b.p99_latency_ms = None;
+            }
+            write_timeline(&stress, "timeline-zero", &d)
+        });
+        time("timeline (faults)", &|| {
+            write_timeline(&stress, "timeline-faults", &timeline::tests::many_faults())
+        });
+        time("nodes (many)", &|| {
+            write_nodes(&stress, "nodes-many", &nodes::tests::many())
+        });
+        time("lines (one point)", &|| {
+            let mut d = lines::tests::sample();
+            d.series.truncate(1);
+            d.series[0].points.truncate(1);
+            d.x_scale = AxisScale::Auto;
+            write_lines(&stress, "lines-one-point", &d)
+        });
     }
 
     #[test]

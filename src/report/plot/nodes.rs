@@ -10,11 +10,14 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
-use super::scale::{AxisScale, format_log_tick, format_plain, format_si, log_range, nice_ceil, wants_log};
+use super::scale::{
+    AxisScale, format_log_tick, format_plain, format_si, log_range, nice_ceil, wants_log,
+};
 use super::style::{
-    AXIS, AXIS_PX, FAULT_ROW_H, GRID, LegendEntry, MARGIN, NOTE_PX, SUBTLE, Swatch, TEXT, TICK_PX, draw_header,
-    draw_legend, draw_text_mid, fault_label_rows, fault_spans, fit_text, font,
-    label_faults, legend_size, series_color, shade_faults, text_size,
+    AXIS, AXIS_PX, FAULT_ROW_H, GRID, LegendEntry, MARGIN, NOTE_PX, SUBTLE, Swatch, TEXT, TICK_PX,
+    draw_header, draw_legend, draw_text_mid, fault_label_rows, fault_spans, fit_text, font,
+    label_faults, layout_width, legend_size, series_color, series_dashed, shade_faults,
+    y_tick_nudge,
 };
 use super::{FaultWindow, Plot, PlotError, Rendered, render, validate_faults};
 
@@ -161,7 +164,9 @@ impl Plot for NodesData {
                 reason: "no sample times or no nodes".into(),
             });
         }
-        if self.times_s.iter().any(|t| !t.is_finite()) || self.times_s.windows(2).any(|w| w[1] <= w[0]) {
+        if self.times_s.iter().any(|t| !t.is_finite())
+            || self.times_s.windows(2).any(|w| w[1] <= w[0])
+        {
             return Err(PlotError::InvalidData {
                 chart: KIND,
                 reason: "sample times must be finite and increasing".into(),
@@ -169,7 +174,10 @@ impl Plot for NodesData {
         }
         let n = self.times_s.len();
         for node in &self.nodes {
-            for (what, v) in [("queue_depth", &node.queue_depth), ("active_share", &node.active_share)] {
+            for (what, v) in [
+                ("queue_depth", &node.queue_depth),
+                ("active_share", &node.active_share),
+            ] {
                 if v.len() != n {
                     return Err(PlotError::LengthMismatch {
                         chart: KIND,
@@ -179,7 +187,11 @@ impl Plot for NodesData {
                     });
                 }
             }
-            if let Some(v) = node.queue_depth.iter().find(|v| **v < 0.0 || v.is_infinite()) {
+            if let Some(v) = node
+                .queue_depth
+                .iter()
+                .find(|v| **v < 0.0 || v.is_infinite())
+            {
                 return Err(PlotError::InvalidData {
                     chart: KIND,
                     reason: format!("queue depth {v} of {:?}", node.name),
@@ -212,6 +224,7 @@ impl Plot for NodesData {
                 swatch: Swatch::Line {
                     color: series_color(i),
                     width: 4,
+                    dashed: series_dashed(i),
                     marker: None,
                 },
             })
@@ -228,11 +241,12 @@ impl Plot for NodesData {
         let (plot_area, legend_area) =
             body.split_horizontally(body_w.saturating_sub(legend_w + MARGIN as u32 / 2));
 
+        let count = self.nodes.len();
         // Left label area: tick labels or node names, plus the axis title.
         let mut name_w = 0u32;
         for n in &self.nodes {
             let label = fit_text(root, &n.name, &font(TICK_PX), 240)?;
-            name_w = name_w.max(text_size(root, &label, &font(TICK_PX))?.0);
+            name_w = name_w.max(layout_width(root, &label, &font(TICK_PX))?);
         }
         let y_area = name_w.max(64) + 18 + AXIS_PX as u32 + 14;
         let (ml, mr) = (MARGIN as u32 - 12, 24u32);
@@ -241,18 +255,31 @@ impl Plot for NodesData {
         let base = plot_area.get_base_pixel();
         let px_left = base.0 + (ml + y_area) as i32;
         let px_right = base.0 + pw as i32 - mr as i32;
-        let to_px = |s: f64| px_left + ((s - t0) / (t1 - t0) * (px_right - px_left) as f64).round() as i32;
+        let to_px =
+            |s: f64| px_left + ((s - t0) / (t1 - t0) * (px_right - px_left) as f64).round() as i32;
         let spans = fault_spans(&self.faults, (t0, t1), to_px);
         let rows = fault_label_rows(root, &spans, (px_left, px_right))?;
         let margin_top = 14 + rows as u32 * FAULT_ROW_H as u32;
 
-        let upper_h = ((body_h as f64) * 0.52).round() as u32;
+        // The lower panel grows with the node count (about 30 px a strip),
+        // between 48 % and 62 % of the height.
+        const X_AREA: u32 = 88;
+        let fixed = LOWER_CAPTION_H + X_AREA + 20;
+        let want = count as u32 * 30 + fixed;
+        let lower_h = want.clamp((body_h as f64 * 0.48) as u32, (body_h as f64 * 0.62) as u32);
+        let strip_px = (lower_h - fixed) as f64 / count as f64;
+        let strip_font = font(TICK_PX.min(strip_px * 0.8).max(16.0));
+        let upper_h = body_h - lower_h;
         let (upper, lower) = plot_area.split_vertically(upper_h);
 
         // Upper panel: queue depth.
         let axis = self.depth_axis();
         let (y0, y1) = axis.range();
-        let depth_desc = if axis.log { "queue depth (log scale)" } else { "queue depth (requests)" };
+        let depth_desc = if axis.log {
+            "queue depth (log scale)"
+        } else {
+            "queue depth (requests)"
+        };
         let mut top = ChartBuilder::on(&upper)
             .margin_left(ml)
             .margin_right(mr)
@@ -274,7 +301,11 @@ impl Plot for NodesData {
                 format_si(*v)
             }
         };
-        let y_labels = if axis.log { (y1 - y0).round() as usize + 1 } else { 6 };
+        let y_labels = if axis.log {
+            (y1 - y0).round() as usize + 1
+        } else {
+            6
+        };
         top.configure_mesh()
             .y_desc(depth_desc)
             .label_style(font(TICK_PX).color(&TEXT))
@@ -282,6 +313,7 @@ impl Plot for NodesData {
             .x_labels(12)
             .y_labels(y_labels)
             .x_label_formatter(&|_| String::new())
+            .y_label_offset(y_tick_nudge::<DB>(TICK_PX))
             .y_label_formatter(&fmt_depth)
             .bold_line_style(GRID.stroke_width(1))
             .max_light_lines(0)
@@ -292,18 +324,22 @@ impl Plot for NodesData {
         for (i, n) in self.nodes.iter().enumerate() {
             for run in self.runs(&n.queue_depth) {
                 let pts = run.into_iter().map(|(t, v)| (t, axis.map(v)));
-                top.draw_series(LineSeries::new(pts, series_color(i).stroke_width(3)))?;
+                let style = series_color(i).stroke_width(3);
+                if series_dashed(i) {
+                    top.draw_series(DashedLineSeries::new(pts, 14, 8, style))?;
+                } else {
+                    top.draw_series(LineSeries::new(pts, style))?;
+                }
             }
         }
 
         // Lower panel: one strip per node, first node at the top.
-        let count = self.nodes.len();
         let mut bottom = ChartBuilder::on(&lower)
             .margin_left(ml)
             .margin_right(mr)
             .margin_top(LOWER_CAPTION_H)
             .margin_bottom(10)
-            .x_label_area_size(88)
+            .x_label_area_size(X_AREA)
             .y_label_area_size(y_area)
             .build_cartesian_2d(t0..t1, 0.0..count as f64)?;
         bottom
@@ -336,12 +372,22 @@ impl Plot for NodesData {
                     poly.push((b, base_y));
                     poly.push((a, base_y));
                 }
-                bottom.draw_series(std::iter::once(Polygon::new(poly, color.mix(0.35).filled())))?;
+                bottom.draw_series(std::iter::once(Polygon::new(
+                    poly,
+                    color.mix(0.35).filled(),
+                )))?;
                 bottom.draw_series(LineSeries::new(line, color.stroke_width(3)))?;
             }
             let (_, mid) = bottom.backend_coord(&(t0, base_y + STRIP_FILL / 2.0));
-            let label = fit_text(root, &n.name, &font(TICK_PX), 240)?;
-            draw_text_mid(root, &label, (px_left - 10, mid), font(TICK_PX), TEXT, HPos::Right)?;
+            let label = fit_text(root, &n.name, &strip_font, 240)?;
+            draw_text_mid(
+                root,
+                &label,
+                (px_left - 10, mid),
+                strip_font.clone(),
+                TEXT,
+                HPos::Right,
+            )?;
         }
         let caption = fit_text(
             root,
@@ -350,7 +396,14 @@ impl Plot for NodesData {
             (px_right - px_left).max(0) as u32,
         )?;
         let cap_y = bot_y.start - LOWER_CAPTION_H as i32 / 2 - 2;
-        draw_text_mid(root, &caption, (px_left, cap_y), font(NOTE_PX), SUBTLE, HPos::Left)?;
+        draw_text_mid(
+            root,
+            &caption,
+            (px_left, cap_y),
+            font(NOTE_PX),
+            SUBTLE,
+            HPos::Left,
+        )?;
 
         label_faults(root, &spans, top_y.start, (px_left, px_right))?;
         let lx = legend_area.get_base_pixel().0;
@@ -376,14 +429,22 @@ pub(crate) mod tests {
                     .iter()
                     .map(|&t| {
                         let base = 2.0 + kf + (t * 0.5 + kf).sin().abs() * 3.0;
-                        if k == 2 && in_fault(t) { 10f64.powf(1.0 + (t - 30.0) / 10.0) } else { base.round() }
+                        if k == 2 && in_fault(t) {
+                            10f64.powf(1.0 + (t - 30.0) / 10.0)
+                        } else {
+                            base.round()
+                        }
                     })
                     .collect();
                 let active_share = times_s
                     .iter()
                     .map(|&t| {
                         if k == 2 && in_fault(t) {
-                            if ((t - 30.0) as i64 / 5) % 2 == 0 { 1.0 } else { 0.15 }
+                            if ((t - 30.0) as i64 / 5) % 2 == 0 {
+                                1.0
+                            } else {
+                                0.15
+                            }
                         } else {
                             1.0
                         }
@@ -398,7 +459,8 @@ pub(crate) mod tests {
             .collect();
         NodesData {
             title: "ketama-3node — half-open node".into(),
-            subtitle: "3 nodes · 2000 req/s · failure detector: 2 strikes, 5 s retry · seed 42".into(),
+            subtitle: "3 nodes · 2000 req/s · failure detector: 2 strikes, 5 s retry · seed 42"
+                .into(),
             times_s,
             nodes,
             faults: vec![FaultWindow {
@@ -410,6 +472,43 @@ pub(crate) mod tests {
         }
     }
 
+    /// Ten nodes on a linear axis, one with a gap, two faults.
+    pub(crate) fn many() -> NodesData {
+        let mut d = sample();
+        let base = d.nodes[0].clone();
+        d.nodes = (0..10)
+            .map(|k| {
+                let mut n = base.clone();
+                n.name = format!("10.0.0.{}:11211", 10 + k);
+                n.queue_depth = d
+                    .times_s
+                    .iter()
+                    .map(|t| ((t * 0.2 + k as f64).sin() + 1.2) * (3.0 + k as f64))
+                    .collect();
+                n.active_share = d
+                    .times_s
+                    .iter()
+                    .map(|t| {
+                        if k == 4 && (20.0..50.0).contains(t) {
+                            0.5 + 0.5 * (t * 0.5).sin()
+                        } else {
+                            1.0
+                        }
+                    })
+                    .collect();
+                n
+            })
+            .collect();
+        d.nodes[7].queue_depth[40] = f64::NAN;
+        d.depth_scale = AxisScale::Linear;
+        d.faults.push(FaultWindow {
+            start_s: 62.0,
+            end_s: 64.0,
+            label: "network partition node 7".into(),
+        });
+        d
+    }
+
     #[test]
     fn auto_scale_goes_log_for_wide_spread_and_floors_zeros() {
         let mut d = sample();
@@ -417,7 +516,10 @@ pub(crate) mod tests {
         let a = d.depth_axis();
         assert!(a.log);
         assert!(a.zero_at_floor);
-        assert_eq!(a.lo, 0.1, "one decade under the smallest positive depth (1..)");
+        assert_eq!(
+            a.lo, 0.1,
+            "one decade under the smallest positive depth (1..)"
+        );
         assert_eq!(a.hi, 10000.0);
         assert_eq!(a.map(0.0), a.map(a.lo));
         assert_eq!(a.map(100.0), 2.0);
@@ -460,7 +562,10 @@ pub(crate) mod tests {
     fn bad_input_is_an_error() {
         let mut d = sample();
         d.nodes[0].active_share.pop();
-        assert!(matches!(d.validate(), Err(PlotError::LengthMismatch { .. })));
+        assert!(matches!(
+            d.validate(),
+            Err(PlotError::LengthMismatch { .. })
+        ));
         let mut d = sample();
         d.nodes[0].active_share[3] = 1.5;
         assert!(matches!(d.validate(), Err(PlotError::InvalidData { .. })));

@@ -62,13 +62,19 @@ impl ValueFormat {
     }
 }
 
-/// Decimals needed to print multiples of `step` exactly enough.
+/// Decimals needed to print multiples of `step` exactly (2.5 needs one,
+/// 0.25 two), at most six.
 fn decimals_for_step(step: f64) -> usize {
     if !step.is_finite() || step <= 0.0 {
         return 0;
     }
-    let d = -(step.log10() + 1e-9).floor();
-    if d <= 0.0 { 0 } else { (d as usize).min(6) }
+    for d in 0..6 {
+        let s = step * 10f64.powi(d as i32);
+        if (s - s.round()).abs() < 1e-6 * s.max(1.0) {
+            return d;
+        }
+    }
+    6
 }
 
 /// About three significant digits, no exponent for everyday magnitudes.
@@ -170,14 +176,14 @@ pub fn wants_log(values: impl IntoIterator<Item = f64>) -> bool {
     }
 }
 
-/// Smallest "nice" number (1, 2, 2.5, 5 × 10^k) at or above `v`; 1 for
-/// anything that is not positive and finite.
+/// Smallest "nice" number (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) at or
+/// above `v`; 1 for anything that is not positive and finite.
 pub fn nice_ceil(v: f64) -> f64 {
     if !v.is_finite() || v <= 0.0 {
         return 1.0;
     }
     let mag = 10f64.powf(v.log10().floor());
-    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+    for m in [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] {
         let c = m * mag;
         if c >= v * (1.0 - 1e-12) {
             return c;
@@ -302,9 +308,10 @@ mod tests {
     fn nice_numbers() {
         assert_eq!(nice_ceil(0.0), 1.0);
         assert_eq!(nice_ceil(f64::NAN), 1.0);
-        assert_eq!(nice_ceil(7.3), 10.0);
+        assert_eq!(nice_ceil(7.3), 8.0);
+        assert_eq!(nice_ceil(27.3), 30.0);
         assert_eq!(nice_ceil(2.1), 2.5);
-        assert_eq!(nice_ceil(1234.0), 2000.0);
+        assert_eq!(nice_ceil(1234.0), 1500.0);
         let (ticks, step) = nice_ticks(0.0, 1.0, 5);
         assert_eq!(step, 0.2);
         assert_eq!(ticks.len(), 6);
@@ -327,7 +334,9 @@ mod tests {
         assert_eq!(p.format(f64::NAN), "n/a");
         assert_eq!(p.format_tick(0.95, 0.01), "95%");
         assert_eq!(p.format_tick(0.995, 0.005), "99.5%");
-        assert_eq!(ValueFormat::Fixed { decimals: 2 }.format(3.14159), "3.14");
+        assert_eq!(p.format_tick(0.925, 0.025), "92.5%");
+        assert_eq!(ValueFormat::Auto.format_tick(0.25, 0.25), "0.25");
+        assert_eq!(ValueFormat::Fixed { decimals: 2 }.format(1.23456), "1.23");
         assert_eq!(ValueFormat::Auto.format(1234.5), "1234");
         assert_eq!(ValueFormat::Auto.format(0.0123), "0.012");
         assert_eq!(ValueFormat::Auto.format_tick(2.5, 0.5), "2.5");

@@ -72,6 +72,12 @@ pub fn series_color(i: usize) -> RGBColor {
     SERIES[i % SERIES.len()]
 }
 
+/// Whether the n-th series is dashed: every other trip round the palette,
+/// so series that share a colour still differ.
+pub fn series_dashed(i: usize) -> bool {
+    (i / SERIES.len()) % 2 == 1
+}
+
 pub const TEXT: RGBColor = RGBColor(25, 25, 25);
 pub const SUBTLE: RGBColor = RGBColor(85, 85, 85);
 pub const GRID: RGBColor = RGBColor(222, 222, 222);
@@ -89,7 +95,12 @@ pub fn bold(size: f64) -> FontDesc<'static> {
 }
 
 /// A text style with colour and anchor.
-pub fn text_style(font: FontDesc<'static>, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
+pub fn text_style(
+    font: FontDesc<'static>,
+    color: RGBColor,
+    h: HPos,
+    v: VPos,
+) -> TextStyle<'static> {
     font.color(&color).pos(Pos::new(h, v))
 }
 
@@ -103,6 +114,20 @@ pub fn text_size<DB: DrawingBackend>(
         return Ok((0, 0));
     }
     Ok(area.estimate_text_size(text, &TextStyle::from(font.clone()))?)
+}
+
+/// Slack on text widths used for layout: an SVG viewer without Roboto sets
+/// the text in its own sans-serif, often the wider DejaVu Sans, and the
+/// label areas must still hold it.
+pub const SVG_SLACK: f64 = 1.12;
+
+/// Width of `text` for layout purposes (with [`SVG_SLACK`]).
+pub fn layout_width<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    font: &FontDesc<'static>,
+) -> Result<u32, PlotError> {
+    Ok((text_size(area, text, font)?.0 as f64 * SVG_SLACK).ceil() as u32)
 }
 
 /// Shortens `text` with an ellipsis until it fits `max_w` pixels.
@@ -147,7 +172,22 @@ pub fn draw_text<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Draws text whose visual middle sits at `y`.
+/// Whether `DB` is plotters' bitmap backend. Its ab_glyph text sits higher
+/// than the SVG backend's for the same anchor (plotters 0.3.7 puts the
+/// baseline half the font size below the anchor box's top), so vertical
+/// centring differs by backend.
+pub fn is_bitmap<DB: DrawingBackend>() -> bool {
+    std::any::type_name::<DB>().contains("BitMapBackend")
+}
+
+/// Downward shift for plotters' own vertically centred tick labels (y
+/// axes) so they line up with their ticks.
+pub fn y_tick_nudge<DB: DrawingBackend>(size: f64) -> i32 {
+    let k = if is_bitmap::<DB>() { 0.2 } else { 0.07 };
+    (size * k).round() as i32
+}
+
+/// Draws text whose visual middle (of capitals and digits) sits at `y`.
 pub fn draw_text_mid<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
@@ -156,19 +196,29 @@ pub fn draw_text_mid<DB: DrawingBackend>(
     color: RGBColor,
     h: HPos,
 ) -> Result<(), PlotError> {
-    // Caps and x-height centre sit about 0.28 of the size below the top.
+    // Distance from a top anchor down to the middle of the capitals.
     let size = font.get_size();
-    draw_text(area, text, (x, y - (size * 0.28).round() as i32), font, color, h)
+    let k = if is_bitmap::<DB>() { 0.2 } else { 0.32 };
+    draw_text(
+        area,
+        text,
+        (x, y - (size * k).round() as i32),
+        font,
+        color,
+        h,
+    )
 }
 
-/// Draws text rotated to read bottom-to-top, centred vertically on `y`,
-/// with the glyph tops facing left at `x`.
+/// Draws text rotated to read bottom-to-top with the glyph tops facing
+/// left at `x`. `h` anchors the reading direction at `y`: `Center` centres
+/// the text on `y`, `Right` ends it there (the text hangs below `y`).
 pub fn draw_text_up<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
     (x, y): (i32, i32),
     font: FontDesc<'static>,
     color: RGBColor,
+    h: HPos,
 ) -> Result<(), PlotError> {
     if text.is_empty() {
         return Ok(());
@@ -176,7 +226,7 @@ pub fn draw_text_up<DB: DrawingBackend>(
     let style = font
         .transform(FontTransform::Rotate270)
         .color(&color)
-        .pos(Pos::new(HPos::Center, VPos::Top));
+        .pos(Pos::new(h, VPos::Top));
     area.draw(&Text::new(text.to_string(), (x, y), style))?;
     Ok(())
 }
@@ -191,11 +241,18 @@ pub fn draw_header<DB: DrawingBackend>(
     ensure_fonts()?;
     root.fill(&WHITE)?;
     let (w, _) = root.dim_in_pixel();
-    let max_w = w.saturating_sub(2 * MARGIN as u32);
+    let max_w = (w.saturating_sub(2 * MARGIN as u32) as f64 / SVG_SLACK) as u32;
     let title = fit_text(root, title, &bold(TITLE_PX), max_w)?;
     draw_text(root, &title, (MARGIN, 18), bold(TITLE_PX), TEXT, HPos::Left)?;
     let sub = fit_text(root, subtitle, &font(SUBTITLE_PX), max_w)?;
-    draw_text(root, &sub, (MARGIN, 72), font(SUBTITLE_PX), SUBTLE, HPos::Left)?;
+    draw_text(
+        root,
+        &sub,
+        (MARGIN, 72),
+        font(SUBTITLE_PX),
+        SUBTLE,
+        HPos::Left,
+    )?;
     let (_, body) = root.split_vertically(HEADER_H);
     Ok(body)
 }
@@ -238,15 +295,28 @@ pub fn draw_marker<DB: DrawingBackend>(
             area.draw(&Rectangle::new([(x - s, y - s), (x + s, y + s)], fill))?
         }
         Marker::TriangleUp => area.draw(&Polygon::new(
-            vec![(x, y - r - 1), (x + r + 1, y + r - 1), (x - r - 1, y + r - 1)],
+            vec![
+                (x, y - r - 1),
+                (x + r + 1, y + r - 1),
+                (x - r - 1, y + r - 1),
+            ],
             fill,
         ))?,
         Marker::TriangleDown => area.draw(&Polygon::new(
-            vec![(x, y + r + 1), (x + r + 1, y - r + 1), (x - r - 1, y - r + 1)],
+            vec![
+                (x, y + r + 1),
+                (x + r + 1, y - r + 1),
+                (x - r - 1, y - r + 1),
+            ],
             fill,
         ))?,
         Marker::Diamond => area.draw(&Polygon::new(
-            vec![(x, y - r - 2), (x + r + 1, y), (x, y + r + 2), (x - r - 1, y)],
+            vec![
+                (x, y - r - 2),
+                (x + r + 1, y),
+                (x, y + r + 2),
+                (x - r - 1, y),
+            ],
             fill,
         ))?,
     }
@@ -287,10 +357,11 @@ pub fn draw_dashed<DB: DrawingBackend>(
 pub enum Swatch {
     /// A filled block (stacked areas, bars).
     Block(RGBColor),
-    /// A line, optionally with a marker.
+    /// A line, optionally dashed and with a marker.
     Line {
         color: RGBColor,
         width: u32,
+        dashed: bool,
         marker: Option<Marker>,
     },
     /// A translucent band (confidence interval).
@@ -321,15 +392,18 @@ pub fn legend_size<DB: DrawingBackend>(
 ) -> Result<(u32, u32), PlotError> {
     let mut w = 0u32;
     for e in entries {
-        let (tw, _) = text_size(area, &e.label, &font(LEGEND_PX))?;
+        let tw = layout_width(area, &e.label, &font(LEGEND_PX))?;
         w = w.max((SWATCH_W + SWATCH_GAP) as u32 + tw);
     }
     let mut rows = entries.len() as u32;
     if let Some(t) = title {
-        w = w.max(text_size(area, t, &bold(LEGEND_PX))?.0);
+        w = w.max(layout_width(area, t, &bold(LEGEND_PX))?);
         rows += 1;
     }
-    Ok((w + 2 * LEGEND_PAD as u32, rows * LEGEND_ROW as u32 + 2 * LEGEND_PAD as u32))
+    Ok((
+        w + 2 * LEGEND_PAD as u32,
+        rows * LEGEND_ROW as u32 + 2 * LEGEND_PAD as u32,
+    ))
 }
 
 /// Draws a legend with its top-left corner at pixel `(x, y)` of `area`.
@@ -354,12 +428,24 @@ pub fn draw_legend<DB: DrawingBackend>(
             Swatch::Line {
                 color,
                 width,
+                dashed,
                 marker,
             } => {
-                area.draw(&PathElement::new(
-                    vec![(x0, cy), (x1, cy)],
-                    color.stroke_width(width),
-                ))?;
+                if dashed {
+                    draw_dashed(
+                        area,
+                        (x0, cy),
+                        (x1, cy),
+                        color.stroke_width(width),
+                        12.0,
+                        6.0,
+                    )?;
+                } else {
+                    area.draw(&PathElement::new(
+                        vec![(x0, cy), (x1, cy)],
+                        color.stroke_width(width),
+                    ))?;
+                }
                 if let Some(m) = marker {
                     draw_marker(area, m, ((x0 + x1) / 2, cy), 7, color)?;
                 }
@@ -369,7 +455,10 @@ pub fn draw_legend<DB: DrawingBackend>(
                     [(x0, cy - 12), (x1, cy + 12)],
                     c.mix(0.22).filled(),
                 ))?;
-                area.draw(&PathElement::new(vec![(x0, cy), (x1, cy)], c.stroke_width(3)))?;
+                area.draw(&PathElement::new(
+                    vec![(x0, cy), (x1, cy)],
+                    c.stroke_width(3),
+                ))?;
             }
             Swatch::Shade => {
                 area.draw(&Rectangle::new(
@@ -383,8 +472,14 @@ pub fn draw_legend<DB: DrawingBackend>(
             Swatch::Whisker(c) => {
                 let s = c.stroke_width(3);
                 area.draw(&PathElement::new(vec![(x0 + 4, cy), (x1 - 4, cy)], s))?;
-                area.draw(&PathElement::new(vec![(x0 + 4, cy - 9), (x0 + 4, cy + 9)], s))?;
-                area.draw(&PathElement::new(vec![(x1 - 4, cy - 9), (x1 - 4, cy + 9)], s))?;
+                area.draw(&PathElement::new(
+                    vec![(x0 + 4, cy - 9), (x0 + 4, cy + 9)],
+                    s,
+                ))?;
+                area.draw(&PathElement::new(
+                    vec![(x1 - 4, cy - 9), (x1 - 4, cy + 9)],
+                    s,
+                ))?;
             }
         }
         draw_text_mid(
@@ -403,32 +498,52 @@ pub fn draw_legend<DB: DrawingBackend>(
 /// Height of one row of fault labels above a plot.
 pub const FAULT_ROW_H: i32 = 32;
 
-/// Places labels centred over their bands in as few rows as possible
-/// without overlaps. Input: (band centre, label width) in pixels; output:
-/// (left x, row) per label, in input order. Labels are kept inside
-/// `[min_x, max_x]` when they fit.
-pub fn layout_band_labels(items: &[(i32, i32)], min_x: i32, max_x: i32, gap: i32) -> Vec<(i32, usize)> {
+/// Places band labels in rows above a plot (row 0 nearest the plot).
+///
+/// Input per label: its band's pixel span `(x0, x1)` and the label width;
+/// output per label, in input order: (left x, row). A label is centred
+/// over its band, kept inside `[min_x, max_x]`, and goes to the lowest row
+/// where it overlaps neither another label in that row nor the shading of
+/// another band that rises through that row (a band's shading runs from
+/// its label's row down to the plot), and where its own shading crosses no
+/// label below it. When no row meets the last condition, the lowest row
+/// meeting the first two is used.
+pub fn layout_band_labels(
+    items: &[(i32, i32, i32)],
+    min_x: i32,
+    max_x: i32,
+    gap: i32,
+) -> Vec<(i32, usize)> {
+    let overlaps = |a: (i32, i32), b: (i32, i32)| a.0 < b.1 + gap && b.0 < a.1 + gap;
     let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by_key(|&i| items[i].0);
-    let mut row_ends: Vec<i32> = Vec::new();
+    order.sort_by_key(|&i| (items[i].0 + items[i].1) / 2);
+    // Placed so far: (label extent, band extent, row).
+    let mut placed: Vec<((i32, i32), (i32, i32), usize)> = Vec::new();
     let mut out = vec![(0, 0); items.len()];
     for i in order {
-        let (c, w) = items[i];
-        let mut left = c - w / 2;
+        let (x0, x1, w) = items[i];
+        let mut left = (x0 + x1) / 2 - w / 2;
         if left + w > max_x {
             left = max_x - w;
         }
         if left < min_x {
             left = min_x;
         }
-        let row = match row_ends.iter().position(|&end| end + gap <= left) {
-            Some(r) => r,
-            None => {
-                row_ends.push(i32::MIN / 2);
-                row_ends.len() - 1
-            }
+        let label = (left, left + w);
+        let band = (x0, x1);
+        let free = |r: usize, strict: bool| {
+            placed.iter().all(|&(l, b, pr)| {
+                !(pr == r && overlaps(l, label))
+                    && !(pr >= r && overlaps(b, label))
+                    && !(strict && pr < r && overlaps(l, band))
+            })
         };
-        row_ends[row] = left + w;
+        let top = placed.iter().map(|p| p.2 + 1).max().unwrap_or(0);
+        let row = (0..=top)
+            .find(|&r| free(r, true))
+            .or_else(|| (0..=top).find(|&r| free(r, false)))
+            .unwrap_or(top);
+        placed.push((label, band, row));
         out[i] = (left, row);
     }
     out
@@ -472,8 +587,8 @@ fn place_fault_labels<DB: DrawingBackend>(
 ) -> Result<Vec<(i32, usize)>, PlotError> {
     let mut items = Vec::with_capacity(spans.len());
     for (x0, x1, label) in spans {
-        let (w, _) = text_size(area, label, &font(NOTE_PX))?;
-        items.push(((x0 + x1) / 2, w as i32 + 8));
+        let w = layout_width(area, label, &font(NOTE_PX))?;
+        items.push((*x0, *x1, w as i32 + 8));
     }
     Ok(layout_band_labels(&items, min_x, max_x, 10))
 }
@@ -511,7 +626,14 @@ pub fn label_faults<DB: DrawingBackend>(
             [(*x0, row_mid - FAULT_ROW_H / 2 + 3), (*x1, plot_top)],
             SHADE.mix(SHADE_ALPHA).filled(),
         ))?;
-        draw_text_mid(area, label, (left + 4, row_mid), font(NOTE_PX), TEXT, HPos::Left)?;
+        draw_text_mid(
+            area,
+            label,
+            (left + 4, row_mid),
+            font(NOTE_PX),
+            TEXT,
+            HPos::Left,
+        )?;
     }
     Ok(())
 }
@@ -524,15 +646,32 @@ mod tests {
     fn band_labels_stack_only_when_they_collide() {
         // Two far-apart bands share row 0; a third overlapping the second
         // goes to row 1.
-        let placed = layout_band_labels(&[(100, 80), (400, 80), (420, 80)], 0, 1000, 10);
+        let placed = layout_band_labels(
+            &[(90, 110, 80), (390, 410, 80), (410, 430, 80)],
+            0,
+            1000,
+            10,
+        );
         assert_eq!(placed[0], (60, 0));
         assert_eq!(placed[1], (360, 0));
         assert_eq!(placed[2].1, 1);
     }
 
     #[test]
+    fn band_labels_avoid_other_bands_shading() {
+        // A wide band 100..400 labelled in row 0; a narrow band at 420
+        // whose label (370..470) would sit on the wide band's shading.
+        let placed = layout_band_labels(&[(100, 400, 80), (418, 422, 100)], 0, 1000, 10);
+        assert_eq!(placed[0], (210, 0));
+        assert_eq!(placed[1], (370, 1));
+        // Far enough away, both share row 0.
+        let placed = layout_band_labels(&[(100, 400, 80), (600, 604, 100)], 0, 1000, 10);
+        assert_eq!(placed[1].1, 0);
+    }
+
+    #[test]
     fn band_labels_stay_inside_bounds() {
-        let placed = layout_band_labels(&[(5, 100), (995, 100)], 0, 1000, 10);
+        let placed = layout_band_labels(&[(0, 10, 100), (990, 1000, 100)], 0, 1000, 10);
         assert_eq!(placed[0], (0, 0));
         assert_eq!(placed[1], (900, 0));
     }
@@ -544,9 +683,11 @@ mod tests {
             end_s: b,
             label: "f".into(),
         };
-        let spans = fault_spans(&[f(-5.0, 5.0), f(20.0, 30.0), f(8.0, 8.0)], (0.0, 10.0), |s| {
-            (s * 10.0) as i32
-        });
+        let spans = fault_spans(
+            &[f(-5.0, 5.0), f(20.0, 30.0), f(8.0, 8.0)],
+            (0.0, 10.0),
+            |s| (s * 10.0) as i32,
+        );
         assert_eq!(spans.len(), 2);
         assert_eq!((spans[0].0, spans[0].1), (0, 50));
         // A zero-length window still gets a visible sliver.

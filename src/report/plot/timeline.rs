@@ -11,7 +11,7 @@ use super::scale::{decades, format_log_tick, format_plain, format_si, log_range,
 use super::style::{
     AXIS, AXIS_PX, FAULT_ROW_H, GRID, LEGEND_PX, LegendEntry, MARGIN, SUBTLE, Swatch, TEXT,
     TICK_PX, draw_header, draw_legend, draw_text_mid, fault_label_rows, fault_spans, font,
-    label_faults, legend_size, okabe_ito, shade_faults,
+    label_faults, legend_size, okabe_ito, shade_faults, text_size, y_tick_nudge,
 };
 use super::{FaultWindow, Plot, PlotError, Rendered, render, validate_faults};
 
@@ -167,7 +167,8 @@ impl TimelineData {
     /// Range of the p99 log axis: whole decades around the positive values
     /// (zeros and gaps ignored), 1–1000 ms when there are none.
     pub fn latency_axis(&self) -> (f64, f64) {
-        log_range(self.buckets.iter().filter_map(|b| p99(b.p99_latency_ms))).unwrap_or((1.0, 1000.0))
+        log_range(self.buckets.iter().filter_map(|b| p99(b.p99_latency_ms)))
+            .unwrap_or((1.0, 1000.0))
     }
 
     /// Visible time range: first bucket start to last bucket end.
@@ -194,7 +195,8 @@ impl TimelineData {
         let k = Outcome::ALL.iter().position(|&x| x == o).unwrap_or(0);
         let n = self.buckets.len().min(stacked.len());
         let low = |i: usize| if k == 0 { 0.0 } else { stacked[i][k - 1] };
-        let thick = |i: usize| stacked[i][k] - low(i) > 0.0;
+        let top = |i: usize| stacked[i][k];
+        let thick = |i: usize| top(i) - low(i) > 0.0;
         let mut polys = Vec::new();
         let mut i = 0;
         while i < n {
@@ -208,8 +210,8 @@ impl TimelineData {
             }
             let mut pts = Vec::with_capacity((i - start) * 4);
             for j in start..i {
-                pts.push((self.buckets[j].start_s, stacked[j][k]));
-                pts.push((self.bucket_end(j), stacked[j][k]));
+                pts.push((self.buckets[j].start_s, top(j)));
+                pts.push((self.bucket_end(j), top(j)));
             }
             for j in (start..i).rev() {
                 pts.push((self.bucket_end(j), low(j)));
@@ -295,6 +297,7 @@ impl Plot for TimelineData {
                 swatch: Swatch::Line {
                     color: okabe_ito::BLACK,
                     width: 3,
+                    dashed: false,
                     marker: None,
                 },
             });
@@ -329,7 +332,8 @@ impl Plot for TimelineData {
         let base = plot_area.get_base_pixel();
         let px_left = base.0 + (ml + Y_AREA) as i32;
         let px_right = base.0 + pw as i32 - (mr + right_area) as i32;
-        let to_px = |s: f64| px_left + ((s - t0) / (t1 - t0) * (px_right - px_left) as f64).round() as i32;
+        let to_px =
+            |s: f64| px_left + ((s - t0) / (t1 - t0) * (px_right - px_left) as f64).round() as i32;
         let spans = fault_spans(&self.faults, (t0, t1), to_px);
         let rows = fault_label_rows(root, &spans, (px_left, px_right))?;
         let margin_top = 14 + rows as u32 * FAULT_ROW_H as u32;
@@ -356,6 +360,7 @@ impl Plot for TimelineData {
             .x_labels(12)
             .y_labels(7)
             .x_label_formatter(&|v| format_plain(*v))
+            .y_label_offset(y_tick_nudge::<DB>(TICK_PX))
             .y_label_formatter(&|v| format_si(*v))
             .bold_line_style(GRID.stroke_width(1))
             .max_light_lines(0)
@@ -368,6 +373,7 @@ impl Plot for TimelineData {
                 .label_style(font(TICK_PX).color(&TEXT))
                 .axis_desc_style(font(AXIS_PX).color(&TEXT))
                 .y_labels(decades(lat_lo, lat_hi) + 1)
+                .y_label_offset(y_tick_nudge::<DB>(TICK_PX))
                 .y_label_formatter(&|v| format_log_tick(*v))
                 .axis_style(AXIS.stroke_width(2))
                 .draw()?;
@@ -385,14 +391,15 @@ impl Plot for TimelineData {
         shade_faults(root, &spans, (plot_top, plot_bottom))?;
 
         if visible.is_empty() {
-            draw_text_mid(
-                root,
-                "no requests recorded",
-                ((px_left + px_right) / 2, (plot_top + plot_bottom) / 2),
-                font(LEGEND_PX),
-                SUBTLE,
-                HPos::Center,
-            )?;
+            let note = "no requests recorded";
+            let (nw, _) = text_size(root, note, &font(LEGEND_PX))?;
+            let (cx, cy) = ((px_left + px_right) / 2, (plot_top + plot_bottom) / 2);
+            let half = nw as i32 / 2 + 14;
+            root.draw(&Rectangle::new(
+                [(cx - half, cy - 22), (cx + half, cy + 22)],
+                WHITE.filled(),
+            ))?;
+            draw_text_mid(root, note, (cx, cy), font(LEGEND_PX), SUBTLE, HPos::Center)?;
         }
         for seg in segments {
             chart.draw_secondary_series(LineSeries::new(seg, okabe_ito::BLACK.stroke_width(3)))?;
@@ -435,7 +442,11 @@ pub(crate) mod tests {
                 TimelineBucket {
                     start_s: t,
                     rates,
-                    p99_latency_ms: Some(if in_fault { 250.0 + 40.0 * (t * 0.3).cos() } else { 2.2 + wobble / 100.0 }),
+                    p99_latency_ms: Some(if in_fault {
+                        250.0 + 40.0 * (t * 0.3).cos()
+                    } else {
+                        2.2 + wobble / 100.0
+                    }),
                 }
             })
             .collect();
@@ -450,6 +461,34 @@ pub(crate) mod tests {
                 label: "frozen node 1".into(),
             }],
         }
+    }
+
+    /// Four faults, two of them close enough that their labels collide.
+    pub(crate) fn many_faults() -> TimelineData {
+        let mut d = sample();
+        d.faults = vec![
+            FaultWindow {
+                start_s: 10.0,
+                end_s: 14.0,
+                label: "slow node 0 (10×)".into(),
+            },
+            FaultWindow {
+                start_s: 16.0,
+                end_s: 20.0,
+                label: "packet loss 5% node 2".into(),
+            },
+            FaultWindow {
+                start_s: 40.0,
+                end_s: 70.0,
+                label: "frozen node 1".into(),
+            },
+            FaultWindow {
+                start_s: 100.0,
+                end_s: 130.0,
+                label: "crashed node 0 (past end)".into(),
+            },
+        ];
+        d
     }
 
     #[test]
@@ -519,7 +558,7 @@ pub(crate) mod tests {
     fn rate_axis_is_nice_and_never_empty() {
         let d = sample();
         let m = d.rate_axis_max();
-        assert!(m >= 2000.0 && m <= 2500.0, "{m}");
+        assert!((2000.0..=2500.0).contains(&m), "{m}");
         let mut z = sample();
         for b in &mut z.buckets {
             b.rates = OutcomeRates::default();
