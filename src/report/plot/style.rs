@@ -517,8 +517,12 @@ pub fn layout_band_labels(
     let overlaps = |a: (i32, i32), b: (i32, i32)| a.0 < b.1 + gap && b.0 < a.1 + gap;
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by_key(|&i| (items[i].0 + items[i].1) / 2);
-    // Placed so far: (label extent, band extent, row).
-    let mut placed: Vec<((i32, i32), (i32, i32), usize)> = Vec::new();
+    struct Placed {
+        label: (i32, i32),
+        band: (i32, i32),
+        row: usize,
+    }
+    let mut placed: Vec<Placed> = Vec::new();
     let mut out = vec![(0, 0); items.len()];
     for i in order {
         let (x0, x1, w) = items[i];
@@ -531,19 +535,18 @@ pub fn layout_band_labels(
         }
         let label = (left, left + w);
         let band = (x0, x1);
-        let free = |r: usize, strict: bool| {
-            placed.iter().all(|&(l, b, pr)| {
-                !(pr == r && overlaps(l, label))
-                    && !(pr >= r && overlaps(b, label))
-                    && !(strict && pr < r && overlaps(l, band))
-            })
+        let clashes = |p: &Placed, r: usize, strict: bool| {
+            (p.row == r && overlaps(p.label, label))
+                || (p.row >= r && overlaps(p.band, label))
+                || (strict && p.row < r && overlaps(p.label, band))
         };
-        let top = placed.iter().map(|p| p.2 + 1).max().unwrap_or(0);
+        let free = |r: usize, strict: bool| !placed.iter().any(|p| clashes(p, r, strict));
+        let top = placed.iter().map(|p| p.row + 1).max().unwrap_or(0);
         let row = (0..=top)
             .find(|&r| free(r, true))
             .or_else(|| (0..=top).find(|&r| free(r, false)))
             .unwrap_or(top);
-        placed.push((label, band, row));
+        placed.push(Placed { label, band, row });
         out[i] = (left, row);
     }
     out
