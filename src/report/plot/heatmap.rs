@@ -303,7 +303,7 @@ impl Plot for HeatmapData {
             } else {
                 title
             };
-            let title = fit_text(root, &title, &bold(TICK_PX), panel_w as u32)?;
+            let title = fit_text(root, &title, &bold(TICK_PX), panel_w.max(0) as u32)?;
             draw_text_mid(
                 root,
                 &title,
@@ -361,13 +361,18 @@ impl Plot for HeatmapData {
         let grid_w = cols as i32 * panel_w + (cols as i32 - 1) * PANEL_GAP;
         draw_text(
             root,
-            &fit_text(root, &self.x_label, &font(AXIS_PX), grid_w as u32)?,
+            &fit_text(root, &self.x_label, &font(AXIS_PX), grid_w.max(0) as u32)?,
             (grid_left + grid_w / 2, bottom + 12),
             font(AXIS_PX),
             TEXT,
             HPos::Center,
         )?;
-        let y_desc = fit_text(root, &self.y_label, &font(AXIS_PX), (bottom - top) as u32)?;
+        let y_desc = fit_text(
+            root,
+            &self.y_label,
+            &font(AXIS_PX),
+            (bottom - top).max(0) as u32,
+        )?;
         draw_text_up(
             root,
             &y_desc,

@@ -290,6 +290,29 @@ mod tests {
         });
     }
 
+    /// Other canvas sizes are not tuned but must still draw: each chart
+    /// draws on a small and a very wide SVG kept in memory.
+    #[test]
+    fn other_canvas_sizes_do_not_panic() {
+        fn draw_at<P: Plot>(p: &P, size: (u32, u32)) -> Result<(), PlotError> {
+            let mut out = String::new();
+            {
+                let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+                p.draw(&root)?;
+                root.present()?;
+            }
+            assert!(out.starts_with("<svg"));
+            Ok(())
+        }
+        for size in [(480, 320), (3000, 500)] {
+            draw_at(&timeline::tests::many_faults(), size).expect("timeline");
+            draw_at(&nodes::tests::many(), size).expect("nodes");
+            draw_at(&heatmap::tests::dense(), size).expect("heatmap");
+            draw_at(&lines::tests::sample(), size).expect("lines");
+            draw_at(&ranking::tests::crowded(), size).expect("ranking");
+        }
+    }
+
     #[test]
     fn bad_names_are_rejected_before_writing() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -267,7 +267,7 @@ impl Plot for NodesData {
         let fixed = LOWER_CAPTION_H + X_AREA + 20;
         let want = count as u32 * 30 + fixed;
         let lower_h = want.clamp((body_h as f64 * 0.48) as u32, (body_h as f64 * 0.62) as u32);
-        let strip_px = (lower_h - fixed) as f64 / count as f64;
+        let strip_px = lower_h.saturating_sub(fixed) as f64 / count as f64;
         let strip_font = font(TICK_PX.min(strip_px * 0.8).max(20.0));
         let upper_h = body_h - lower_h;
         let (upper, lower) = plot_area.split_vertically(upper_h);

@@ -274,7 +274,8 @@ impl Plot for RankingData {
                 7.0,
             )?;
             let w = layout_width(root, &r.label, &bold(NOTE_PX))? as i32;
-            let cx = px.clamp(x_px.start + w / 2, x_px.end + value_w as i32 - w / 2);
+            let lo = x_px.start + w / 2;
+            let cx = px.clamp(lo, (x_px.end + value_w as i32 - w / 2).max(lo));
             draw_text(
                 root,
                 &r.label,
