@@ -5,15 +5,14 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::HPos;
 
 use super::scale::{
     AxisScale, ValueFormat, decades, format_plain, format_si, log_range, nice_ticks, padded_range,
 };
 use super::style::{
     AXIS, AXIS_PX, GRID, LegendEntry, MARGIN, SUBTLE, Swatch, TEXT, TICK_PX, draw_header,
-    draw_legend, draw_marker, draw_text, font, layout_width, legend_size, series_color,
-    series_marker, y_tick_nudge,
+    draw_legend, draw_marker, draw_x_ticks, font, legend_size, series_color, series_marker,
+    y_tick_nudge,
 };
 use super::{Plot, PlotError, Rendered, render};
 
@@ -303,37 +302,13 @@ impl Plot for LinesData {
 
         // x ticks drawn here: at the swept values, thinned if they collide.
         let (x_px, y_px) = chart.plotting_area().get_pixel_range();
-        let ticks = self.x_ticks(&axis);
-        let mut last_right = i32::MIN;
-        for x in ticks {
-            let u = axis.map(x);
-            if !(axis.u0..=axis.u1).contains(&u) {
-                continue;
-            }
-            let (px, _) = chart.backend_coord(&(u, y0));
-            root.draw(&PathElement::new(
-                vec![(px, y_px.start), (px, y_px.end)],
-                GRID.stroke_width(1),
-            ))?;
-            root.draw(&PathElement::new(
-                vec![(px, y_px.end), (px, y_px.end + 8)],
-                AXIS.stroke_width(2),
-            ))?;
-            let label = format_plain(x);
-            let w = layout_width(root, &label, &font(TICK_PX))? as i32;
-            let left = (px - w / 2).max(x_px.start - 40);
-            if left > last_right + 12 {
-                draw_text(
-                    root,
-                    &label,
-                    (px, y_px.end + 12),
-                    font(TICK_PX),
-                    TEXT,
-                    HPos::Center,
-                )?;
-                last_right = left + w;
-            }
-        }
+        let ticks: Vec<(i32, String)> = self
+            .x_ticks(&axis)
+            .into_iter()
+            .filter(|&x| (axis.u0..=axis.u1).contains(&axis.map(x)))
+            .map(|x| (chart.backend_coord(&(axis.map(x), y0)).0, format_plain(x)))
+            .collect();
+        draw_x_ticks(root, (x_px, y_px.clone()), &ticks)?;
 
         for (i, s) in self.series.iter().enumerate() {
             let c = series_color(i);

@@ -8,11 +8,13 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
-use super::scale::{ValueFormat, finite_min_max, format_plain, format_si, padded_range};
+use super::scale::{
+    ValueFormat, finite_min_max, format_plain, format_si, nice_step, nice_ticks, padded_range,
+};
 use super::style::{
     AXIS, AXIS_PX, GRID, LegendEntry, MARGIN, NOTE_PX, SUBTLE, SVG_SLACK, Swatch, TEXT, TICK_PX,
-    bold, draw_dashed, draw_header, draw_legend, draw_text, draw_text_mid, fit_text, font,
-    layout_width, legend_size, okabe_ito,
+    bold, draw_dashed, draw_header, draw_legend, draw_text, draw_text_mid, draw_x_ticks, fit_text,
+    font, layout_width, legend_size, okabe_ito,
 };
 use super::{Plot, PlotError, Rendered, render};
 
@@ -94,8 +96,27 @@ impl RankingData {
         let (lo, hi) = padded_range(vals(), 0.05, clamp);
         match finite_min_max(vals()) {
             Some((min, max)) if min >= 0.0 && min <= 0.5 * max => (0.0, hi),
-            _ => (lo, hi),
+            _ => {
+                // Start on a tick so the bars' origin is labelled.
+                let mut lo = lo;
+                for _ in 0..4 {
+                    let step = nice_step(lo, hi, 5);
+                    let aligned = (lo / step + 1e-9).floor() * step;
+                    if (aligned - lo).abs() <= step * 1e-9 {
+                        break;
+                    }
+                    lo = aligned;
+                }
+                (lo, hi)
+            }
         }
+    }
+
+    /// x ticks: nice steps from the left end of [`Self::x_range`], which is
+    /// always one of them.
+    pub fn x_ticks(&self) -> Vec<f64> {
+        let (lo, hi) = self.x_range();
+        nice_ticks(lo, hi, 5).0
     }
 }
 
@@ -210,14 +231,20 @@ impl Plot for RankingData {
             .label_style(font(TICK_PX).color(&TEXT))
             .axis_desc_style(font(AXIS_PX).color(&TEXT))
             .disable_y_mesh()
-            .x_labels(6)
+            .disable_mesh()
+            .x_labels(0)
             .y_labels(0)
-            .x_label_formatter(&fmt_x)
             .bold_line_style(GRID.stroke_width(1))
             .max_light_lines(0)
             .axis_style(AXIS.stroke_width(2))
             .draw()?;
         let (x_px, y_px) = chart.plotting_area().get_pixel_range();
+        let ticks: Vec<(i32, String)> = self
+            .x_ticks()
+            .into_iter()
+            .map(|x| (chart.backend_coord(&(x, 0.0)).0, fmt_x(&x)))
+            .collect();
+        draw_x_ticks(root, (x_px.clone(), y_px.clone()), &ticks)?;
 
         for (i, e) in ranked[..shown].iter().enumerate() {
             let top = n - i as f64;
@@ -369,6 +396,13 @@ pub(crate) mod tests {
         let (lo, hi) = d.x_range();
         assert!(lo > 0.8 && lo <= 0.9412 - 0.0041, "{lo}");
         assert_eq!(hi, 1.0);
+        let ticks = d.x_ticks();
+        assert_eq!(
+            ticks.first().copied(),
+            Some(lo),
+            "the bars' origin is a tick"
+        );
+        assert!((ticks.last().copied().unwrap_or(0.0) - 1.0).abs() < 1e-9);
         let mut wide = sample();
         wide.entries[0].value = 0.2;
         assert_eq!(wide.x_range().0, 0.0, "far-apart values start at zero");

@@ -352,6 +352,42 @@ pub fn draw_dashed<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Draws x-axis ticks under a plot whose pixel ranges are `x_px`, `y_px`:
+/// per tick (pixel x, label) a grid line, a tick mark and the label; a
+/// label that would touch the previous one is left out.
+pub fn draw_x_ticks<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (x_px, y_px): (std::ops::Range<i32>, std::ops::Range<i32>),
+    ticks: &[(i32, String)],
+) -> Result<(), PlotError> {
+    let mut last_right = i32::MIN;
+    for (px, label) in ticks {
+        let px = *px;
+        area.draw(&PathElement::new(
+            vec![(px, y_px.start), (px, y_px.end)],
+            GRID.stroke_width(1),
+        ))?;
+        area.draw(&PathElement::new(
+            vec![(px, y_px.end), (px, y_px.end + 8)],
+            AXIS.stroke_width(2),
+        ))?;
+        let w = layout_width(area, label, &font(TICK_PX))? as i32;
+        let left = (px - w / 2).max(x_px.start - 40);
+        if left > last_right + 12 {
+            draw_text(
+                area,
+                label,
+                (px, y_px.end + 12),
+                font(TICK_PX),
+                TEXT,
+                HPos::Center,
+            )?;
+            last_right = left + w;
+        }
+    }
+    Ok(())
+}
+
 /// What a legend row shows next to its label.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Swatch {
