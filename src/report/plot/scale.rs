@@ -7,8 +7,9 @@ pub enum AxisScale {
     Linear,
     /// Base-10 logarithmic.
     Log,
-    /// Let the chart decide from the data (log when the positive values
-    /// span two decades or more and a log axis can show them).
+    /// Let the chart decide from the data: log when the decade-rounded
+    /// range of the positive values spans three decades or more (see
+    /// [`wants_log`]) and a log axis can show every value.
     #[default]
     Auto,
 }
@@ -168,7 +169,8 @@ pub fn decades(lo: f64, hi: f64) -> usize {
     }
 }
 
-/// Whether positive values spread enough (two decades) to want a log axis.
+/// Whether positive values spread enough to want a log axis: their
+/// decade-rounded range ([`log_range`]) spans three decades or more.
 pub fn wants_log(values: impl IntoIterator<Item = f64>) -> bool {
     match log_range(values) {
         Some((lo, hi)) => decades(lo, hi) >= 3,
