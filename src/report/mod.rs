@@ -4,6 +4,7 @@
 //! never the world.
 
 pub mod atomic;
+pub mod plot;
 pub mod run_files;
 
 pub use atomic::{AtomicFile, write_atomic};

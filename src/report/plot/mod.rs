@@ -1,0 +1,354 @@
+//! Plots for architecture reviews: PNG and SVG from the same drawing code.
+//!
+//! Each kind of chart lives in its own module and takes plain data structs
+//! defined there (the simulator fills them from its CSV files). Every chart
+//! implements [`Plot`], whose `draw` is generic over the plotters
+//! [`DrawingBackend`], so the bitmap and the SVG output come from one code
+//! path. The `write_*` front functions write `<name>.png` and `<name>.svg`
+//! (1600 × 900 px) into a directory.
+//!
+//! Text is drawn with the Roboto font bundled under `assets/` (Apache 2.0,
+//! see `assets/LICENSE-Roboto.txt`), registered with plotters' `ab_glyph`
+//! support, so rendering needs no fontconfig and no system fonts. The SVG
+//! names `Roboto, Arial, sans-serif` and lets the viewer pick what it has.
+//!
+//! Colours follow the Okabe–Ito palette (categorical) and viridis
+//! (the heatmap's sequential scale); both stay distinguishable under the
+//! common colour-vision deficiencies.
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::drawing::DrawingAreaErrorKind;
+use plotters::prelude::*;
+
+pub mod heatmap;
+pub mod lines;
+pub mod nodes;
+pub mod ranking;
+pub mod scale;
+mod style;
+pub mod timeline;
+
+pub use heatmap::{HeatmapData, HeatmapPanel, write_heatmap};
+pub use lines::{LinePoint, LineSeriesData, LinesData, XAxis, write_lines};
+pub use nodes::{DepthAxis, NodeSeries, NodesData, write_nodes};
+pub use ranking::{RankingData, RankingEntry, ReferenceLine, write_ranking};
+pub use scale::{AxisScale, ValueFormat};
+pub use timeline::{Outcome, OutcomeRates, TimelineBucket, TimelineData, write_timeline};
+
+/// Width of every rendered image, in pixels.
+pub const WIDTH: u32 = 1600;
+/// Height of every rendered image, in pixels.
+pub const HEIGHT: u32 = 900;
+
+/// Why a plot could not be drawn or written.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// The input holds nothing that could be drawn.
+    #[error("{chart}: nothing to plot ({reason})")]
+    NoData {
+        /// Which kind of chart.
+        chart: &'static str,
+        /// What was missing.
+        reason: String,
+    },
+    /// Two parallel collections differ in length.
+    #[error("{chart}: {what} has {got} values, expected {expected}")]
+    LengthMismatch {
+        /// Which kind of chart.
+        chart: &'static str,
+        /// Which collection.
+        what: String,
+        /// Length it should have.
+        expected: usize,
+        /// Length it has.
+        got: usize,
+    },
+    /// A value that cannot be shown (negative rate, unordered times, …).
+    #[error("{chart}: invalid input: {reason}")]
+    InvalidData {
+        /// Which kind of chart.
+        chart: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The bundled font could not be registered.
+    #[error("the bundled font could not be registered with plotters")]
+    Font,
+    /// The output name is not a plain file stem.
+    #[error("invalid plot name {0:?}: use a plain file stem without path separators")]
+    BadName(String),
+    /// The output directory could not be created.
+    #[error("cannot create plot directory {path}: {source}")]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The backend failed (also covers failing to write the file).
+    #[error("drawing failed: {0}")]
+    Draw(String),
+}
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for PlotError {
+    fn from(e: DrawingAreaErrorKind<E>) -> Self {
+        PlotError::Draw(e.to_string())
+    }
+}
+
+/// A chart that can be drawn on any plotters backend.
+pub trait Plot {
+    /// Short name of the kind of chart, used in errors.
+    const KIND: &'static str;
+
+    /// Checks the input without drawing anything.
+    fn validate(&self) -> Result<(), PlotError>;
+
+    /// Draws the whole chart (title, axes, legend) onto `root`, which should
+    /// be [`WIDTH`] × [`HEIGHT`] pixels; other sizes work but are not tuned.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError>;
+}
+
+/// Paths of the files a front function wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The bitmap, `<dir>/<name>.png`.
+    pub png: PathBuf,
+    /// The vector image, `<dir>/<name>.svg`.
+    pub svg: PathBuf,
+}
+
+/// Writes `<dir>/<name>.png` and `<dir>/<name>.svg` (1600 × 900 px) for any
+/// [`Plot`]. The input is validated first, so bad data leaves no files.
+pub fn render<P: Plot>(plot: &P, dir: &Path, name: &str) -> Result<Rendered, PlotError> {
+    if name.is_empty()
+        || name.contains(['/', '\\'])
+        || name == "."
+        || name == ".."
+        || name.contains('\0')
+    {
+        return Err(PlotError::BadName(name.to_string()));
+    }
+    plot.validate()?;
+    style::ensure_fonts()?;
+    std::fs::create_dir_all(dir).map_err(|source| PlotError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let png = dir.join(format!("{name}.png"));
+    let svg = dir.join(format!("{name}.svg"));
+    {
+        let root = BitMapBackend::new(&png, (WIDTH, HEIGHT)).into_drawing_area();
+        plot.draw(&root)?;
+        root.present()?;
+    }
+    {
+        let root = SVGBackend::new(&svg, (WIDTH, HEIGHT)).into_drawing_area();
+        plot.draw(&root)?;
+        root.present()?;
+    }
+    Ok(Rendered { png, svg })
+}
+
+/// A span of simulated time during which a fault was active, shaded in the
+/// time-based charts and labelled at the top of the band.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultWindow {
+    /// Start, in simulated seconds.
+    pub start_s: f64,
+    /// End, in simulated seconds (not before `start_s`).
+    pub end_s: f64,
+    /// Short label, e.g. the fault kind and node: `"frozen node 1"`.
+    pub label: String,
+}
+
+/// Checks fault windows: finite and ordered.
+fn validate_faults(chart: &'static str, faults: &[FaultWindow]) -> Result<(), PlotError> {
+    for f in faults {
+        if !f.start_s.is_finite() || !f.end_s.is_finite() || f.end_s < f.start_s {
+            return Err(PlotError::InvalidData {
+                chart,
+                reason: format!(
+                    "fault window {:?} spans {}..{} s; it needs finite bounds with start <= end",
+                    f.label, f.start_s, f.end_s
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    //! Checks on rendered files shared by the chart tests.
+
+    use std::path::Path;
+
+    /// Reads width and height from a PNG's IHDR chunk, checking the
+    /// signature and the chunk layout by hand.
+    pub fn png_size(path: &Path) -> (u32, u32) {
+        let bytes = std::fs::read(path).expect("read png");
+        assert!(bytes.len() > 33, "png too short");
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "png signature");
+        assert_eq!(&bytes[8..12], &[0, 0, 0, 13], "IHDR length");
+        assert_eq!(&bytes[12..16], b"IHDR", "first chunk is IHDR");
+        let w = u32::from_be_bytes(bytes[16..20].try_into().expect("4 bytes"));
+        let h = u32::from_be_bytes(bytes[20..24].try_into().expect("4 bytes"));
+        assert!(bytes.ends_with(b"IEND\xaeB`\x82"), "png ends with IEND");
+        (w, h)
+    }
+
+    /// Checks the SVG opens with an `<svg` element of the given size and is
+    /// closed, with balanced text elements.
+    pub fn check_svg(path: &Path, w: u32, h: u32) {
+        let text = std::fs::read_to_string(path).expect("read svg");
+        let start = text.trim_start();
+        assert!(start.starts_with("<svg"), "svg starts with <svg");
+        let open_tag = &start[..start.find('>').expect("svg tag closes")];
+        assert!(open_tag.contains(&format!("width=\"{w}\"")), "{open_tag}");
+        assert!(open_tag.contains(&format!("height=\"{h}\"")), "{open_tag}");
+        assert!(text.trim_end().ends_with("</svg>"), "svg is closed");
+        assert_eq!(
+            text.matches("<text").count(),
+            text.matches("</text>").count(),
+            "balanced <text> elements"
+        );
+        assert!(text.contains("Roboto"), "svg names the bundled font");
+    }
+
+    /// Renders through the front function and checks both files.
+    pub fn check_rendered(r: &super::Rendered) {
+        assert_eq!(png_size(&r.png), (super::WIDTH, super::HEIGHT));
+        check_svg(&r.svg, super::WIDTH, super::HEIGHT);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Renders one example of each chart into the directory named by
+    /// `CACHESTORM_PLOT_EXAMPLES` (skipped when unset), printing the time
+    /// each took: `CACHESTORM_PLOT_EXAMPLES=/tmp/plot-examples cargo test
+    /// --release write_examples -- --nocapture`.
+    #[test]
+    fn write_examples_when_asked() {
+        let Some(dir) = std::env::var_os("CACHESTORM_PLOT_EXAMPLES") else {
+            return;
+        };
+        let dir = std::path::PathBuf::from(dir);
+        let time = |name: &str, f: &dyn Fn() -> Result<Rendered, PlotError>| {
+            let t = std::time::Instant::now();
+            let r = f().expect("render example");
+            println!("{name}: {:?} -> {}", t.elapsed(), r.png.display());
+        };
+        time("timeline", &|| {
+            write_timeline(&dir, "timeline", &timeline::tests::sample())
+        });
+        time("nodes", &|| {
+            write_nodes(&dir, "nodes", &nodes::tests::sample())
+        });
+        time("heatmap", &|| {
+            write_heatmap(&dir, "heatmap", &heatmap::tests::sample())
+        });
+        time("lines", &|| {
+            write_lines(&dir, "lines", &lines::tests::sample())
+        });
+        time("ranking", &|| {
+            write_ranking(&dir, "ranking", &ranking::tests::sample())
+        });
+        let stress = dir.join("stress");
+        time("ranking (crowded)", &|| {
+            write_ranking(&stress, "ranking-crowded", &ranking::tests::crowded())
+        });
+        time("heatmap (dense)", &|| {
+            write_heatmap(&stress, "heatmap-dense", &heatmap::tests::dense())
+        });
+        time("timeline (zero)", &|| {
+            let mut d = timeline::tests::sample();
+            for b in &mut d.buckets {
+                b.rates = OutcomeRates::default();
+                b.p99_latency_ms = None;
+            }
+            write_timeline(&stress, "timeline-zero", &d)
+        });
+        time("timeline (faults)", &|| {
+            write_timeline(&stress, "timeline-faults", &timeline::tests::many_faults())
+        });
+        time("nodes (many)", &|| {
+            write_nodes(&stress, "nodes-many", &nodes::tests::many())
+        });
+        time("lines (one point)", &|| {
+            let mut d = lines::tests::sample();
+            d.series.truncate(1);
+            d.series[0].points.truncate(1);
+            d.x_scale = AxisScale::Auto;
+            write_lines(&stress, "lines-one-point", &d)
+        });
+    }
+
+    /// Other canvas sizes are not tuned but must still draw: each chart
+    /// draws on a small and a very wide SVG kept in memory.
+    #[test]
+    fn other_canvas_sizes_do_not_panic() {
+        fn draw_at<P: Plot>(p: &P, size: (u32, u32)) -> Result<(), PlotError> {
+            let mut out = String::new();
+            {
+                let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+                p.draw(&root)?;
+                root.present()?;
+            }
+            assert!(out.starts_with("<svg"));
+            Ok(())
+        }
+        for size in [(480, 320), (3000, 500)] {
+            draw_at(&timeline::tests::many_faults(), size).expect("timeline");
+            draw_at(&nodes::tests::many(), size).expect("nodes");
+            draw_at(&heatmap::tests::dense(), size).expect("heatmap");
+            draw_at(&lines::tests::sample(), size).expect("lines");
+            draw_at(&ranking::tests::crowded(), size).expect("ranking");
+        }
+    }
+
+    #[test]
+    fn bad_names_are_rejected_before_writing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = timeline::tests::sample();
+        for name in ["", "a/b", "..", "x\\y"] {
+            let err = render(&data, dir.path(), name).expect_err("bad name");
+            assert!(matches!(err, PlotError::BadName(_)), "{err}");
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+    }
+
+    #[test]
+    fn invalid_data_leaves_no_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut data = timeline::tests::sample();
+        data.buckets.clear();
+        let err = write_timeline(dir.path(), "t", &data).expect_err("empty");
+        assert!(matches!(err, PlotError::NoData { .. }), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+    }
+
+    #[test]
+    fn fault_windows_must_be_ordered_and_finite() {
+        let ok = FaultWindow {
+            start_s: 1.0,
+            end_s: 1.0,
+            label: "x".into(),
+        };
+        assert!(validate_faults("t", std::slice::from_ref(&ok)).is_ok());
+        for (s, e) in [(2.0, 1.0), (f64::NAN, 1.0), (0.0, f64::INFINITY)] {
+            let bad = FaultWindow {
+                start_s: s,
+                end_s: e,
+                ..ok.clone()
+            };
+            assert!(validate_faults("t", &[bad]).is_err());
+        }
+    }
+}
