@@ -1,16 +1,22 @@
 //! The command line: parses arguments and calls the library. Exit codes: 0
-//! success, 2 bad input (a malformed model, a refused output folder), 1 an
-//! internal error.
+//! success, 2 bad input (a malformed model or experiment, a refused output
+//! folder, shards that do not merge), 1 an internal error, 130 a sweep
+//! stopped by Ctrl-C (its finished runs are kept; `--resume` continues it).
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use cachestorm::config::{self, ConfigError};
 use cachestorm::metrics::Summary;
 use cachestorm::report::run_files::{OutputError, prepare_dir, run_into};
+use cachestorm::sweep::{self, Shard, SweepArgs, SweepError};
 
 /// A deterministic simulator of memcached clusters, their clients and the
 /// services that call them, under node failures.
@@ -47,6 +53,59 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Run an experiment: every point of its grid × its replications, in
+    /// parallel. Writes results.csv, replications.csv, experiment.toml and
+    /// journal.jsonl. Ctrl-C stops it cleanly; --resume continues it.
+    Sweep {
+        /// The experiment file (TOML).
+        experiment: PathBuf,
+        /// Output folder (default: out/<experiment stem>, or
+        /// out/<stem>.shard-I-of-N with --shard).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Parallel runs (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Run only shard I of N: the points whose index modulo N is I-1.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<Shard>,
+        /// Continue the sweep in DIR: runs already in its journal are kept.
+        #[arg(long, value_name = "DIR")]
+        resume: Option<PathBuf>,
+        /// Replace the sweep files of an existing, non-empty output folder.
+        #[arg(long)]
+        force: bool,
+        /// Give every point its own seeds (default: common random numbers,
+        /// the same seeds at every point).
+        #[arg(long)]
+        independent_seeds: bool,
+        /// Experiment seed (overrides the experiment's `seed`, which
+        /// overrides the model's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// No progress bar and no table.
+        #[arg(long)]
+        quiet: bool,
+        /// Do not render plots.
+        #[arg(long)]
+        no_plots: bool,
+    },
+    /// Join the folders of `sweep --shard` runs into the files one machine
+    /// running the whole sweep writes.
+    Merge {
+        /// Shard folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long, required = true)]
+        out: PathBuf,
+        /// Replace the sweep files of an existing, non-empty output folder.
+        #[arg(long)]
+        force: bool,
+        /// No table.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Validate model files without running them.
     Check {
         /// Model files.
@@ -62,6 +121,17 @@ enum Command {
 enum Failure {
     BadInput(String),
     Internal(anyhow::Error),
+    Interrupted,
+}
+
+impl From<SweepError> for Failure {
+    fn from(e: SweepError) -> Self {
+        if e.is_bad_input() {
+            Failure::BadInput(e.to_string())
+        } else {
+            Failure::Internal(e.into())
+        }
+    }
 }
 
 impl From<ConfigError> for Failure {
@@ -92,6 +162,7 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+        Err(Failure::Interrupted) => ExitCode::from(130),
     }
 }
 
@@ -106,6 +177,49 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             force,
             quiet,
         } => run(&model, seed, out, &sets, no_plots, force, quiet),
+        Command::Sweep {
+            experiment,
+            out,
+            threads,
+            shard,
+            resume,
+            force,
+            independent_seeds,
+            seed,
+            quiet,
+            no_plots: _,
+        } => run_sweep(
+            &SweepArgs {
+                experiment,
+                out,
+                resume,
+                force,
+                threads,
+                shard,
+                independent_seeds,
+                seed,
+            },
+            quiet,
+        ),
+        Command::Merge {
+            dirs,
+            out,
+            force,
+            quiet,
+        } => {
+            let report = sweep::merge::merge(&dirs, &out, force)?;
+            if !quiet {
+                println!(
+                    "merged {} runs of {} points from {} folder(s) into {}",
+                    report.runs,
+                    report.header.points.len(),
+                    dirs.len(),
+                    out.display()
+                );
+                print!("{}", sweep::output::table(&report.header, &report.stats, 5));
+            }
+            Ok(())
+        }
         Command::Check { models, sets } => {
             for m in &models {
                 let model = config::load_model(m, &sets)?;
@@ -145,6 +259,75 @@ fn run(
     let output = run_into(&dir, &model)?;
     if !quiet {
         print_summary(&output.summary, &dir);
+    }
+    Ok(())
+}
+
+/// Set by the first Ctrl-C: the sweep stops scheduling runs. A second
+/// Ctrl-C exits at once (the journal still holds every finished run).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn run_sweep(args: &SweepArgs, quiet: bool) -> Result<(), Failure> {
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupted: finishing the runs under way (Ctrl-C again to quit now)");
+    });
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0).with_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
+                .expect("a valid template"),
+        )
+    };
+    let started = Instant::now();
+    let mut first = true;
+    let report = sweep::run_sweep(args, &INTERRUPTED, &mut |done, total| {
+        if first {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.reset_eta();
+            first = false;
+        } else {
+            bar.set_position(done as u64);
+        }
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    let done = report.runs_resumed + report.runs_now;
+    if report.interrupted {
+        eprintln!(
+            "interrupted: {done} of {} runs are kept in {}; resume with:\n  {}",
+            report.runs_total,
+            report.dir.join(sweep::journal::JOURNAL).display(),
+            args.resume_command(&report.dir)
+        );
+        return Err(Failure::Interrupted);
+    }
+    if !quiet {
+        let h = &report.header;
+        let shard = h.shard.map_or(String::new(), |s| format!(" (shard {s})"));
+        let resumed = if report.runs_resumed > 0 {
+            format!(", {} from the journal", report.runs_resumed)
+        } else {
+            String::new()
+        };
+        println!(
+            "{}{shard}: {} point(s) × {} replication(s) = {} runs ({} now{resumed}) in {:.1} s on {} thread(s); {} seeds from {}",
+            h.experiment,
+            report.stats.len(),
+            h.replications,
+            report.runs_total,
+            report.runs_now,
+            started.elapsed().as_secs_f64(),
+            report.threads,
+            h.seed_mode,
+            h.seed
+        );
+        print!("{}", report.table());
+        println!("wrote {}", report.dir.display());
     }
     Ok(())
 }

@@ -12,3 +12,4 @@ pub mod engine;
 pub mod metrics;
 pub mod model;
 pub mod report;
+pub mod sweep;

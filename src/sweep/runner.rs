@@ -1,0 +1,128 @@
+//! The parallel runner: a local rayon pool runs (point, replication) pairs,
+//! each run single-threaded with its own seed and a no-op timeline sink (a
+//! sweep keeps summaries, never timelines). Finished runs come back to the
+//! calling thread, which alone writes the journal, so every record is on
+//! disk before the next is taken.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use rayon::prelude::*;
+
+use super::record::{Record, flatten};
+use super::{Plan, SweepError};
+
+/// How a batch of runs ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every run finished.
+    Complete,
+    /// `cancel` was set: runs under way finished and were handed over; the
+    /// rest were not started.
+    Cancelled,
+}
+
+/// Runs replication `r` of point `p` of `plan`.
+pub fn run_one(plan: &Plan, p: usize, r: u32) -> Record {
+    let mut model = plan
+        .model(p)
+        .expect("only points of this shard are run")
+        .clone();
+    model.seed = plan.run_seed(p, r);
+    let out = crate::model::run(&model, &mut |_| {});
+    Record {
+        point: p,
+        replication: r,
+        seed: model.seed,
+        values: flatten(&out.summary),
+    }
+}
+
+fn panic_text(e: &(dyn std::any::Any + Send)) -> String {
+    e.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| e.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// Runs `todo` on `threads` threads, handing finished runs to `done` on the
+/// calling thread: each as soon as it arrives, or, when several arrived
+/// while `done` was busy (syncing the journal), all of them at once, so one
+/// disk sync covers them (group commit). Stops scheduling new runs when
+/// `cancel` is set, when `done` fails, or when a run panics (the error is
+/// returned after the runs under way have been handed over).
+pub fn execute(
+    plan: &Plan,
+    todo: &[(usize, u32)],
+    threads: usize,
+    cancel: &AtomicBool,
+    done: &mut dyn FnMut(Vec<Record>) -> Result<(), SweepError>,
+) -> Result<Outcome, SweepError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("sweep-{i}"))
+        .build()
+        .map_err(|e| SweepError::Internal(format!("cannot start {threads} threads: {e}")))?;
+    let stop = AtomicBool::new(false);
+    let mut error: Option<SweepError> = None;
+    let mut received = 0usize;
+    let mut journal_failed = false;
+    std::thread::scope(|s| {
+        let (tx, rx) = mpsc::channel::<Result<Record, String>>();
+        let stop = &stop;
+        s.spawn(move || {
+            pool.install(|| {
+                todo.par_iter()
+                    .with_max_len(1)
+                    .for_each_with(tx, |tx, &(p, r)| {
+                        if cancel.load(Ordering::SeqCst) || stop.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        let result = catch_unwind(AssertUnwindSafe(|| run_one(plan, p, r)))
+                            .map_err(|e| {
+                                format!(
+                                    "run of point {p} replication {r} (seed {}) failed: {}",
+                                    plan.run_seed(p, r),
+                                    panic_text(&*e)
+                                )
+                            });
+                        let _ = tx.send(result);
+                    });
+            });
+        });
+        while let Ok(msg) = rx.recv() {
+            let mut batch = Vec::new();
+            let mut failure = None;
+            for msg in std::iter::once(msg).chain(rx.try_iter()) {
+                match msg {
+                    Ok(record) => batch.push(record),
+                    Err(text) => failure = failure.or(Some(SweepError::Internal(text))),
+                }
+            }
+            // After a failed run, later runs are still journaled; after the
+            // journal itself failed, nothing more can be kept.
+            if journal_failed {
+                continue;
+            }
+            if let Some(e) = failure {
+                stop.store(true, Ordering::SeqCst);
+                error.get_or_insert(e);
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            received += batch.len();
+            if let Err(e) = done(batch) {
+                stop.store(true, Ordering::SeqCst);
+                journal_failed = true;
+                error = Some(e);
+            }
+        }
+    });
+    match error {
+        Some(e) => Err(e),
+        None if received < todo.len() => Ok(Outcome::Cancelled),
+        None => Ok(Outcome::Complete),
+    }
+}
