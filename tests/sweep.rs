@@ -40,12 +40,11 @@ fn mm1_body(replications: u32, rates: &str) -> String {
 }
 
 fn sweep(args: &[&str]) -> Output {
-    let out = Command::new(bin())
+    Command::new(bin())
         .arg("sweep")
         .args(args)
         .output()
-        .expect("runs the binary");
-    out
+        .expect("runs the binary")
 }
 
 fn ok(out: Output) -> Output {
