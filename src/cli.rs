@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use cachestorm::config::{self, ConfigError};
 use cachestorm::metrics::Summary;
 use cachestorm::report::run_files::{OutputError, prepare_dir, run_into};
+use cachestorm::report::run_plots::{RunPlotError, render_run_plots};
 
 /// A deterministic simulator of memcached clusters, their clients and the
 /// services that call them, under node failures.
@@ -23,7 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one model: writes timeline.csv, summary.json and node_events.csv.
+    /// Run one model: writes timeline.csv, summary.json, node_events.csv and
+    /// the timeline and nodes plots (PNG and SVG).
     Run {
         /// The model file (TOML).
         model: PathBuf,
@@ -46,6 +48,11 @@ enum Command {
         /// Print nothing on success.
         #[arg(long)]
         quiet: bool,
+    },
+    /// Re-render the plots of a run folder from its files.
+    Plot {
+        /// A folder written by `cachestorm run`.
+        dir: PathBuf,
     },
     /// Validate model files without running them.
     Check {
@@ -106,6 +113,16 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             force,
             quiet,
         } => run(&model, seed, out, &sets, no_plots, force, quiet),
+        Command::Plot { dir } => {
+            let rendered = render_run_plots(&dir).map_err(|e| match e {
+                RunPlotError::Input { .. } => Failure::BadInput(e.to_string()),
+                other => Failure::Internal(other.into()),
+            })?;
+            for r in rendered {
+                println!("wrote {} and {}", r.png.display(), r.svg.display());
+            }
+            Ok(())
+        }
         Command::Check { models, sets } => {
             for m in &models {
                 let model = config::load_model(m, &sets)?;
@@ -127,7 +144,7 @@ fn run(
     seed: Option<u64>,
     out: Option<PathBuf>,
     sets: &[String],
-    _no_plots: bool,
+    no_plots: bool,
     force: bool,
     quiet: bool,
 ) -> Result<(), Failure> {
@@ -143,6 +160,9 @@ fn run(
     });
     prepare_dir(&dir, force)?;
     let output = run_into(&dir, &model)?;
+    if !no_plots {
+        render_run_plots(&dir).map_err(|e| Failure::Internal(e.into()))?;
+    }
     if !quiet {
         print_summary(&output.summary, &dir);
     }

@@ -512,6 +512,7 @@ impl World {
         }
         Summary {
             model: self.model.name.clone(),
+            parameters: self.model.describe(),
             seed: self.model.seed,
             simulated_s: crate::engine::time::secs(end),
             events: self.events,
