@@ -48,6 +48,10 @@ enum Command {
         /// Print nothing on success.
         #[arg(long)]
         quiet: bool,
+        /// Check the simulator's invariants while running (always on in
+        /// debug builds); a broken one is reported as an internal error.
+        #[arg(long)]
+        check_invariants: bool,
     },
     /// Re-render the plots of a run folder from its files.
     Plot {
@@ -112,7 +116,17 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             no_plots,
             force,
             quiet,
-        } => run(&model, seed, out, &sets, no_plots, force, quiet),
+            check_invariants,
+        } => run(
+            &model,
+            seed,
+            out,
+            &sets,
+            no_plots,
+            force,
+            quiet,
+            check_invariants,
+        ),
         Command::Plot { dir } => {
             let rendered = render_run_plots(&dir).map_err(|e| match e {
                 RunPlotError::Input { .. } => Failure::BadInput(e.to_string()),
@@ -139,6 +153,7 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     path: &Path,
     seed: Option<u64>,
@@ -147,6 +162,7 @@ fn run(
     no_plots: bool,
     force: bool,
     quiet: bool,
+    check_invariants: bool,
 ) -> Result<(), Failure> {
     let mut model = config::load_model(path, sets)?;
     if let Some(s) = seed {
@@ -159,7 +175,7 @@ fn run(
         PathBuf::from("out").join(stem)
     });
     prepare_dir(&dir, force)?;
-    let output = run_into(&dir, &model)?;
+    let output = run_into(&dir, &model, check_invariants)?;
     if !no_plots {
         render_run_plots(&dir).map_err(|e| Failure::Internal(e.into()))?;
     }

@@ -257,3 +257,32 @@ fn golden_summary_of_the_frozen_testbed() {
     let text = std::fs::read_to_string(t.path().join("summary.json")).unwrap();
     insta::assert_snapshot!("frozen_testbed_summary", text);
 }
+
+/// Every shipped model, and each with every fault kind and failure mode, keeps
+/// the simulator's invariants (conservation, capacities, time order, counts).
+#[test]
+fn shipped_models_keep_the_invariants() {
+    let kinds = [
+        "none",
+        "crash",
+        "frozen",
+        "slow",
+        "lossy",
+        "flapping",
+        "partition",
+    ];
+    for model in ["models/testbed/frozen.toml", "models/incident.toml"] {
+        for (i, kind) in kinds.iter().enumerate() {
+            let mode = ["redistribute", "retry", "cancel"][i % 3];
+            let sets = [
+                format!("fault.0.kind={kind}"),
+                format!("client.spymemcached.failure_mode={mode}"),
+                "duration=150s".to_string(),
+            ];
+            let m = cachestorm::config::load_model(&root().join(model), &sets).unwrap();
+            if let Err(v) = cachestorm::model::run_checked(&m, true, &mut |_| {}) {
+                panic!("{model} with {sets:?}: {v}");
+            }
+        }
+    }
+}
