@@ -16,6 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use cachestorm::config::{self, ConfigError};
 use cachestorm::metrics::Summary;
 use cachestorm::report::run_files::{OutputError, prepare_dir, run_into};
+use cachestorm::report::run_plots::{RunPlotError, render_run_plots};
 use cachestorm::sweep::{self, Shard, SweepArgs, SweepError};
 
 /// A deterministic simulator of memcached clusters, their clients and the
@@ -29,7 +30,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one model: writes timeline.csv, summary.json and node_events.csv.
+    /// Run one model: writes timeline.csv, summary.json, node_events.csv and
+    /// the timeline and nodes plots (PNG and SVG).
     Run {
         /// The model file (TOML).
         model: PathBuf,
@@ -52,6 +54,15 @@ enum Command {
         /// Print nothing on success.
         #[arg(long)]
         quiet: bool,
+        /// Check the simulator's invariants while running (always on in
+        /// debug builds); a broken one is reported as an internal error.
+        #[arg(long)]
+        check_invariants: bool,
+    },
+    /// Re-render the plots of a run folder from its files.
+    Plot {
+        /// A folder written by `cachestorm run`.
+        dir: PathBuf,
     },
     /// Run an experiment: every point of its grid × its replications, in
     /// parallel. Writes results.csv, replications.csv, experiment.toml and
@@ -176,7 +187,17 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             no_plots,
             force,
             quiet,
-        } => run(&model, seed, out, &sets, no_plots, force, quiet),
+            check_invariants,
+        } => run(
+            &model,
+            seed,
+            out,
+            &sets,
+            no_plots,
+            force,
+            quiet,
+            check_invariants,
+        ),
         Command::Sweep {
             experiment,
             out,
@@ -220,6 +241,16 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Plot { dir } => {
+            let rendered = render_run_plots(&dir).map_err(|e| match e {
+                RunPlotError::Input { .. } => Failure::BadInput(e.to_string()),
+                other => Failure::Internal(other.into()),
+            })?;
+            for r in rendered {
+                println!("wrote {} and {}", r.png.display(), r.svg.display());
+            }
+            Ok(())
+        }
         Command::Check { models, sets } => {
             for m in &models {
                 let model = config::load_model(m, &sets)?;
@@ -236,14 +267,16 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     path: &Path,
     seed: Option<u64>,
     out: Option<PathBuf>,
     sets: &[String],
-    _no_plots: bool,
+    no_plots: bool,
     force: bool,
     quiet: bool,
+    check_invariants: bool,
 ) -> Result<(), Failure> {
     let mut model = config::load_model(path, sets)?;
     if let Some(s) = seed {
@@ -256,7 +289,10 @@ fn run(
         PathBuf::from("out").join(stem)
     });
     prepare_dir(&dir, force)?;
-    let output = run_into(&dir, &model)?;
+    let output = run_into(&dir, &model, check_invariants)?;
+    if !no_plots {
+        render_run_plots(&dir).map_err(|e| Failure::Internal(e.into()))?;
+    }
     if !quiet {
         print_summary(&output.summary, &dir);
     }

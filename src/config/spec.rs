@@ -61,6 +61,73 @@ impl Model {
         self.pools[..pool].iter().map(|p| p.nodes.len()).sum()
     }
 
+    /// The main parameters, spelled as in the model file, for report titles.
+    pub fn describe(&self) -> std::collections::BTreeMap<String, String> {
+        use crate::engine::format_nanos as f;
+        let mut m = std::collections::BTreeMap::new();
+        let mut put = |k: &str, v: String| {
+            m.insert(k.to_string(), v);
+        };
+        let rate = self.workload.rates[0].1;
+        put("workload.rate", format!("{rate}"));
+        put("service.instances", self.service.instances.to_string());
+        put(
+            "service.executor",
+            match self.service.executor {
+                ExecutorKind::Pool => "pool".into(),
+                ExecutorKind::EventLoop => "event_loop".into(),
+            },
+        );
+        put("service.threads", self.service.threads.to_string());
+        put(
+            "service.queue",
+            self.service
+                .queue
+                .map_or("unbounded".into(), |q| q.to_string()),
+        );
+        put(
+            "service.bulkhead",
+            self.service.bulkhead.as_ref().map_or("off".into(), |b| {
+                format!(
+                    "{} threads, queue {}, deadline {}",
+                    b.threads,
+                    b.queue,
+                    f(b.deadline)
+                )
+            }),
+        );
+        put(
+            "client.policy",
+            match self.client.policy {
+                Policy::Plain => "plain".into(),
+                Policy::Spymemcached => "spymemcached".into(),
+            },
+        );
+        put("client.op_timeout", f(self.client.op_timeout));
+        if self.client.policy == Policy::Spymemcached {
+            put(
+                "client.spymemcached.failure_mode",
+                match self.client.spy.failure_mode {
+                    FailureMode::Redistribute => "redistribute".into(),
+                    FailureMode::Retry => "retry".into(),
+                    FailureMode::Cancel => "cancel".into(),
+                },
+            );
+        }
+        put("cluster.nodes", self.node_count().to_string());
+        if let Some(fe) = &self.frontend {
+            put(
+                "frontend.maxconn",
+                fe.maxconn.map_or("unlimited".into(), |m| m.to_string()),
+            );
+            put(
+                "frontend.timeout_queue",
+                fe.timeout_queue.map_or("none".into(), f),
+            );
+        }
+        m
+    }
+
     /// The fault window: first fault start to last fault end.
     pub fn fault_window(&self) -> Option<(Nanos, Nanos)> {
         let start = self.faults.iter().map(|f| f.start).min()?;

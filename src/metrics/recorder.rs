@@ -135,6 +135,9 @@ pub struct Recorder {
     trips: u64,
     first_trip: Option<Nanos>,
     stale_reads: u64,
+    submitted: u64,
+    /// Sums of the rows emitted so far: (offered, outcomes, cache ops ended).
+    row_sums: (u64, [u64; 6], u64),
 }
 
 impl Recorder {
@@ -170,6 +173,8 @@ impl Recorder {
             trips: 0,
             first_trip: None,
             stale_reads: 0,
+            submitted: 0,
+            row_sums: (0, [0; 6], 0),
         }
     }
 
@@ -250,6 +255,23 @@ impl Recorder {
         }
     }
 
+    /// A cache operation was submitted: it will be counted exactly once.
+    #[inline]
+    pub fn cache_submitted(&mut self) {
+        self.submitted += 1;
+    }
+
+    /// Cache operations submitted.
+    pub fn submitted(&self) -> u64 {
+        self.submitted
+    }
+
+    /// Sums of the timeline rows emitted so far: offered, the six outcomes,
+    /// and cache operations ended.
+    pub fn row_sums(&self) -> (u64, [u64; 6], u64) {
+        self.row_sums
+    }
+
     /// A cache operation ended.
     #[inline]
     pub fn cache(&mut self, o: CacheOutcome) {
@@ -320,6 +342,19 @@ impl Recorder {
             }
         }
         sink(row);
+        self.row_sums.0 += row.offered;
+        let outcomes = [
+            row.succeeded(),
+            row.late,
+            row.rejected,
+            row.timed_out,
+            row.failed,
+            row.unfinished,
+        ];
+        for (s, o) in self.row_sums.1.iter_mut().zip(outcomes) {
+            *s += o;
+        }
+        self.row_sums.2 += row.cache.ended();
         let nodes = std::mem::take(&mut row.nodes);
         *row = TimelineRow {
             nodes,

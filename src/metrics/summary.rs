@@ -122,6 +122,8 @@ pub struct NodeSummary {
 pub struct Summary {
     /// Model name.
     pub model: String,
+    /// The model's main parameters, for titles and tables.
+    pub parameters: std::collections::BTreeMap<String, String>,
     /// Seed.
     pub seed: u64,
     /// Simulated time, seconds.

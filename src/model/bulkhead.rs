@@ -101,6 +101,7 @@ impl World {
         let runs = bh.busy < bh.threads;
         if !runs && bh.queue.len() as u32 >= bh.capacity {
             // BulkheadFullException on the caller's thread.
+            self.rec.cache_submitted();
             self.rec.cache(CacheOutcome::QueueFull);
             let req = self.reqs.get_mut(r).expect("live");
             req.state = ReqState::Cache;
@@ -144,6 +145,16 @@ impl World {
         });
         let mut ctx = ctx!(self);
         self.clients[t.instance as usize].call(&mut ctx, call);
+    }
+
+    /// For each bulkhead: (threads busy, threads, tasks queued, capacity),
+    /// for the invariant checks.
+    pub(crate) fn bulkhead_load(&self) -> Vec<(u32, u32, usize, u32)> {
+        self.instances
+            .iter()
+            .filter_map(|i| i.bulkhead.as_ref())
+            .map(|b| (b.busy, b.threads, b.queue.len(), b.capacity))
+            .collect()
     }
 
     /// A bulkhead task's cache call returned: its thread takes the next task,

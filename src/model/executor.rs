@@ -11,12 +11,14 @@ use std::collections::VecDeque;
 use super::request::ReqRef;
 use crate::config::spec::{ExecutorKind, Service};
 
-/// One thread group with its queue.
+/// One thread group with its queue. Each queued entry says whether it is a
+/// new request (counted against the capacity) or a continuation.
 #[derive(Clone, Debug, Default)]
 struct ExecLane {
     threads: u32,
     busy: u32,
-    queue: VecDeque<ReqRef>,
+    queue: VecDeque<(ReqRef, bool)>,
+    fresh: u32,
 }
 
 /// What happened to a request offered to the executor.
@@ -75,8 +77,9 @@ impl Executor {
         if l.busy < l.threads {
             l.busy += 1;
             Admission::Run
-        } else if self.capacity.is_none_or(|c| (l.queue.len() as u32) < c) {
-            l.queue.push_back(r);
+        } else if self.capacity.is_none_or(|c| l.fresh < c) {
+            l.queue.push_back((r, true));
+            l.fresh += 1;
             Admission::Queued
         } else {
             Admission::Rejected
@@ -92,7 +95,7 @@ impl Executor {
             l.busy += 1;
             Admission::Run
         } else {
-            l.queue.push_back(r);
+            l.queue.push_back((r, false));
             Admission::Queued
         }
     }
@@ -103,7 +106,10 @@ impl Executor {
     pub fn release(&mut self, lane: u16) -> Option<ReqRef> {
         let l = &mut self.lanes[lane as usize];
         match l.queue.pop_front() {
-            Some(r) => Some(r),
+            Some((r, fresh)) => {
+                l.fresh -= fresh as u32;
+                Some(r)
+            }
             None => {
                 l.busy -= 1;
                 None
@@ -119,5 +125,30 @@ impl Executor {
     /// Queued requests.
     pub fn queued(&self) -> u64 {
         self.lanes.iter().map(|l| l.queue.len() as u64).sum()
+    }
+
+    /// Checks that no lane runs more than its threads and no queue holds more
+    /// new requests than its capacity.
+    pub fn check(&self) -> Result<(), String> {
+        for (i, l) in self.lanes.iter().enumerate() {
+            if l.busy > l.threads {
+                return Err(format!(
+                    "lane {i}: {} busy threads of {}",
+                    l.busy, l.threads
+                ));
+            }
+            if let Some(c) = self.capacity
+                && l.fresh > c
+            {
+                return Err(format!(
+                    "lane {i}: {} queued requests, capacity {c}",
+                    l.fresh
+                ));
+            }
+            if l.fresh as usize > l.queue.len() {
+                return Err(format!("lane {i}: queue accounting"));
+            }
+        }
+        Ok(())
     }
 }

@@ -7,6 +7,7 @@ pub mod database;
 pub mod executor;
 pub mod fault;
 pub mod frontend;
+pub mod invariants;
 pub mod keys;
 pub mod locator;
 pub mod network;
@@ -18,13 +19,25 @@ pub mod wire;
 pub mod workload;
 pub mod world;
 
+pub use invariants::Violation;
 pub use world::{RunOutput, World};
 
 use crate::config::Model;
 use crate::metrics::TimelineRow;
 
 /// Runs one simulation of `model` (seeded by `model.seed`), handing each
-/// timeline row to `sink` as its bucket closes.
+/// timeline row to `sink` as its bucket closes. The invariant checks run in
+/// debug builds only; a broken invariant is a bug and panics.
 pub fn run(model: &Model, sink: &mut dyn FnMut(&TimelineRow)) -> RunOutput {
-    World::new(model).run(sink)
+    run_checked(model, false, sink).unwrap_or_else(|v| panic!("{v}"))
+}
+
+/// Runs one simulation with the invariant checks on when `checks` (always on
+/// in debug builds), reporting the first broken invariant.
+pub fn run_checked(
+    model: &Model,
+    checks: bool,
+    sink: &mut dyn FnMut(&TimelineRow),
+) -> Result<RunOutput, Violation> {
+    World::new(model).check_invariants_too(checks).run(sink)
 }

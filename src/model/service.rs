@@ -29,6 +29,7 @@ impl World {
             req.key_seed = key_seed;
         }
         self.rec.offered();
+        self.arrived += 1;
         match self.frontend.as_mut() {
             Some(fe) => match fe.pick() {
                 Some(server) => self.dispatch(r, server),
@@ -326,7 +327,9 @@ impl World {
     pub(crate) fn end(&mut self, r: ReqRef, outcome: Outcome) {
         let now = self.sched.now();
         let req = self.reqs.get(r).expect("live").clone();
-        if !req.answered {
+        if req.answered {
+            self.orphans -= 1;
+        } else {
             let answered = matches!(
                 outcome,
                 Outcome::Succeeded | Outcome::Late | Outcome::Failed
@@ -409,6 +412,7 @@ impl World {
         }
         req.answered = true;
         req.holds_slot = false;
+        self.orphans += 1;
         let (arrival, flags, server) = (req.arrival, req.flags, req.instance as usize);
         self.rec
             .request_end(arrival, now, Outcome::TimedOut, flags, false);

@@ -9,6 +9,7 @@ use super::client::{Client, ClientTimer, Completion, NodeEvent, Plain};
 use super::database::Database;
 use super::executor::Executor;
 use super::frontend::Frontend;
+use super::invariants::Violation;
 use super::keys::{KeySpace, Placement};
 use super::network::Network;
 use super::node::Node;
@@ -134,6 +135,11 @@ pub struct World {
     pub(crate) node_events: Vec<NodeEvent>,
     events: u64,
     bucket_start: Nanos,
+    /// Requests that arrived.
+    pub(crate) arrived: u64,
+    /// Requests already answered (a 504) whose backend work goes on.
+    pub(crate) orphans: u64,
+    checks: bool,
 }
 
 /// Builds a client context from the world's fields (disjoint borrows).
@@ -282,6 +288,9 @@ impl World {
             node_events: Vec::new(),
             events: 0,
             bucket_start: 0,
+            arrived: 0,
+            orphans: 0,
+            checks: cfg!(debug_assertions),
             sched,
             model,
         };
@@ -302,13 +311,25 @@ impl World {
         }
     }
 
+    /// Turns the invariant checks on (they are always on in debug builds).
+    pub fn check_invariants_too(mut self, on: bool) -> Self {
+        self.checks |= on;
+        self
+    }
+
+    /// Live requests that were already answered (their outcome recorded).
+    pub(crate) fn answered_live(&self) -> u64 {
+        self.orphans
+    }
+
     /// Events handled so far (skipped stale timers not counted).
     pub fn events(&self) -> u64 {
         self.events
     }
 
-    /// Runs to the end, handing each timeline row to `sink`.
-    pub fn run(mut self, sink: &mut dyn FnMut(&TimelineRow)) -> RunOutput {
+    /// Runs to the end, handing each timeline row to `sink`. With the checks
+    /// on, the first broken invariant stops the run.
+    pub fn run(mut self, sink: &mut dyn FnMut(&TimelineRow)) -> Result<RunOutput, Violation> {
         let end = self.model.end();
         if let Some(t) = self.arrivals.next(0) {
             self.sched.at(t, Event::Arrival);
@@ -317,11 +338,12 @@ impl World {
             self.sched.at(self.model.bucket, Event::Tick);
         }
         self.schedule_faults();
+        let mut last = 0;
         while let Some(t) = self.sched.peek_time() {
             if t >= end {
                 break;
             }
-            let Some((_, ev)) = self.sched.pop() else {
+            let Some((now, ev)) = self.sched.pop() else {
                 break;
             };
             let counted = match ev {
@@ -333,8 +355,26 @@ impl World {
             };
             self.events += counted as u64;
             self.pump();
+            if self.checks {
+                if now < last {
+                    return Err(self.violation(format!("time moved back from {last} to {now}")));
+                }
+                last = now;
+                if matches!(ev, Event::Tick)
+                    && let Err(m) = self.check_invariants()
+                {
+                    return Err(self.violation(m));
+                }
+            }
         }
         self.finish(sink)
+    }
+
+    fn violation(&self, message: String) -> Violation {
+        Violation {
+            time: self.sched.now(),
+            message,
+        }
     }
 
     fn tick(&mut self, sink: &mut dyn FnMut(&TimelineRow)) {
@@ -449,7 +489,7 @@ impl World {
         }
     }
 
-    fn finish(mut self, sink: &mut dyn FnMut(&TimelineRow)) -> RunOutput {
+    fn finish(mut self, sink: &mut dyn FnMut(&TimelineRow)) -> Result<RunOutput, Violation> {
         let end = self.model.end();
         for r in self.reqs.live_refs() {
             let req = self.reqs.get(r).expect("live");
@@ -474,11 +514,16 @@ impl World {
             node_events.extend(c.take_node_events());
         }
         node_events.sort_by_key(|e| (e.time, e.node));
+        if self.checks
+            && let Err(m) = self.check_final()
+        {
+            return Err(self.violation(m));
+        }
         let summary = self.summary();
-        RunOutput {
+        Ok(RunOutput {
             summary,
             node_events,
-        }
+        })
     }
 
     fn summary(&self) -> Summary {
@@ -512,6 +557,7 @@ impl World {
         }
         Summary {
             model: self.model.name.clone(),
+            parameters: self.model.describe(),
             seed: self.model.seed,
             simulated_s: crate::engine::time::secs(end),
             events: self.events,

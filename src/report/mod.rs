@@ -6,5 +6,6 @@
 pub mod atomic;
 pub mod plot;
 pub mod run_files;
+pub mod run_plots;
 
 pub use atomic::{AtomicFile, write_atomic};

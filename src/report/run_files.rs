@@ -192,6 +192,9 @@ pub enum OutputError {
         "{0} already exists and is not empty; pass --force to overwrite it, or --out to choose another folder"
     )]
     Exists(std::path::PathBuf),
+    /// The simulator broke one of its invariants (a bug).
+    #[error(transparent)]
+    Invariant(#[from] crate::model::Violation),
     /// Reading or writing failed.
     #[error("{path}: {source}")]
     Io {
@@ -222,13 +225,14 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
 pub fn run_into(
     dir: &Path,
     model: &crate::config::Model,
+    check_invariants: bool,
 ) -> Result<crate::model::RunOutput, OutputError> {
     let io_err = |source| OutputError::Io {
         path: dir.to_path_buf(),
         source,
     };
     let mut timeline = TimelineWriter::create(dir).map_err(io_err)?;
-    let out = crate::model::run(model, &mut |row| timeline.row(row));
+    let out = crate::model::run_checked(model, check_invariants, &mut |row| timeline.row(row))?;
     timeline.finish().map_err(io_err)?;
     write_summary(dir, &out.summary).map_err(io_err)?;
     let faults: Vec<(f64, f64, String, String)> = model

@@ -152,6 +152,7 @@ impl Client {
     /// at once, e.g. a cancellation).
     #[inline]
     pub fn call(&mut self, ctx: &mut Ctx, call: Call) {
+        ctx.rec.cache_submitted();
         match self {
             Client::Plain(c) => c.call(ctx, call),
             Client::Spymemcached(c) => c.call(ctx, call),
@@ -160,6 +161,7 @@ impl Client {
 
     /// Makes a bulk get of `keys` in `pool`.
     pub fn multi_get(&mut self, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: ReqRef) {
+        ctx.rec.cache_submitted();
         match self {
             Client::Plain(c) => c.multi_get(ctx, pool, keys, waiter),
             Client::Spymemcached(c) => c.multi_get(ctx, pool, keys, waiter),
@@ -217,10 +219,10 @@ impl Client {
         }
     }
 
-    /// Ops still pending (for the end-of-run count).
+    /// Ops whose outcome is not counted yet (for the end-of-run count).
     pub fn pending(&self) -> u64 {
         match self {
-            Client::Plain(c) => c.ops.live() as u64,
+            Client::Plain(c) => c.ops.uncounted(),
             Client::Spymemcached(c) => c.pending(),
         }
     }

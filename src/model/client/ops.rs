@@ -138,4 +138,19 @@ impl OpSlab {
     pub fn live(&self) -> usize {
         self.live
     }
+
+    /// Ops whose outcome has not been counted yet: awaited ops whose caller
+    /// still waits, and fire-and-forget ops (bulk sub-ops and noops are never
+    /// counted on their own).
+    pub fn uncounted(&self) -> u64 {
+        self.slots
+            .iter()
+            .filter(|o| {
+                o.live
+                    && o.parent == NO_PARENT
+                    && o.kind != OpKind::Noop
+                    && (o.waiting || o.waiter.is_none())
+            })
+            .count() as u64
+    }
 }

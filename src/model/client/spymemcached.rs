@@ -177,9 +177,9 @@ impl Spymemcached {
         self.nodes[n as usize].backlog()
     }
 
-    /// Ops not yet finished.
+    /// Ops whose outcome is not counted yet.
     pub fn pending(&self) -> u64 {
-        self.ops.live() as u64
+        self.ops.uncounted()
     }
 
     fn event(&mut self, time: Nanos, node: usize, what: &'static str, detail: String) {

@@ -1,0 +1,54 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use cachestorm::config::{self, Model};
+use cachestorm::model::{self, RunOutput};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Loads a model file of the repository with overrides.
+pub fn load(rel: &str, sets: &[&str]) -> Model {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    config::load_model(&root().join(rel), &sets).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Parses a model from text with overrides.
+pub fn parse(text: &str, sets: &[&str]) -> Model {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    config::model_from_str(Path::new("inline.toml"), text, &sets).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs a model without keeping its timeline.
+pub fn run(model: &Model) -> RunOutput {
+    model::run(model, &mut |_| {})
+}
+
+/// Times (s) at which client `client` saw `what` on node `node`.
+pub fn event_times(out: &RunOutput, node: u16, what: &str) -> Vec<f64> {
+    out.node_events
+        .iter()
+        .filter(|e| e.node == node && e.what == what)
+        .map(|e| e.time as f64 / 1e9)
+        .collect()
+}
+
+/// Reads a CSV file into rows of (header → value).
+pub fn read_csv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
