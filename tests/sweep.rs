@@ -513,3 +513,25 @@ fn confidence_intervals_cover_the_analytic_mm1_mean() {
         "intervals 3× too narrow would pass too ({covered_narrow} of 16), so the test has no power:\n{report}"
     );
 }
+
+#[test]
+fn shipped_experiments_are_valid() {
+    use cachestorm::config::experiment::Experiment;
+    use cachestorm::sweep::{Plan, PlanOptions};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let e = Experiment::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            let points = e.points.len();
+            let plan = Plan::new(e, PlanOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                plan.runs().len(),
+                points * plan.header.replications as usize
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 2, "the shipped experiments are found");
+}

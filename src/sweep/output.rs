@@ -204,16 +204,42 @@ pub fn ranked<'s>(header: &Header, stats: &'s [PointStats], m: usize) -> Vec<&'s
     v
 }
 
-/// Short column names for the varied keys: the last part of each key, or
-/// the whole key where two last parts are alike.
+/// Short column names for the varied keys: the last part of each key
+/// (`op_timeout`), with the part before it when the last part says little
+/// alone (`bulkhead.enabled`, `slow.factor`, `fault.kind`) or two keys end
+/// alike; array indices are skipped.
 fn short_names(params: &[String]) -> Vec<String> {
-    let last = |k: &str| k.rsplit('.').next().unwrap_or(k).to_string();
+    const VAGUE: &[&str] = &[
+        "enabled", "kind", "factor", "mean", "value", "count", "size", "dist", "start", "duration",
+        "node", "loss", "queue", "threads", "deadline",
+    ];
+    let words = |k: &str| -> Vec<String> {
+        k.split('.')
+            .filter(|s| s.parse::<usize>().is_err())
+            .map(str::to_string)
+            .collect()
+    };
+    let last = |k: &str| words(k).last().cloned().unwrap_or_else(|| k.to_string());
+    let two = |k: &str| {
+        let w = words(k);
+        match w.len() {
+            0 => k.to_string(),
+            1 => w[0].clone(),
+            n => format!("{}.{}", w[n - 2], w[n - 1]),
+        }
+    };
     params
         .iter()
         .map(|k| {
             let l = last(k);
-            if params.iter().filter(|o| last(o) == l).count() > 1 {
-                k.clone()
+            let clash = params.iter().filter(|o| last(o) == l).count() > 1;
+            if clash || VAGUE.contains(&l.as_str()) {
+                let t = two(k);
+                if params.iter().filter(|o| two(o) == t).count() > 1 {
+                    k.clone()
+                } else {
+                    t
+                }
             } else {
                 l
             }
@@ -396,6 +422,24 @@ mod tests {
         assert!(t.contains("higher is better"), "{t}");
         let first = t.lines().nth(2).unwrap();
         assert!(first.contains("100ms"), "best first: {t}");
+    }
+
+    #[test]
+    fn short_column_names() {
+        let p = |v: &[&str]| short_names(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            p(&[
+                "client.op_timeout",
+                "service.bulkhead.enabled",
+                "fault.0.slow.factor"
+            ]),
+            ["op_timeout", "bulkhead.enabled", "slow.factor"]
+        );
+        assert_eq!(
+            p(&["fault.0.kind", "fault.1.kind"]),
+            ["fault.0.kind", "fault.1.kind"]
+        );
+        assert_eq!(p(&["a.rate", "b.rate"]), ["a.rate", "b.rate"]);
     }
 
     #[test]
