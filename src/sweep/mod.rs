@@ -630,3 +630,89 @@ fn describe(h: &Header) -> String {
         h.experiment, h.seed, h.seed_mode
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODEL: &str = include_str!("../../models/checks/mm1.toml");
+
+    fn plan(vary: &str, options: PlanOptions) -> Plan {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("m.toml"), MODEL).unwrap();
+        let p = dir.path().join("e.toml");
+        std::fs::write(
+            &p,
+            format!("model = \"m.toml\"\nreplications = 3\nseed = 5\n[vary]\n{vary}\n"),
+        )
+        .unwrap();
+        Plan::new(Experiment::load(&p).unwrap(), options).unwrap()
+    }
+
+    fn seeds_of(plan: &Plan, value: &str) -> Vec<u64> {
+        let p = plan
+            .header
+            .points
+            .iter()
+            .position(|v| v[0] == value)
+            .unwrap();
+        (0..3).map(|r| plan.run_seed(p, r)).collect()
+    }
+
+    #[test]
+    fn common_seeds_are_shared_and_independent_seeds_are_per_point() {
+        let a = plan("workload.rate = [100, 200]", PlanOptions::default());
+        assert_eq!(seeds_of(&a, "100"), seeds_of(&a, "200"));
+        assert_eq!(seeds_of(&a, "100")[1], derive(5, 1));
+        let independent = PlanOptions {
+            seed_mode: SeedMode::Independent,
+            ..PlanOptions::default()
+        };
+        let b = plan("workload.rate = [100, 200]", independent);
+        let c = plan("workload.rate = [300, 200, 150]", independent);
+        assert_ne!(seeds_of(&b, "100"), seeds_of(&b, "200"));
+        assert_eq!(seeds_of(&b, "200"), seeds_of(&c, "200"));
+        assert_ne!(b.header.fingerprint, c.header.fingerprint);
+        assert_ne!(a.header.fingerprint, b.header.fingerprint);
+    }
+
+    #[test]
+    fn seed_precedence_is_command_line_then_experiment_then_model() {
+        let a = plan("workload.rate = [100]", PlanOptions::default());
+        assert_eq!((a.seed, a.seed_source), (5, SeedSource::Experiment));
+        let b = plan(
+            "workload.rate = [100]",
+            PlanOptions {
+                seed: Some(9),
+                ..PlanOptions::default()
+            },
+        );
+        assert_eq!((b.seed, b.seed_source), (9, SeedSource::CommandLine));
+        assert_ne!(a.header.fingerprint, b.header.fingerprint);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("m.toml"), format!("seed = 77\n{MODEL}")).unwrap();
+        let p = dir.path().join("e.toml");
+        std::fs::write(&p, "model = \"m.toml\"\nreplications = 1\n").unwrap();
+        let c = Plan::new(Experiment::load(&p).unwrap(), PlanOptions::default()).unwrap();
+        assert_eq!((c.seed, c.seed_source), (77, SeedSource::Model));
+    }
+
+    #[test]
+    fn shards_split_points_by_modulo() {
+        let s: Shard = "2/3".parse().unwrap();
+        assert_eq!(s.to_string(), "2/3");
+        assert!(s.contains(1) && s.contains(4) && !s.contains(0) && !s.contains(2));
+        for bad in ["0/3", "4/3", "1/0", "x", "1-3"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+        let p = plan(
+            "workload.rate = [100, 200, 300, 400]",
+            PlanOptions {
+                shard: Some(s),
+                ..PlanOptions::default()
+            },
+        );
+        let points: Vec<usize> = p.runs().iter().map(|r| r.0).collect();
+        assert_eq!(points, [1, 1, 1]);
+    }
+}
