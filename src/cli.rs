@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 use cachestorm::config::{self, ConfigError};
 use cachestorm::metrics::Summary;
@@ -314,8 +314,14 @@ fn run_sweep(args: &SweepArgs, quiet: bool) -> Result<(), Failure> {
         ProgressBar::hidden()
     } else {
         ProgressBar::new(0).with_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
-                .expect("a valid template"),
+            ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {rate}  ETA {eta}")
+                .expect("a valid template")
+                .with_key(
+                    "rate",
+                    |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1} runs/s", state.per_sec());
+                    },
+                ),
         )
     };
     let started = Instant::now();
