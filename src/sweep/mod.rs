@@ -582,7 +582,6 @@ pub fn run_sweep(
     let runs_resumed = records.len();
     let mut finished = runs_resumed;
     progress(finished, runs_total);
-    let mut append_error = None;
     let outcome = runner::execute(&plan, &todo, threads, cancel, &mut |batch: Vec<Record>| {
         journal.append_all(&batch)?;
         finished += batch.len();
@@ -591,26 +590,12 @@ pub fn run_sweep(
         Ok(())
     });
     drop(journal);
-    match outcome {
-        Ok(runner::Outcome::Complete) => {}
-        Ok(runner::Outcome::Cancelled) => {
-            return Ok(SweepReport {
-                dir,
-                header: plan.header,
-                runs_total,
-                runs_resumed,
-                runs_now: records.len() - runs_resumed,
-                threads,
-                interrupted: true,
-                stats: Vec::new(),
-            });
-        }
-        Err(e) => append_error = Some(e),
-    }
-    if let Some(e) = append_error {
-        return Err(e);
-    }
-    let stats = output::write_final(&dir, &plan.header, &mut records, &copy)?;
+    let interrupted = outcome? == runner::Outcome::Cancelled;
+    let stats = if interrupted {
+        Vec::new()
+    } else {
+        output::write_final(&dir, &plan.header, &mut records, &copy)?
+    };
     Ok(SweepReport {
         dir,
         header: plan.header,
@@ -618,7 +603,7 @@ pub fn run_sweep(
         runs_resumed,
         runs_now: records.len() - runs_resumed,
         threads,
-        interrupted: false,
+        interrupted,
         stats,
     })
 }
