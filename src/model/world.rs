@@ -339,13 +339,7 @@ impl World {
         }
         self.schedule_faults();
         let mut last = 0;
-        while let Some(t) = self.sched.peek_time() {
-            if t >= end {
-                break;
-            }
-            let Some((now, ev)) = self.sched.pop() else {
-                break;
-            };
+        while let Some((now, ev)) = self.sched.pop_before(end) {
             let counted = match ev {
                 Event::Tick => {
                     self.tick(sink);
