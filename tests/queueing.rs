@@ -13,9 +13,9 @@
 //! run of n customers. Two of those spreads come from
 //! `shared/validation/README.md` (independent simulators: 2.15 % of the mean
 //! wait in queue of M/M/1 at rho 0.9, 1.43 % for M/M/4 at rho 0.8); the
-//! others were measured the same way, over 100 independent seeds, by the
-//! ignored test `spread` at the bottom of this file (which also reproduces
-//! the two README figures), and rounded up. `docs/validation.md` explains
+//! others were measured the same way by the ignored test `spread` at the
+//! bottom of this file (which also reproduces the two README figures): the
+//! larger of two measurements over 100 independent seeds each, rounded up. `docs/validation.md` explains
 //! the choice of Z and lists the deliberate mis-modelings these tolerances
 //! catch.
 //!
@@ -380,8 +380,8 @@ fn mm1(t: &Truth) -> Vec<Check> {
     // the wait in queue: that is what its M/M/4 figure fits, see
     // docs/validation.md); W's spread is the same (measured 0.2024 vs 0.2029).
     let rows: [(f64, [f64; 7]); 2] = [
-        (0.5, [0.0071, 0.0063, 0.0008, 0.0045, 0.019, 0.062, 0.19]),
-        (0.9, [0.1935, 0.1935, 0.0015, 0.13, 0.51, 1.9, 5.3]),
+        (0.5, [0.0071, 0.0063, 0.0008, 0.0045, 0.019, 0.062, 0.2]),
+        (0.9, [0.1935, 0.1935, 0.0015, 0.13, 0.51, 1.9, 7.1]),
     ];
     rows.iter()
         .map(|&(lam, sd)| {
@@ -424,10 +424,10 @@ fn mmc(t: &Truth) -> Vec<Check> {
     let rows: [(u32, f64, [f64; 4]); 6] = [
         (4, 0.8, [0.01066, 0.0077, 0.026, 0.087]),
         (2, 0.9, [0.105, 0.059, 0.26, 1.1]),
-        (4, 0.5, [0.0017, 0.0016, 0.0043, 0.011]),
+        (4, 0.5, [0.0018, 0.0017, 0.0046, 0.013]),
         (8, 0.9, [0.025, 0.016, 0.056, 0.21]),
         (16, 0.95, [0.054, 0.037, 0.13, 0.4]),
-        (20, 0.125, [0.0011, 0.0011, 0.0033, 0.0093]),
+        (20, 0.125, [0.0011, 0.0012, 0.0033, 0.012]),
     ];
     rows.iter()
         .map(|&(c, rho, sd)| {
@@ -450,18 +450,18 @@ fn mmc(t: &Truth) -> Vec<Check> {
 fn mmck(t: &Truth) -> Vec<Check> {
     // (truth model, c, K, lam, sd1m of: P(block), W, throughput)
     let rows: [(&str, u32, u32, f64, [f64; 3]); 12] = [
-        ("M/M/1/K", 1, 1, 0.9, [0.00049, 0.0013, 0.00042]),
-        ("M/M/1/K", 1, 1, 0.5, [0.00051, 0.0012, 0.00033]),
-        ("M/M/1/K", 1, 5, 0.9, [0.00069, 0.0058, 0.00064]),
-        ("M/M/1/K", 1, 10, 0.9, [0.00059, 0.017, 0.00078]),
-        ("M/M/1/K", 1, 10, 1.0, [0.00084, 0.019, 0.00076]),
-        ("M/M/1/K", 1, 10, 1.5, [0.0011, 0.017, 0.0012]),
-        ("M/M/1/K", 1, 50, 0.9, [0.000093, 0.17, 0.001]),
+        ("M/M/1/K", 1, 1, 0.9, [0.00055, 0.0014, 0.0005]),
+        ("M/M/1/K", 1, 1, 0.5, [0.00051, 0.0013, 0.00033]),
+        ("M/M/1/K", 1, 5, 0.9, [0.00069, 0.0058, 0.00072]),
+        ("M/M/1/K", 1, 10, 0.9, [0.00063, 0.018, 0.00078]),
+        ("M/M/1/K", 1, 10, 1.0, [0.00084, 0.019, 0.00077]),
+        ("M/M/1/K", 1, 10, 1.5, [0.0011, 0.018, 0.0012]),
+        ("M/M/1/K", 1, 50, 0.9, [0.000097, 0.17, 0.001]),
         ("M/M/c/c (Erlang B)", 4, 4, 3.2, [0.00068, 0.0012, 0.0021]),
-        ("M/M/c/c (Erlang B)", 10, 10, 7.0, [0.00051, 0.0011, 0.0058]),
+        ("M/M/c/c (Erlang B)", 10, 10, 7.0, [0.00051, 0.0011, 0.0061]),
         ("M/M/c/c (Erlang B)", 20, 20, 15.0, [0.00048, 0.0011, 0.013]),
-        ("M/M/c/K", 4, 8, 3.2, [0.0005, 0.0022, 0.0026]),
-        ("M/M/c/K", 4, 8, 4.8, [0.00096, 0.0026, 0.0033]),
+        ("M/M/c/K", 4, 8, 3.2, [0.00052, 0.0022, 0.0026]),
+        ("M/M/c/K", 4, 8, 4.8, [0.00096, 0.0028, 0.0034]),
     ];
     rows.iter()
         .map(|&(model, c, k, lam, sd)| {
@@ -516,10 +516,10 @@ fn patience_cache(t: &Truth) -> Vec<Check> {
     let sds: [[f64; 5]; 5] = [
         // theta = 0: no served request waits and every caller times out.
         [0.00055, 0.0, 0.00052, 0.0, 0.0],
-        [0.0007, 0.00046, 0.00073, 0.00077, 0.0007],
+        [0.0007, 0.00049, 0.00073, 0.00077, 0.0007],
         [0.00072, 0.0052, 0.00088, 0.0063, 0.0012],
         [0.00066, 0.016, 0.00091, 0.019, 0.0012],
-        [0.00088, 0.0016, 0.0011, 0.002, 0.0009],
+        [0.00088, 0.0016, 0.0011, 0.002, 0.00097],
     ];
     PATIENCE
         .iter()
@@ -556,9 +556,9 @@ fn patience_frontend(t: &Truth) -> Vec<Check> {
     let sds: [[f64; 3]; 5] = [
         [0.00053, 0.0016, 0.00047],
         [0.00062, 0.0014, 0.00063],
-        [0.00073, 0.0056, 0.00078],
-        [0.00061, 0.017, 0.00081],
-        [0.0008, 0.0022, 0.00087],
+        [0.00073, 0.0056, 0.00079],
+        [0.00068, 0.017, 0.00081],
+        [0.0008, 0.0022, 0.00093],
     ];
     PATIENCE
         .iter()
