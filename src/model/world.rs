@@ -585,3 +585,15 @@ impl World {
         self.keys_rng.random()
     }
 }
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn event_is_small() {
+        eprintln!(
+            "Event {} bytes, ClientTimer {}",
+            std::mem::size_of::<super::Event>(),
+            std::mem::size_of::<super::ClientTimer>()
+        );
+        assert!(std::mem::size_of::<super::Event>() <= 16);
+    }
+}
