@@ -170,10 +170,26 @@ impl<E> Scheduler<E> {
         self.earliest().map(|(k, _)| key_time(k))
     }
 
+    /// Removes the earliest event if it is due before `end`, advances the
+    /// clock to it and returns it (one scan of the sources).
+    #[inline]
+    pub fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
+        let (k, source) = self.earliest()?;
+        if key_time(k) >= end {
+            return None;
+        }
+        self.take(k, source)
+    }
+
     /// Removes the earliest event, advances the clock to it and returns it.
     #[inline]
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
         let (k, source) = self.earliest()?;
+        self.take(k, source)
+    }
+
+    #[inline]
+    fn take(&mut self, k: u128, source: Source) -> Option<(Nanos, E)> {
         let event = match source {
             Source::Heap => self.heap.pop().map(|e| e.event),
             Source::Lane(i) => self.lanes[i].queue.pop_front().map(|(_, e)| e),

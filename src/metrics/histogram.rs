@@ -36,10 +36,16 @@ impl std::fmt::Debug for LatencyHistogram {
 }
 
 impl LatencyHistogram {
-    /// An empty histogram.
+    /// An empty histogram with 3 significant digits.
     pub fn new() -> Self {
+        Self::with_precision(3)
+    }
+
+    /// An empty histogram with `digits` significant digits (2 is 1 %
+    /// resolution at an eighth of the memory and reset cost of 3).
+    pub fn with_precision(digits: u8) -> Self {
         LatencyHistogram {
-            hist: Histogram::new_with_max(MAX_US, 3).expect("valid HDR bounds"),
+            hist: Histogram::new_with_max(MAX_US, digits).expect("valid HDR bounds"),
             sum_ns: 0,
             count: 0,
             max_ns: 0,

@@ -155,7 +155,7 @@ impl Recorder {
             fault_window,
             row: TimelineRow::default(),
             row_bad: 0,
-            row_hist: LatencyHistogram::new(),
+            row_hist: LatencyHistogram::with_precision(2),
             row_db_sum: 0,
             row_db_n: 0,
             totals: [0; 6],

@@ -17,7 +17,7 @@ use crate::engine::rng::{SplitMix64, derive};
 /// Draws key indices.
 pub struct KeySpace {
     count: u32,
-    zipf: Option<Zipf<f64>>,
+    zipf: Option<ZipfSampler>,
     prefix: String,
     suffix: String,
     spelled: String,
@@ -28,7 +28,7 @@ impl KeySpace {
     pub fn new(keys: &Keys) -> Self {
         let zipf = match keys.popularity {
             Popularity::Uniform => None,
-            Popularity::Zipf(s) => Zipf::new(keys.count as f64, s).ok(),
+            Popularity::Zipf(s) => Some(ZipfSampler::new(keys.count, s)),
         };
         KeySpace {
             count: keys.count,
@@ -50,11 +50,14 @@ impl KeySpace {
         let mut rng = SplitMix64::new(derive(seed, index));
         match &self.zipf {
             None => rng.random_range(0..self.count),
-            Some(z) => {
-                let k: f64 = z.sample(&mut rng);
-                (k as u32).clamp(1, self.count) - 1
-            }
+            Some(z) => z.sample(&mut rng),
         }
+    }
+
+    /// Length in bytes of key `i`'s spelling, without spelling it.
+    #[inline]
+    pub fn spelled_len(&self, i: u32) -> usize {
+        self.prefix.len() + self.suffix.len() + (i.checked_ilog10().unwrap_or(0) + 1) as usize
     }
 
     /// The spelling of key `i` (`key:{}` → `key:42`), in a reused buffer.
@@ -65,6 +68,65 @@ impl KeySpace {
         let _ = write!(self.spelled, "{i}");
         self.spelled.push_str(&self.suffix);
         &self.spelled
+    }
+}
+
+/// Zipf sampling: P(key i) ∝ (i + 1)^-s. Up to [`ALIAS_MAX`] keys it uses
+/// Walker's alias table (Vose's construction): one uniform draw and one
+/// comparison per key, no `pow`. Larger key spaces use rand_distr's
+/// rejection sampler.
+enum ZipfSampler {
+    Alias { prob: Vec<f64>, alias: Vec<u32> },
+    Rejection(Zipf<f64>, u32),
+}
+
+/// Largest key space sampled with an alias table (12 bytes per key).
+const ALIAS_MAX: u32 = 1 << 22;
+
+impl ZipfSampler {
+    fn new(n: u32, s: f64) -> Self {
+        if n > ALIAS_MAX {
+            return ZipfSampler::Rejection(Zipf::new(n as f64, s).expect("validated exponent"), n);
+        }
+        let w: Vec<f64> = (0..n).map(|i| ((i + 1) as f64).powf(-s)).collect();
+        let total: f64 = w.iter().sum();
+        let mut prob: Vec<f64> = w.iter().map(|x| x * n as f64 / total).collect();
+        let mut alias: Vec<u32> = (0..n).collect();
+        let (mut small, mut large): (Vec<u32>, Vec<u32>) =
+            (0..n).partition(|&i| prob[i as usize] < 1.0);
+        while let (Some(&l), Some(&g)) = (small.last(), large.last()) {
+            small.pop();
+            alias[l as usize] = g;
+            prob[g as usize] = (prob[g as usize] + prob[l as usize]) - 1.0;
+            if prob[g as usize] < 1.0 {
+                large.pop();
+                small.push(g);
+            }
+        }
+        for i in small.into_iter().chain(large) {
+            prob[i as usize] = 1.0;
+        }
+        ZipfSampler::Alias { prob, alias }
+    }
+
+    #[inline]
+    fn sample(&self, rng: &mut SplitMix64) -> u32 {
+        match self {
+            ZipfSampler::Alias { prob, alias } => {
+                let n = prob.len() as u32;
+                let i = rng.random_range(0..n);
+                let u: f64 = rng.random();
+                if u < prob[i as usize] {
+                    i
+                } else {
+                    alias[i as usize]
+                }
+            }
+            ZipfSampler::Rejection(z, n) => {
+                let k: f64 = z.sample(rng);
+                (k as u32).clamp(1, *n) - 1
+            }
+        }
     }
 }
 
@@ -153,12 +215,24 @@ mod tests {
     #[test]
     fn zipf_favours_key_zero() {
         let space = KeySpace::new(&keys(Popularity::Zipf(0.99)));
-        let n = 100_000;
-        let zeros = (0..n).filter(|&i| space.key(i, 0) == 0).count();
-        // H(1000, 0.99) ≈ 7.7, so P(key 0) ≈ 0.13.
-        let share = zeros as f64 / n as f64;
-        assert!((0.11..0.15).contains(&share), "{share}");
+        let n = 200_000;
+        let mut counts = vec![0u64; 1000];
+        for i in 0..n {
+            counts[space.key(i, 0) as usize] += 1;
+        }
+        // Every key's share matches (i + 1)^-0.99 / H within sampling error.
+        let h: f64 = (1..=1000).map(|i| (i as f64).powf(-0.99)).sum();
+        for i in [0usize, 1, 9, 99, 999] {
+            let p = ((i + 1) as f64).powf(-0.99) / h;
+            let sd = (p * (1.0 - p) / n as f64).sqrt();
+            let share = counts[i] as f64 / n as f64;
+            assert!((share - p).abs() < 5.0 * sd, "key {i}: {share} vs {p}");
+        }
         let mut space = KeySpace::new(&keys(Popularity::Uniform));
         assert_eq!(space.spell(42), "key:42");
+        for i in [0, 7, 10, 42, 999, 1_000_000, u32::MAX] {
+            let len = space.spelled_len(i);
+            assert_eq!(len, space.spell(i).len());
+        }
     }
 }

@@ -339,13 +339,7 @@ impl World {
         }
         self.schedule_faults();
         let mut last = 0;
-        while let Some(t) = self.sched.peek_time() {
-            if t >= end {
-                break;
-            }
-            let Some((now, ev)) = self.sched.pop() else {
-                break;
-            };
+        while let Some((now, ev)) = self.sched.pop_before(end) {
             let counted = match ev {
                 Event::Tick => {
                     self.tick(sink);
@@ -589,5 +583,17 @@ impl World {
     /// A fresh key seed for an arriving request.
     pub(crate) fn draw_key_seed(&mut self) -> u64 {
         self.keys_rng.random()
+    }
+}
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn event_is_small() {
+        eprintln!(
+            "Event {} bytes, ClientTimer {}",
+            std::mem::size_of::<super::Event>(),
+            std::mem::size_of::<super::ClientTimer>()
+        );
+        assert!(std::mem::size_of::<super::Event>() <= 16);
     }
 }

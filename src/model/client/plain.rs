@@ -93,7 +93,7 @@ impl Plain {
     pub fn call(&mut self, ctx: &mut Ctx, call: Call) {
         let local = ctx.placement[call.pool as usize].primary(call.key, ctx.keys);
         let node = ctx.global(call.pool, local);
-        let bytes = wire_bytes(call.kind, ctx.keys.spell(call.key).len(), call.size);
+        let bytes = wire_bytes(call.kind, ctx.keys.spelled_len(call.key), call.size);
         let (i, generation) = self.send(
             ctx,
             Op {
@@ -142,7 +142,7 @@ impl Plain {
         for &key in keys {
             let local = ctx.placement[pool as usize].primary(key, ctx.keys);
             let node = ctx.global(pool, local);
-            let bytes = wire_bytes(OpKind::Get, ctx.keys.spell(key).len(), 0);
+            let bytes = wire_bytes(OpKind::Get, ctx.keys.spelled_len(key), 0);
             self.send(
                 ctx,
                 Op {

@@ -258,7 +258,7 @@ impl Spymemcached {
     /// A cache call from a step.
     pub fn call(&mut self, ctx: &mut Ctx, call: Call) {
         let now = ctx.now();
-        let bytes = wire_bytes(call.kind, ctx.keys.spell(call.key).len(), call.size);
+        let bytes = wire_bytes(call.kind, ctx.keys.spelled_len(call.key), call.size);
         let Some(node) = self.route(ctx, call.pool, call.key, false) else {
             // Cancel mode, primary inactive: cancelled at once (§4).
             deliver(
@@ -318,7 +318,7 @@ impl Spymemcached {
                 Some(e) => e.1 += 1,
                 None => entry.push((node, 1)),
             }
-            let bytes = wire_bytes(OpKind::Get, ctx.keys.spell(key).len(), 0);
+            let bytes = wire_bytes(OpKind::Get, ctx.keys.spelled_len(key), 0);
             let (i, _) = self.ops.alloc(Op {
                 kind: OpKind::Get,
                 key,
@@ -351,9 +351,24 @@ impl Spymemcached {
             );
             return;
         }
-        st.input.push_back(i);
         self.arm_timeout(ctx, i, now);
-        if self.io_free(now) {
+        let st = &mut self.nodes[n];
+        let io_free = now >= self.io_busy_until;
+        if io_free
+            && st.input.is_empty()
+            && st.write.is_empty()
+            && st.conn == Conn::Connected
+            && ctx.net.room(st.conn_id) >= self.ops.at(i).bytes as u64
+        {
+            // Nothing queued ahead and room in the socket: the I/O loop would
+            // move it through the input and write queues and write it whole
+            // right away, so do exactly that without the queues.
+            st.read.push_back(i);
+            self.send(ctx, n, i, 0);
+            return;
+        }
+        st.input.push_back(i);
+        if io_free {
             self.move_input(ctx, n);
             self.write(ctx, n);
         } else {
@@ -470,23 +485,31 @@ impl Spymemcached {
             }
             self.nodes[n].partial = None;
             self.nodes[n].write.pop_front();
-            let op = self.ops.at_mut(i);
-            op.written = true;
-            ctx.net.send_to_node_prepaid(
-                ctx.sched,
-                conn,
-                NodeMsg {
-                    op: i,
-                    op_gen: op.generation,
-                    kind: op.kind,
-                    key: op.key,
-                    version: op.version,
-                    bytes: op.bytes,
-                    deadline: Nanos::MAX,
-                },
-                partial as u64,
-            );
+            self.send(ctx, n, i, partial as u64);
         }
+    }
+
+    /// Writes the rest of op `i` (of which `prepaid` bytes were written
+    /// earlier) to node `n`'s socket.
+    #[inline]
+    fn send(&mut self, ctx: &mut Ctx, n: usize, i: u32, prepaid: u64) {
+        let conn = self.nodes[n].conn_id;
+        let op = self.ops.at_mut(i);
+        op.written = true;
+        ctx.net.send_to_node_prepaid(
+            ctx.sched,
+            conn,
+            NodeMsg {
+                op: i,
+                op_gen: op.generation,
+                kind: op.kind,
+                key: op.key,
+                version: op.version,
+                bytes: op.bytes,
+                deadline: Nanos::MAX,
+            },
+            prepaid,
+        );
     }
 
     fn finish_unsent(&mut self, ctx: &mut Ctx, i: u32) {
