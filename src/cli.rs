@@ -17,6 +17,9 @@ use cachestorm::config::{self, ConfigError};
 use cachestorm::metrics::Summary;
 use cachestorm::report::run_files::{OutputError, prepare_dir, run_into};
 use cachestorm::report::run_plots::{RunPlotError, render_run_plots};
+use cachestorm::report::sweep_plots::{
+    PlotChoice, SweepPlotError, is_sweep_dir, render_sweep_plots,
+};
 use cachestorm::sweep::{self, Shard, SweepArgs, SweepError};
 
 /// A deterministic simulator of memcached clusters, their clients and the
@@ -59,10 +62,30 @@ enum Command {
         #[arg(long)]
         check_invariants: bool,
     },
-    /// Re-render the plots of a run folder from its files.
+    /// Re-render the plots of a run or sweep folder from its files.
     Plot {
-        /// A folder written by `cachestorm run`.
+        /// A folder written by `cachestorm run` or `cachestorm sweep`.
         dir: PathBuf,
+        /// Sweep: the metric to plot (a summary field by dotted path, e.g.
+        /// `windows.fault.success_ratio`; default: the experiment's `rank_by`).
+        #[arg(long)]
+        metric: Option<String>,
+        /// Sweep: the varied key across the x axis (heatmap and lines).
+        #[arg(long)]
+        x: Option<String>,
+        /// Sweep: the varied key down the heatmap's y axis.
+        #[arg(long)]
+        y: Option<String>,
+        /// Sweep: the varied key with one heatmap panel per value.
+        #[arg(long)]
+        panel: Option<String>,
+        /// Sweep: the varied key with one line per value.
+        #[arg(long)]
+        series: Option<String>,
+        /// Sweep: the value of a varied key a plot does not show
+        /// (`--fix service.bulkhead.enabled=true`; default its first value).
+        #[arg(long, value_name = "KEY=VALUE")]
+        fix: Vec<String>,
     },
     /// Run an experiment: every point of its grid × its replications, in
     /// parallel. Writes results.csv, replications.csv, experiment.toml and
@@ -208,7 +231,7 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             independent_seeds,
             seed,
             quiet,
-            no_plots: _,
+            no_plots,
         } => run_sweep(
             &SweepArgs {
                 experiment,
@@ -221,6 +244,7 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
                 seed,
             },
             quiet,
+            no_plots,
         ),
         Command::Merge {
             dirs,
@@ -241,11 +265,43 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Plot { dir } => {
-            let rendered = render_run_plots(&dir).map_err(|e| match e {
-                RunPlotError::Input { .. } => Failure::BadInput(e.to_string()),
-                other => Failure::Internal(other.into()),
-            })?;
+        Command::Plot {
+            dir,
+            metric,
+            x,
+            y,
+            panel,
+            series,
+            fix,
+        } => {
+            let rendered = if is_sweep_dir(&dir) {
+                let mut fixed = Vec::new();
+                for f in &fix {
+                    let Some((k, v)) = f.split_once('=') else {
+                        return Err(Failure::BadInput(format!("--fix {f}: expected KEY=VALUE")));
+                    };
+                    fixed.push((k.to_string(), v.to_string()));
+                }
+                let choice = PlotChoice {
+                    metric,
+                    x,
+                    y,
+                    panel,
+                    series,
+                    fix: fixed,
+                };
+                render_sweep_plots(&dir, &choice).map_err(sweep_plot_failure)?
+            } else if dir.join("timeline.csv").exists() {
+                render_run_plots(&dir).map_err(|e| match e {
+                    RunPlotError::Input { .. } => Failure::BadInput(e.to_string()),
+                    other => Failure::Internal(other.into()),
+                })?
+            } else {
+                return Err(Failure::BadInput(format!(
+                    "{} holds neither a run (timeline.csv) nor a sweep (journal.jsonl)",
+                    dir.display()
+                )));
+            };
             for r in rendered {
                 println!("wrote {} and {}", r.png.display(), r.svg.display());
             }
@@ -303,7 +359,14 @@ fn run(
 /// Ctrl-C exits at once (the journal still holds every finished run).
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-fn run_sweep(args: &SweepArgs, quiet: bool) -> Result<(), Failure> {
+fn sweep_plot_failure(e: SweepPlotError) -> Failure {
+    match e {
+        SweepPlotError::Input(_) => Failure::BadInput(e.to_string()),
+        other => Failure::Internal(other.into()),
+    }
+}
+
+fn run_sweep(args: &SweepArgs, quiet: bool, no_plots: bool) -> Result<(), Failure> {
     let _ = ctrlc::set_handler(|| {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
@@ -369,6 +432,11 @@ fn run_sweep(args: &SweepArgs, quiet: bool) -> Result<(), Failure> {
             h.seed
         );
         print!("{}", report.table());
+    }
+    if !no_plots {
+        render_sweep_plots(&report.dir, &PlotChoice::default()).map_err(sweep_plot_failure)?;
+    }
+    if !quiet {
         println!("wrote {}", report.dir.display());
     }
     Ok(())

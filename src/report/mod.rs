@@ -7,5 +7,6 @@ pub mod atomic;
 pub mod plot;
 pub mod run_files;
 pub mod run_plots;
+pub mod sweep_plots;
 
 pub use atomic::{AtomicFile, write_atomic};

@@ -28,6 +28,7 @@ pub mod flat;
 pub mod journal;
 pub mod merge;
 pub mod output;
+pub mod ranking;
 pub mod record;
 pub mod runner;
 pub mod stats;
@@ -449,7 +450,20 @@ impl SweepReport {
 }
 
 /// The sweep files a folder may hold.
-const SWEEP_FILES: &[&str] = &[journal::JOURNAL, RESULTS, REPLICATIONS, EXPERIMENT_COPY];
+const SWEEP_FILES: &[&str] = &[
+    journal::JOURNAL,
+    RESULTS,
+    REPLICATIONS,
+    EXPERIMENT_COPY,
+    ranking::RANKING_CSV,
+    ranking::RANKING_MD,
+    "heatmap.png",
+    "heatmap.svg",
+    "lines.png",
+    "lines.svg",
+    "ranking.png",
+    "ranking.svg",
+];
 
 /// Makes `dir` ready for a new sweep: created if missing; a non-empty
 /// folder is refused unless `force`, and then only the sweep's own files are

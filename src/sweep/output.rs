@@ -158,6 +158,15 @@ pub fn write_final(
     write(EXPERIMENT_COPY, experiment_copy.as_bytes())?;
     write(RESULTS, &results_csv(header, &stats))?;
     write(REPLICATIONS, &replications_csv(header, records))?;
+    let ranked = super::ranking::rows(header, &stats, records);
+    write(
+        super::ranking::RANKING_CSV,
+        &super::ranking::csv(header, &ranked),
+    )?;
+    write(
+        super::ranking::RANKING_MD,
+        super::ranking::markdown(header, &ranked).as_bytes(),
+    )?;
     journal::rewrite(dir, header, records)?;
     Ok(stats)
 }

@@ -1,0 +1,494 @@
+//! The plots of a sweep, rendered from its journal (`journal.jsonl` holds the
+//! varied keys, every point's values and every run's full summary), so
+//! `cachestorm plot DIR` can redraw them for any metric without rerunning:
+//!
+//! - `heatmap`: a metric's mean over two varied keys, one panel per value of
+//!   a third, the other keys fixed;
+//! - `lines`: a metric against one (numeric or duration) varied key, one line
+//!   per value of another, with the 95 % confidence band;
+//! - `ranking`: every point ranked by a metric with its 95 % interval and
+//!   the 99 % line, when the metric is a ratio where higher is better.
+
+use std::path::{Path, PathBuf};
+
+use super::plot::{
+    AxisScale, HeatmapData, HeatmapPanel, LinePoint, LineSeriesData, LinesData, PlotError,
+    RankingData, RankingEntry, ReferenceLine, Rendered, ValueFormat, write_heatmap, write_lines,
+    write_ranking,
+};
+use crate::config::units::parse_duration;
+use crate::sweep::journal::{self, Header};
+use crate::sweep::record::{Record, higher_is_better};
+use crate::sweep::stats::{MetricStats, summarize};
+
+/// Why a sweep's plots could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepPlotError {
+    /// The folder is not a finished sweep, or a choice does not fit it.
+    #[error("{0}")]
+    Input(String),
+    /// Drawing failed.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+}
+
+/// What to draw; everything left `None` is chosen from the sweep.
+#[derive(Clone, Debug, Default)]
+pub struct PlotChoice {
+    /// The metric (a summary field by dotted path); default `rank_by`.
+    pub metric: Option<String>,
+    /// Heatmap and lines: the key across the x axis.
+    pub x: Option<String>,
+    /// Heatmap: the key down the y axis.
+    pub y: Option<String>,
+    /// Heatmap: the key with one panel per value.
+    pub panel: Option<String>,
+    /// Lines: the key with one line per value.
+    pub series: Option<String>,
+    /// Values for the keys a plot does not show (`key=value`); default: each
+    /// key's first value.
+    pub fix: Vec<(String, String)>,
+}
+
+/// A sweep read back from its folder.
+pub struct SweepData {
+    /// The journal's header.
+    pub header: Header,
+    /// Every run.
+    pub records: Vec<Record>,
+}
+
+impl SweepData {
+    /// Reads `dir/journal.jsonl`.
+    pub fn read(dir: &Path) -> Result<Self, SweepPlotError> {
+        let c = journal::read(dir).map_err(|e| SweepPlotError::Input(e.to_string()))?;
+        Ok(SweepData {
+            header: c.header,
+            records: c.records,
+        })
+    }
+
+    /// The metric's mean and 95 % interval at point `p`.
+    pub fn stats(&self, p: usize, metric: &str) -> MetricStats {
+        let values: Vec<f64> = self
+            .records
+            .iter()
+            .filter(|r| r.point == p)
+            .filter_map(|r| r.number(metric))
+            .collect();
+        summarize(&values)
+    }
+
+    /// The distinct values of varied key `k`, in first-seen (grid) order.
+    pub fn values(&self, k: usize) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for p in &self.header.points {
+            if !out.contains(&p[k]) {
+                out.push(p[k].clone());
+            }
+        }
+        out
+    }
+
+    fn key_index(&self, key: &str) -> Result<usize, SweepPlotError> {
+        self.header
+            .params
+            .iter()
+            .position(|k| k == key)
+            .ok_or_else(|| {
+                SweepPlotError::Input(format!(
+                    "`{key}` is not a varied key of this sweep (varied: {})",
+                    self.header.params.join(", ")
+                ))
+            })
+    }
+
+    /// The point whose values match `want` (key index → value) on every key
+    /// given, if it was run.
+    fn find(&self, want: &[(usize, &str)]) -> Option<usize> {
+        self.header
+            .points
+            .iter()
+            .position(|p| want.iter().all(|(k, v)| p[*k] == *v))
+            .filter(|&p| self.records.iter().any(|r| r.point == p))
+    }
+}
+
+/// The number a swept value stands for on an axis: a plain number, or a
+/// duration in milliseconds.
+pub fn numeric(value: &str) -> Option<f64> {
+    value
+        .parse::<f64>()
+        .ok()
+        .or_else(|| parse_duration(value).ok().map(|ns| ns as f64 / 1e6))
+}
+
+/// How a metric reads: ratios as percentages.
+pub fn format_for(metric: &str) -> ValueFormat {
+    if metric.ends_with("_ratio") {
+        ValueFormat::Percent { decimals: 1 }
+    } else {
+        ValueFormat::Auto
+    }
+}
+
+/// A metric's label for axes and legends.
+pub fn metric_label(metric: &str) -> String {
+    let unit = if metric.ends_with("_ratio") {
+        " (%)"
+    } else if metric.contains("latency_ms") {
+        " (ms)"
+    } else if metric.ends_with("_s") {
+        " (s)"
+    } else {
+        ""
+    };
+    format!("{metric}{unit}")
+}
+
+struct Layout {
+    metric: String,
+    fixed: Vec<(usize, String)>,
+}
+
+fn layout(
+    data: &SweepData,
+    choice: &PlotChoice,
+    shown: &[usize],
+) -> Result<Layout, SweepPlotError> {
+    let metric = choice
+        .metric
+        .clone()
+        .unwrap_or_else(|| data.header.rank_by.clone());
+    if !data.records.iter().any(|r| r.number(&metric).is_some()) {
+        return Err(SweepPlotError::Input(format!(
+            "no run of this sweep has a value for `{metric}` (metrics: {})",
+            data.header.metrics.join(", ")
+        )));
+    }
+    let mut fixed = Vec::new();
+    for k in 0..data.header.params.len() {
+        if shown.contains(&k) {
+            continue;
+        }
+        let key = &data.header.params[k];
+        let value = match choice.fix.iter().find(|(f, _)| f == key) {
+            Some((_, v)) => {
+                if !data.values(k).contains(v) {
+                    return Err(SweepPlotError::Input(format!(
+                        "--fix {key}={v}: the sweep's values of `{key}` are {}",
+                        data.values(k).join(", ")
+                    )));
+                }
+                v.clone()
+            }
+            None => data.values(k)[0].clone(),
+        };
+        fixed.push((k, value));
+    }
+    Ok(Layout { metric, fixed })
+}
+
+fn subtitle(data: &SweepData, fixed: &[(usize, String)]) -> String {
+    let h = &data.header;
+    let mut parts = vec![format!(
+        "{} replications per point, seed {} ({} seeds)",
+        h.replications, h.seed, h.seed_mode
+    )];
+    if !fixed.is_empty() {
+        let f: Vec<String> = fixed
+            .iter()
+            .map(|(k, v)| format!("{} = {v}", h.params[*k]))
+            .collect();
+        parts.push(format!("fixed: {}", f.join(", ")));
+    }
+    parts.join(" · ")
+}
+
+/// The heatmap's data, or `None` when fewer than two keys were varied.
+pub fn heatmap_data(
+    data: &SweepData,
+    choice: &PlotChoice,
+) -> Result<Option<HeatmapData>, SweepPlotError> {
+    let n = data.header.params.len();
+    let multi: Vec<usize> = (0..n).filter(|&k| data.values(k).len() > 1).collect();
+    if multi.len() < 2 && (choice.x.is_none() || choice.y.is_none()) {
+        return Ok(None);
+    }
+    let pick =
+        |given: &Option<String>, default: Option<usize>| -> Result<Option<usize>, SweepPlotError> {
+            match given {
+                Some(k) => data.key_index(k).map(Some),
+                None => Ok(default),
+            }
+        };
+    // Defaults: panels by the first varied key when three or more vary; the
+    // x axis takes the key with the most values of the next two.
+    let panel = pick(&choice.panel, (multi.len() >= 3).then(|| multi[0]))?;
+    let rest: Vec<usize> = multi
+        .iter()
+        .copied()
+        .filter(|k| Some(*k) != panel)
+        .collect();
+    let (dx, dy) = match rest.as_slice() {
+        [a, b, ..] if data.values(*a).len() >= data.values(*b).len() => (Some(*a), Some(*b)),
+        [a, b, ..] => (Some(*b), Some(*a)),
+        _ => (None, None),
+    };
+    let (Some(x), Some(y)) = (pick(&choice.x, dx)?, pick(&choice.y, dy)?) else {
+        return Ok(None);
+    };
+    let mut shown = vec![x, y];
+    shown.extend(panel);
+    let l = layout(data, choice, &shown)?;
+    let (xs, ys) = (data.values(x), data.values(y));
+    let panel_values = panel.map_or(vec![String::new()], |p| data.values(p));
+    let mut panels = Vec::new();
+    for pv in &panel_values {
+        let mut values = Vec::new();
+        for yv in &ys {
+            let mut row = Vec::new();
+            for xv in &xs {
+                let mut want: Vec<(usize, &str)> =
+                    l.fixed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                want.push((x, xv));
+                want.push((y, yv));
+                if let Some(p) = panel {
+                    want.push((p, pv));
+                }
+                let v = data
+                    .find(&want)
+                    .and_then(|p| data.stats(p, &l.metric).mean)
+                    .unwrap_or(f64::NAN);
+                row.push(v);
+            }
+            values.push(row);
+        }
+        panels.push(HeatmapPanel {
+            name: pv.clone(),
+            values,
+        });
+    }
+    Ok(Some(HeatmapData {
+        title: format!("{}: {}", data.header.experiment, l.metric),
+        subtitle: subtitle(data, &l.fixed),
+        x_label: data.header.params[x].clone(),
+        y_label: data.header.params[y].clone(),
+        panel_label: panel.map_or(String::new(), |p| short_key(&data.header.params[p])),
+        metric_label: metric_label(&l.metric),
+        x_values: xs,
+        y_values: ys,
+        panels,
+        format: format_for(&l.metric),
+        color_range: l.metric.ends_with("_ratio").then_some((0.0, 1.0)),
+    }))
+}
+
+/// The lines plot's data, or `None` when no varied key is numeric.
+pub fn lines_data(
+    data: &SweepData,
+    choice: &PlotChoice,
+) -> Result<Option<LinesData>, SweepPlotError> {
+    let n = data.header.params.len();
+    let is_numeric = |k: usize| data.values(k).iter().all(|v| numeric(v).is_some());
+    let x = match &choice.x {
+        Some(k) => {
+            let i = data.key_index(k)?;
+            if !is_numeric(i) {
+                return Err(SweepPlotError::Input(format!(
+                    "`{k}` has values that are neither numbers nor durations: it cannot be a lines x axis"
+                )));
+            }
+            i
+        }
+        None => match (0..n)
+            .filter(|&k| is_numeric(k) && data.values(k).len() > 1)
+            .max_by_key(|&k| (data.values(k).len(), std::cmp::Reverse(k)))
+        {
+            Some(k) => k,
+            None => return Ok(None),
+        },
+    };
+    let series = match &choice.series {
+        Some(k) => Some(data.key_index(k)?),
+        None => (0..n).find(|&k| k != x && data.values(k).len() > 1),
+    };
+    let mut shown = vec![x];
+    shown.extend(series);
+    let l = layout(data, choice, &shown)?;
+    let series_values = series.map_or(vec![String::new()], |s| data.values(s));
+    let ratio = l.metric.ends_with("_ratio");
+    let mut out = Vec::new();
+    for sv in &series_values {
+        let mut points = Vec::new();
+        for xv in data.values(x) {
+            let mut want: Vec<(usize, &str)> =
+                l.fixed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            want.push((x, &xv));
+            if let Some(s) = series {
+                want.push((s, sv));
+            }
+            let Some(p) = data.find(&want) else { continue };
+            let st = data.stats(p, &l.metric);
+            if let (Some(y), Some(lo), Some(hi)) = (st.mean, st.low, st.high) {
+                // A ratio's interval is cut to [0, 1]: the t interval of a
+                // share near 0 or 1 can reach past them.
+                let (lo, hi) = if ratio {
+                    (lo.max(0.0), hi.min(1.0))
+                } else {
+                    (lo, hi)
+                };
+                points.push(LinePoint {
+                    x: numeric(&xv).expect("numeric key"),
+                    y,
+                    low: lo,
+                    high: hi,
+                });
+            }
+        }
+        points.sort_by(|a, b| a.x.total_cmp(&b.x));
+        out.push(LineSeriesData {
+            name: if sv.is_empty() {
+                l.metric.clone()
+            } else {
+                sv.clone()
+            },
+            points,
+        });
+    }
+    let xs: Vec<f64> = data.values(x).iter().filter_map(|v| numeric(v)).collect();
+    let spread =
+        xs.iter().cloned().fold(f64::MIN, f64::max) / xs.iter().cloned().fold(f64::MAX, f64::min);
+    let duration = data.values(x).iter().any(|v| v.parse::<f64>().is_err());
+    Ok(Some(LinesData {
+        title: format!("{}: {}", data.header.experiment, l.metric),
+        subtitle: subtitle(data, &l.fixed),
+        x_label: format!(
+            "{}{}",
+            data.header.params[x],
+            if duration { " (ms)" } else { "" }
+        ),
+        y_label: metric_label(&l.metric),
+        series_label: series.map_or(String::new(), |s| data.header.params[s].clone()),
+        x_scale: if xs.iter().all(|&v| v > 0.0) && spread >= 10.0 {
+            AxisScale::Log
+        } else {
+            AxisScale::Linear
+        },
+        y_format: format_for(&l.metric),
+        series: out,
+    }))
+}
+
+/// A key cut to its last part, or its last two when the last says little
+/// alone (`bulkhead.enabled`, `slow.factor`); array indices are skipped.
+pub fn short_key(key: &str) -> String {
+    let parts: Vec<&str> = key
+        .split('.')
+        .filter(|s| s.parse::<usize>().is_err())
+        .collect();
+    match parts.as_slice() {
+        [.., a, b]
+            if [
+                "enabled", "kind", "factor", "threads", "queue", "deadline", "weight",
+            ]
+            .contains(b) =>
+        {
+            format!("{a}.{b}")
+        }
+        [.., b] => b.to_string(),
+        [] => key.to_string(),
+    }
+}
+
+/// Short labels for points: `key=value` for every varied key, with keys cut
+/// by [`short_key`].
+pub fn point_label(data: &SweepData, p: usize) -> String {
+    data.header
+        .params
+        .iter()
+        .zip(&data.header.points[p])
+        .filter(|(k, _)| {
+            let i = data
+                .header
+                .params
+                .iter()
+                .position(|x| x == *k)
+                .expect("key");
+            data.values(i).len() > 1
+        })
+        .map(|(k, v)| format!("{}={v}", short_key(k)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The ranking's data: every point by the metric, best first.
+pub fn ranking_data(data: &SweepData, choice: &PlotChoice) -> Result<RankingData, SweepPlotError> {
+    let l = layout(
+        data,
+        choice,
+        &(0..data.header.params.len()).collect::<Vec<_>>(),
+    )?;
+    let higher = higher_is_better(&l.metric);
+    let points: std::collections::BTreeSet<usize> = data.records.iter().map(|r| r.point).collect();
+    let entries = points
+        .into_iter()
+        .filter_map(|p| {
+            let s = data.stats(p, &l.metric);
+            Some(RankingEntry {
+                label: point_label(data, p),
+                value: s.mean?,
+                ci_low: s.low?,
+                ci_high: s.high?,
+            })
+        })
+        .collect();
+    let reference = (higher && l.metric.ends_with("_ratio")).then(|| ReferenceLine {
+        value: 0.99,
+        label: "99 %".into(),
+    });
+    Ok(RankingData {
+        title: format!("{}: ranked by {}", data.header.experiment, l.metric),
+        subtitle: subtitle(data, &[]),
+        metric_label: metric_label(&l.metric),
+        format: format_for(&l.metric),
+        higher_is_better: higher,
+        reference,
+        entries,
+    })
+}
+
+/// Renders `heatmap`, `lines` and `ranking` (PNG and SVG, where the sweep's
+/// shape allows them) into `dir`.
+pub fn render_sweep_plots(
+    dir: &Path,
+    choice: &PlotChoice,
+) -> Result<Vec<Rendered>, SweepPlotError> {
+    let data = SweepData::read(dir)?;
+    let mut out = Vec::new();
+    if let Some(h) = heatmap_data(&data, choice)? {
+        out.push(write_heatmap(dir, "heatmap", &h)?);
+    }
+    if let Some(l) = lines_data(&data, choice)? {
+        out.push(write_lines(dir, "lines", &l)?);
+    }
+    out.push(write_ranking(
+        dir,
+        "ranking",
+        &ranking_data(&data, choice)?,
+    )?);
+    Ok(out)
+}
+
+/// True when `dir` holds a sweep (its journal).
+pub fn is_sweep_dir(dir: &Path) -> bool {
+    dir.join(journal::JOURNAL).exists()
+}
+
+/// The paths of rendered files, for messages.
+pub fn paths(rendered: &[Rendered]) -> Vec<PathBuf> {
+    rendered
+        .iter()
+        .flat_map(|r| [r.png.clone(), r.svg.clone()])
+        .collect()
+}
