@@ -17,10 +17,12 @@
 //! op waits 5 s, the socket is closed, and the next op's reconnect succeeds
 //! (the kernel accepts it) and clears the count.
 //!
-//! The library is synchronous: a service shares one `memcached_st` per
-//! thread. Here one client per instance holds one connection per server, so
-//! a timeout closes the shared connection; ops still in flight on it keep
-//! waiting for their own timeout (their replies can no longer come).
+//! The library is synchronous: a service has one `memcached_st` (and so one
+//! socket per server) per thread. Here one client per instance holds one
+//! connection per server, and a timeout closes it only when no other op is
+//! outstanding on it (those would be on other threads' sockets): under
+//! concurrency this reconnects less often than the real per-thread sockets,
+//! which reconnect once per timeout.
 
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LinkState, LiveRing, Policy, Route, Why};
@@ -180,8 +182,11 @@ impl Policy for Libmemcached {
             && op.waiter.is_some()
             && op.written
             && self.core.links[op.node as usize].state == LinkState::Up
+            && self.core.backlog(op.node) == 0
         {
-            // The poll timeout closes the socket; not counted.
+            // The poll timeout closes the socket; not counted. (The real
+            // socket is the calling thread's own: the shared connection is
+            // closed only when no other op is outstanding on it.)
             self.core.recycle(ctx, op.node);
         }
         let (o, r) = pipe::failure(why);
