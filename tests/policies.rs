@@ -718,3 +718,22 @@ duration = "20s"
         }
     }
 }
+
+/// The example models of `models/policies/` load and run with the
+/// invariants checked.
+#[test]
+fn the_example_models_run() {
+    let dir = common::root().join("models/policies");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let rel = path.strip_prefix(common::root()).unwrap();
+            let model = common::load(rel.to_str().unwrap(), &[]);
+            model::run_checked(&model, true, &mut |_| {})
+                .unwrap_or_else(|v| panic!("{}: {v}", rel.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 6);
+}
