@@ -118,6 +118,57 @@ impl Model {
                 },
             );
         }
+        let opt = |t: Option<Nanos>| t.map_or("none".into(), f);
+        match self.client.policy {
+            Policy::Mcrouter => {
+                let m = &self.client.mcrouter;
+                put("client.mcrouter.server_timeout", f(m.server_timeout));
+                put(
+                    "client.mcrouter.gutter",
+                    m.gutter
+                        .map_or("none".into(), |g| self.pools[g].name.clone()),
+                );
+            }
+            Policy::Twemproxy => {
+                let t = &self.client.twemproxy;
+                put("client.twemproxy.timeout", opt(t.timeout));
+                put(
+                    "client.twemproxy.auto_eject_hosts",
+                    t.auto_eject_hosts.to_string(),
+                );
+            }
+            Policy::Pymemcache => {
+                put(
+                    "client.pymemcache.timeout",
+                    opt(self.client.pymemcache.timeout),
+                );
+            }
+            Policy::Libmemcached => {
+                let l = &self.client.libmemcached;
+                put("client.libmemcached.poll_timeout", f(l.poll_timeout));
+                put(
+                    "client.libmemcached.auto_eject_hosts",
+                    l.auto_eject_hosts.to_string(),
+                );
+            }
+            Policy::Plain | Policy::Spymemcached => {}
+        }
+        if let Some(r) = &self.service.resilience {
+            let on = |b: bool| if b { "on" } else { "off" }.to_string();
+            put("service.resilience.retry", on(r.retry.is_some()));
+            put("service.resilience.budget", on(r.budget.is_some()));
+            put(
+                "service.resilience.breaker",
+                r.breaker.as_ref().map_or("off".into(), |b| {
+                    match b.scope {
+                        BreakerScope::Client => "client",
+                        BreakerScope::Node => "node",
+                        BreakerScope::Both => "both",
+                    }
+                    .into()
+                }),
+            );
+        }
         put("cluster.nodes", self.node_count().to_string());
         if let Some(fe) = &self.frontend {
             put(
