@@ -359,6 +359,10 @@ pub struct ServiceFile {
     /// A separate executor for cache calls.
     #[serde(default)]
     pub bulkhead: BulkheadFile,
+    /// Application-level retries, retry budget and circuit breakers around
+    /// each awaited cache call, with any client policy.
+    #[serde(default)]
+    pub resilience: ResilienceFile,
 }
 
 impl Default for ServiceFile {
@@ -370,6 +374,7 @@ impl Default for ServiceFile {
             queue: None,
             cores: default_cores(),
             bulkhead: BulkheadFile::default(),
+            resilience: ResilienceFile::default(),
         }
     }
 }
@@ -432,6 +437,14 @@ pub enum Policy {
     /// spymemcached 2.12.3 (`shared/reference/spymemcached.md`).
     #[default]
     Spymemcached,
+    /// mcrouter as a sidecar proxy per service instance (reference §7).
+    Mcrouter,
+    /// twemproxy (nutcracker) as a sidecar proxy per service instance (§7).
+    Twemproxy,
+    /// pymemcache `HashClient` (§7).
+    Pymemcache,
+    /// libmemcached (§7).
+    Libmemcached,
 }
 
 /// How keys map to nodes.
@@ -473,6 +486,18 @@ pub struct ClientFile {
     /// Parameters of the `spymemcached` policy.
     #[serde(default)]
     pub spymemcached: SpymemcachedFile,
+    /// Parameters of the `mcrouter` policy.
+    #[serde(default)]
+    pub mcrouter: McrouterFile,
+    /// Parameters of the `twemproxy` policy.
+    #[serde(default)]
+    pub twemproxy: TwemproxyFile,
+    /// Parameters of the `pymemcache` policy.
+    #[serde(default)]
+    pub pymemcache: PymemcacheFile,
+    /// Parameters of the `libmemcached` policy.
+    #[serde(default)]
+    pub libmemcached: LibmemcachedFile,
 }
 
 impl Default for ClientFile {
@@ -482,6 +507,10 @@ impl Default for ClientFile {
             op_timeout: default_op_timeout(),
             plain: PlainFile::default(),
             spymemcached: SpymemcachedFile::default(),
+            mcrouter: McrouterFile::default(),
+            twemproxy: TwemproxyFile::default(),
+            pymemcache: PymemcacheFile::default(),
+            libmemcached: LibmemcachedFile::default(),
         }
     }
 }
@@ -923,4 +952,509 @@ impl Default for FlappingFile {
 
 fn default_flap() -> Duration {
     d(5 * SEC)
+}
+
+// ---------------------------------------------------------------- other client policies
+//
+// Each policy's defaults are the ones `shared/reference/spymemcached.md` §7
+// read in the named source; `docs/policies.md` says what each models.
+
+fn ketama_locator() -> LocatorChoice {
+    LocatorChoice::Ketama
+}
+fn ketama_hash() -> HashChoice {
+    HashChoice::Ketama
+}
+
+/// `[client.mcrouter]`: mcrouter (facebook/mcrouter at 9d7f434,
+/// `mcrouter_options_list.h`, `ProxyDestinationBase.cpp`, `TkoTracker.cpp`),
+/// one sidecar per service instance.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McrouterFile {
+    /// `--server-timeout` (per pool `server_timeout`): a request unanswered
+    /// this long fails with `TIMEOUT`. Default 1000ms.
+    #[serde(default = "default_mcrouter_timeout")]
+    pub server_timeout: Duration,
+    /// A connect not completed this long fails with `CONNECT_TIMEOUT`.
+    /// Default: `server_timeout` (mcrouter uses the server timeout unless
+    /// the pool sets `connect_timeout`).
+    pub connect_timeout: Option<Duration>,
+    /// `--timeouts-until-tko`: consecutive timeouts that mark a destination
+    /// soft TKO. Default 3. A connect error or connect timeout marks it hard
+    /// TKO at once.
+    #[serde(default = "default_timeouts_until_tko")]
+    pub timeouts_until_tko: u32,
+    /// `--probe-timeout-initial`: delay before the first probe of a TKO
+    /// destination; each next delay is ×1.5 (`kProbeExponentialFactor`) and
+    /// each is stretched by a random 5–50 % (`kProbeJitterMin/Max`).
+    /// Default 10s.
+    #[serde(default = "default_probe_initial")]
+    pub probe_delay_initial: Duration,
+    /// `--probe-timeout-max`: cap of the probe delay (before the stretch).
+    /// Default 60s.
+    #[serde(default = "default_probe_max")]
+    pub probe_delay_max: Duration,
+    /// A `[[cluster.pool]]` name: the failover route (gutter pool) of a
+    /// `FailoverWithExptimeRoute`. Requests whose destination is TKO or fails
+    /// with a failover error go to the key's node in that pool. Default: no
+    /// failover route (requests to a TKO destination fail fast).
+    pub gutter: Option<String>,
+    /// `failover_exptime`: sets sent to the gutter pool expire after at most
+    /// this. Default 60s.
+    #[serde(default = "default_failover_exptime")]
+    pub failover_exptime: Duration,
+    /// Fail-open guard (the per-pool `tko_tracker` thresholds): when more
+    /// than this share (0–1) of a pool's destinations is TKO, requests are
+    /// sent to TKO destinations anyway. Default: off.
+    pub tko_threshold: Option<f64>,
+    /// Key placement. Default `ketama`: the project's Ketama ring stands in
+    /// for mcrouter's default `Ch3` (furc) consistent hash.
+    #[serde(default = "ketama_locator")]
+    pub locator: LocatorChoice,
+    /// Default `ketama` (MD5).
+    #[serde(default = "ketama_hash")]
+    pub hash: HashChoice,
+}
+
+impl Default for McrouterFile {
+    fn default() -> Self {
+        McrouterFile {
+            server_timeout: default_mcrouter_timeout(),
+            connect_timeout: None,
+            timeouts_until_tko: default_timeouts_until_tko(),
+            probe_delay_initial: default_probe_initial(),
+            probe_delay_max: default_probe_max(),
+            gutter: None,
+            failover_exptime: default_failover_exptime(),
+            tko_threshold: None,
+            locator: ketama_locator(),
+            hash: ketama_hash(),
+        }
+    }
+}
+
+fn default_mcrouter_timeout() -> Duration {
+    d(SEC)
+}
+fn default_timeouts_until_tko() -> u32 {
+    3
+}
+fn default_probe_initial() -> Duration {
+    d(10 * SEC)
+}
+fn default_probe_max() -> Duration {
+    d(60 * SEC)
+}
+fn default_failover_exptime() -> Duration {
+    d(60 * SEC)
+}
+
+/// `[client.twemproxy]`: twemproxy / nutcracker (twitter/twemproxy at
+/// 60aaf85 = 0.5.0, `nc_conf.h`, `nc_server.c`, `nc_core.c`), one sidecar
+/// per service instance with `server_connections: 1`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwemproxyFile {
+    /// `timeout:` per request to a server; its expiry closes the server
+    /// connection and fails every request outstanding on it. Default: none
+    /// (−1 in `nc_conf.h`: waits forever). Also the connect timeout.
+    pub timeout: Option<Duration>,
+    /// `server_failure_limit`: consecutive failures (connection closes:
+    /// error, EOF, refused connect or timeout) that eject a server when
+    /// `auto_eject_hosts` is on. Default 2.
+    #[serde(default = "default_twemproxy_limit")]
+    pub server_failure_limit: u32,
+    /// `auto_eject_hosts`. Default false.
+    #[serde(default)]
+    pub auto_eject_hosts: bool,
+    /// `server_retry_timeout`: an ejected server is back in the ring after
+    /// this. Default 30000ms.
+    #[serde(default = "default_twemproxy_retry")]
+    pub server_retry_timeout: Duration,
+    /// Key placement. Default `ketama`: the project's Ketama ring (MD5, 160
+    /// points) over the live servers stands in for twemproxy's ketama with
+    /// `fnv1a_64`.
+    #[serde(default = "ketama_locator")]
+    pub locator: LocatorChoice,
+    /// Default `ketama`.
+    #[serde(default = "ketama_hash")]
+    pub hash: HashChoice,
+}
+
+impl Default for TwemproxyFile {
+    fn default() -> Self {
+        TwemproxyFile {
+            timeout: None,
+            server_failure_limit: default_twemproxy_limit(),
+            auto_eject_hosts: false,
+            server_retry_timeout: default_twemproxy_retry(),
+            locator: ketama_locator(),
+            hash: ketama_hash(),
+        }
+    }
+}
+
+fn default_twemproxy_limit() -> u32 {
+    2
+}
+fn default_twemproxy_retry() -> Duration {
+    d(30 * SEC)
+}
+
+/// `[client.pymemcache]`: pymemcache `HashClient` (pinterest/pymemcache at
+/// 3ef28ef, `pymemcache/client/hash.py`, `base.py`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PymemcacheFile {
+    /// `timeout`: socket timeout of a call. Default: none (`None`: the call
+    /// blocks forever). With a timeout, its expiry is a `socket.timeout`
+    /// (an `OSError`) and counts as a failure.
+    pub timeout: Option<Duration>,
+    /// `connect_timeout`. Default: none (the OS gives up after
+    /// `network.connect_timeout`).
+    pub connect_timeout: Option<Duration>,
+    /// `retry_attempts`: failed retries before the node is marked dead.
+    /// Default 2.
+    #[serde(default = "default_py_attempts")]
+    pub retry_attempts: u32,
+    /// `retry_timeout`: after a failure, calls return the default without
+    /// trying for this long. Default 1s.
+    #[serde(default = "default_py_retry")]
+    pub retry_timeout: Duration,
+    /// `dead_timeout`: a dead node is added back after this (checked on the
+    /// next call). Default 60s.
+    #[serde(default = "default_py_dead")]
+    pub dead_timeout: Duration,
+    /// `ignore_exc`: failures return the default (a miss) instead of raising.
+    /// Default false.
+    #[serde(default)]
+    pub ignore_exc: bool,
+    /// Key placement. Default `ketama`: the project's Ketama ring over the
+    /// live nodes stands in for pymemcache's rendezvous (murmur3) hash.
+    #[serde(default = "ketama_locator")]
+    pub locator: LocatorChoice,
+    /// Default `ketama`.
+    #[serde(default = "ketama_hash")]
+    pub hash: HashChoice,
+}
+
+impl Default for PymemcacheFile {
+    fn default() -> Self {
+        PymemcacheFile {
+            timeout: None,
+            connect_timeout: None,
+            retry_attempts: default_py_attempts(),
+            retry_timeout: default_py_retry(),
+            dead_timeout: default_py_dead(),
+            ignore_exc: false,
+            locator: ketama_locator(),
+            hash: ketama_hash(),
+        }
+    }
+}
+
+fn default_py_attempts() -> u32 {
+    2
+}
+fn default_py_retry() -> Duration {
+    d(SEC)
+}
+fn default_py_dead() -> Duration {
+    d(60 * SEC)
+}
+
+/// `[client.libmemcached]`: libmemcached (awesomized 1.1.4 at 374774d, same
+/// defaults and TCP failure logic as 1.0.18: `defaults.h`, `connect.cc`,
+/// `io.cc`, `server.hpp`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LibmemcachedFile {
+    /// `MEMCACHED_BEHAVIOR_POLL_TIMEOUT` per op: its expiry closes the
+    /// socket and is not counted as a failure. Default 5000ms (the code's
+    /// `MEMCACHED_DEFAULT_TIMEOUT`; the docs say −1).
+    #[serde(default = "default_lm_poll")]
+    pub poll_timeout: Duration,
+    /// `MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT`. Default 4000ms.
+    #[serde(default = "default_lm_connect")]
+    pub connect_timeout: Duration,
+    /// `MEMCACHED_BEHAVIOR_SERVER_FAILURE_LIMIT`: connect failures that eject
+    /// a server when `auto_eject_hosts` is on. Default 5.
+    #[serde(default = "default_lm_limit")]
+    pub server_failure_limit: u32,
+    /// `MEMCACHED_BEHAVIOR_RETRY_TIMEOUT`: after a connect failure the server
+    /// is "in timeout" this long (ops fail fast). Default 2s.
+    #[serde(default = "default_lm_retry")]
+    pub retry_timeout: Duration,
+    /// `MEMCACHED_BEHAVIOR_AUTO_EJECT_HOSTS` / `REMOVE_FAILED_SERVERS`.
+    /// Default false.
+    #[serde(default)]
+    pub auto_eject_hosts: bool,
+    /// `MEMCACHED_BEHAVIOR_DEAD_TIMEOUT`: an ejected server gets one reconnect
+    /// try after this; 0 = never. Default 0.
+    #[serde(default)]
+    pub dead_timeout: Duration,
+    /// Key placement. Default `array_mod` (libmemcached's default modula
+    /// distribution); `ketama` for its ketama continuum.
+    #[serde(default)]
+    pub locator: LocatorChoice,
+    /// Default `ketama` (MD5 stands in for libmemcached's default
+    /// one-at-a-time hash: both spread keys evenly).
+    #[serde(default = "ketama_hash")]
+    pub hash: HashChoice,
+}
+
+impl Default for LibmemcachedFile {
+    fn default() -> Self {
+        LibmemcachedFile {
+            poll_timeout: default_lm_poll(),
+            connect_timeout: default_lm_connect(),
+            server_failure_limit: default_lm_limit(),
+            retry_timeout: default_lm_retry(),
+            auto_eject_hosts: false,
+            dead_timeout: Duration(0),
+            locator: LocatorChoice::ArrayMod,
+            hash: ketama_hash(),
+        }
+    }
+}
+
+fn default_lm_poll() -> Duration {
+    d(5 * SEC)
+}
+fn default_lm_connect() -> Duration {
+    d(4 * SEC)
+}
+fn default_lm_limit() -> u32 {
+    5
+}
+fn default_lm_retry() -> Duration {
+    d(2 * SEC)
+}
+
+// ---------------------------------------------------------------- application-level resilience
+
+/// `[service.resilience]`: what the service's own code wraps around each
+/// awaited cache call, whatever the client policy: retries
+/// (`[service.resilience.retry]`), a retry budget (`.budget`) and circuit
+/// breakers (`.breaker`). Order as resilience4j recommends: Retry around
+/// CircuitBreaker around the call, so each attempt passes the breaker.
+#[derive(Clone, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ResilienceFile {
+    /// Retries of failed calls.
+    #[serde(default)]
+    pub retry: RetryFile,
+    /// A budget that caps retries.
+    #[serde(default)]
+    pub budget: BudgetFile,
+    /// Circuit breakers.
+    #[serde(default)]
+    pub breaker: BreakerFile,
+}
+
+/// Wait growth between attempts.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Backoff {
+    /// `wait` before every retry (resilience4j's default `IntervalFunction`).
+    #[default]
+    Fixed,
+    /// min(`max_wait`, `wait` × `multiplier`^(n − 1)) before retry n.
+    Exponential,
+}
+
+/// Randomisation of the wait (the AWS Architecture Blog's "Exponential
+/// Backoff And Jitter", 2015).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Jitter {
+    /// The wait as computed.
+    #[default]
+    None,
+    /// uniform(0, wait).
+    Full,
+    /// wait/2 + uniform(0, wait/2).
+    Equal,
+    /// min(`max_wait`, uniform(`wait`, 3 × previous sleep)), the first
+    /// previous sleep being `wait`.
+    Decorrelated,
+}
+
+/// `[service.resilience.retry]`: resilience4j Retry 2.x defaults
+/// (`RetryConfig`, `shared/reference/service-stack.md` §7). The caller's
+/// thread sleeps between attempts.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryFile {
+    /// Default false.
+    #[serde(default)]
+    pub enabled: bool,
+    /// `maxAttempts`, the first call included. Default 3.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// `waitDuration`: the base wait. Default 500ms.
+    #[serde(default = "default_retry_wait")]
+    pub wait: Duration,
+    /// `fixed` (default) or `exponential`.
+    #[serde(default)]
+    pub backoff: Backoff,
+    /// Growth factor of `exponential`. Default 2 (the AWS formula's 2^n).
+    #[serde(default = "default_multiplier")]
+    pub multiplier: f64,
+    /// Cap of a wait. Default: none.
+    pub max_wait: Option<Duration>,
+    /// `none` (default), `full`, `equal` or `decorrelated`.
+    #[serde(default)]
+    pub jitter: Jitter,
+}
+
+impl Default for RetryFile {
+    fn default() -> Self {
+        RetryFile {
+            enabled: false,
+            max_attempts: default_max_attempts(),
+            wait: default_retry_wait(),
+            backoff: Backoff::Fixed,
+            multiplier: default_multiplier(),
+            max_wait: None,
+            jitter: Jitter::None,
+        }
+    }
+}
+
+fn default_max_attempts() -> u32 {
+    3
+}
+fn default_retry_wait() -> Duration {
+    d(500 * MS)
+}
+fn default_multiplier() -> f64 {
+    2.0
+}
+
+/// `[service.resilience.budget]`: a retry budget per service instance, as
+/// Finagle's `RetryBudget` (defaults `ttl` 10 s, `minRetriesPerSec` 10,
+/// `percentCanRetry` 0.2): each first attempt deposits `ratio` tokens, each
+/// retry withdraws one, deposits expire after `ttl`, and a reserve of
+/// `min_per_sec` × `ttl` tokens is always there. A retry the budget refuses
+/// is not made: the caller gets the failure.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetFile {
+    /// Default false.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Retries allowed per call. Default 0.2.
+    #[serde(default = "default_budget_ratio")]
+    pub ratio: f64,
+    /// Retries allowed per second regardless of calls. Default 10.
+    #[serde(default = "default_budget_min")]
+    pub min_per_sec: f64,
+    /// How long a deposit lasts. Default 10s.
+    #[serde(default = "default_budget_ttl")]
+    pub ttl: Duration,
+}
+
+impl Default for BudgetFile {
+    fn default() -> Self {
+        BudgetFile {
+            enabled: false,
+            ratio: default_budget_ratio(),
+            min_per_sec: default_budget_min(),
+            ttl: default_budget_ttl(),
+        }
+    }
+}
+
+fn default_budget_ratio() -> f64 {
+    0.2
+}
+fn default_budget_min() -> f64 {
+    10.0
+}
+fn default_budget_ttl() -> Duration {
+    d(10 * SEC)
+}
+
+/// What a breaker guards.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerScope {
+    /// One breaker per service instance for all its cache calls.
+    #[default]
+    Client,
+    /// One breaker per instance and cache node (the key's primary).
+    Node,
+    /// Both: a call must pass its node's breaker and the instance's.
+    Both,
+}
+
+/// `[service.resilience.breaker]`: resilience4j CircuitBreaker 2.x defaults
+/// (`CircuitBreakerConfig`, `service-stack.md` §7).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerFile {
+    /// Default false.
+    #[serde(default)]
+    pub enabled: bool,
+    /// `client` (default), `node` or `both`.
+    #[serde(default)]
+    pub scope: BreakerScope,
+    /// `failureRateThreshold`, percent. Default 50.
+    #[serde(default = "default_failure_rate")]
+    pub failure_rate_threshold: f64,
+    /// `slowCallRateThreshold`, percent. Default 100.
+    #[serde(default = "default_slow_rate")]
+    pub slow_call_rate_threshold: f64,
+    /// `slowCallDurationThreshold`. Default 60s.
+    #[serde(default = "default_slow_duration")]
+    pub slow_call_duration_threshold: Duration,
+    /// `slidingWindowSize` (COUNT_BASED). Default 100.
+    #[serde(default = "default_window")]
+    pub sliding_window_size: u32,
+    /// `minimumNumberOfCalls` (capped at the window size). Default 100.
+    #[serde(default = "default_window")]
+    pub minimum_number_of_calls: u32,
+    /// `waitDurationInOpenState`. Default 60s.
+    #[serde(default = "default_open_wait")]
+    pub wait_duration_in_open_state: Duration,
+    /// `permittedNumberOfCallsInHalfOpenState`. Default 10.
+    #[serde(default = "default_half_open")]
+    pub permitted_number_of_calls_in_half_open_state: u32,
+}
+
+impl Default for BreakerFile {
+    fn default() -> Self {
+        BreakerFile {
+            enabled: false,
+            scope: BreakerScope::Client,
+            failure_rate_threshold: default_failure_rate(),
+            slow_call_rate_threshold: default_slow_rate(),
+            slow_call_duration_threshold: default_slow_duration(),
+            sliding_window_size: default_window(),
+            minimum_number_of_calls: default_window(),
+            wait_duration_in_open_state: default_open_wait(),
+            permitted_number_of_calls_in_half_open_state: default_half_open(),
+        }
+    }
+}
+
+fn default_failure_rate() -> f64 {
+    50.0
+}
+fn default_slow_rate() -> f64 {
+    100.0
+}
+fn default_slow_duration() -> Duration {
+    d(60 * SEC)
+}
+fn default_window() -> u32 {
+    100
+}
+fn default_open_wait() -> Duration {
+    d(60 * SEC)
+}
+fn default_half_open() -> u32 {
+    10
 }

@@ -6,8 +6,8 @@ use crate::engine::Nanos;
 
 pub use super::dist::Dist;
 pub use super::schema::{
-    ArrivalKind, Balance, Condition, ExecutorKind, FailureMode, FrozenEnd, HashChoice, KeyChoice,
-    LocatorChoice, Policy, StepOp,
+    ArrivalKind, Backoff, Balance, BreakerScope, Condition, ExecutorKind, FailureMode, FrozenEnd,
+    HashChoice, Jitter, KeyChoice, LocatorChoice, Policy, StepOp,
 };
 
 /// A validated model.
@@ -101,6 +101,10 @@ impl Model {
             match self.client.policy {
                 Policy::Plain => "plain".into(),
                 Policy::Spymemcached => "spymemcached".into(),
+                Policy::Mcrouter => "mcrouter".into(),
+                Policy::Twemproxy => "twemproxy".into(),
+                Policy::Pymemcache => "pymemcache".into(),
+                Policy::Libmemcached => "libmemcached".into(),
             },
         );
         put("client.op_timeout", f(self.client.op_timeout));
@@ -112,6 +116,57 @@ impl Model {
                     FailureMode::Retry => "retry".into(),
                     FailureMode::Cancel => "cancel".into(),
                 },
+            );
+        }
+        let opt = |t: Option<Nanos>| t.map_or("none".into(), f);
+        match self.client.policy {
+            Policy::Mcrouter => {
+                let m = &self.client.mcrouter;
+                put("client.mcrouter.server_timeout", f(m.server_timeout));
+                put(
+                    "client.mcrouter.gutter",
+                    m.gutter
+                        .map_or("none".into(), |g| self.pools[g].name.clone()),
+                );
+            }
+            Policy::Twemproxy => {
+                let t = &self.client.twemproxy;
+                put("client.twemproxy.timeout", opt(t.timeout));
+                put(
+                    "client.twemproxy.auto_eject_hosts",
+                    t.auto_eject_hosts.to_string(),
+                );
+            }
+            Policy::Pymemcache => {
+                put(
+                    "client.pymemcache.timeout",
+                    opt(self.client.pymemcache.timeout),
+                );
+            }
+            Policy::Libmemcached => {
+                let l = &self.client.libmemcached;
+                put("client.libmemcached.poll_timeout", f(l.poll_timeout));
+                put(
+                    "client.libmemcached.auto_eject_hosts",
+                    l.auto_eject_hosts.to_string(),
+                );
+            }
+            Policy::Plain | Policy::Spymemcached => {}
+        }
+        if let Some(r) = &self.service.resilience {
+            let on = |b: bool| if b { "on" } else { "off" }.to_string();
+            put("service.resilience.retry", on(r.retry.is_some()));
+            put("service.resilience.budget", on(r.budget.is_some()));
+            put(
+                "service.resilience.breaker",
+                r.breaker.as_ref().map_or("off".into(), |b| {
+                    match b.scope {
+                        BreakerScope::Client => "client",
+                        BreakerScope::Node => "node",
+                        BreakerScope::Both => "both",
+                    }
+                    .into()
+                }),
             );
         }
         put("cluster.nodes", self.node_count().to_string());
@@ -238,6 +293,8 @@ pub struct Service {
     pub queue: Option<u32>,
     /// The bulkhead for cache calls, when enabled.
     pub bulkhead: Option<Bulkhead>,
+    /// Application-level retries, budget and breakers, when any is enabled.
+    pub resilience: Option<Resilience>,
 }
 
 /// A separate executor for cache calls.
@@ -266,6 +323,14 @@ pub struct Client {
     pub plain_drop_expired: bool,
     /// spymemcached parameters.
     pub spy: Spymemcached,
+    /// mcrouter parameters.
+    pub mcrouter: Mcrouter,
+    /// twemproxy parameters.
+    pub twemproxy: Twemproxy,
+    /// pymemcache parameters.
+    pub pymemcache: Pymemcache,
+    /// libmemcached parameters.
+    pub libmemcached: Libmemcached,
 }
 
 /// spymemcached parameters, resolved.
@@ -415,4 +480,148 @@ pub enum SlowMode {
         /// Running phase.
         run: Nanos,
     },
+}
+
+/// mcrouter parameters, resolved (`schema::McrouterFile` cites the defaults).
+#[derive(Clone, Debug)]
+pub struct Mcrouter {
+    /// Request timeout.
+    pub server_timeout: Nanos,
+    /// Connect timeout.
+    pub connect_timeout: Nanos,
+    /// Consecutive timeouts to soft TKO.
+    pub timeouts_until_tko: u32,
+    /// First probe delay.
+    pub probe_delay_initial: Nanos,
+    /// Probe delay cap.
+    pub probe_delay_max: Nanos,
+    /// Index of the gutter (failover) pool.
+    pub gutter: Option<usize>,
+    /// Expiry cap of sets to the gutter pool.
+    pub failover_exptime: Nanos,
+    /// Fail-open share of TKO destinations.
+    pub tko_threshold: Option<f64>,
+    /// Locator.
+    pub locator: LocatorChoice,
+    /// Hash.
+    pub hash: HashChoice,
+}
+
+/// twemproxy parameters, resolved.
+#[derive(Clone, Debug)]
+pub struct Twemproxy {
+    /// Request (and connect) timeout; `None` = forever.
+    pub timeout: Option<Nanos>,
+    /// Consecutive failures to eject.
+    pub server_failure_limit: u32,
+    /// Eject failing servers.
+    pub auto_eject_hosts: bool,
+    /// Time out of the ring.
+    pub server_retry_timeout: Nanos,
+    /// Locator.
+    pub locator: LocatorChoice,
+    /// Hash.
+    pub hash: HashChoice,
+}
+
+/// pymemcache `HashClient` parameters, resolved.
+#[derive(Clone, Debug)]
+pub struct Pymemcache {
+    /// Call timeout; `None` = blocks forever.
+    pub timeout: Option<Nanos>,
+    /// Connect timeout; `None` = the OS's.
+    pub connect_timeout: Option<Nanos>,
+    /// Failed retries before dead.
+    pub retry_attempts: u32,
+    /// Fast-fail window after a failure.
+    pub retry_timeout: Nanos,
+    /// Time a dead node stays out.
+    pub dead_timeout: Nanos,
+    /// Failures return the default.
+    pub ignore_exc: bool,
+    /// Locator.
+    pub locator: LocatorChoice,
+    /// Hash.
+    pub hash: HashChoice,
+}
+
+/// libmemcached parameters, resolved.
+#[derive(Clone, Debug)]
+pub struct Libmemcached {
+    /// Per-op poll timeout.
+    pub poll_timeout: Nanos,
+    /// Connect timeout.
+    pub connect_timeout: Nanos,
+    /// Connect failures to eject (with auto-eject).
+    pub server_failure_limit: u32,
+    /// "In timeout" after a connect failure.
+    pub retry_timeout: Nanos,
+    /// Eject failing servers.
+    pub auto_eject_hosts: bool,
+    /// Time before an ejected server's one reconnect try; 0 = never.
+    pub dead_timeout: Nanos,
+    /// Locator.
+    pub locator: LocatorChoice,
+    /// Hash.
+    pub hash: HashChoice,
+}
+
+/// Application-level resilience around awaited cache calls.
+#[derive(Clone, Debug)]
+pub struct Resilience {
+    /// Retries, when enabled.
+    pub retry: Option<Retry>,
+    /// Retry budget, when enabled.
+    pub budget: Option<Budget>,
+    /// Circuit breakers, when enabled.
+    pub breaker: Option<Breaker>,
+}
+
+/// Retries.
+#[derive(Clone, Debug)]
+pub struct Retry {
+    /// Attempts, the first included.
+    pub max_attempts: u32,
+    /// Base wait.
+    pub wait: Nanos,
+    /// Growth.
+    pub backoff: Backoff,
+    /// Growth factor.
+    pub multiplier: f64,
+    /// Cap of a wait.
+    pub max_wait: Option<Nanos>,
+    /// Randomisation.
+    pub jitter: Jitter,
+}
+
+/// Retry budget.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    /// Retries per call.
+    pub ratio: f64,
+    /// Retries per second in reserve.
+    pub min_per_sec: f64,
+    /// Lifetime of a deposit.
+    pub ttl: Nanos,
+}
+
+/// Circuit breaker(s).
+#[derive(Clone, Debug)]
+pub struct Breaker {
+    /// Per client, per node or both.
+    pub scope: BreakerScope,
+    /// Failure rate (percent) that opens.
+    pub failure_rate_threshold: f64,
+    /// Slow-call rate (percent) that opens.
+    pub slow_call_rate_threshold: f64,
+    /// A call this long or longer is slow.
+    pub slow_call_duration_threshold: Nanos,
+    /// Outcomes kept.
+    pub window: u32,
+    /// Outcomes needed before a rate is computed (≤ window).
+    pub minimum_calls: u32,
+    /// Open for this long.
+    pub open_wait: Nanos,
+    /// Trial calls in half-open.
+    pub half_open_calls: u32,
 }

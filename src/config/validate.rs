@@ -136,7 +136,7 @@ pub fn validate(doc: &Document<'_>, file: ModelFile) -> Result<Model, ConfigErro
         _ => None,
     };
     let service = service(&v, &file.service)?;
-    let client = client(&v, &file.client)?;
+    let client = client(&v, &file.client, &pools)?;
     let network = Network {
         latency: v.dist(path!["network", "latency"], &file.network.latency)?,
         send_buffer: nonzero_bytes(
@@ -557,10 +557,11 @@ fn service(v: &V, s: &schema::ServiceFile) -> Result<Service, ConfigError> {
         threads,
         queue: s.queue,
         bulkhead,
+        resilience: resilience(v, &s.resilience)?,
     })
 }
 
-fn client(v: &V, c: &schema::ClientFile) -> Result<Client, ConfigError> {
+fn client(v: &V, c: &schema::ClientFile, pools: &[Pool]) -> Result<Client, ConfigError> {
     let op_timeout = v.positive(path!["client", "op_timeout"], c.op_timeout.0)?;
     let s = &c.spymemcached;
     let n = s.timeout_exception_threshold;
@@ -599,6 +600,10 @@ fn client(v: &V, c: &schema::ClientFile) -> Result<Client, ConfigError> {
                 s.wakeup_delay.0,
             )?,
         },
+        mcrouter: mcrouter(v, c, pools)?,
+        twemproxy: twemproxy(v, c)?,
+        pymemcache: pymemcache(v, c)?,
+        libmemcached: libmemcached(v, c)?,
     })
 }
 
@@ -770,4 +775,239 @@ fn faults(
     let mut faults: Vec<Fault> = out.into_iter().map(|(_, f)| f).collect();
     faults.sort_by_key(|f| (f.start, f.pool, f.node));
     Ok(faults)
+}
+
+// ---------------------------------------------------------------- other client policies
+//
+// A policy's subtable is checked only while that policy is active, so
+// `--set client.policy=…` never makes a model invalid; an inactive one is
+// resolved without complaint.
+
+fn mcrouter(v: &V, c: &schema::ClientFile, pools: &[Pool]) -> Result<Mcrouter, ConfigError> {
+    let m = &c.mcrouter;
+    let strict = c.policy == Policy::Mcrouter;
+    let at = |k: &str| path!["client", "mcrouter", k];
+    let server_timeout = m.server_timeout.0.max(1);
+    if strict {
+        v.positive(at("server_timeout"), m.server_timeout.0)?;
+        if let Some(t) = m.connect_timeout {
+            v.positive(at("connect_timeout"), t.0)?;
+        }
+        v.at_least(at("timeouts_until_tko"), m.timeouts_until_tko, 1)?;
+        v.positive(at("probe_delay_initial"), m.probe_delay_initial.0)?;
+        v.positive(at("failover_exptime"), m.failover_exptime.0)?;
+        if m.probe_delay_max.0 < m.probe_delay_initial.0 {
+            return Err(v.err_allowed(
+                at("probe_delay_max"),
+                format!(
+                    "{} is shorter than probe_delay_initial ({})",
+                    m.probe_delay_max, m.probe_delay_initial
+                ),
+                "a duration ≥ probe_delay_initial (default 60s)",
+            ));
+        }
+        if let Some(t) = m.tko_threshold
+            && !(t.is_finite() && (0.0..=1.0).contains(&t))
+        {
+            return Err(v.err_allowed(
+                at("tko_threshold"),
+                format!("found {t}"),
+                "a share between 0 and 1 (e.g. 0.5)",
+            ));
+        }
+    }
+    let gutter = match &m.gutter {
+        None => None,
+        Some(name) => match pools.iter().position(|p| &p.name == name) {
+            Some(i) => Some(i),
+            None if !strict => None,
+            None => {
+                let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
+                let hint = did_you_mean(name, names.iter().copied())
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                return Err(v.err_allowed(
+                    at("gutter"),
+                    format!("no pool is named `{name}`{hint}"),
+                    format!("a `[[cluster.pool]]` name: {}", names.join(", ")),
+                ));
+            }
+        },
+    };
+    Ok(Mcrouter {
+        server_timeout,
+        connect_timeout: m.connect_timeout.map_or(server_timeout, |t| t.0.max(1)),
+        timeouts_until_tko: m.timeouts_until_tko.max(1),
+        probe_delay_initial: m.probe_delay_initial.0.max(1),
+        probe_delay_max: m.probe_delay_max.0.max(m.probe_delay_initial.0.max(1)),
+        gutter,
+        failover_exptime: m.failover_exptime.0.max(1),
+        tko_threshold: m.tko_threshold.map(|t| t.clamp(0.0, 1.0)),
+        locator: m.locator,
+        hash: m.hash,
+    })
+}
+
+fn twemproxy(v: &V, c: &schema::ClientFile) -> Result<Twemproxy, ConfigError> {
+    let t = &c.twemproxy;
+    let at = |k: &str| path!["client", "twemproxy", k];
+    if c.policy == Policy::Twemproxy {
+        if let Some(d) = t.timeout {
+            v.positive(at("timeout"), d.0)?;
+        }
+        v.at_least(at("server_failure_limit"), t.server_failure_limit, 1)?;
+        v.positive(at("server_retry_timeout"), t.server_retry_timeout.0)?;
+    }
+    Ok(Twemproxy {
+        timeout: t.timeout.map(|d| d.0.max(1)),
+        server_failure_limit: t.server_failure_limit.max(1),
+        auto_eject_hosts: t.auto_eject_hosts,
+        server_retry_timeout: t.server_retry_timeout.0.max(1),
+        locator: t.locator,
+        hash: t.hash,
+    })
+}
+
+fn pymemcache(v: &V, c: &schema::ClientFile) -> Result<Pymemcache, ConfigError> {
+    let p = &c.pymemcache;
+    let at = |k: &str| path!["client", "pymemcache", k];
+    if c.policy == Policy::Pymemcache {
+        if let Some(d) = p.timeout {
+            v.positive(at("timeout"), d.0)?;
+        }
+        if let Some(d) = p.connect_timeout {
+            v.positive(at("connect_timeout"), d.0)?;
+        }
+    }
+    Ok(Pymemcache {
+        timeout: p.timeout.map(|d| d.0.max(1)),
+        connect_timeout: p.connect_timeout.map(|d| d.0.max(1)),
+        retry_attempts: p.retry_attempts,
+        retry_timeout: p.retry_timeout.0,
+        dead_timeout: p.dead_timeout.0,
+        ignore_exc: p.ignore_exc,
+        locator: p.locator,
+        hash: p.hash,
+    })
+}
+
+fn libmemcached(v: &V, c: &schema::ClientFile) -> Result<Libmemcached, ConfigError> {
+    let l = &c.libmemcached;
+    let at = |k: &str| path!["client", "libmemcached", k];
+    if c.policy == Policy::Libmemcached {
+        v.positive(at("poll_timeout"), l.poll_timeout.0)?;
+        v.positive(at("connect_timeout"), l.connect_timeout.0)?;
+        v.at_least(at("server_failure_limit"), l.server_failure_limit, 1)?;
+    }
+    Ok(Libmemcached {
+        poll_timeout: l.poll_timeout.0.max(1),
+        connect_timeout: l.connect_timeout.0.max(1),
+        server_failure_limit: l.server_failure_limit.max(1),
+        retry_timeout: l.retry_timeout.0,
+        auto_eject_hosts: l.auto_eject_hosts,
+        dead_timeout: l.dead_timeout.0,
+        locator: l.locator,
+        hash: l.hash,
+    })
+}
+
+fn resilience(v: &V, r: &schema::ResilienceFile) -> Result<Option<Resilience>, ConfigError> {
+    let at = |t: &str, k: &str| path!["service", "resilience", t, k];
+    let retry = if r.retry.enabled {
+        let x = &r.retry;
+        let max_attempts = v.at_least(at("retry", "max_attempts"), x.max_attempts, 1)?;
+        v.finite_positive(at("retry", "multiplier"), x.multiplier)?;
+        if let Some(m) = x.max_wait {
+            v.positive(at("retry", "max_wait"), m.0)?;
+        }
+        Some(Retry {
+            max_attempts,
+            wait: x.wait.0,
+            backoff: x.backoff,
+            multiplier: x.multiplier,
+            max_wait: x.max_wait.map(|m| m.0),
+            jitter: x.jitter,
+        })
+    } else {
+        None
+    };
+    let budget = if r.budget.enabled {
+        let b = &r.budget;
+        if !(b.ratio.is_finite() && b.ratio >= 0.0) {
+            return Err(v.err_allowed(
+                at("budget", "ratio"),
+                format!("found {}", b.ratio),
+                "a number ≥ 0 (default 0.2)",
+            ));
+        }
+        if !(b.min_per_sec.is_finite() && b.min_per_sec >= 0.0) {
+            return Err(v.err_allowed(
+                at("budget", "min_per_sec"),
+                format!("found {}", b.min_per_sec),
+                "a number ≥ 0 (default 10)",
+            ));
+        }
+        Some(Budget {
+            ratio: b.ratio,
+            min_per_sec: b.min_per_sec,
+            ttl: v.positive(at("budget", "ttl"), b.ttl.0)?,
+        })
+    } else {
+        None
+    };
+    let breaker = if r.breaker.enabled {
+        let b = &r.breaker;
+        for (k, x) in [
+            ("failure_rate_threshold", b.failure_rate_threshold),
+            ("slow_call_rate_threshold", b.slow_call_rate_threshold),
+        ] {
+            if !(x.is_finite() && x > 0.0 && x <= 100.0) {
+                return Err(v.err_allowed(
+                    at("breaker", k),
+                    format!("found {x}"),
+                    "a percentage in (0, 100]",
+                ));
+            }
+        }
+        let window = v.at_least(
+            at("breaker", "sliding_window_size"),
+            b.sliding_window_size,
+            1,
+        )?;
+        let minimum = v.at_least(
+            at("breaker", "minimum_number_of_calls"),
+            b.minimum_number_of_calls,
+            1,
+        )?;
+        Some(Breaker {
+            scope: b.scope,
+            failure_rate_threshold: b.failure_rate_threshold,
+            slow_call_rate_threshold: b.slow_call_rate_threshold,
+            slow_call_duration_threshold: v.positive(
+                at("breaker", "slow_call_duration_threshold"),
+                b.slow_call_duration_threshold.0,
+            )?,
+            window,
+            // resilience4j caps the minimum at the window size (count-based).
+            minimum_calls: minimum.min(window),
+            open_wait: v.positive(
+                at("breaker", "wait_duration_in_open_state"),
+                b.wait_duration_in_open_state.0,
+            )?,
+            half_open_calls: v.at_least(
+                at("breaker", "permitted_number_of_calls_in_half_open_state"),
+                b.permitted_number_of_calls_in_half_open_state,
+                1,
+            )?,
+        })
+    } else {
+        None
+    };
+    Ok(
+        (retry.is_some() || budget.is_some() || breaker.is_some()).then_some(Resilience {
+            retry,
+            budget,
+            breaker,
+        }),
+    )
 }

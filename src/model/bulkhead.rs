@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 
 use super::client::{CacheResult, Call};
 use super::request::{ReqRef, ReqState};
-use super::world::{Event, World, ctx};
+use super::world::{Event, World};
 use crate::config::spec::Bulkhead as BulkheadSpec;
 use crate::engine::{Lane, Scheduler};
 use crate::metrics::CacheOutcome;
@@ -143,8 +143,7 @@ impl World {
             idx: task | TASK_BIT,
             generation,
         });
-        let mut ctx = ctx!(self);
-        self.clients[t.instance as usize].call(&mut ctx, call);
+        self.client_call(t.instance as usize, call);
     }
 
     /// For each bulkhead: (threads busy, threads, tasks queued, capacity),

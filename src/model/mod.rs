@@ -13,6 +13,7 @@ pub mod locator;
 pub mod network;
 pub mod node;
 pub mod request;
+pub mod resilience;
 pub mod sampler;
 pub mod service;
 pub mod wire;

@@ -98,6 +98,10 @@ pub struct Node {
     pub peak_queue: u64,
     /// Worker busy time, ns.
     pub busy_ns: u128,
+    /// Expiry given to every set (a gutter pool's `failover_exptime`), and
+    /// the expiry of each key (0 = none); empty when sets never expire.
+    ttl: Option<Nanos>,
+    expires: Vec<Nanos>,
 }
 
 impl Node {
@@ -128,6 +132,24 @@ impl Node {
             wait_sum: 0,
             peak_queue: 0,
             busy_ns: 0,
+            ttl: None,
+            expires: Vec::new(),
+        }
+    }
+
+    /// Every value set from now on expires `ttl` after its set (mcrouter's
+    /// `failover_exptime` on a gutter pool's sets).
+    pub fn set_ttl(&mut self, ttl: Nanos) {
+        self.ttl = Some(ttl);
+        self.expires = vec![0; self.store.len()];
+    }
+
+    /// Drops key `k` if its expiry has passed.
+    #[inline]
+    fn expire(&mut self, k: usize, now: Nanos) {
+        if self.ttl.is_some() && self.expires[k] != 0 && self.expires[k] <= now {
+            self.store[k] = 0;
+            self.expires[k] = 0;
         }
     }
 
@@ -240,6 +262,7 @@ impl Node {
         self.queued -= 1;
         self.served += 1;
         let k = job.msg.key as usize;
+        self.expire(k, now);
         let reply = match job.msg.kind {
             OpKind::Get => match self.store[k] {
                 0 => Reply::Miss,
@@ -247,12 +270,18 @@ impl Node {
             },
             OpKind::Set => {
                 self.store[k] = job.msg.version.wrapping_add(1);
+                if let Some(ttl) = self.ttl {
+                    self.expires[k] = now + ttl;
+                }
                 Reply::Stored
             }
             OpKind::Touch => {
                 if self.store[k] == 0 {
                     Reply::Miss
                 } else {
+                    if let Some(ttl) = self.ttl {
+                        self.expires[k] = now + ttl;
+                    }
                     Reply::Stored
                 }
             }

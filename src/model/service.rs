@@ -136,8 +136,7 @@ impl World {
                         keys.push(self.space.key(derive(key_seed, step_index as u64), j));
                     }
                     self.reqs.get_mut(r).expect("live").state = ReqState::Cache;
-                    let mut ctx = ctx!(self);
-                    self.clients[instance].multi_get(&mut ctx, step.pool as u16, &keys, r);
+                    self.client_multi_get(instance, step.pool as u16, &keys, r);
                     self.multi_keys = keys;
                     return;
                 }
@@ -166,11 +165,12 @@ impl World {
                         // Set before the call: a call may complete at once.
                         self.reqs.get_mut(r).expect("live").state = ReqState::Cache;
                     }
-                    let mut ctx = ctx!(self);
-                    self.clients[instance].call(&mut ctx, call);
                     if step.wait {
+                        self.client_call(instance, call);
                         return;
                     }
+                    let mut ctx = ctx!(self);
+                    self.clients[instance].call(&mut ctx, call);
                     self.reqs.get_mut(r).expect("live").step += 1;
                 }
             }

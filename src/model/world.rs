@@ -91,6 +91,13 @@ pub enum Event {
         /// What.
         timer: ClientTimer,
     },
+    /// A resilience retry's sleep ends.
+    Retry {
+        /// Call slot.
+        slot: u32,
+        /// Its generation.
+        generation: u32,
+    },
 }
 
 /// One service instance.
@@ -133,6 +140,8 @@ pub struct World {
     pub(crate) multi_keys: Vec<u32>,
     pub(crate) fault_state: super::fault::FaultState,
     pub(crate) node_events: Vec<NodeEvent>,
+    /// Application-level retries, budget and breakers, when enabled.
+    pub(crate) resilience: Option<super::resilience::Resilience>,
     events: u64,
     bucket_start: Nanos,
     /// Requests that arrived.
@@ -195,7 +204,26 @@ impl World {
         let (locator, hash) = match model.client.policy {
             Policy::Plain => (model.client.plain_locator, model.client.plain_hash),
             Policy::Spymemcached => (model.client.spy.locator, model.client.spy.hash),
+            Policy::Mcrouter => (model.client.mcrouter.locator, model.client.mcrouter.hash),
+            Policy::Twemproxy => (model.client.twemproxy.locator, model.client.twemproxy.hash),
+            Policy::Pymemcache => (
+                model.client.pymemcache.locator,
+                model.client.pymemcache.hash,
+            ),
+            Policy::Libmemcached => (
+                model.client.libmemcached.locator,
+                model.client.libmemcached.hash,
+            ),
         };
+        if model.client.policy == Policy::Mcrouter
+            && let Some(g) = model.client.mcrouter.gutter
+        {
+            // FailoverWithExptimeRoute caps the gutter pool's sets.
+            let offset = model.pool_offset(g);
+            for node in &mut nodes[offset..offset + model.pools[g].nodes.len()] {
+                node.set_ttl(model.client.mcrouter.failover_exptime);
+            }
+        }
         let placement: Vec<Placement> = model
             .pools
             .iter()
@@ -226,6 +254,20 @@ impl World {
                 }
                 Policy::Spymemcached => {
                     Client::Spymemcached(Box::new(super::client::Spymemcached::new(
+                        c as u16, &model, &mut sched, &mut net, &mut nodes,
+                    )))
+                }
+                Policy::Mcrouter => Client::Mcrouter(Box::new(super::client::Mcrouter::new(
+                    c as u16, &model, &mut sched, &mut net, &mut nodes,
+                ))),
+                Policy::Twemproxy => Client::Twemproxy(Box::new(super::client::Twemproxy::new(
+                    c as u16, &model, &mut sched, &mut net, &mut nodes,
+                ))),
+                Policy::Pymemcache => Client::Pymemcache(Box::new(super::client::Pymemcache::new(
+                    c as u16, &model, &mut sched, &mut net, &mut nodes,
+                ))),
+                Policy::Libmemcached => {
+                    Client::Libmemcached(Box::new(super::client::Libmemcached::new(
                         c as u16, &model, &mut sched, &mut net, &mut nodes,
                     )))
                 }
@@ -286,6 +328,7 @@ impl World {
             multi_keys: Vec::new(),
             fault_state: super::fault::FaultState::new(&model),
             node_events: Vec::new(),
+            resilience: super::resilience::Resilience::new(&model),
             events: 0,
             bucket_start: 0,
             arrived: 0,
@@ -453,6 +496,7 @@ impl World {
                 let mut ctx = ctx!(self);
                 self.clients[client as usize].timer(&mut ctx, timer)
             }
+            Event::Retry { slot, generation } => self.retry_due(slot, generation),
         }
     }
 
@@ -465,6 +509,8 @@ impl World {
                 for c in &done {
                     if c.req.idx & super::bulkhead::TASK_BIT != 0 {
                         self.bulkhead_done(c.req, c.result);
+                    } else if c.req.idx & super::resilience::RETRY_BIT != 0 {
+                        self.resilience_done(c.req, c.result);
                     } else {
                         self.cache_result(c.req, c.result);
                     }

@@ -5,9 +5,14 @@
 //! the caller's timeout, and reports each awaited call's result as a
 //! [`Completion`] that the service picks up.
 
+pub mod libmemcached;
+pub mod mcrouter;
 pub mod ops;
+pub mod pipe;
 pub mod plain;
+pub mod pymemcache;
 pub mod spymemcached;
+pub mod twemproxy;
 
 use super::keys::{KeySpace, Placement};
 use super::network::{ClientMsg, Network, OpKind};
@@ -16,9 +21,13 @@ use super::world::Event;
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::{CacheOutcome, Recorder};
 
+pub use libmemcached::Libmemcached;
+pub use mcrouter::Mcrouter;
 pub use ops::{Op, OpSlab};
 pub use plain::Plain;
+pub use pymemcache::Pymemcache;
 pub use spymemcached::Spymemcached;
+pub use twemproxy::Twemproxy;
 
 /// What an awaited cache call returned to its caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,6 +154,29 @@ pub enum Client {
     Plain(Plain),
     /// spymemcached 2.12.3.
     Spymemcached(Box<Spymemcached>),
+    /// An mcrouter sidecar.
+    Mcrouter(Box<Mcrouter>),
+    /// A twemproxy sidecar.
+    Twemproxy(Box<Twemproxy>),
+    /// pymemcache `HashClient`.
+    Pymemcache(Box<Pymemcache>),
+    /// libmemcached.
+    Libmemcached(Box<Libmemcached>),
+}
+
+/// Runs `$body` with `$c` bound to the client of any of the pipelined
+/// policies (mcrouter, twemproxy, pymemcache, libmemcached), or evaluates
+/// `$other` for plain and spymemcached.
+macro_rules! piped {
+    ($self:expr, $c:ident => $body:expr, $other:expr) => {
+        match $self {
+            Client::Mcrouter($c) => $body,
+            Client::Twemproxy($c) => $body,
+            Client::Pymemcache($c) => $body,
+            Client::Libmemcached($c) => $body,
+            _ => $other,
+        }
+    };
 }
 
 impl Client {
@@ -156,6 +188,7 @@ impl Client {
         match self {
             Client::Plain(c) => c.call(ctx, call),
             Client::Spymemcached(c) => c.call(ctx, call),
+            other => piped!(other, c => c.call(ctx, call), unreachable!()),
         }
     }
 
@@ -165,6 +198,7 @@ impl Client {
         match self {
             Client::Plain(c) => c.multi_get(ctx, pool, keys, waiter),
             Client::Spymemcached(c) => c.multi_get(ctx, pool, keys, waiter),
+            other => piped!(other, c => c.multi_get(ctx, pool, keys, waiter), unreachable!()),
         }
     }
 
@@ -174,6 +208,7 @@ impl Client {
         match self {
             Client::Plain(c) => c.timeout(ctx, op, generation),
             Client::Spymemcached(c) => c.timeout(ctx, op, generation),
+            other => piped!(other, c => c.timeout(ctx, op, generation), unreachable!()),
         }
     }
 
@@ -183,15 +218,15 @@ impl Client {
         match self {
             Client::Plain(c) => c.reply(ctx, node, msg),
             Client::Spymemcached(c) => c.reply(ctx, node, msg),
+            other => piped!(other, c => c.reply(ctx, node, msg), unreachable!()),
         }
     }
 
     /// The socket to global node `node` may have room again.
     #[inline]
     pub fn writable(&mut self, ctx: &mut Ctx, node: u16) {
-        match self {
-            Client::Plain(_) => {}
-            Client::Spymemcached(c) => c.writable(ctx, node),
+        if let Client::Spymemcached(c) = self {
+            c.writable(ctx, node);
         }
     }
 
@@ -200,6 +235,7 @@ impl Client {
         match self {
             Client::Plain(c) => c.timer(ctx, t),
             Client::Spymemcached(c) => c.timer(ctx, t),
+            other => piped!(other, c => c.timer(ctx, t), unreachable!()),
         }
     }
 
@@ -208,6 +244,7 @@ impl Client {
         match self {
             Client::Plain(_) => true,
             Client::Spymemcached(c) => c.is_active(node),
+            other => piped!(other, c => c.is_active(node), unreachable!()),
         }
     }
 
@@ -216,6 +253,7 @@ impl Client {
         match self {
             Client::Plain(c) => c.backlog(node),
             Client::Spymemcached(c) => c.backlog(node),
+            other => piped!(other, c => c.core_ref().backlog(node), unreachable!()),
         }
     }
 
@@ -224,6 +262,7 @@ impl Client {
         match self {
             Client::Plain(c) => c.ops.uncounted(),
             Client::Spymemcached(c) => c.pending(),
+            other => piped!(other, c => c.core_ref().pending(), unreachable!()),
         }
     }
 
@@ -232,6 +271,7 @@ impl Client {
         match self {
             Client::Plain(_) => Vec::new(),
             Client::Spymemcached(c) => std::mem::take(&mut c.events),
+            other => piped!(other, c => std::mem::take(&mut c.core_mut().events), unreachable!()),
         }
     }
 
@@ -240,6 +280,10 @@ impl Client {
         match self {
             Client::Plain(_) => (0, 0),
             Client::Spymemcached(c) => (c.lost, c.reconnects),
+            other => piped!(other, c => {
+                let core = c.core_ref();
+                (core.lost, core.reconnects)
+            }, unreachable!()),
         }
     }
 }

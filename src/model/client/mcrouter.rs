@@ -1,0 +1,321 @@
+//! mcrouter as a sidecar proxy, one per service instance with its own
+//! connections (`shared/reference/spymemcached.md` §7; facebook/mcrouter at
+//! 9d7f434: `TkoTracker.cpp`, `ProxyDestinationBase.cpp`, `McResUtil.h`,
+//! `FailoverWithExptimeRouteFactory.h`).
+//!
+//! Per destination (node) a TKO tracker: `timeouts_until_tko` (3)
+//! consecutive `TIMEOUT`s mark it soft TKO, one `CONNECT_ERROR` or
+//! `CONNECT_TIMEOUT` hard TKO; any reply resets the count. Requests to a TKO
+//! destination are not sent: they fail at once with `TKO` (a cache error),
+//! or go to the failover route when a gutter pool is named. A TKO
+//! destination is probed with `version` requests: the probe timer fires after
+//! `probe_delay_initial` (10 s), then each delay grows ×1.5 up to
+//! `probe_delay_max` (60 s), each stretched by a random 5–50 % (a probe is
+//! sent only if the previous one has ended); the first probe answered clears
+//! the TKO. With a gutter pool (`FailoverWithExptimeRoute`), a request whose
+//! destination is TKO or fails with a failover error (timeout, connect error,
+//! reset) is sent to the key's node in the gutter pool, where sets expire
+//! after `failover_exptime` (60 s). The optional fail-open guard sends to TKO
+//! destinations anyway while more than `tko_threshold` of the pool is TKO.
+
+use rand::RngExt;
+use rand::rngs::ChaCha8Rng;
+
+use super::ops::Op;
+use super::pipe::{self, Core, Disposition, Policy, Route, Why};
+use super::{CacheResult, Call, ClientTimer, Ctx};
+use crate::config::spec::{Mcrouter as Spec, Model};
+use crate::engine::{Nanos, Scheduler, stream};
+use crate::metrics::CacheOutcome;
+use crate::model::network::{ClientMsg, Network, OpKind};
+use crate::model::node::Node;
+use crate::model::request::ReqRef;
+use crate::model::world::Event;
+
+/// `kProbeExponentialFactor`.
+const PROBE_FACTOR: f64 = 1.5;
+/// `kProbeJitterMin` / `kProbeJitterMax`.
+const JITTER_MIN: f64 = 0.05;
+const JITTER_MAX: f64 = 0.5;
+
+/// A destination's TKO tracker and probe state.
+#[derive(Clone, Debug, Default)]
+struct Dest {
+    consecutive: u32,
+    /// TKO: `Some(true)` hard, `Some(false)` soft.
+    tko: Option<bool>,
+    /// When the probe timer is due (`Nanos::MAX`: none); a timer that fires
+    /// at another time is stale.
+    probe_due: Nanos,
+    probe_delay_next: Nanos,
+    probe_inflight: bool,
+}
+
+/// An mcrouter sidecar.
+pub struct Mcrouter {
+    core: Core,
+    cfg: Spec,
+    dests: Vec<Dest>,
+    /// Pool of each global node, and each pool's (offset, size).
+    pool_of: Vec<u16>,
+    pools: Vec<(u16, u16)>,
+    rng: ChaCha8Rng,
+    /// Times a destination was marked TKO.
+    pub tkos: u64,
+}
+
+impl Mcrouter {
+    /// A sidecar connected to every node.
+    pub fn new(
+        id: u16,
+        model: &Model,
+        sched: &mut Scheduler<Event>,
+        net: &mut Network,
+        nodes: &mut [Node],
+    ) -> Self {
+        let cfg = model.client.mcrouter.clone();
+        let core = Core::new(
+            id,
+            Some(cfg.server_timeout),
+            Some(cfg.connect_timeout),
+            sched,
+            net,
+            nodes,
+        );
+        let mut pool_of = Vec::new();
+        let mut pools = Vec::new();
+        for (p, pool) in model.pools.iter().enumerate() {
+            pools.push((model.pool_offset(p) as u16, pool.nodes.len() as u16));
+            pool_of.extend(std::iter::repeat_n(p as u16, pool.nodes.len()));
+        }
+        Mcrouter {
+            core,
+            dests: vec![Dest::default(); nodes.len()],
+            pool_of,
+            pools,
+            rng: stream(model.seed, &format!("mcrouter/{id}")),
+            cfg,
+            tkos: 0,
+        }
+    }
+
+    /// Whether destination `node` is TKO.
+    pub fn is_tko(&self, node: u16) -> bool {
+        self.dests[node as usize].tko.is_some()
+    }
+
+    /// Whether the sidecar sends to `node` (not TKO).
+    pub fn is_active(&self, node: u16) -> bool {
+        !self.is_tko(node)
+    }
+
+    /// The shared state.
+    pub fn core_ref(&self) -> &Core {
+        &self.core
+    }
+
+    /// The shared state, mutably.
+    pub fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn fail_open(&self, pool: u16) -> bool {
+        let Some(t) = self.cfg.tko_threshold else {
+            return false;
+        };
+        let (offset, size) = self.pools[pool as usize];
+        let tko = (offset..offset + size).filter(|&n| self.is_tko(n)).count();
+        tko as f64 > t * size as f64
+    }
+
+    /// `maySend`: not TKO, or the pool fails open.
+    fn may_send(&self, node: u16) -> bool {
+        !self.is_tko(node) || self.fail_open(self.pool_of[node as usize])
+    }
+
+    fn gutter_node(&self, ctx: &mut Ctx, node: u16, key: u32) -> Option<u16> {
+        let g = self.cfg.gutter?;
+        if self.pool_of[node as usize] as usize == g {
+            return None;
+        }
+        let local = ctx.placement[g].primary(key, ctx.keys);
+        Some(ctx.global(g as u16, local))
+    }
+
+    fn mark_tko(&mut self, ctx: &mut Ctx, node: u16, hard: bool) {
+        let d = &mut self.dests[node as usize];
+        match d.tko {
+            Some(true) => return,
+            Some(false) if hard => {
+                d.tko = Some(true);
+                return;
+            }
+            Some(false) => return,
+            None => {}
+        }
+        d.tko = Some(hard);
+        d.probe_delay_next = self.cfg.probe_delay_initial;
+        d.probe_inflight = false;
+        self.tkos += 1;
+        let now = ctx.now();
+        self.core.event(
+            now,
+            node,
+            "tko",
+            if hard { "hard" } else { "soft" }.to_string(),
+        );
+        self.schedule_probe(ctx, node);
+    }
+
+    /// `scheduleNextProbe`.
+    fn schedule_probe(&mut self, ctx: &mut Ctx, node: u16) {
+        let d = &mut self.dests[node as usize];
+        let delay = d.probe_delay_next;
+        d.probe_delay_next =
+            ((d.probe_delay_next as f64 * PROBE_FACTOR) as Nanos).min(self.cfg.probe_delay_max);
+        let r: f64 = self.rng.random();
+        let stretched =
+            (delay as f64 * (1.0 + JITTER_MIN + r * (JITTER_MAX - JITTER_MIN))) as Nanos;
+        d.probe_due = ctx.now() + stretched;
+        // mcrouter's probe timer travels as `Reconnect(node)`: a probe is
+        // its only way back to a destination.
+        ctx.sched.at(
+            d.probe_due,
+            Event::Client {
+                client: self.core.id,
+                timer: ClientTimer::Reconnect(node),
+            },
+        );
+    }
+
+    fn probe(&mut self, ctx: &mut Ctx, node: u16) -> bool {
+        let d = &self.dests[node as usize];
+        if d.tko.is_none() || d.probe_due != ctx.now() {
+            return false;
+        }
+        if !d.probe_inflight {
+            self.dests[node as usize].probe_inflight = true;
+            let now = ctx.now();
+            self.core.event(now, node, "probe", String::new());
+            let op = Op {
+                kind: OpKind::Noop,
+                bytes: super::plain::wire_bytes(OpKind::Noop, 0, 0),
+                created: now,
+                ..Op::default()
+            };
+            pipe::submit(self, ctx, node, op);
+        }
+        self.schedule_probe(ctx, node);
+        true
+    }
+
+    /// A cache call.
+    pub fn call(&mut self, ctx: &mut Ctx, call: Call) {
+        pipe::call(self, ctx, call);
+    }
+
+    /// A bulk get.
+    pub fn multi_get(&mut self, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: ReqRef) {
+        pipe::multi_get(self, ctx, pool, keys, waiter);
+    }
+
+    /// An op's timeout.
+    pub fn timeout(&mut self, ctx: &mut Ctx, op: u32, generation: u32) -> bool {
+        pipe::timeout(self, ctx, op, generation)
+    }
+
+    /// A reply.
+    pub fn reply(&mut self, ctx: &mut Ctx, node: u16, msg: ClientMsg) {
+        pipe::reply(self, ctx, node, msg);
+    }
+
+    /// A timer.
+    pub fn timer(&mut self, ctx: &mut Ctx, t: ClientTimer) -> bool {
+        pipe::timer(self, ctx, t)
+    }
+}
+
+impl Policy for Mcrouter {
+    fn core(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, _kind: OpKind) -> Route {
+        let local = ctx.placement[pool as usize].primary(key, ctx.keys);
+        let node = ctx.global(pool, local);
+        if self.may_send(node) {
+            return Route::Send(node);
+        }
+        // TKO: the failover route, or the TKO error at once.
+        match self.gutter_node(ctx, node, key) {
+            Some(g) if self.may_send(g) => {
+                ctx.rec.redirected();
+                Route::Send(g)
+            }
+            _ => Route::Fail(
+                CacheOutcome::Error,
+                CacheResult::Failed(CacheOutcome::Error),
+            ),
+        }
+    }
+
+    fn succeeded(&mut self, ctx: &mut Ctx, op: &Op) {
+        let node = op.node;
+        let d = &mut self.dests[node as usize];
+        if op.kind == OpKind::Noop {
+            d.probe_inflight = false;
+        }
+        if d.tko.is_some() {
+            // Only a probe's success clears a TKO.
+            if op.kind == OpKind::Noop {
+                d.tko = None;
+                d.consecutive = 0;
+                d.probe_due = Nanos::MAX;
+                let now = ctx.now();
+                self.core.event(now, node, "tko_clear", String::new());
+            }
+            return;
+        }
+        d.consecutive = 0;
+    }
+
+    fn failed(&mut self, ctx: &mut Ctx, op: &Op, why: Why) -> Disposition {
+        let node = op.node;
+        if op.kind == OpKind::Noop {
+            self.dests[node as usize].probe_inflight = false;
+        }
+        if why == Why::Timeout {
+            let d = &mut self.dests[node as usize];
+            if d.tko.is_none() {
+                d.consecutive += 1;
+                if d.consecutive >= self.cfg.timeouts_until_tko {
+                    self.mark_tko(ctx, node, false);
+                }
+            }
+        }
+        if op.kind != OpKind::Noop
+            && let Some(g) = self.gutter_node(ctx, node, op.key)
+            && self.may_send(g)
+        {
+            ctx.rec.redirected();
+            return Disposition::Resend(g);
+        }
+        let (o, r) = pipe::failure(why);
+        Disposition::Complete(o, r)
+    }
+
+    fn link_down(&mut self, ctx: &mut Ctx, node: u16, why: Why) {
+        if matches!(why, Why::Refused | Why::ConnectTimeout) {
+            self.mark_tko(ctx, node, true);
+        }
+    }
+
+    fn link_up(&mut self, _ctx: &mut Ctx, _node: u16) {}
+
+    fn policy_timer(&mut self, ctx: &mut Ctx, t: ClientTimer) -> bool {
+        match t {
+            ClientTimer::Reconnect(node) => self.probe(ctx, node),
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! twemproxy (nutcracker) as a sidecar proxy, one per service instance with
+//! `server_connections: 1` (`shared/reference/spymemcached.md` §7;
+//! twitter/twemproxy at 60aaf85 = 0.5.0: `nc_conf.h`, `nc_server.c`
+//! `server_failure`/`server_close`/`server_ok`/`server_pool_update`,
+//! `nc_core.c` `core_timeout`).
+//!
+//! A request waits `timeout` for its reply (none by default: forever). Its
+//! expiry closes the server connection, which fails every request
+//! outstanding on it; the caller of the timed-out one waited the timeout,
+//! the others get `SERVER_ERROR` at once. Every close of a server connection
+//! (timeout, reset or EOF, refused or timed-out connect) is a failure; any
+//! reply resets the count. With `auto_eject_hosts` (off by default) a server
+//! with `server_failure_limit` (2) consecutive failures leaves the ring for
+//! `server_retry_timeout` (30 s) and its keys remap to the remaining servers;
+//! it is back at the first request after that (`server_pool_update` runs on
+//! each request). The next request to a closed server reconnects. Errors
+//! reach the service as `SERVER_ERROR` (a cache error).
+
+use super::ops::Op;
+use super::pipe::{self, Core, Disposition, LiveRing, Policy, Route, Why};
+use super::{CacheResult, Call, ClientTimer, Ctx};
+use crate::config::spec::{Model, Twemproxy as Spec};
+use crate::engine::{Nanos, Scheduler};
+use crate::metrics::CacheOutcome;
+use crate::model::network::{ClientMsg, Network, OpKind};
+use crate::model::node::Node;
+use crate::model::request::ReqRef;
+use crate::model::world::Event;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Server {
+    failures: u32,
+    /// Ejected until then.
+    next_retry: Option<Nanos>,
+}
+
+/// A twemproxy sidecar.
+pub struct Twemproxy {
+    core: Core,
+    cfg: Spec,
+    servers: Vec<Server>,
+    ring: LiveRing,
+    /// Times a server was ejected.
+    pub ejections: u64,
+}
+
+impl Twemproxy {
+    /// A sidecar connected to every node.
+    pub fn new(
+        id: u16,
+        model: &Model,
+        sched: &mut Scheduler<Event>,
+        net: &mut Network,
+        nodes: &mut [Node],
+    ) -> Self {
+        let cfg = model.client.twemproxy.clone();
+        let core = Core::new(id, cfg.timeout, cfg.timeout, sched, net, nodes);
+        Twemproxy {
+            core,
+            servers: vec![Server::default(); nodes.len()],
+            ring: LiveRing::new(model),
+            cfg,
+            ejections: 0,
+        }
+    }
+
+    /// Whether `node` is in the ring.
+    pub fn is_active(&self, node: u16) -> bool {
+        self.servers[node as usize].next_retry.is_none()
+    }
+
+    /// The shared state.
+    pub fn core_ref(&self) -> &Core {
+        &self.core
+    }
+
+    /// The shared state, mutably.
+    pub fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    /// `server_failure`: counted only with `auto_eject_hosts`.
+    fn failure(&mut self, ctx: &mut Ctx, node: u16) {
+        if !self.cfg.auto_eject_hosts {
+            return;
+        }
+        let s = &mut self.servers[node as usize];
+        s.failures += 1;
+        if s.failures < self.cfg.server_failure_limit || s.next_retry.is_some() {
+            return;
+        }
+        let now = ctx.now();
+        s.failures = 0;
+        s.next_retry = Some(now + self.cfg.server_retry_timeout);
+        self.ring.set_live(node, false);
+        self.ejections += 1;
+        self.core.event(
+            now,
+            node,
+            "eject",
+            format!("{} failures", self.cfg.server_failure_limit),
+        );
+    }
+
+    /// `server_pool_update`: ejected servers whose retry time has come are
+    /// back in the ring.
+    fn update(&mut self, ctx: &mut Ctx) {
+        let now = ctx.now();
+        for n in 0..self.servers.len() {
+            if let Some(t) = self.servers[n].next_retry
+                && now >= t
+            {
+                self.servers[n].next_retry = None;
+                self.ring.set_live(n as u16, true);
+                self.core.event(now, n as u16, "readd", String::new());
+            }
+        }
+    }
+
+    /// A cache call.
+    pub fn call(&mut self, ctx: &mut Ctx, call: Call) {
+        pipe::call(self, ctx, call);
+    }
+
+    /// A bulk get.
+    pub fn multi_get(&mut self, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: ReqRef) {
+        pipe::multi_get(self, ctx, pool, keys, waiter);
+    }
+
+    /// An op's timeout.
+    pub fn timeout(&mut self, ctx: &mut Ctx, op: u32, generation: u32) -> bool {
+        pipe::timeout(self, ctx, op, generation)
+    }
+
+    /// A reply.
+    pub fn reply(&mut self, ctx: &mut Ctx, node: u16, msg: ClientMsg) {
+        pipe::reply(self, ctx, node, msg);
+    }
+
+    /// A timer.
+    pub fn timer(&mut self, ctx: &mut Ctx, t: ClientTimer) -> bool {
+        pipe::timer(self, ctx, t)
+    }
+}
+
+impl Policy for Twemproxy {
+    fn core(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, _kind: OpKind) -> Route {
+        if self.ring_has_ejected() {
+            self.update(ctx);
+        }
+        match self
+            .ring
+            .node(ctx, pool, key, self.cfg.locator, self.cfg.hash)
+        {
+            Some(n) => Route::Send(n),
+            // Every server ejected: "SERVER_ERROR no server available".
+            None => Route::Fail(
+                CacheOutcome::Error,
+                CacheResult::Failed(CacheOutcome::Error),
+            ),
+        }
+    }
+
+    fn succeeded(&mut self, _ctx: &mut Ctx, op: &Op) {
+        // `server_ok`.
+        self.servers[op.node as usize].failures = 0;
+    }
+
+    fn failed(&mut self, ctx: &mut Ctx, op: &Op, why: Why) -> Disposition {
+        if why == Why::Timeout {
+            // `core_timeout`: the server connection closes, failing every
+            // request outstanding on it.
+            let node = op.node;
+            let others = self.core.close(ctx, node);
+            let now = ctx.now();
+            self.core.event(
+                now,
+                node,
+                "timeout_close",
+                format!("{} other requests failed", others.len()),
+            );
+            self.failure(ctx, node);
+            pipe::fail_all(self, ctx, others, Why::Closed);
+        }
+        let (o, r) = pipe::failure(why);
+        Disposition::Complete(o, r)
+    }
+
+    fn link_down(&mut self, ctx: &mut Ctx, node: u16, _why: Why) {
+        self.failure(ctx, node);
+    }
+
+    fn link_up(&mut self, _ctx: &mut Ctx, _node: u16) {}
+}
+
+impl Twemproxy {
+    fn ring_has_ejected(&self) -> bool {
+        self.servers.iter().any(|s| s.next_retry.is_some())
+    }
+}
