@@ -78,6 +78,8 @@ struct RawExperiment {
     set: Option<IgnoredAny>,
     #[serde(default)]
     exclude: Option<Vec<IgnoredAny>>,
+    #[serde(default)]
+    variant: Option<Vec<IgnoredAny>>,
 }
 
 /// A value and where it was written.
@@ -105,13 +107,21 @@ pub struct ParamValue {
 /// A varied key and its values, in the order written.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Axis {
-    /// Dotted model key (`client.op_timeout`, `fault.0.kind`).
+    /// Dotted model key (`client.op_timeout`, `fault.0.kind`), or
+    /// [`VARIANT`] for the axis of `[[variant]]` tables.
     pub key: String,
     /// Where the key's values are.
     pub origin: Origin,
-    /// The values (at least one, no two alike).
+    /// The values (at least one, no two alike). For the variant axis: the
+    /// variants' names.
     pub values: Vec<ParamValue>,
+    /// For the variant axis: each variant's overrides, by value index.
+    pub variants: Option<Vec<Vec<Setting>>>,
 }
+
+/// The name of the axis of `[[variant]]` tables (its CSV column is
+/// `param.variant`).
+pub const VARIANT: &str = "variant";
 
 /// A fixed override from `[set]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -297,7 +307,14 @@ impl Experiment {
             apply(&mut doc, &s.key, &s.value)?;
         }
         for (axis, &vi) in self.axes.iter().zip(&self.points[p]) {
-            apply(&mut doc, &axis.key, &axis.values[vi])?;
+            match &axis.variants {
+                Some(variants) => {
+                    for s in &variants[vi] {
+                        apply(&mut doc, &s.key, &s.value)?;
+                    }
+                }
+                None => apply(&mut doc, &axis.key, &axis.values[vi])?,
+            }
         }
         model_from_doc(&doc).map_err(|mut e| {
             if !matches!(e.origin, Origin::Override(_)) && !self.axes.is_empty() {
@@ -484,8 +501,13 @@ impl Parsed {
                     .map_or("experiment".into(), |s| s.to_string_lossy().into_owned())
             });
 
-        // [vary]
+        // [[variant]]: named configurations, one axis before the others.
         let mut axes = Vec::new();
+        if let Some((k, v)) = get("variant") {
+            axes.push(variant_axis(&cx, &k.span(), v)?);
+        }
+
+        // [vary]
         if let Some((k, v)) = get("vary") {
             let DeValue::Table(t) = v.get_ref() else {
                 return Err(cx.err_allowed(
@@ -696,7 +718,25 @@ fn overlaps(a: &str, b: &str) -> bool {
 }
 
 fn check_overlaps(cx: &Ctx<'_, '_>, axes: &[Axis], sets: &[Setting]) -> Result<(), ConfigError> {
-    let keys: Vec<(&str, &Origin, &str)> = axes
+    // A variant's key may not also be varied (which would win?); it may
+    // change a key that [set] fixes for the other variants.
+    let varied: Vec<&Axis> = axes.iter().filter(|a| a.variants.is_none()).collect();
+    for a in axes.iter().filter_map(|a| a.variants.as_ref()) {
+        for s in a.iter().flatten() {
+            if let Some(v) = varied.iter().find(|v| overlaps(&v.key, &s.key)) {
+                return Err(ConfigError {
+                    origin: s.value.origin.clone(),
+                    key: s.key.clone(),
+                    message: format!(
+                        "`{}` is set in a [[variant]] and varied in [vary] (`{}`): give it in one place",
+                        s.key, v.key
+                    ),
+                    allowed: None,
+                });
+            }
+        }
+    }
+    let keys: Vec<(&str, &Origin, &str)> = varied
         .iter()
         .map(|a| (a.key.as_str(), &a.origin, "[vary]"))
         .chain(
@@ -724,6 +764,89 @@ fn check_overlaps(cx: &Ctx<'_, '_>, axes: &[Axis], sets: &[Setting]) -> Result<(
         }
     }
     Ok(())
+}
+
+/// The axis of the `[[variant]]` tables: each has a `name` and overrides
+/// written like `[set]`'s (dotted keys); a variant's overrides are applied
+/// after `[set]`'s, so a variant may change a key that `[set]` fixes for the
+/// others.
+fn variant_axis(
+    cx: &Ctx<'_, '_>,
+    key_span: &Range<usize>,
+    value: &Spanned<DeValue<'_>>,
+) -> Result<Axis, ConfigError> {
+    let allowed = "[[variant]] tables with `name = \"…\"` and overrides such as `\"client.op_timeout\" = \"100ms\"`";
+    let items = value.get_ref().as_array().expect("checked by serde");
+    let mut values: Vec<ParamValue> = Vec::new();
+    let mut variants = Vec::new();
+    for item in items.iter() {
+        let DeValue::Table(t) = item.get_ref() else {
+            return Err(cx.err_allowed(
+                &item.span(),
+                VARIANT,
+                format!("expected a table, found a {}", item.get_ref().type_str()),
+                allowed,
+            ));
+        };
+        let span = if item.span().is_empty() {
+            key_span.clone()
+        } else {
+            item.span()
+        };
+        let Some((nk, nv)) = t.get_key_value("name") else {
+            return Err(cx.err_allowed(&span, VARIANT, "this variant has no `name`", allowed));
+        };
+        let Some(name) = nv.get_ref().as_str() else {
+            return Err(cx.err_allowed(
+                &nv.span(),
+                "variant.name",
+                format!("expected a string, found a {}", nv.get_ref().type_str()),
+                "a short name for tables and plots, e.g. \"op timeout 100 ms\"",
+            ));
+        };
+        if name.trim().is_empty() || values.iter().any(|v| v.display == name) {
+            return Err(cx.err(
+                &nv.span(),
+                "variant.name",
+                format!("the variant name `{name}` is empty or used twice"),
+            ));
+        }
+        let _ = nk;
+        let mut raw = Vec::new();
+        collect_set(cx, t, "", &mut raw);
+        raw.retain(|(k, _, _)| k != "name");
+        raw.sort_by_key(|(_, _, v)| v.span().start);
+        let mut settings = Vec::new();
+        for (k, k_span, v) in raw {
+            check_key(cx, &k, &k_span, "variant")?;
+            if settings.iter().any(|s: &Setting| overlaps(&s.key, &k)) {
+                return Err(cx.err(
+                    &k_span,
+                    &k,
+                    format!("`{k}` is given twice in the variant `{name}`"),
+                ));
+            }
+            settings.push(Setting {
+                key: k,
+                value: param(cx, v.get_ref(), &v.span()),
+            });
+        }
+        values.push(ParamValue {
+            literal: quote(name),
+            display: name.to_string(),
+            origin: cx.origin(&nv.span()),
+        });
+        variants.push(settings);
+    }
+    if values.is_empty() {
+        return Err(cx.err_allowed(key_span, VARIANT, "no variants are given", allowed));
+    }
+    Ok(Axis {
+        key: VARIANT.into(),
+        origin: cx.origin(&value.span()),
+        values,
+        variants: Some(variants),
+    })
 }
 
 /// One varied key: a list of values or a range.
@@ -764,6 +887,7 @@ fn axis(
         key,
         origin: cx.origin(&value.span()),
         values,
+        variants: None,
     })
 }
 
@@ -1282,6 +1406,40 @@ mod tests {
         let s = Experiment::load(&p).unwrap_err().to_string();
         assert!(s.contains("e.toml:1:9"), "{s}");
         assert!(s.contains("nope.toml"), "{s}");
+    }
+
+    #[test]
+    fn variants_are_one_named_axis_before_the_others() {
+        let e = exp(concat!(
+            "[set]\ndrain = \"5s\"\n",
+            "[vary]\nclient.op_timeout = [\"100ms\", \"1s\"]\n",
+            "[[variant]]\nname = \"as is\"\n",
+            "[[variant]]\nname = \"short drain, 4 threads\"\ndrain = \"1s\"\n\"service.threads\" = 4\n",
+            "[[exclude]]\nvariant = \"as is\"\nclient.op_timeout = \"1s\"\n",
+        ))
+        .unwrap();
+        assert_eq!(e.axes[0].key, VARIANT);
+        assert_eq!(e.axes[1].key, "client.op_timeout");
+        assert_eq!(e.points.len(), 3, "4 points minus one excluded");
+        assert_eq!(e.point_values(0), vec!["as is", "100ms"]);
+        let plain = e.model_for(0).unwrap();
+        assert_eq!((plain.drain, plain.service.threads), (5_000_000_000, 200));
+        let variant = e.model_for(2).unwrap();
+        assert_eq!(e.point_values(2), vec!["short drain, 4 threads", "1s"]);
+        assert_eq!((variant.drain, variant.service.threads), (1_000_000_000, 4));
+        assert_eq!(variant.client.op_timeout, 1_000_000_000);
+        // A variant may not set a key that [vary] varies, and needs a name.
+        let clash = exp(
+            "[vary]\nservice.threads = [1, 2]\n[[variant]]\nname = \"a\"\n\"service.threads\" = 3\n",
+        );
+        assert!(clash.unwrap_err().message.contains("varied in [vary]"));
+        let unnamed = exp("[[variant]]\ndrain = \"1s\"\n");
+        assert!(unnamed.unwrap_err().message.contains("no `name`"));
+        let bad = exp("[[variant]]\nname = \"a\"\n\"client.op_timeout\" = 5\n")
+            .unwrap()
+            .model_for(0)
+            .unwrap_err();
+        assert!(bad.origin.to_string().contains("e.toml:5:"), "{bad}");
     }
 
     #[test]
