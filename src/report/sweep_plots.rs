@@ -401,42 +401,56 @@ pub fn short_key(key: &str) -> String {
     }
 }
 
-/// Short labels for points: `key=value` for every varied key, with keys cut
-/// by [`short_key`].
+/// Short labels for points: `key=value` for every varied key with more than
+/// one value, keys cut by [`short_key`]; a variant by its name alone.
 pub fn point_label(data: &SweepData, p: usize) -> String {
+    point_label_without(data, p, &[])
+}
+
+fn point_label_without(data: &SweepData, p: usize, skip: &[usize]) -> String {
     data.header
         .params
         .iter()
         .zip(&data.header.points[p])
-        .filter(|(k, _)| {
-            let i = data
-                .header
-                .params
-                .iter()
-                .position(|x| x == *k)
-                .expect("key");
-            data.values(i).len() > 1
+        .enumerate()
+        .filter(|(i, _)| !skip.contains(i) && data.values(*i).len() > 1)
+        .map(|(_, (k, v))| {
+            if k == crate::config::experiment::VARIANT {
+                v.clone()
+            } else {
+                format!("{}={v}", short_key(k))
+            }
         })
-        .map(|(k, v)| format!("{}={v}", short_key(k)))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// The ranking's data: every point by the metric, best first.
+/// The ranking's data: every point by the metric, best first; with
+/// `--fix key=value`, only the points with those values (the fixed keys are
+/// then left out of the labels).
 pub fn ranking_data(data: &SweepData, choice: &PlotChoice) -> Result<RankingData, SweepPlotError> {
-    let l = layout(
-        data,
-        choice,
-        &(0..data.header.params.len()).collect::<Vec<_>>(),
-    )?;
+    let fixed: Vec<usize> = choice
+        .fix
+        .iter()
+        .map(|(k, _)| data.key_index(k))
+        .collect::<Result<_, _>>()?;
+    let shown: Vec<usize> = (0..data.header.params.len())
+        .filter(|k| !fixed.contains(k))
+        .collect();
+    let l = layout(data, choice, &shown)?;
     let higher = higher_is_better(&l.metric);
-    let points: std::collections::BTreeSet<usize> = data.records.iter().map(|r| r.point).collect();
+    let points: std::collections::BTreeSet<usize> = data
+        .records
+        .iter()
+        .map(|r| r.point)
+        .filter(|&p| l.fixed.iter().all(|(k, v)| data.header.points[p][*k] == *v))
+        .collect();
     let entries = points
         .into_iter()
         .filter_map(|p| {
             let s = data.stats(p, &l.metric);
             Some(RankingEntry {
-                label: point_label(data, p),
+                label: point_label_without(data, p, &fixed),
                 value: s.mean?,
                 ci_low: s.low?,
                 ci_high: s.high?,
@@ -449,7 +463,7 @@ pub fn ranking_data(data: &SweepData, choice: &PlotChoice) -> Result<RankingData
     });
     Ok(RankingData {
         title: format!("{}: ranked by {}", data.header.experiment, l.metric),
-        subtitle: subtitle(data, &[]),
+        subtitle: subtitle(data, &l.fixed),
         metric_label: metric_label(&l.metric),
         format: format_for(&l.metric),
         higher_is_better: higher,
