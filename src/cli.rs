@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use cachestorm::config::{self, ConfigError};
+use cachestorm::config::{self, ConfigError, Model, estimate};
 use cachestorm::metrics::Summary;
 use cachestorm::report::run_files::{OutputError, prepare_dir, run_into};
 use cachestorm::report::run_plots::{RunPlotError, render_run_plots};
@@ -52,6 +52,11 @@ enum Command {
         /// debug builds); a broken one is reported as an internal error.
         #[arg(long)]
         check_invariants: bool,
+        /// Refuse a model whose estimated event count is above N (0 = no
+        /// limit): a typo such as `rate = 1e7` or `bucket = "1ns"` would
+        /// otherwise run for days.
+        #[arg(long, value_name = "N", default_value_t = estimate::DEFAULT_MAX_EVENTS)]
+        max_events: u64,
     },
     /// Re-render the plots of a run folder from its files.
     Plot {
@@ -66,6 +71,10 @@ enum Command {
         /// Overrides, as for `run`.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+        /// Refuse a model whose estimated event count is above N, as `run`
+        /// would (0 = no limit).
+        #[arg(long, value_name = "N", default_value_t = estimate::DEFAULT_MAX_EVENTS)]
+        max_events: u64,
     },
 }
 
@@ -117,15 +126,19 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             force,
             quiet,
             check_invariants,
+            max_events,
         } => run(
             &model,
             seed,
             out,
             &sets,
-            no_plots,
-            force,
-            quiet,
-            check_invariants,
+            RunFlags {
+                no_plots,
+                force,
+                quiet,
+                check_invariants,
+                max_events,
+            },
         ),
         Command::Plot { dir } => {
             let rendered = render_run_plots(&dir).map_err(|e| match e {
@@ -137,15 +150,21 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Check { models, sets } => {
+        Command::Check {
+            models,
+            sets,
+            max_events,
+        } => {
             for m in &models {
                 let model = config::load_model(m, &sets)?;
+                let events = guard_events(m, &model, max_events)?;
                 println!(
-                    "{}: ok ({}: {} node(s), {} fault(s))",
+                    "{}: ok ({}: {} node(s), {} fault(s), about {} events)",
                     m.display(),
                     model.name,
                     model.node_count(),
-                    model.faults.len()
+                    model.faults.len(),
+                    estimate::sci(events as f64)
                 );
             }
             Ok(())
@@ -153,21 +172,50 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The switches of `run`.
+struct RunFlags {
+    no_plots: bool,
+    force: bool,
+    quiet: bool,
+    check_invariants: bool,
+    max_events: u64,
+}
+
+/// The runaway guard: the model's estimated event count, or a refusal when
+/// it is over `max` (0 = no limit), saying how to override it.
+fn guard_events(path: &Path, model: &Model, max: u64) -> Result<u64, Failure> {
+    let est = estimate::events(model);
+    let total = est.total();
+    if max > 0 && total > max {
+        return Err(Failure::BadInput(format!(
+            "{}: the run would take {est}, over the limit of {} (check `duration`, `workload.rate` and `bucket`; pass --max-events {} or more to run it anyway, or --max-events 0 for no limit)",
+            path.display(),
+            estimate::sci(max as f64),
+            total.saturating_add(total / 10).max(total),
+        )));
+    }
+    Ok(total)
+}
+
 fn run(
     path: &Path,
     seed: Option<u64>,
     out: Option<PathBuf>,
     sets: &[String],
-    no_plots: bool,
-    force: bool,
-    quiet: bool,
-    check_invariants: bool,
+    flags: RunFlags,
 ) -> Result<(), Failure> {
+    let RunFlags {
+        no_plots,
+        force,
+        quiet,
+        check_invariants,
+        max_events,
+    } = flags;
     let mut model = config::load_model(path, sets)?;
     if let Some(s) = seed {
         model.seed = s;
     }
+    guard_events(path, &model, max_events)?;
     let dir = out.unwrap_or_else(|| {
         let stem = path
             .file_stem()
