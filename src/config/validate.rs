@@ -236,13 +236,18 @@ fn memory(v: &V, model: &Model) -> Result<(), ConfigError> {
     let big = &terms[0];
     let mut path: Vec<Seg> = big.key.split('.').map(Seg::from).collect();
     // Point at the key where it is written (a pool may set its own workers).
-    if !v.doc.contains(&path) && big.key == "cluster.worker_threads" {
-        if let Some(i) = (0..model.pools.len()).find(|&i| {
-            v.doc
-                .contains(&path!["cluster", "pool", i, "worker_threads"])
-        }) {
-            path = path!["cluster", "pool", i, "worker_threads"];
-        }
+    if big.key == "cluster.worker_threads"
+        && !v.doc.contains(&path)
+        && let Some(i) = (0..model.pools.len()).find(|&i| {
+            v.doc.contains(&[
+                Seg::from("cluster"),
+                Seg::from("pool"),
+                Seg::from(i),
+                Seg::from("worker_threads"),
+            ])
+        })
+    {
+        path = path!["cluster", "pool", i, "worker_threads"];
     }
     Err(v.err_allowed(
         path,
