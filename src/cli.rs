@@ -222,13 +222,47 @@ fn run(
             .map_or("model".into(), |s| s.to_string_lossy().into_owned());
         PathBuf::from("out").join(stem)
     });
+    if dir.exists() && !dir.is_dir() {
+        return Err(Failure::BadInput(format!(
+            "{}: the output folder is a file; choose another with --out",
+            dir.display()
+        )));
+    }
     prepare_dir(&dir, force)?;
+    if force {
+        remove_previous_run(&dir).map_err(|e| Failure::Internal(e.into()))?;
+    }
     let output = run_into(&dir, &model, check_invariants)?;
     if !no_plots {
         render_run_plots(&dir).map_err(|e| Failure::Internal(e.into()))?;
     }
     if !quiet {
         print_summary(&output.summary, &dir);
+    }
+    Ok(())
+}
+
+/// The files a run writes (and their temporaries): with `--force` they are
+/// removed before the run, so a run that fails, or one without plots, never
+/// leaves an earlier run's numbers beside its own. Other files stay.
+const RUN_FILES: &[&str] = &[
+    "timeline.csv",
+    "summary.json",
+    "node_events.csv",
+    "timeline.png",
+    "timeline.svg",
+    "nodes.png",
+    "nodes.svg",
+];
+
+fn remove_previous_run(dir: &Path) -> std::io::Result<()> {
+    for name in RUN_FILES {
+        for file in [name.to_string(), format!(".{name}.tmp")] {
+            match std::fs::remove_file(dir.join(&file)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
     }
     Ok(())
 }
