@@ -16,6 +16,9 @@
 //! - `set: KEY=VALUE`: a `--set` override; `arg: X`: any other argument;
 //! - `expect: TEXT`: a piece the error line must contain.
 
+#[path = "bad_input/fuzz_harness.rs"]
+mod fuzz_harness;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -182,8 +185,7 @@ fn every_corpus_file_has_an_expectation() {
     let dir = corpus();
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
-        let Some(ext) = p.extension() else { continue };
-        if ext == "expect" {
+        if p.extension().is_none_or(|x| x != "toml") {
             continue;
         }
         let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
@@ -197,5 +199,150 @@ fn every_corpus_file_has_an_expectation() {
             "{} has no {stem}.expect",
             p.display()
         );
+    }
+}
+
+/// Every input the fuzzers crashed on (`tests/bad_input/fuzz/`, named
+/// `text-…` for the `model_text` target and `sets-…` for `model_sets`) goes
+/// through the targets' code again: parse, validate, bounded run. None may
+/// panic.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    let dir = corpus().join("fuzz");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let data = std::fs::read(&p).unwrap();
+        if name.starts_with("text-") {
+            fuzz_harness::model_text(&data);
+        } else if name.starts_with("sets-") {
+            fuzz_harness::model_sets(&data);
+        } else if name != "README.md" {
+            panic!("{}: name it text-… or sets-…", p.display());
+        }
+        n += 1;
+    }
+    assert!(n > 0, "no fuzz findings in {}", dir.display());
+}
+
+// ------------------------------------------------------------------ outputs
+
+fn cachestorm_in_corpus() -> Command {
+    let mut c = Command::cargo_bin("cachestorm").unwrap();
+    c.current_dir(corpus());
+    c
+}
+
+/// `--out` naming a file is bad input, and the file is left alone.
+#[test]
+fn an_output_path_that_is_a_file_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("results");
+    std::fs::write(&out, "mine").unwrap();
+    let a = cachestorm_in_corpus()
+        .args([
+            "run",
+            "set_base.toml",
+            "--quiet",
+            "--no-plots",
+            "--force",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("the output folder is a file"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "mine");
+}
+
+/// With `--force`, an earlier run's files are removed before the run, so a
+/// run without plots (or one that fails) never sits beside older numbers;
+/// files that are not a run's stay.
+#[test]
+fn force_leaves_no_file_of_an_earlier_run() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    for f in [
+        "summary.json",
+        "timeline.png",
+        "nodes.svg",
+        ".timeline.csv.tmp",
+    ] {
+        std::fs::write(out.join(f), "stale").unwrap();
+    }
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    cachestorm_in_corpus()
+        .args([
+            "run",
+            "set_base.toml",
+            "--quiet",
+            "--no-plots",
+            "--force",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "node_events.csv",
+            "notes.txt",
+            "summary.json",
+            "timeline.csv"
+        ]
+    );
+    assert_ne!(
+        std::fs::read_to_string(out.join("summary.json")).unwrap(),
+        "stale"
+    );
+}
+
+/// A run killed in the middle leaves no half file under a real name: the
+/// timeline is streamed into a hidden temporary that is renamed only when
+/// complete, and the summary is written after it.
+#[test]
+fn a_killed_run_leaves_no_half_file() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let bin = assert_cmd::cargo::cargo_bin("cachestorm");
+    let mut child = std::process::Command::new(bin)
+        .current_dir(corpus())
+        .args([
+            "run",
+            "set_base.toml",
+            "--quiet",
+            "--no-plots",
+            "--set",
+            "duration=20000s",
+            "--set",
+            "workload.rate=2000",
+            "--out",
+        ])
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the run is under way (its folder exists), then kill it.
+    let started = std::time::Instant::now();
+    while !out.exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let finished = child.try_wait().unwrap().is_some();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!finished, "the run ended before it could be killed");
+    for name in ["timeline.csv", "summary.json", "node_events.csv"] {
+        assert!(!out.join(name).exists(), "{name} exists after a kill");
     }
 }
