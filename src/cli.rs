@@ -188,9 +188,10 @@ fn guard_events(path: &Path, model: &Model, max: u64) -> Result<u64, Failure> {
     let total = est.total();
     if max > 0 && total > max {
         return Err(Failure::BadInput(format!(
-            "{}: the run would take {est}, over the limit of {} (check `duration`, `workload.rate` and `bucket`; pass --max-events {} or more to run it anyway, or --max-events 0 for no limit)",
+            "{}: the run would take {est}, over the limit of {} ({}; pass --max-events {} or more to run it anyway, or --max-events 0 for no limit)",
             path.display(),
             estimate::sci(max as f64),
+            est.hint(),
             total.saturating_add(total / 10).max(total),
         )));
     }

@@ -54,6 +54,21 @@ impl EventEstimate {
     }
 }
 
+impl EventEstimate {
+    /// Which keys to look at first: those behind the largest part.
+    pub fn hint(&self) -> &'static str {
+        let requests = self.arrivals * self.per_request;
+        let other = self.faults + self.clients;
+        if requests >= self.ticks && requests >= other {
+            "check `duration`, `workload.rate` and the flows' steps"
+        } else if self.ticks >= other {
+            "check `bucket` and `duration`"
+        } else {
+            "check the faults' flapping and slow periods, and the client's `max_reconnect_delay` and `wakeup_delay`"
+        }
+    }
+}
+
 impl fmt::Display for EventEstimate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -170,7 +185,26 @@ pub fn events(model: &Model) -> EventEstimate {
                 }
                 _ => 0.0,
             };
-            3.0 + toggles
+            // A client whose connection to the node is lost retries every
+            // min(max_reconnect_delay, 2^n s) plus a connect round trip: two
+            // events an attempt. Negligible with the defaults; a storm with
+            // a tiny max_reconnect_delay and no network latency.
+            let reconnects = match (&f.kind, model.client.policy) {
+                (
+                    super::spec::FaultKind::Crash
+                    | super::spec::FaultKind::Frozen { .. }
+                    | super::spec::FaultKind::Flapping { .. }
+                    | super::spec::FaultKind::Partition,
+                    Policy::Spymemcached,
+                ) => {
+                    let period = (model.client.spy.max_reconnect_delay as f64
+                        + 2.0 * model.network.latency.mean())
+                    .max(1.0);
+                    model.service.instances as f64 * length / period * 2.0
+                }
+                _ => 0.0,
+            };
+            3.0 + toggles + reconnects
         })
         .sum();
     let clients = match model.client.policy {
