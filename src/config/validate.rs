@@ -37,8 +37,8 @@ const MAX_VALUE: u64 = 1 << 20;
 const MAX_U16: u32 = u16::MAX as u32;
 /// Why a count stops at [`MAX_U16`].
 const U16_WHY: &str = "; the simulator numbers them with 16 bits";
-/// Most keys one multi_get may ask for: memcached answers a get of 100,000
-/// keys, but a request that big is a typo, and each key is three events.
+/// Most keys one multi_get may ask for: far past any real bulk get, so a
+/// larger count is a typo; each key costs three events and a slot.
 const MAX_MULTI_GET: u32 = 100_000;
 
 struct V<'d, 'a> {
