@@ -20,8 +20,10 @@ fault.0.flapping.frozen=1ms" "service.bulkhead.enabled=true" "frontend.maxconn=1
   done
   i=$((i + 1))
 done
+# -O -a: optimised, with debug assertions and overflow checks, so an
+# arithmetic overflow panics instead of wrapping silently.
 for t in model_text model_sets; do
-  cargo +nightly fuzz run --fuzz-dir fuzz -O "$t" "fuzz/corpus/$t" -- \
+  cargo +nightly fuzz run --fuzz-dir fuzz -O -a "$t" "fuzz/corpus/$t" -- \
     -dict=fuzz/model.dict -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 \
     -max_len=65536 -print_final_stats=1
 done

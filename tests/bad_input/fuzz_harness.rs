@@ -84,7 +84,7 @@ pub fn run_bounded(mut m: Model) {
     m.faults.retain(|f| f.start < duration);
     let cut = estimate::events(&m).total();
     assert!(
-        cut <= est.max(1) * 2 + 10_000,
+        cut <= est.max(1).saturating_mul(2).saturating_add(10_000),
         "cutting raised {est} to {cut}"
     );
     if cut > MAX_EVENTS {
