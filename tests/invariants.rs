@@ -5,8 +5,10 @@
 //! and window, rates, distributions, short durations), validates the text
 //! like any model file, and runs it with the invariant checks on
 //! (conservation, capacities, time order, cache-op counting, summary =
-//! timeline). Every case must also be deterministic, and the runaway guard's
-//! estimate must not be far below the events the run really took.
+//! timeline). Every timeline row must be possible (no latency longer than
+//! the run, ordered percentiles, shares in [0, 1]), every case
+//! deterministic, and the runaway guard's estimate not far below the events
+//! the run really took.
 //!
 //! A failure is a bug: proptest shrinks it to a small model, printed as TOML;
 //! keep it as a regression case in `regressions()` below.
@@ -17,6 +19,9 @@ use std::path::Path;
 use proptest::prelude::*;
 
 use cachestorm::config::{self, estimate};
+
+#[path = "bad_input/fuzz_harness.rs"]
+mod harness;
 use cachestorm::model;
 
 // ------------------------------------------------------------------ pieces
@@ -600,7 +605,17 @@ fn check_text(text: &str) -> Result<(), String> {
     let m = config::model_from_str(Path::new("random.toml"), text, &[])
         .map_err(|e| format!("a generated model is invalid: {e}"))?;
     let estimate = estimate::events(&m).total();
-    let a = model::run_checked(&m, true, &mut |_| {}).map_err(|v| v.to_string())?;
+    let end = m.end();
+    let mut bad_row = None;
+    let a = model::run_checked(&m, true, &mut |row| {
+        if bad_row.is_none() {
+            bad_row = harness::row_problem(row, end);
+        }
+    })
+    .map_err(|v| v.to_string())?;
+    if let Some(problem) = bad_row {
+        return Err(format!("a timeline row is wrong: {problem}"));
+    }
     let b = model::run_checked(&m, true, &mut |_| {}).map_err(|v| v.to_string())?;
     let (ja, jb) = (
         serde_json::to_string(&a.summary).unwrap(),
@@ -667,4 +682,22 @@ fn regressions() {
     }
 }
 
-const REGRESSIONS: &[(&str, &str)] = &[];
+const REGRESSIONS: &[(&str, &str)] = &[(
+    // A request that waited for a database connection measured its query
+    // from the end of its wait: db_latency_ms of 6e12 (d4421fc).
+    "database latency after a wait for a connection",
+    r#"
+duration = "3s"
+[workload]
+rate = 300
+[[workload.flow]]
+name = "read"
+steps = [{ op = "get" }, { op = "db_read", on = "miss" }]
+[service]
+threads = 20
+[cluster]
+nodes = ["10.0.0.1:11211"]
+[database]
+connections = 1
+"#,
+)];

@@ -90,11 +90,64 @@ pub fn run_bounded(mut m: Model) {
     if cut > MAX_EVENTS {
         return;
     }
-    let out = cachestorm::model::run_checked(&m, true, &mut |_| {})
-        .unwrap_or_else(|v| panic!("invariant broken: {v}\n{m:#?}"));
+    let end = m.end();
+    let mut bad_row = None;
+    let out = cachestorm::model::run_checked(&m, true, &mut |row| {
+        if bad_row.is_none() {
+            bad_row = row_problem(row, end);
+        }
+    })
+    .unwrap_or_else(|v| panic!("invariant broken: {v}\n{m:#?}"));
+    if let Some(problem) = bad_row {
+        panic!("a timeline row is wrong: {problem}\n{m:#?}");
+    }
     let actual = out.summary.events;
     assert!(
         actual <= 100 * cut + 50_000,
         "the runaway estimate {cut} is far below the {actual} events of the run\n{m:#?}"
     );
+}
+
+/// What is impossible in a timeline row of a run that ends at `end` (ns):
+/// times outside the run, latencies (of requests or of the database) longer
+/// than the run or negative, unordered percentiles, shares outside [0, 1].
+pub fn row_problem(row: &cachestorm::metrics::TimelineRow, end: u64) -> Option<String> {
+    let run_ms = end as f64 / 1e6;
+    // HDR histograms round up by at most 0.1 % (3 significant digits).
+    let longest = run_ms * 1.01 + 1.0;
+    if row.start >= row.end || row.end > end {
+        return Some(format!(
+            "bucket {}..{} in a run of {end} ns",
+            row.start, row.end
+        ));
+    }
+    let l = &row.latency;
+    // Percentiles come from the histogram (µs, 3 significant digits), the
+    // mean and the max are exact: allow the histogram's rounding between them.
+    let rounded = |x: f64| x * 1.001 + 0.002;
+    let quantiles = [l.p50, l.p90, l.p99, l.p999];
+    if quantiles
+        .iter()
+        .chain([&l.mean, &l.max])
+        .any(|x| !x.is_finite() || *x < 0.0 || *x > longest)
+        || quantiles.windows(2).any(|w| w[0] > w[1])
+        || quantiles
+            .iter()
+            .chain([&l.mean])
+            .any(|&x| x > rounded(l.max))
+    {
+        return Some(format!("latency {l:?} in a run of {run_ms} ms"));
+    }
+    if !row.db_latency_ms.is_finite() || row.db_latency_ms < 0.0 || row.db_latency_ms > longest {
+        return Some(format!(
+            "db_latency_ms {} in a run of {run_ms} ms",
+            row.db_latency_ms
+        ));
+    }
+    for (i, n) in row.nodes.iter().enumerate() {
+        if !(0.0..=1.0).contains(&n.active_share) || n.state > 6 {
+            return Some(format!("node {i}: {n:?}"));
+        }
+    }
+    None
 }
