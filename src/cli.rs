@@ -13,7 +13,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
-use cachestorm::config::{self, ConfigError};
+use cachestorm::config::{self, ConfigError, Model, estimate};
 use cachestorm::metrics::Summary;
 use cachestorm::report::run_files::{OutputError, prepare_dir, run_into};
 use cachestorm::report::run_plots::{RunPlotError, render_run_plots};
@@ -61,6 +61,11 @@ enum Command {
         /// debug builds); a broken one is reported as an internal error.
         #[arg(long)]
         check_invariants: bool,
+        /// Refuse a model whose estimated event count is above N (0 = no
+        /// limit): a typo such as `rate = 1e7` or `bucket = "1ns"` would
+        /// otherwise run for days.
+        #[arg(long, value_name = "N", default_value_t = estimate::DEFAULT_MAX_EVENTS)]
+        max_events: u64,
     },
     /// Re-render the plots of a run or sweep folder from its files.
     Plot {
@@ -148,6 +153,10 @@ enum Command {
         /// Overrides, as for `run`.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+        /// Refuse a model whose estimated event count is above N, as `run`
+        /// would (0 = no limit).
+        #[arg(long, value_name = "N", default_value_t = estimate::DEFAULT_MAX_EVENTS)]
+        max_events: u64,
     },
 }
 
@@ -211,15 +220,19 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             force,
             quiet,
             check_invariants,
+            max_events,
         } => run(
             &model,
             seed,
             out,
             &sets,
-            no_plots,
-            force,
-            quiet,
-            check_invariants,
+            RunFlags {
+                no_plots,
+                force,
+                quiet,
+                check_invariants,
+                max_events,
+            },
         ),
         Command::Sweep {
             experiment,
@@ -307,15 +320,21 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Check { models, sets } => {
+        Command::Check {
+            models,
+            sets,
+            max_events,
+        } => {
             for m in &models {
                 let model = config::load_model(m, &sets)?;
+                let events = guard_events(m, &model, max_events)?;
                 println!(
-                    "{}: ok ({}: {} node(s), {} fault(s))",
+                    "{}: ok ({}: {} node(s), {} fault(s), about {} events)",
                     m.display(),
                     model.name,
                     model.node_count(),
-                    model.faults.len()
+                    model.faults.len(),
+                    estimate::sci(events as f64)
                 );
             }
             Ok(())
@@ -323,28 +342,67 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The switches of `run`.
+struct RunFlags {
+    no_plots: bool,
+    force: bool,
+    quiet: bool,
+    check_invariants: bool,
+    max_events: u64,
+}
+
+/// The runaway guard: the model's estimated event count, or a refusal when
+/// it is over `max` (0 = no limit), saying how to override it.
+fn guard_events(path: &Path, model: &Model, max: u64) -> Result<u64, Failure> {
+    let est = estimate::events(model);
+    let total = est.total();
+    if max > 0 && total > max {
+        return Err(Failure::BadInput(format!(
+            "{}: the run would take {est}, over the limit of {} ({}; pass --max-events {} or more to run it anyway, or --max-events 0 for no limit)",
+            path.display(),
+            estimate::sci(max as f64),
+            est.hint(),
+            total.saturating_add(total / 10).max(total),
+        )));
+    }
+    Ok(total)
+}
+
 fn run(
     path: &Path,
     seed: Option<u64>,
     out: Option<PathBuf>,
     sets: &[String],
-    no_plots: bool,
-    force: bool,
-    quiet: bool,
-    check_invariants: bool,
+    flags: RunFlags,
 ) -> Result<(), Failure> {
+    let RunFlags {
+        no_plots,
+        force,
+        quiet,
+        check_invariants,
+        max_events,
+    } = flags;
     let mut model = config::load_model(path, sets)?;
     if let Some(s) = seed {
         model.seed = s;
     }
+    guard_events(path, &model, max_events)?;
     let dir = out.unwrap_or_else(|| {
         let stem = path
             .file_stem()
             .map_or("model".into(), |s| s.to_string_lossy().into_owned());
         PathBuf::from("out").join(stem)
     });
+    if dir.exists() && !dir.is_dir() {
+        return Err(Failure::BadInput(format!(
+            "{}: the output folder is a file; choose another with --out",
+            dir.display()
+        )));
+    }
     prepare_dir(&dir, force)?;
+    if force {
+        remove_previous_run(&dir).map_err(|e| Failure::Internal(e.into()))?;
+    }
     let output = run_into(&dir, &model, check_invariants)?;
     if !no_plots {
         render_run_plots(&dir).map_err(|e| Failure::Internal(e.into()))?;
@@ -438,6 +496,31 @@ fn run_sweep(args: &SweepArgs, quiet: bool, no_plots: bool) -> Result<(), Failur
     }
     if !quiet {
         println!("wrote {}", report.dir.display());
+    }
+    Ok(())
+}
+
+/// The files a run writes (and their temporaries): with `--force` they are
+/// removed before the run, so a run that fails, or one without plots, never
+/// leaves an earlier run's numbers beside its own. Other files stay.
+const RUN_FILES: &[&str] = &[
+    "timeline.csv",
+    "summary.json",
+    "node_events.csv",
+    "timeline.png",
+    "timeline.svg",
+    "nodes.png",
+    "nodes.svg",
+];
+
+fn remove_previous_run(dir: &Path) -> std::io::Result<()> {
+    for name in RUN_FILES {
+        for file in [name.to_string(), format!(".{name}.tmp")] {
+            match std::fs::remove_file(dir.join(&file)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
     }
     Ok(())
 }

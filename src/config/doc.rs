@@ -16,6 +16,11 @@ use toml::de::{DeArray, DeTable, DeValue};
 
 use super::error::{ConfigError, Origin, did_you_mean};
 
+/// Most parts of a dotted key in an override: model keys have at most 8
+/// (`workload.flow.0.steps.1.time.mean`); a bound keeps a garbage key from
+/// nesting tables deeply enough to exhaust the stack.
+const MAX_KEY_PARTS: usize = 16;
+
 /// Spans at or past this offset are not in the file: they name an override.
 const SYNTHETIC: usize = 1 << 48;
 
@@ -98,9 +103,15 @@ pub fn parse_override_value(text: &str) -> DeValue<'_> {
     }
 }
 
+/// The largest model or experiment file read (16 MiB): hand-written files
+/// are a few kilobytes, and a bound keeps `cachestorm run /dev/zero` or a
+/// mistaken multi-gigabyte file from exhausting memory.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
 /// Reads a file as UTF-8 text, with a clear error for a directory, a missing
-/// file or binary content.
+/// file, a file over [`MAX_FILE_BYTES`] or binary content.
 pub fn read_text(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
     let whole = |message: String| ConfigError {
         origin: Origin::WholeFile(path.to_path_buf()),
         key: String::new(),
@@ -110,7 +121,20 @@ pub fn read_text(path: &Path) -> Result<String, ConfigError> {
     if path.is_dir() {
         return Err(whole("is a directory, not a TOML file".into()));
     }
-    let bytes = std::fs::read(path).map_err(|e| whole(format!("cannot read: {e}")))?;
+    let file = std::fs::File::open(path).map_err(|e| whole(format!("cannot read: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| whole(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ConfigError {
+            allowed: Some(format!("a file of at most {} MiB", MAX_FILE_BYTES >> 20)),
+            ..whole(format!(
+                "is larger than {} MiB: not a model file",
+                MAX_FILE_BYTES >> 20
+            ))
+        });
+    }
     String::from_utf8(bytes).map_err(|e| {
         whole(format!(
             "not UTF-8 text (invalid byte at offset {})",
@@ -143,10 +167,20 @@ impl<'a> Document<'a> {
             }
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
+                let mut message = e.message().trim().to_string();
+                // Name the key that is defined twice (its span is the key).
+                if message == "duplicate key"
+                    && let Some(key) = doc.text.get(span.clone())
+                {
+                    let key = key.trim().trim_start_matches('[').trim_end_matches(']');
+                    if !key.is_empty() && key.len() <= 100 && !key.contains('\n') {
+                        message = format!("`{key}` is defined twice");
+                    }
+                }
                 Err(ConfigError {
                     origin: doc.origin_of_span(&span),
                     key: String::new(),
-                    message: format!("not valid TOML: {}", e.message().trim()),
+                    message: format!("not valid TOML: {message}"),
                     allowed: None,
                 })
             }
@@ -300,9 +334,21 @@ impl<'a> Document<'a> {
 
     /// Applies one `key=value` override given on the command line.
     pub fn set_arg(&mut self, arg: &'a str) -> Result<(), ConfigError> {
+        // How errors name the argument: whole, unless it is very long.
+        let shown = if arg.chars().count() > 120 {
+            format!("--set {}…", arg.chars().take(120).collect::<String>())
+        } else {
+            format!("--set {arg}")
+        };
         let fail = |message: String, allowed: Option<String>| ConfigError {
-            origin: Origin::Override(format!("--set {arg}")),
-            key: arg.split('=').next().unwrap_or("").to_string(),
+            origin: Origin::Override(shown.clone()),
+            key: arg
+                .split('=')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(60)
+                .collect(),
             message,
             allowed,
         };
@@ -319,11 +365,7 @@ impl<'a> Document<'a> {
                 Some("e.g. --set fault.0.kind=crash".into()),
             ));
         }
-        self.set(
-            key,
-            parse_override_value(value.trim()),
-            format!("--set {arg}"),
-        )
+        self.set(key, parse_override_value(value.trim()), shown)
     }
 
     /// Sets the value at `dotted` (creating missing tables, or appending to an
@@ -335,6 +377,20 @@ impl<'a> Document<'a> {
         origin: String,
     ) -> Result<(), ConfigError> {
         let path = parse_path(dotted);
+        if path.len() > MAX_KEY_PARTS {
+            return Err(ConfigError {
+                origin: Origin::Override(origin),
+                key: if dotted.chars().count() > 60 {
+                    dotted.chars().take(60).collect::<String>() + "…"
+                } else {
+                    dotted.to_string()
+                },
+                message: format!("the key has {} parts", path.len()),
+                allowed: Some(format!(
+                    "a dotted key of at most {MAX_KEY_PARTS} parts, e.g. workload.flow.0.steps.1.op"
+                )),
+            });
+        }
         let index = self.overrides.len();
         self.overrides.push(origin.clone());
         let span = SYNTHETIC + index..SYNTHETIC + index + 1;
@@ -364,6 +420,9 @@ impl<'a> Document<'a> {
         let mut path = self.path_at_span(&span);
         let raw = e.message().trim().to_string();
         let origin = self.origin_of_span(&span);
+        if let Some(e) = self.table_written_as_array(&path, &origin) {
+            return e;
+        }
         let (message, allowed) = if let Some(rest) = raw.strip_prefix("unknown field `") {
             let (found, expected) = split_expected(rest);
             // The span of an unknown field is its key, so the path ends with it.
@@ -391,7 +450,7 @@ impl<'a> Document<'a> {
             path.push(Seg::Key(field));
             ("this required key is missing".to_string(), None)
         } else {
-            (raw, None)
+            humanize(&raw)
         };
         ConfigError {
             origin,
@@ -400,6 +459,105 @@ impl<'a> Document<'a> {
             allowed,
         }
     }
+}
+
+/// Tables of a model file that are sometimes mistakenly written as arrays
+/// (`[[client]]` for `[client]`); `*` stands for an array index.
+const MODEL_TABLES: &[&str] = &[
+    "workload",
+    "workload.keys",
+    "workload.keys.popularity",
+    "frontend",
+    "service",
+    "service.bulkhead",
+    "client",
+    "client.plain",
+    "client.spymemcached",
+    "network",
+    "cluster",
+    "database",
+    "fault.*.frozen",
+    "fault.*.slow",
+    "fault.*.lossy",
+    "fault.*.flapping",
+];
+
+impl Document<'_> {
+    /// An error for a table written as an array of tables (`[[client]]`),
+    /// which serde would otherwise report as a baffling error inside it.
+    fn table_written_as_array(&self, path: &[Seg], origin: &Origin) -> Option<ConfigError> {
+        for n in 1..path.len() {
+            if !matches!(path[n], Seg::Index(_)) {
+                continue;
+            }
+            let prefix = &path[..n];
+            let pattern: Vec<String> = prefix
+                .iter()
+                .map(|s| match s {
+                    Seg::Key(k) => k.clone(),
+                    Seg::Index(_) => "*".into(),
+                })
+                .collect();
+            if !MODEL_TABLES.contains(&pattern.join(".").as_str()) {
+                continue;
+            }
+            if let Some(v) = self.get(prefix)
+                && matches!(v.get_ref(), DeValue::Array(_))
+            {
+                let name = join_path(prefix);
+                return Some(ConfigError {
+                    origin: origin.clone(),
+                    key: name.clone(),
+                    message: format!(
+                        "`{name}` is a table, but an array (`[[{name}]]` or `[...]`) was found"
+                    ),
+                    allowed: Some(format!("one table: `[{name}]` or `{{ ... }}`")),
+                });
+            }
+        }
+        None
+    }
+}
+
+/// Turns serde's type errors (`invalid type: string "20", expected u32`) into
+/// what was found and what is allowed, spelled for people; a message that
+/// already ends in `(allowed: …)` is split there.
+fn humanize(raw: &str) -> (String, Option<String>) {
+    if let Some(open) = raw.rfind(" (allowed: ")
+        && raw.ends_with(')')
+    {
+        let allowed = &raw[open + " (allowed: ".len()..raw.len() - 1];
+        return (raw[..open].to_string(), Some(allowed.to_string()));
+    }
+    if raw == "integer number overflowed" {
+        return ("found an integer too large for 64 bits".to_string(), None);
+    }
+    let body = raw
+        .strip_prefix("invalid type: ")
+        .or_else(|| raw.strip_prefix("invalid value: "));
+    let Some((found, expected)) = body.and_then(|b| b.split_once(", expected ")) else {
+        return (raw.to_string(), None);
+    };
+    let found = match found.replace(" as i128", "").replace(" as u128", "") {
+        f if f == "map" => "a table".to_string(),
+        f if f == "sequence" => "an array".to_string(),
+        f => f,
+    };
+    let range = |lo: i128, hi: i128| format!("an integer from {lo} to {hi}");
+    let allowed = match expected.trim() {
+        "u8" => range(0, u8::MAX.into()),
+        "u16" => range(0, u16::MAX.into()),
+        "u32" => range(0, u32::MAX.into()),
+        "u64" | "usize" => range(0, u64::MAX.into()),
+        "i32" => range(i32::MIN.into(), i32::MAX.into()),
+        "i64" | "isize" => range(i64::MIN.into(), i64::MAX.into()),
+        "f64" | "f32" => "a number, e.g. 100 or 0.5".to_string(),
+        "a boolean" => "true or false".to_string(),
+        "a sequence" => "an array `[...]`".to_string(),
+        e if e.starts_with("struct ") || e == "a map" => "a table `{ ... }`".to_string(),
+        e => e.to_string(),
+    };
+    (format!("found {found}"), Some(allowed))
 }
 
 /// Splits serde's "x`, expected one of `a`, `b`" into ("x", ["a", "b"]).

@@ -4,6 +4,7 @@
 pub mod dist;
 pub mod doc;
 pub mod error;
+pub mod estimate;
 pub mod experiment;
 pub mod schema;
 pub mod spec;

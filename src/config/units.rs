@@ -10,7 +10,13 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 use crate::engine::Nanos;
 
 /// The duration units a model file may use.
-pub const DURATION_UNITS: &str = "ns, us, ms, s, m, h (e.g. \"2500ms\", \"30s\")";
+pub const DURATION_UNITS: &str = "ns, us, ms, s, m, h, e.g. \"2500ms\" or \"30s\"";
+
+/// The longest duration a model file may write: 100000 h (about 11 years).
+/// Far beyond any run, and small enough that sums of a few durations (a run
+/// and its drain, a time and a timeout) can never overflow 64-bit
+/// nanoseconds.
+pub const MAX_DURATION: Nanos = 100_000 * 3_600_000_000_000;
 
 /// A span of simulated time read from a model file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -54,7 +60,7 @@ pub fn parse_duration(s: &str) -> Result<Nanos, String> {
     {
         return Err(format!("`{num}` is not a number"));
     }
-    let too_big = || format!("`{s}` is too long (the limit is about 584 years)");
+    let too_big = || format!("`{s}` is too long (the limit is 100000h, about 11 years)");
     let int_part: u128 = if int.is_empty() {
         0
     } else {
@@ -73,7 +79,10 @@ pub fn parse_duration(s: &str) -> Result<Nanos, String> {
         place /= 10;
         total += digit * place;
     }
-    u64::try_from(total).map_err(|_| too_big())
+    u64::try_from(total)
+        .ok()
+        .filter(|&t| t <= MAX_DURATION)
+        .ok_or_else(too_big)
 }
 
 impl<'de> Deserialize<'de> for Duration {
@@ -86,20 +95,28 @@ impl<'de> Deserialize<'de> for Duration {
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Duration, E> {
                 parse_duration(s).map(Duration).map_err(|m| {
-                    E::custom(format!("{m}; a duration needs a unit: {DURATION_UNITS}"))
+                    if m.contains("too long") {
+                        E::custom(format!("{m} (allowed: at most \"100000h\")"))
+                    } else {
+                        E::custom(format!(
+                            "{m} (allowed: a duration with a unit: {DURATION_UNITS})"
+                        ))
+                    }
                 })
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
                 Err(E::custom(format!(
-                    "found the bare number {v}; a duration needs a unit: {DURATION_UNITS}"
+                    "found the bare number {v} (allowed: a duration with a unit: {DURATION_UNITS})"
                 )))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
-                self.visit_i64(v as i64)
+                Err(E::custom(format!(
+                    "found the bare number {v} (allowed: a duration with a unit: {DURATION_UNITS})"
+                )))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
                 Err(E::custom(format!(
-                    "found the bare number {v}; a duration needs a unit: {DURATION_UNITS}"
+                    "found the bare number {v} (allowed: a duration with a unit: {DURATION_UNITS})"
                 )))
             }
         }
@@ -197,6 +214,9 @@ mod tests {
         assert!(parse_duration("ms").is_err());
         assert!(parse_duration("99999999999999h").is_err());
         assert!(parse_duration("1e3ms").is_err());
+        assert_eq!(parse_duration("100000h"), Ok(MAX_DURATION));
+        assert!(parse_duration("100001h").is_err());
+        assert!(parse_duration("360000001s").is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::path::Path;
 use super::dist::{Dist, DistSpec};
 use super::doc::{Document, Seg};
 use super::error::{ConfigError, did_you_mean};
+use super::estimate;
 use super::schema::{self, ExecutorKind, ModelFile, NodeRef, PopularityKind, StepOp};
 use super::spec::*;
 use crate::engine::Nanos;
@@ -31,6 +32,14 @@ impl From<usize> for Seg {
 const MAX_KEYS: u64 = u32::MAX as u64;
 /// memcached's default item size limit (`-I 1m`).
 const MAX_VALUE: u64 = 1 << 20;
+/// Most of anything the model numbers with 16 bits: service instances (one
+/// client each), event loops, memcached workers per node, flows, steps.
+const MAX_U16: u32 = u16::MAX as u32;
+/// Why a count stops at [`MAX_U16`].
+const U16_WHY: &str = "; the simulator numbers them with 16 bits";
+/// Most keys one multi_get may ask for: far past any real bulk get, so a
+/// larger count is a typo; each key costs three events and a slot.
+const MAX_MULTI_GET: u32 = 100_000;
 
 struct V<'d, 'a> {
     doc: &'d Document<'a>,
@@ -67,6 +76,25 @@ impl V<'_, '_> {
                 path,
                 format!("found {v}"),
                 format!("an integer ≥ {min}"),
+            ));
+        }
+        Ok(v)
+    }
+
+    /// `v` within `min..=max`; `why` says where the upper bound comes from.
+    fn in_range(
+        &self,
+        path: Vec<Seg>,
+        v: u32,
+        min: u32,
+        max: u32,
+        why: &str,
+    ) -> Result<u32, ConfigError> {
+        if v < min || v > max {
+            return Err(self.err_allowed(
+                path,
+                format!("found {v}"),
+                format!("an integer from {min} to {max}{why}"),
             ));
         }
         Ok(v)
@@ -175,7 +203,7 @@ pub fn validate(doc: &Document<'_>, file: ModelFile) -> Result<Model, ConfigErro
         },
     };
     let faults = faults(&v, &file.fault, &pools, duration)?;
-    Ok(Model {
+    let model = Model {
         name,
         duration,
         drain: file.drain.0,
@@ -191,7 +219,57 @@ pub fn validate(doc: &Document<'_>, file: ModelFile) -> Result<Model, ConfigErro
         pools,
         database,
         faults,
-    })
+    };
+    memory(&v, &model)?;
+    Ok(model)
+}
+
+/// Refuses a model whose tables would take more than
+/// [`estimate::MEMORY_LIMIT`], pointing at the key behind the largest table
+/// and showing the arithmetic.
+fn memory(v: &V, model: &Model) -> Result<(), ConfigError> {
+    let terms = estimate::memory(model);
+    let total: f64 = terms.iter().map(|t| t.bytes).sum();
+    if total <= estimate::MEMORY_LIMIT as f64 {
+        return Ok(());
+    }
+    let big = &terms[0];
+    let mut path: Vec<Seg> = big.key.split('.').map(Seg::from).collect();
+    // Point at the key where it is written (a pool may set its own workers).
+    if big.key == "cluster.worker_threads"
+        && !v.doc.contains(&path)
+        && let Some(i) = (0..model.pools.len()).find(|&i| {
+            v.doc.contains(&[
+                Seg::from("cluster"),
+                Seg::from("pool"),
+                Seg::from(i),
+                Seg::from("worker_threads"),
+            ])
+        })
+    {
+        path = path!["cluster", "pool", i, "worker_threads"];
+    }
+    Err(v.err_allowed(
+        path,
+        format!(
+            "the model needs about {} of tables: {} = {}, over the {} limit",
+            estimate::bytes(total),
+            big.arithmetic,
+            estimate::bytes(big.bytes),
+            estimate::bytes(estimate::MEMORY_LIMIT as f64)
+        ),
+        match big.key {
+            "workload.keys.count" => {
+                let per_key = big.bytes / f64::from(model.workload.keys.count);
+                let room = estimate::MEMORY_LIMIT as f64 - (total - big.bytes);
+                format!(
+                    "at most about {} keys with this cluster",
+                    (room / per_key).max(0.0).floor()
+                )
+            }
+            _ => "fewer keys, nodes, instances or threads".to_string(),
+        },
+    ))
 }
 
 fn default_name(path: &Path) -> String {
@@ -317,7 +395,7 @@ fn pool(
     Ok(Pool {
         name,
         nodes: nodes.to_vec(),
-        worker_threads: v.at_least(sub("worker_threads"), workers, 1)?,
+        worker_threads: v.in_range(sub("worker_threads"), workers, 1, MAX_U16, U16_WHY)?,
         service_time: v.dist(sub("service_time"), service)?,
         backlog: v.at_least(sub("backlog"), backlog, 1)?,
         prefill,
@@ -413,13 +491,36 @@ fn workload(
             "at least one [[workload.flow]] with steps",
         ));
     }
+    if w.flow.len() > MAX_U16 as usize {
+        return Err(v.err_allowed(
+            path!["workload", "flow"],
+            format!("found {} flows", w.flow.len()),
+            format!("at most {MAX_U16} flows{U16_WHY}"),
+        ));
+    }
     let mut flows = Vec::new();
+    let mut total_weight = 0.0;
     for (fi, f) in w.flow.iter().enumerate() {
         let weight = v.finite_positive(path!["workload", "flow", fi, "weight"], f.weight)?;
+        total_weight += weight;
+        if !total_weight.is_finite() {
+            return Err(v.err_allowed(
+                path!["workload", "flow", fi, "weight"],
+                format!("the weights add up to more than {:e}", f64::MAX),
+                "weights whose sum is a finite number, e.g. 0.7 and 0.3",
+            ));
+        }
         if f.steps.is_empty() {
             return Err(v.err(
                 path!["workload", "flow", fi, "steps"],
                 "a flow needs at least one step",
+            ));
+        }
+        if f.steps.len() > MAX_U16 as usize {
+            return Err(v.err_allowed(
+                path!["workload", "flow", fi, "steps"],
+                format!("found {} steps", f.steps.len()),
+                format!("at most {MAX_U16} steps{U16_WHY}"),
             ));
         }
         let mut steps = Vec::new();
@@ -457,7 +558,7 @@ fn workload(
                 (_, None) => None,
             };
             let count = match (s.op, s.count) {
-                (StepOp::MultiGet, Some(c)) => v.at_least(at("count"), c, 1)?,
+                (StepOp::MultiGet, Some(c)) => v.in_range(at("count"), c, 1, MAX_MULTI_GET, "")?,
                 (StepOp::MultiGet, None) => 10,
                 (_, Some(_)) => return Err(v.err(at("count"), "only multi_get steps take a count")),
                 (_, None) => 1,
@@ -526,13 +627,26 @@ fn workload(
 }
 
 fn service(v: &V, s: &schema::ServiceFile) -> Result<Service, ConfigError> {
-    let instances = v.at_least(path!["service", "instances"], s.instances, 1)?;
-    let cores = v.at_least(path!["service", "cores"], s.cores, 1)?;
-    let threads = match s.threads {
-        Some(t) => v.at_least(path!["service", "threads"], t, 1)?,
-        None => match s.executor {
+    let instances = v.in_range(
+        path!["service", "instances"],
+        s.instances,
+        1,
+        MAX_U16,
+        U16_WHY,
+    )?;
+    let cores = v.in_range(path!["service", "cores"], s.cores, 1, MAX_U16, "")?;
+    let threads = match (s.threads, s.executor) {
+        (Some(t), ExecutorKind::EventLoop) => v.in_range(
+            path!["service", "threads"],
+            t,
+            1,
+            MAX_U16,
+            " event loops; the simulator numbers them with 16 bits",
+        )?,
+        (Some(t), ExecutorKind::Pool) => v.at_least(path!["service", "threads"], t, 1)?,
+        (None, _) => match s.executor {
             ExecutorKind::Pool => 200,
-            ExecutorKind::EventLoop => 2 * cores,
+            ExecutorKind::EventLoop => (2 * cores).min(MAX_U16),
         },
     };
     let bulkhead = if s.bulkhead.enabled {
@@ -661,9 +775,12 @@ fn faults(
             NodeRef::Address(a) => match nodes.iter().position(|n| n == a) {
                 Some(n) => n,
                 None => {
+                    let hint = did_you_mean(a, nodes.iter().map(String::as_str))
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
                     return Err(v.err_allowed(
                         at("node"),
-                        format!("no node has the address `{a}`"),
+                        format!("no node has the address `{a}`{hint}"),
                         format!(
                             "an index from 0 to {}, or one of {}",
                             nodes.len() - 1,

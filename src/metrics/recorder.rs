@@ -101,16 +101,18 @@ fn request_counts(c: &[u64; 6]) -> RequestCounts {
     }
 }
 
-/// Percentiles of a histogram (zeros when it is empty).
+/// Percentiles of a histogram (zeros when it is empty). A bucketed
+/// percentile is the top of its bucket, so it is capped at the exact maximum.
 pub fn percentiles(h: &LatencyHistogram) -> Percentiles {
+    let max = h.max_ms();
     Percentiles {
         count: h.count(),
         mean: h.mean_ms(),
-        p50: h.quantile_ms(0.5),
-        p90: h.quantile_ms(0.9),
-        p99: h.quantile_ms(0.99),
-        p999: h.quantile_ms(0.999),
-        max: h.max_ms(),
+        p50: h.quantile_ms(0.5).min(max),
+        p90: h.quantile_ms(0.9).min(max),
+        p99: h.quantile_ms(0.99).min(max),
+        p999: h.quantile_ms(0.999).min(max),
+        max,
     }
 }
 

@@ -274,9 +274,11 @@ impl World {
         if let Some((w, waited, d)) = self.db.release(now, |q| {
             reqs.get(q).is_some_and(|x| x.state == ReqState::DbWait)
         }) {
-            let _ = waited;
             let wreq = self.reqs.get_mut(w).expect("waiting");
             wreq.state = ReqState::DbQuery;
+            // While it waited, `deadline` held its wait's end; its database
+            // latency runs from the call, `waited` ago.
+            wreq.deadline = now - waited;
             self.sched.after(d, Event::DbDone(w));
         }
         let Some(req) = self.reqs.get_mut(r) else {

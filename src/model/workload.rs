@@ -54,13 +54,17 @@ impl Arrivals {
                     ArrivalKind::Constant => {
                         // Request k of the segment at start + k / rate, computed
                         // from k so rounding does not accumulate.
-                        let t = start + (self.k as f64 * SEC as f64 / rate).round() as Nanos;
+                        let t = start
+                            .saturating_add((self.k as f64 * SEC as f64 / rate).round() as Nanos);
                         self.k += 1;
                         t
                     }
                     ArrivalKind::Poisson => {
                         let gap: f64 = Exp1.sample(&mut self.rng);
-                        now.max(start) + (gap * SEC as f64 / rate).round() as Nanos
+                        // A tiny rate makes the gap saturate at u64::MAX:
+                        // add without wrapping back into the past.
+                        now.max(start)
+                            .saturating_add((gap * SEC as f64 / rate).round() as Nanos)
                     }
                 };
                 if t < seg_end {
@@ -146,6 +150,24 @@ mod tests {
             now = t;
         }
         out
+    }
+
+    /// A rate so small that the gap saturates must end the segment, not
+    /// wrap around to an arrival in the past.
+    #[test]
+    fn a_tiny_rate_after_a_change_adds_no_arrival() {
+        for kind in [ArrivalKind::Poisson, ArrivalKind::Constant] {
+            let w = workload(kind, vec![(0, 1.0), (5 * SEC, 1e-12)]);
+            let mut a = Arrivals::new(&w, 10 * SEC, stream(1, "a"));
+            let mut now = 0;
+            let mut n = 0;
+            while let Some(t) = a.next(now) {
+                assert!(t >= now && t < 10 * SEC, "{kind:?}: {t} after {now}");
+                now = t;
+                n += 1;
+                assert!(n < 100, "{kind:?}: runaway");
+            }
+        }
     }
 
     #[test]

@@ -726,7 +726,11 @@ impl Spymemcached {
         st.conn = Conn::Waiting;
         ctx.net.close(st.conn_id);
         let shift = st.attempt.min(40);
-        let delay = (SEC << shift).min(self.cfg.max_reconnect_delay);
+        // 2^40 s does not fit in u64 nanoseconds: saturate, do not shift
+        // bits away.
+        let delay = SEC
+            .saturating_mul(1 << shift)
+            .min(self.cfg.max_reconnect_delay);
         ctx.sched.after(
             delay,
             Event::Client {

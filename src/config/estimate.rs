@@ -1,0 +1,327 @@
+//! What a validated model will cost before it runs: how many events the run
+//! will handle (the runaway guard of `cachestorm run` and `check`) and how
+//! much memory its per-key and per-connection tables take (refused in
+//! validation above [`MEMORY_LIMIT`]).
+//!
+//! The event estimate is the expected number of arrivals times the events a
+//! request causes on the path its flow takes, plus timeline ticks, fault
+//! phases and the clients' idle wake-ups. It is meant to be right within a
+//! small factor, not exact: conditional steps are weighted by a rough hit
+//! ratio, and what a fault adds (timeouts, reconnects, retransmissions) is
+//! left out. `docs/reliability.md` compares it with the `events` of the
+//! shipped models' runs.
+
+use std::fmt;
+
+use super::spec::{Condition, Model, Policy, StepOp};
+use crate::engine::time::SEC;
+
+/// Default most events `cachestorm run` accepts without `--max-events`.
+pub const DEFAULT_MAX_EVENTS: u64 = 2_000_000_000;
+
+/// Most bytes of tables a model may ask for (2 GiB).
+pub const MEMORY_LIMIT: u64 = 2 << 30;
+
+/// Events a cache operation on one key causes when nothing goes wrong: the
+/// request reaching the node, the node's worker finishing it, the reply
+/// reaching the client.
+const EVENTS_PER_CACHE_KEY: f64 = 3.0;
+
+/// The expected event count of a run, by source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventEstimate {
+    /// Expected arrivals over `duration`.
+    pub arrivals: f64,
+    /// Expected events per request (its arrival included).
+    pub per_request: f64,
+    /// Timeline ticks.
+    pub ticks: f64,
+    /// Fault phase changes.
+    pub faults: f64,
+    /// The clients' idle wake-ups (spymemcached's select timeout).
+    pub clients: f64,
+}
+
+impl EventEstimate {
+    /// The total, rounded up, saturating at `u64::MAX`.
+    pub fn total(&self) -> u64 {
+        let t = self.arrivals * self.per_request + self.ticks + self.faults + self.clients;
+        if t.is_finite() {
+            t.ceil().min(u64::MAX as f64) as u64
+        } else {
+            u64::MAX
+        }
+    }
+}
+
+impl EventEstimate {
+    /// Which keys to look at first: those behind the largest part.
+    pub fn hint(&self) -> &'static str {
+        let requests = self.arrivals * self.per_request;
+        let other = self.faults + self.clients;
+        if requests >= self.ticks && requests >= other {
+            "check `duration`, `workload.rate` and the flows' steps"
+        } else if self.ticks >= other {
+            "check `bucket` and `duration`"
+        } else {
+            "check the faults' flapping and slow periods, and the client's `max_reconnect_delay` and `wakeup_delay`"
+        }
+    }
+}
+
+impl fmt::Display for EventEstimate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "about {} events ({} arrivals × {:.1} events per request + {} ticks + {} fault and client events)",
+            sci(self.total() as f64),
+            sci(self.arrivals),
+            self.per_request,
+            sci(self.ticks),
+            sci(self.faults + self.clients),
+        )
+    }
+}
+
+/// A count spelled for people: `12345`, `3.6e9`.
+pub fn sci(x: f64) -> String {
+    if !x.is_finite() {
+        return "infinitely many".into();
+    }
+    if x < 1e6 {
+        format!("{}", x.round() as u64)
+    } else {
+        let e = x.log10().floor() as i32;
+        let m = x / 10f64.powi(e);
+        format!("{m:.1}e{e}")
+    }
+}
+
+/// Estimates the events of a run of `model`.
+pub fn events(model: &Model) -> EventEstimate {
+    let secs = |ns: u64| ns as f64 / SEC as f64;
+    let end = model.end();
+    // Arrivals: the integral of the piecewise-constant rate over [0, duration).
+    let rates = &model.workload.rates;
+    let mut arrivals = 0.0;
+    for (i, &(from, rate)) in rates.iter().enumerate() {
+        let to = rates.get(i + 1).map_or(model.duration, |r| r.0);
+        let to = to.min(model.duration);
+        if to > from {
+            arrivals += rate * secs(to - from);
+        }
+    }
+    // Gets over the run, to guess the miss ratio of a cache without prefill:
+    // each key misses about once, then hits.
+    let flows = &model.workload.flows;
+    let total_weight: f64 = flows.iter().map(|f| f.weight).sum();
+    let share = |w: f64| {
+        if total_weight.is_finite() && total_weight > 0.0 {
+            w / total_weight
+        } else {
+            1.0 / flows.len().max(1) as f64
+        }
+    };
+    let gets_per_request: f64 = flows
+        .iter()
+        .map(|f| {
+            share(f.weight)
+                * f.steps
+                    .iter()
+                    .filter(|s| matches!(s.op, StepOp::Get | StepOp::MultiGet))
+                    .map(|s| s.count as f64)
+                    .sum::<f64>()
+        })
+        .sum();
+    let prefilled = model.pools.iter().all(|p| p.prefill);
+    let miss = if prefilled {
+        0.0
+    } else {
+        let gets = arrivals * gets_per_request;
+        if gets > 0.0 {
+            (model.workload.keys.count as f64 / gets).min(1.0)
+        } else {
+            1.0
+        }
+    };
+    let per_request = 1.0
+        + flows
+            .iter()
+            .map(|f| {
+                share(f.weight)
+                    * f.steps
+                        .iter()
+                        .map(|s| {
+                            let p = match s.on {
+                                Condition::Always => 1.0,
+                                Condition::Hit => 1.0 - miss,
+                                Condition::Miss | Condition::MissOrError => miss,
+                                Condition::Error => 0.0,
+                            };
+                            let events = match s.op {
+                                StepOp::Get | StepOp::Set | StepOp::Touch | StepOp::Delete => {
+                                    EVENTS_PER_CACHE_KEY
+                                }
+                                StepOp::MultiGet => EVENTS_PER_CACHE_KEY * s.count as f64,
+                                StepOp::DbRead | StepOp::DbWrite | StepOp::Work => 1.0,
+                            };
+                            p * events
+                        })
+                        .sum::<f64>()
+            })
+            .sum::<f64>();
+    let ticks = (end / model.bucket) as f64;
+    let faults: f64 = model
+        .faults
+        .iter()
+        .map(|f| {
+            let length = (f.end - f.start) as f64;
+            let toggles = match &f.kind {
+                super::spec::FaultKind::Flapping { frozen, healthy } => {
+                    length / (*frozen as f64 + *healthy as f64) * 2.0
+                }
+                super::spec::FaultKind::Slow(super::spec::SlowMode::DutyCycle { stop, run }) => {
+                    length / (*stop as f64 + *run as f64) * 2.0
+                }
+                _ => 0.0,
+            };
+            // A client whose connection to the node is lost retries every
+            // min(max_reconnect_delay, 2^n s) plus a connect round trip: two
+            // events an attempt. Negligible with the defaults; a storm with
+            // a tiny max_reconnect_delay and no network latency.
+            let reconnects = match (&f.kind, model.client.policy) {
+                (
+                    super::spec::FaultKind::Crash
+                    | super::spec::FaultKind::Frozen { .. }
+                    | super::spec::FaultKind::Flapping { .. }
+                    | super::spec::FaultKind::Partition,
+                    Policy::Spymemcached,
+                ) => {
+                    let period = (model.client.spy.max_reconnect_delay as f64
+                        + 2.0 * model.network.latency.mean())
+                    .max(1.0);
+                    model.service.instances as f64 * length / period * 2.0
+                }
+                _ => 0.0,
+            };
+            3.0 + toggles + reconnects
+        })
+        .sum();
+    // spymemcached's I/O thread wakes at least every wakeupDelay; the other
+    // policies have no idle timers (mcrouter's probes run only while a
+    // destination is TKO: a few per fault).
+    let clients = match model.client.policy {
+        Policy::Spymemcached => {
+            model.service.instances as f64 * end as f64 / model.client.spy.wakeup_delay as f64
+        }
+        _ => 0.0,
+    };
+    EventEstimate {
+        arrivals,
+        per_request,
+        ticks,
+        faults,
+        clients,
+    }
+}
+
+/// One table a model allocates, for the memory guard.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemoryTerm {
+    /// The dotted key that decides its size (where an error points).
+    pub key: &'static str,
+    /// How it is computed, spelled for people: `4 nodes × 10000 keys × 4 B`.
+    pub arithmetic: String,
+    /// Bytes.
+    pub bytes: f64,
+}
+
+/// Approximate bytes per item of the tables a run allocates up front
+/// (`src/model/`): a node's key store (u32 per key), the database's versions
+/// (u32 per key), a pool's primary per key (u16), a connection and the
+/// client's per-node state, an event loop, a memcached worker.
+const KEY_STORE: f64 = 4.0;
+const KEY_PLACEMENT: f64 = 2.0;
+const PER_CONNECTION: f64 = 512.0;
+const PER_EVENT_LOOP: f64 = 64.0;
+const PER_WORKER: f64 = 128.0;
+
+/// The tables a run of `model` allocates before its first event, largest
+/// first.
+pub fn memory(model: &Model) -> Vec<MemoryTerm> {
+    let keys = model.workload.keys.count as f64;
+    let nodes = model.node_count() as f64;
+    let pools = model.pools.len() as f64;
+    let instances = model.service.instances as f64;
+    let mut terms = vec![MemoryTerm {
+        key: "workload.keys.count",
+        arithmetic: format!(
+            "{} keys × ({} node(s) × 4 B + 4 B database versions + {} pool(s) × 2 B placement)",
+            model.workload.keys.count,
+            model.node_count(),
+            model.pools.len()
+        ),
+        bytes: keys * (nodes * KEY_STORE + KEY_STORE + pools * KEY_PLACEMENT),
+    }];
+    terms.push(MemoryTerm {
+        key: "service.instances",
+        arithmetic: format!(
+            "{} instance(s) × {} node(s) connections × about {} B",
+            model.service.instances,
+            model.node_count(),
+            PER_CONNECTION
+        ),
+        bytes: instances * nodes * PER_CONNECTION,
+    });
+    if model.service.executor == super::spec::ExecutorKind::EventLoop {
+        terms.push(MemoryTerm {
+            key: "service.threads",
+            arithmetic: format!(
+                "{} instance(s) × {} event loops × about {} B",
+                model.service.instances, model.service.threads, PER_EVENT_LOOP
+            ),
+            bytes: instances * model.service.threads as f64 * PER_EVENT_LOOP,
+        });
+    }
+    let workers: f64 = model
+        .pools
+        .iter()
+        .map(|p| p.nodes.len() as f64 * p.worker_threads as f64)
+        .sum();
+    terms.push(MemoryTerm {
+        key: "cluster.worker_threads",
+        arithmetic: format!("{workers} memcached worker threads × about {PER_WORKER} B"),
+        bytes: workers * PER_WORKER,
+    });
+    terms.sort_by(|a, b| b.bytes.total_cmp(&a.bytes));
+    terms
+}
+
+/// Bytes spelled for people: `512 B`, `3.5 MiB`, `14.9 GiB`.
+pub fn bytes(b: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{v:.0} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spells_counts_and_sizes() {
+        assert_eq!(sci(12345.0), "12345");
+        assert_eq!(sci(3.6e9), "3.6e9");
+        assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(bytes(2.0 * 1024.0 * 1024.0 * 1024.0), "2.0 GiB");
+    }
+}
