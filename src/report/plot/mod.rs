@@ -140,16 +140,35 @@ pub fn render<P: Plot>(plot: &P, dir: &Path, name: &str) -> Result<Rendered, Plo
     })?;
     let png = dir.join(format!("{name}.png"));
     let svg = dir.join(format!("{name}.svg"));
-    {
-        let root = BitMapBackend::new(&png, (WIDTH, HEIGHT)).into_drawing_area();
+    // Each image is drawn into a temporary file beside it and renamed, so an
+    // interrupted render leaves the old image or the new one, never half of
+    // one (the backends pick the format from the extension, hence the name).
+    let png_tmp = dir.join(format!(".{name}.tmp.png"));
+    let svg_tmp = dir.join(format!(".{name}.tmp.svg"));
+    let rename = |from: &Path, to: &Path| {
+        std::fs::rename(from, to).map_err(|source| PlotError::Io {
+            path: to.to_path_buf(),
+            source,
+        })
+    };
+    let drawn = (|| -> Result<(), PlotError> {
+        {
+            let root = BitMapBackend::new(&png_tmp, (WIDTH, HEIGHT)).into_drawing_area();
+            plot.draw(&root)?;
+            root.present()?;
+        }
+        let root = SVGBackend::new(&svg_tmp, (WIDTH, HEIGHT)).into_drawing_area();
         plot.draw(&root)?;
         root.present()?;
+        Ok(())
+    })();
+    if let Err(e) = drawn {
+        let _ = std::fs::remove_file(&png_tmp);
+        let _ = std::fs::remove_file(&svg_tmp);
+        return Err(e);
     }
-    {
-        let root = SVGBackend::new(&svg, (WIDTH, HEIGHT)).into_drawing_area();
-        plot.draw(&root)?;
-        root.present()?;
-    }
+    rename(&png_tmp, &png)?;
+    rename(&svg_tmp, &svg)?;
     Ok(Rendered { png, svg })
 }
 
