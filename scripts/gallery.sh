@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Regenerates plots/, the README's gallery, from the shipped models and
+# experiments (about three minutes on a two-core machine):
+#
+#   scripts/gallery.sh
+#
+# Every image is PNG and SVG, 1600 x 900.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin=target/release/cachestorm
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$bin" run models/incident.toml --out "$tmp/incident" --quiet
+"$bin" run models/testbed/frozen.toml --out "$tmp/testbed-frozen" --quiet
+"$bin" sweep experiments/incident-mitigations.toml --out "$tmp/mitigations" --quiet
+"$bin" sweep experiments/timeout-vs-degradation.toml --out "$tmp/degradation" --quiet --no-plots
+
+mkdir -p plots
+copy() { # copy FOLDER PLOT NAME
+  for ext in png svg; do cp "$tmp/$1/$2.$ext" "plots/$3.$ext"; done
+}
+copy incident timeline incident-timeline
+copy incident nodes incident-nodes
+copy testbed-frozen timeline testbed-frozen-timeline
+copy testbed-frozen nodes testbed-frozen-nodes
+copy mitigations heatmap mitigations-heatmap
+"$bin" plot "$tmp/mitigations" --fix fault.0.kind=frozen > /dev/null
+copy mitigations ranking mitigations-ranking-frozen
+"$bin" plot "$tmp/degradation" --panel client.spymemcached.failure_mode \
+  --x fault.0.slow.factor --y client.op_timeout > /dev/null
+copy degradation heatmap degradation-heatmap
+"$bin" plot "$tmp/degradation" --x fault.0.slow.factor --series client.op_timeout \
+  --fix client.spymemcached.failure_mode=redistribute > /dev/null
+copy degradation lines degradation-lines
+cp "$tmp/mitigations/ranking.md" plots/mitigations-ranking.md
+echo "wrote plots/"
