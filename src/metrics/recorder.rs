@@ -126,7 +126,10 @@ pub struct Recorder {
     row_db_sum: u128,
     row_db_n: u64,
     totals: [u64; 6],
-    all_latency: LatencyHistogram,
+    /// Latency of answered requests that arrived outside the three windows
+    /// (during the warm-up); the run's latency is this merged with the
+    /// windows', so each request is recorded in one run-long histogram.
+    other_latency: LatencyHistogram,
     over_slo: u64,
     cache: CacheCounts,
     windows: [WindowAcc; 3],
@@ -161,7 +164,7 @@ impl Recorder {
             row_db_sum: 0,
             row_db_n: 0,
             totals: [0; 6],
-            all_latency: LatencyHistogram::new(),
+            other_latency: LatencyHistogram::new(),
             over_slo: 0,
             cache: CacheCounts::default(),
             windows: [
@@ -212,7 +215,6 @@ impl Recorder {
         }
         if answered {
             self.row_hist.record(latency);
-            self.all_latency.record(latency);
         }
         if over {
             self.row.over_slo += 1;
@@ -231,8 +233,10 @@ impl Recorder {
         if flags.has(RequestFlags::STALE) {
             self.stale_reads += 1;
         }
+        let mut in_window = false;
         for w in &mut self.windows {
             if w.contains(arrival) {
+                in_window = true;
                 w.counts[i] += 1;
                 if flags.has(RequestFlags::CACHE_TIMEOUT) {
                     w.cache_timeout += 1;
@@ -254,6 +258,9 @@ impl Recorder {
                 }
                 break;
             }
+        }
+        if answered && !in_window {
+            self.other_latency.record(latency);
         }
     }
 
@@ -375,7 +382,11 @@ impl Recorder {
 
     /// Latency of all answered requests.
     pub fn latency(&self) -> Percentiles {
-        percentiles(&self.all_latency)
+        let mut all = self.other_latency.clone();
+        for w in &self.windows {
+            all.merge(&w.latency);
+        }
+        percentiles(&all)
     }
 
     /// Requests answered after the SLO.
