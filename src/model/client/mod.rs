@@ -188,7 +188,7 @@ impl Client {
         match self {
             Client::Plain(c) => c.call(ctx, call),
             Client::Spymemcached(c) => c.call(ctx, call),
-            other => piped!(other, c => c.call(ctx, call), unreachable!()),
+            other => piped!(other, c => pipe::call(&mut **c, ctx, call), unreachable!()),
         }
     }
 
@@ -198,7 +198,9 @@ impl Client {
         match self {
             Client::Plain(c) => c.multi_get(ctx, pool, keys, waiter),
             Client::Spymemcached(c) => c.multi_get(ctx, pool, keys, waiter),
-            other => piped!(other, c => c.multi_get(ctx, pool, keys, waiter), unreachable!()),
+            other => {
+                piped!(other, c => pipe::multi_get(&mut **c, ctx, pool, keys, waiter), unreachable!())
+            }
         }
     }
 
@@ -208,7 +210,9 @@ impl Client {
         match self {
             Client::Plain(c) => c.timeout(ctx, op, generation),
             Client::Spymemcached(c) => c.timeout(ctx, op, generation),
-            other => piped!(other, c => c.timeout(ctx, op, generation), unreachable!()),
+            other => {
+                piped!(other, c => pipe::timeout(&mut **c, ctx, op, generation), unreachable!())
+            }
         }
     }
 
@@ -218,7 +222,7 @@ impl Client {
         match self {
             Client::Plain(c) => c.reply(ctx, node, msg),
             Client::Spymemcached(c) => c.reply(ctx, node, msg),
-            other => piped!(other, c => c.reply(ctx, node, msg), unreachable!()),
+            other => piped!(other, c => pipe::reply(&mut **c, ctx, node, msg), unreachable!()),
         }
     }
 
@@ -235,7 +239,7 @@ impl Client {
         match self {
             Client::Plain(c) => c.timer(ctx, t),
             Client::Spymemcached(c) => c.timer(ctx, t),
-            other => piped!(other, c => c.timer(ctx, t), unreachable!()),
+            other => piped!(other, c => pipe::timer(&mut **c, ctx, t), unreachable!()),
         }
     }
 

@@ -22,13 +22,12 @@
 
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LiveRing, Policy, Route, Why};
-use super::{CacheResult, Call, ClientTimer, Ctx};
+use super::{CacheResult, Ctx};
 use crate::config::spec::{Model, Pymemcache as Spec};
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
-use crate::model::network::{ClientMsg, Network, OpKind};
+use crate::model::network::{Network, OpKind};
 use crate::model::node::Node;
-use crate::model::request::ReqRef;
 use crate::model::world::Event;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -120,31 +119,6 @@ impl Pymemcache {
     /// when the call is not tried: the default.
     fn default_value() -> CacheResult {
         CacheResult::Miss
-    }
-
-    /// A cache call.
-    pub fn call(&mut self, ctx: &mut Ctx, call: Call) {
-        pipe::call(self, ctx, call);
-    }
-
-    /// A bulk get.
-    pub fn multi_get(&mut self, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: ReqRef) {
-        pipe::multi_get(self, ctx, pool, keys, waiter);
-    }
-
-    /// An op's timeout.
-    pub fn timeout(&mut self, ctx: &mut Ctx, op: u32, generation: u32) -> bool {
-        pipe::timeout(self, ctx, op, generation)
-    }
-
-    /// A reply.
-    pub fn reply(&mut self, ctx: &mut Ctx, node: u16, msg: ClientMsg) {
-        pipe::reply(self, ctx, node, msg);
-    }
-
-    /// A timer.
-    pub fn timer(&mut self, ctx: &mut Ctx, t: ClientTimer) -> bool {
-        pipe::timer(self, ctx, t)
     }
 }
 
