@@ -188,6 +188,21 @@ impl Network {
         c.held_to_client = 0;
     }
 
+    /// Connects `client` to every node, as a client built before load starts
+    /// is (each connection served by the next worker of its node); returns
+    /// the connections, by node.
+    pub fn connect_all(&mut self, client: usize, nodes: &mut [super::node::Node]) -> Vec<u32> {
+        nodes
+            .iter_mut()
+            .enumerate()
+            .map(|(n, node)| {
+                let conn = self.conn_id(client, n);
+                self.open(conn, node.assign_worker());
+                conn
+            })
+            .collect()
+    }
+
     /// Starts a new connection attempt: a fresh generation, not yet open.
     /// Returns the generation of the attempt.
     pub fn begin_connect(&mut self, id: u32) -> u32 {

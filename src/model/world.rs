@@ -240,10 +240,7 @@ impl World {
         for c in 0..n_clients {
             let client = match model.client.policy {
                 Policy::Plain => {
-                    for (n, node) in nodes.iter_mut().enumerate() {
-                        let w = node.assign_worker();
-                        net.open(net.conn_id(c, n), w);
-                    }
+                    net.connect_all(c, &mut nodes);
                     Client::Plain(Plain::new(
                         c as u16,
                         model.client.op_timeout,

@@ -126,18 +126,14 @@ impl Core {
         net: &mut Network,
         nodes: &mut [Node],
     ) -> Self {
-        let links = nodes
-            .iter_mut()
-            .enumerate()
-            .map(|(n, node)| {
-                let conn = net.conn_id(id as usize, n);
-                net.open(conn, node.assign_worker());
-                Link {
-                    conn,
-                    state: LinkState::Up,
-                    inflight: VecDeque::new(),
-                    queued: VecDeque::new(),
-                }
+        let links = net
+            .connect_all(id as usize, nodes)
+            .into_iter()
+            .map(|conn| Link {
+                conn,
+                state: LinkState::Up,
+                inflight: VecDeque::new(),
+                queued: VecDeque::new(),
             })
             .collect();
         Core {

@@ -127,25 +127,21 @@ impl Spymemcached {
         net: &mut Network,
         nodes: &mut [Node],
     ) -> Self {
-        let states = nodes
-            .iter_mut()
-            .enumerate()
-            .map(|(n, node)| {
-                let conn_id = net.conn_id(id as usize, n);
-                net.open(conn_id, node.assign_worker());
-                NodeState {
-                    conn_id,
-                    conn: Conn::Connected,
-                    attempt: 0,
-                    timeouts: 0,
-                    input: VecDeque::new(),
-                    write: VecDeque::new(),
-                    read: VecDeque::new(),
-                    partial: None,
-                    blocked: VecDeque::new(),
-                    reconnect_due: false,
-                    noop: None,
-                }
+        let states = net
+            .connect_all(id as usize, nodes)
+            .into_iter()
+            .map(|conn_id| NodeState {
+                conn_id,
+                conn: Conn::Connected,
+                attempt: 0,
+                timeouts: 0,
+                input: VecDeque::new(),
+                write: VecDeque::new(),
+                read: VecDeque::new(),
+                partial: None,
+                blocked: VecDeque::new(),
+                reconnect_due: false,
+                noop: None,
             })
             .collect();
         Spymemcached {
