@@ -506,3 +506,126 @@ pub fn paths(rendered: &[Rendered]) -> Vec<PathBuf> {
         .flat_map(|r| [r.png.clone(), r.svg.clone()])
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::{SweepArgs, run_sweep};
+    use std::sync::atomic::AtomicBool;
+
+    /// A small sweep over the M/M/1 check: rate × op timeout.
+    fn sweep() -> (tempfile::TempDir, SweepData) {
+        let dir = tempfile::tempdir().unwrap();
+        let model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/checks/mm1.toml");
+        let exp = dir.path().join("e.toml");
+        std::fs::write(
+            &exp,
+            format!(
+                "model = {model:?}\nreplications = 3\nseed = 3\nmetrics = [\"windows.steady.latency_ms.mean\", \"windows.steady.success_ratio\"]\n\
+                 [set]\nduration = \"20s\"\nwarmup = \"2s\"\nslo = \"20ms\"\n\
+                 [vary]\nclient.op_timeout = [\"1h\", \"30ms\"]\nworkload.rate = [300, 600, 900]\n"
+            ),
+        )
+        .unwrap();
+        let out = dir.path().join("out");
+        let args = SweepArgs {
+            experiment: exp,
+            out: Some(out.clone()),
+            resume: None,
+            force: false,
+            threads: Some(2),
+            shard: None,
+            independent_seeds: false,
+            seed: None,
+        };
+        run_sweep(&args, &AtomicBool::new(false), &mut |_, _| {}).unwrap();
+        let data = SweepData::read(&out).unwrap();
+        (dir, data)
+    }
+
+    #[test]
+    fn plot_data_are_the_sweeps_statistics() {
+        let (_dir, data) = sweep();
+        let metric = "windows.steady.latency_ms.mean";
+        let choice = PlotChoice {
+            metric: Some(metric.into()),
+            ..Default::default()
+        };
+        // Heatmap: x takes the key with more values (the rate), y the other;
+        // every cell is that point's mean.
+        let h = heatmap_data(&data, &choice).unwrap().unwrap();
+        assert_eq!(h.x_values, vec!["300", "600", "900"]);
+        assert_eq!(h.y_values, vec!["1h", "30ms"]);
+        assert_eq!(h.panels.len(), 1);
+        for (yi, y) in h.y_values.iter().enumerate() {
+            for (xi, x) in h.x_values.iter().enumerate() {
+                let p = data.find(&[(0, y.as_str()), (1, x.as_str())]).unwrap();
+                assert_eq!(
+                    h.panels[0].values[yi][xi],
+                    data.stats(p, metric).mean.unwrap()
+                );
+            }
+        }
+        // Latency grows with the rate (M/M/1: W = 1/(mu - lambda)).
+        let row = &h.panels[0].values[0];
+        assert!(row[0] < row[1] && row[1] < row[2], "{row:?}");
+        // Lines: the numeric key across, a line per op timeout, with the 95 %
+        // interval around each mean.
+        let l = lines_data(&data, &choice).unwrap().unwrap();
+        assert_eq!(l.series.len(), 2);
+        assert_eq!(l.series[0].name, "1h");
+        let xs: Vec<f64> = l.series[0].points.iter().map(|p| p.x).collect();
+        assert_eq!(xs, vec![300.0, 600.0, 900.0]);
+        for p in &l.series[0].points {
+            assert!(p.low <= p.y && p.y <= p.high);
+        }
+        // Ranking by success: best first, each entry the point's mean; the
+        // busiest rate is last (more requests miss the 20 ms SLO).
+        let r = ranking_data(
+            &data,
+            &PlotChoice {
+                metric: Some("windows.steady.success_ratio".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.entries.len(), 6);
+        assert!(r.higher_is_better);
+        assert_eq!(r.reference.as_ref().map(|x| x.value), Some(0.99));
+        let order = r.ranked();
+        assert!(order.windows(2).all(|w| w[0].value >= w[1].value));
+        assert!(order[5].label.ends_with("rate=900"), "{}", order[5].label);
+        for e in &r.entries {
+            assert!(e.ci_low <= e.value && e.value <= e.ci_high);
+            let p = (0..6).find(|&p| point_label(&data, p) == e.label).unwrap();
+            assert_eq!(
+                e.value,
+                data.stats(p, "windows.steady.success_ratio").mean.unwrap()
+            );
+        }
+        // --fix keeps one slice and drops the fixed key from the labels.
+        let fixed = ranking_data(
+            &data,
+            &PlotChoice {
+                metric: Some("windows.steady.success_ratio".into()),
+                fix: vec![("client.op_timeout".into(), "30ms".into())],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(fixed.entries.len(), 3);
+        assert!(fixed.entries.iter().all(|e| e.label.starts_with("rate=")));
+        // A key the sweep did not vary is refused with the keys it did.
+        let bad = lines_data(
+            &data,
+            &PlotChoice {
+                x: Some("service.threads".into()),
+                ..Default::default()
+            },
+        );
+        assert!(matches!(bad, Err(SweepPlotError::Input(m)) if m.contains("client.op_timeout")));
+        // Files render.
+        let rendered = render_sweep_plots(_dir.path().join("out").as_path(), &choice).unwrap();
+        assert_eq!(rendered.len(), 3);
+    }
+}
