@@ -307,6 +307,22 @@ pub struct NodeEvent {
     pub detail: String,
 }
 
+/// What a bulk get's caller sees, from its worst sub-result: 0 every key
+/// found, 1 some key missing, anything else `failure`.
+pub fn bulk_outcome(worst: u8, failure: CacheOutcome) -> (CacheOutcome, CacheResult) {
+    match worst {
+        0 => (
+            CacheOutcome::Hit,
+            CacheResult::Hit {
+                version: 0,
+                stale: false,
+            },
+        ),
+        1 => (CacheOutcome::Miss, CacheResult::Miss),
+        _ => (failure, CacheResult::Failed(failure)),
+    }
+}
+
 /// Counts an op outcome and, for an awaited op, hands the result to its caller.
 #[inline]
 pub fn deliver(ctx: &mut Ctx, waiter: Option<ReqRef>, outcome: CacheOutcome, result: CacheResult) {

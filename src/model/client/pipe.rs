@@ -278,24 +278,12 @@ impl Core {
         }
         let parent = *parent;
         self.ops.free(p);
-        let (outcome, result) = match parent.worst {
-            0 => (
-                CacheOutcome::Hit,
-                CacheResult::Hit {
-                    version: 0,
-                    stale: false,
-                },
-            ),
-            1 => (CacheOutcome::Miss, CacheResult::Miss),
-            3 => (
-                CacheOutcome::Timeout,
-                CacheResult::Failed(CacheOutcome::Timeout),
-            ),
-            _ => (
-                CacheOutcome::Error,
-                CacheResult::Failed(CacheOutcome::Error),
-            ),
+        let failure = if parent.worst == 3 {
+            CacheOutcome::Timeout
+        } else {
+            CacheOutcome::Error
         };
+        let (outcome, result) = super::bulk_outcome(parent.worst, failure);
         deliver(ctx, parent.waiter, outcome, result);
     }
 }

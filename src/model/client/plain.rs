@@ -224,20 +224,7 @@ impl Plain {
             return;
         }
         let parent = *parent;
-        let (outcome, result) = match parent.worst {
-            0 => (
-                CacheOutcome::Hit,
-                CacheResult::Hit {
-                    version: 0,
-                    stale: false,
-                },
-            ),
-            1 => (CacheOutcome::Miss, CacheResult::Miss),
-            _ => (
-                CacheOutcome::Error,
-                CacheResult::Failed(CacheOutcome::Error),
-            ),
-        };
+        let (outcome, result) = super::bulk_outcome(parent.worst, CacheOutcome::Error);
         deliver(ctx, parent.waiter, outcome, result);
         self.ops.free(p);
     }

@@ -615,20 +615,7 @@ impl Spymemcached {
         if !parent.waiting {
             return;
         }
-        let (outcome, result) = match parent.worst {
-            0 => (
-                CacheOutcome::Hit,
-                CacheResult::Hit {
-                    version: 0,
-                    stale: false,
-                },
-            ),
-            1 => (CacheOutcome::Miss, CacheResult::Miss),
-            _ => (
-                CacheOutcome::Cancelled,
-                CacheResult::Failed(CacheOutcome::Cancelled),
-            ),
-        };
+        let (outcome, result) = super::bulk_outcome(parent.worst, CacheOutcome::Cancelled);
         deliver(ctx, parent.waiter, outcome, result);
     }
 
