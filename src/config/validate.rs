@@ -278,6 +278,23 @@ fn default_name(path: &Path) -> String {
         .unwrap_or_else(|| "model".into())
 }
 
+/// The index of the pool named `name`, or an error at `path` with a
+/// did-you-mean and the pools' names.
+fn pool_index(v: &V, path: Vec<Seg>, pools: &[Pool], name: &str) -> Result<usize, ConfigError> {
+    if let Some(i) = pools.iter().position(|p| p.name == name) {
+        return Ok(i);
+    }
+    let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
+    let hint = did_you_mean(name, names.iter().copied())
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default();
+    Err(v.err_allowed(
+        path,
+        format!("no pool is named `{name}`{hint}"),
+        format!("a [[cluster.pool]] name: {}", names.join(", ")),
+    ))
+}
+
 fn nonzero_bytes(v: &V, path: Vec<Seg>, b: u64) -> Result<u64, ConfigError> {
     if b == 0 {
         return Err(v.err_allowed(
@@ -577,20 +594,7 @@ fn workload(
             };
             let pool = match &s.pool {
                 None => 0,
-                Some(name) => match pools.iter().position(|p| &p.name == name) {
-                    Some(i) => i,
-                    None => {
-                        let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
-                        let hint = did_you_mean(name, names.iter().copied())
-                            .map(|s| format!("; did you mean `{s}`?"))
-                            .unwrap_or_default();
-                        return Err(v.err_allowed(
-                            at("pool"),
-                            format!("no pool is named `{name}`{hint}"),
-                            names.join(", "),
-                        ));
-                    }
-                },
+                Some(name) => pool_index(v, at("pool"), pools, name)?,
             };
             if matches!(s.op, StepOp::Get | StepOp::MultiGet) && s.wait {
                 seen_get = true;
@@ -740,20 +744,7 @@ fn faults(
                     names.join(", "),
                 ));
             }
-            Some(name) => match pools.iter().position(|p| &p.name == name) {
-                Some(p) => p,
-                None => {
-                    let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
-                    let hint = did_you_mean(name, names.iter().copied())
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
-                    return Err(v.err_allowed(
-                        at("pool"),
-                        format!("no pool is named `{name}`{hint}"),
-                        names.join(", "),
-                    ));
-                }
-            },
+            Some(name) => pool_index(v, at("pool"), pools, name)?,
         };
         let nodes = &pools[pool].nodes;
         let node = match &f.node {
@@ -935,21 +926,8 @@ fn mcrouter(v: &V, c: &schema::ClientFile, pools: &[Pool]) -> Result<Mcrouter, C
     }
     let gutter = match &m.gutter {
         None => None,
-        Some(name) => match pools.iter().position(|p| &p.name == name) {
-            Some(i) => Some(i),
-            None if !strict => None,
-            None => {
-                let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
-                let hint = did_you_mean(name, names.iter().copied())
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                return Err(v.err_allowed(
-                    at("gutter"),
-                    format!("no pool is named `{name}`{hint}"),
-                    format!("a `[[cluster.pool]]` name: {}", names.join(", ")),
-                ));
-            }
-        },
+        Some(name) if !strict => pools.iter().position(|p| &p.name == name),
+        Some(name) => Some(pool_index(v, at("gutter"), pools, name)?),
     };
     Ok(Mcrouter {
         server_timeout,
