@@ -222,8 +222,16 @@ fn verify_alive_on_connect_grows_the_backoff_and_stalls_healthy_nodes() {
         assert!((g - e).abs() < 0.01, "{gaps:?}");
     }
     assert!(event_times(&out, 1, "connected").is_empty());
-    // Without the check, no op to the healthy node ever times out.
-    assert!(out.summary.cache_ops.unsent_timeout + out.summary.cache_ops.timeout > 0);
+    // Each check freezes the one I/O thread for 2.5 s: ops queued meanwhile
+    // (for either node) are dropped unsent. Without the check, writes never
+    // wait, so nothing is ever dropped unsent.
+    let without = run(&parse(TWO_NODES, &["duration=110s"]));
+    assert_eq!(without.summary.cache_ops.unsent_timeout, 0);
+    assert!(
+        out.summary.cache_ops.unsent_timeout > 100,
+        "{:?}",
+        out.summary.cache_ops
+    );
 }
 
 /// The I/O thread logs one WARN line per op discarded at a drop (testbed:
