@@ -11,7 +11,7 @@ fn load(path: &str) -> Model {
 }
 
 fn events(m: &Model) -> u64 {
-    cachestorm::model::run(m, &mut |_| {}).summary.events
+    cachestorm::sim::run(m, &mut |_| {}).summary.events
 }
 
 fn models(c: &mut Criterion) {

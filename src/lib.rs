@@ -3,13 +3,13 @@
 //! behind it, under node failures and degradation.
 //!
 //! Layering (see `docs/design.md`): [`engine`] knows nothing of caches;
-//! [`config`] parses and validates model files; [`model`] builds and runs one
+//! [`config`] parses and validates model files; [`sim`] builds and runs one
 //! simulation; [`metrics`] streams what a run records; [`report`] writes files
 //! and plots from results.
 
 pub mod config;
 pub mod engine;
 pub mod metrics;
-pub mod model;
 pub mod report;
+pub mod sim;
 pub mod sweep;

@@ -280,7 +280,7 @@ fn shipped_models_keep_the_invariants() {
                 "duration=150s".to_string(),
             ];
             let m = cachestorm::config::load_model(&root().join(model), &sets).unwrap();
-            if let Err(v) = cachestorm::model::run_checked(&m, true, &mut |_| {}) {
+            if let Err(v) = cachestorm::sim::run_checked(&m, true, &mut |_| {}) {
                 panic!("{model} with {sets:?}: {v}");
             }
         }

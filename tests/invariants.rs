@@ -22,7 +22,7 @@ use cachestorm::config::{self, estimate};
 
 #[path = "bad_input/fuzz_harness.rs"]
 mod harness;
-use cachestorm::model;
+use cachestorm::sim;
 
 // ------------------------------------------------------------------ pieces
 
@@ -607,7 +607,7 @@ fn check_text(text: &str) -> Result<(), String> {
     let estimate = estimate::events(&m).total();
     let end = m.end();
     let mut bad_row = None;
-    let a = model::run_checked(&m, true, &mut |row| {
+    let a = sim::run_checked(&m, true, &mut |row| {
         if bad_row.is_none() {
             bad_row = harness::row_problem(row, end);
         }
@@ -616,7 +616,7 @@ fn check_text(text: &str) -> Result<(), String> {
     if let Some(problem) = bad_row {
         return Err(format!("a timeline row is wrong: {problem}"));
     }
-    let b = model::run_checked(&m, true, &mut |_| {}).map_err(|v| v.to_string())?;
+    let b = sim::run_checked(&m, true, &mut |_| {}).map_err(|v| v.to_string())?;
     let (ja, jb) = (
         serde_json::to_string(&a.summary).unwrap(),
         serde_json::to_string(&b.summary).unwrap(),

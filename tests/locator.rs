@@ -2,7 +2,7 @@
 //! from the real Java client (spymemcached 2.12.3, KETAMA_HASH, four nodes
 //! `127.0.0.1:24211..=24214`); see `shared/reference/spymemcached.md` §6.
 
-use cachestorm::model::locator::{HashAlg, Locator, LocatorKind};
+use cachestorm::sim::locator::{HashAlg, Locator, LocatorKind};
 
 const FIRST_PORT: u16 = 24211;
 const NODES: u16 = 4;

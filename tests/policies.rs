@@ -6,7 +6,7 @@
 mod common;
 
 use cachestorm::metrics::TimelineRow;
-use cachestorm::model::{self, RunOutput};
+use cachestorm::sim::{self, RunOutput};
 use common::{event_times, parse, run};
 
 /// Four nodes, node 1 frozen from 10 s to 40 s; reads with the read-through
@@ -75,7 +75,7 @@ fn near(a: f64, b: f64, tol: f64) -> bool {
 
 fn timeline(model: &cachestorm::config::Model) -> (RunOutput, Vec<TimelineRow>) {
     let mut rows = Vec::new();
-    let out = model::run_checked(model, true, &mut |r: &TimelineRow| rows.push(r.clone()))
+    let out = sim::run_checked(model, true, &mut |r: &TimelineRow| rows.push(r.clone()))
         .unwrap_or_else(|v| panic!("{v}"));
     (out, rows)
 }
@@ -484,7 +484,7 @@ fn breaker_opens_at_the_threshold_and_half_opens_after_sixty_seconds() {
             "fault.0.duration=70s",
         ],
     ));
-    let scope = cachestorm::model::resilience::CLIENT_SCOPE;
+    let scope = cachestorm::sim::resilience::CLIENT_SCOPE;
     let open = event_times(&out, scope, "breaker_open");
     let half = event_times(&out, scope, "breaker_half_open");
     let closed = event_times(&out, scope, "breaker_closed");
@@ -713,8 +713,7 @@ duration = "20s"
         for f in faults {
             let sets: Vec<&str> = p.iter().chain(f.iter()).copied().collect();
             let model = parse(base, &sets);
-            model::run_checked(&model, true, &mut |_| {})
-                .unwrap_or_else(|v| panic!("{sets:?}: {v}"));
+            sim::run_checked(&model, true, &mut |_| {}).unwrap_or_else(|v| panic!("{sets:?}: {v}"));
         }
     }
 }
@@ -730,7 +729,7 @@ fn the_example_models_run() {
         if path.extension().is_some_and(|e| e == "toml") {
             let rel = path.strip_prefix(common::root()).unwrap();
             let model = common::load(rel.to_str().unwrap(), &[]);
-            model::run_checked(&model, true, &mut |_| {})
+            sim::run_checked(&model, true, &mut |_| {})
                 .unwrap_or_else(|v| panic!("{}: {v}", rel.display()));
             n += 1;
         }

@@ -308,7 +308,7 @@ fn run_all(checks: &[Check], runs: std::ops::RangeInclusive<u64>) -> Vec<Vec<Vec
         .map(|&(i, seed)| {
             let mut m = models[i].clone();
             m.seed = seed;
-            let s = cachestorm::model::run(&m, &mut |_| {}).summary;
+            let s = cachestorm::sim::run(&m, &mut |_| {}).summary;
             let v = checks[i].metrics.iter().map(|x| x.q.read(&s, &m)).collect();
             (i, v)
         })

@@ -237,7 +237,7 @@ pub struct MemoryTerm {
 }
 
 /// Approximate bytes per item of the tables a run allocates up front
-/// (`src/model/`): a node's key store (u32 per key), the database's versions
+/// (`src/sim/`): a node's key store (u32 per key), the database's versions
 /// (u32 per key), a pool's primary per key (u16), a connection and the
 /// client's per-node state, an event loop, a memcached worker.
 const KEY_STORE: f64 = 4.0;

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::atomic::{AtomicFile, write_atomic};
 use crate::engine::time::secs;
 use crate::metrics::{Summary, TimelineRow};
-use crate::model::client::NodeEvent;
+use crate::sim::client::NodeEvent;
 
 /// The fixed columns of `timeline.csv`; then four per node `node<i>_queue`,
 /// `node<i>_backlog`, `node<i>_state`, `node<i>_active`.
@@ -194,7 +194,7 @@ pub enum OutputError {
     Exists(std::path::PathBuf),
     /// The simulator broke one of its invariants (a bug).
     #[error(transparent)]
-    Invariant(#[from] crate::model::Violation),
+    Invariant(#[from] crate::sim::Violation),
     /// Reading or writing failed.
     #[error("{path}: {source}")]
     Io {
@@ -226,13 +226,13 @@ pub fn run_into(
     dir: &Path,
     model: &crate::config::Model,
     check_invariants: bool,
-) -> Result<crate::model::RunOutput, OutputError> {
+) -> Result<crate::sim::RunOutput, OutputError> {
     let io_err = |source| OutputError::Io {
         path: dir.to_path_buf(),
         source,
     };
     let mut timeline = TimelineWriter::create(dir).map_err(io_err)?;
-    let out = crate::model::run_checked(model, check_invariants, &mut |row| timeline.row(row))?;
+    let out = crate::sim::run_checked(model, check_invariants, &mut |row| timeline.row(row))?;
     timeline.finish().map_err(io_err)?;
     write_summary(dir, &out.summary).map_err(io_err)?;
     let faults: Vec<(f64, f64, String, String)> = model

@@ -30,7 +30,7 @@ pub fn run_one(plan: &Plan, p: usize, r: u32) -> Record {
         .expect("only points of this shard are run")
         .clone();
     model.seed = plan.run_seed(p, r);
-    let out = crate::model::run(&model, &mut |_| {});
+    let out = crate::sim::run(&model, &mut |_| {});
     Record {
         point: p,
         replication: r,

@@ -92,7 +92,7 @@ pub fn run_bounded(mut m: Model) {
     }
     let end = m.end();
     let mut bad_row = None;
-    let out = cachestorm::model::run_checked(&m, true, &mut |row| {
+    let out = cachestorm::sim::run_checked(&m, true, &mut |row| {
         if bad_row.is_none() {
             bad_row = row_problem(row, end);
         }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use cachestorm::config::{self, Model};
-use cachestorm::model::{self, RunOutput};
+use cachestorm::sim::{self, RunOutput};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -25,7 +25,7 @@ pub fn parse(text: &str, sets: &[&str]) -> Model {
 
 /// Runs a model without keeping its timeline.
 pub fn run(model: &Model) -> RunOutput {
-    model::run(model, &mut |_| {})
+    sim::run(model, &mut |_| {})
 }
 
 /// Times (s) at which client `client` saw `what` on node `node`.

@@ -22,9 +22,9 @@ use super::{CacheResult, Ctx};
 use crate::config::spec::{Model, Twemproxy as Spec};
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
-use crate::model::network::{Network, OpKind};
-use crate::model::node::Node;
-use crate::model::world::Event;
+use crate::sim::network::{Network, OpKind};
+use crate::sim::node::Node;
+use crate::sim::world::Event;
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Server {

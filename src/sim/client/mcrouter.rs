@@ -27,9 +27,9 @@ use super::{CacheResult, ClientTimer, Ctx};
 use crate::config::spec::{Mcrouter as Spec, Model};
 use crate::engine::{Nanos, Scheduler, stream};
 use crate::metrics::CacheOutcome;
-use crate::model::network::{Network, OpKind};
-use crate::model::node::Node;
-use crate::model::world::Event;
+use crate::sim::network::{Network, OpKind};
+use crate::sim::node::Node;
+use crate::sim::world::Event;
 
 /// `kProbeExponentialFactor`.
 const PROBE_FACTOR: f64 = 1.5;

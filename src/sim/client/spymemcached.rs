@@ -23,11 +23,11 @@ use crate::config::spec::{FailureMode, Model, Spymemcached as SpySpec};
 use crate::engine::time::SEC;
 use crate::engine::{Lane, Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
-use crate::model::network::{ClientMsg, Network, NodeMsg, OpKind, Reply};
-use crate::model::node::Node;
-use crate::model::request::ReqRef;
-use crate::model::wire::connect;
-use crate::model::world::Event;
+use crate::sim::network::{ClientMsg, Network, NodeMsg, OpKind, Reply};
+use crate::sim::node::Node;
+use crate::sim::request::ReqRef;
+use crate::sim::wire::connect;
+use crate::sim::world::Event;
 
 /// The connection's state as the client sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,9 +8,9 @@ use super::ops::{NO_PARENT, Op, OpSlab};
 use super::{CacheResult, Call, ClientTimer, Ctx, deliver};
 use crate::engine::{Lane, Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
-use crate::model::network::{ClientMsg, NodeMsg, OpKind, Reply};
-use crate::model::request::ReqRef;
-use crate::model::world::Event;
+use crate::sim::network::{ClientMsg, NodeMsg, OpKind, Reply};
+use crate::sim::request::ReqRef;
+use crate::sim::world::Event;
 
 /// Bytes of a request on the wire, memcached text protocol.
 pub fn wire_bytes(kind: OpKind, key_len: usize, size: u32) -> u32 {

@@ -16,12 +16,12 @@ use super::{CacheResult, Call, ClientTimer, Ctx, NodeEvent, deliver};
 use crate::config::spec::{HashChoice, LocatorChoice, Model};
 use crate::engine::{Lane, Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
-use crate::model::locator::{HashAlg, Locator, LocatorKind};
-use crate::model::network::{ClientMsg, Network, NodeMsg, OpKind, Reply};
-use crate::model::node::Node;
-use crate::model::request::ReqRef;
-use crate::model::wire::connect;
-use crate::model::world::Event;
+use crate::sim::locator::{HashAlg, Locator, LocatorKind};
+use crate::sim::network::{ClientMsg, Network, NodeMsg, OpKind, Reply};
+use crate::sim::node::Node;
+use crate::sim::request::ReqRef;
+use crate::sim::wire::connect;
+use crate::sim::world::Event;
 
 /// A connection as the client sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! Cache operations in a client: a slab with generation-checked references.
 
 use crate::engine::Nanos;
-use crate::model::network::OpKind;
-use crate::model::request::ReqRef;
+use crate::sim::network::OpKind;
+use crate::sim::request::ReqRef;
 
 /// No parent (not part of a bulk get).
 pub const NO_PARENT: u32 = u32::MAX;
