@@ -8,24 +8,10 @@
 //! `lossy` loses packets; `flapping` alternates frozen and healthy;
 //! `partition` silences the node's links.
 
+use super::event::FaultAction;
 use super::network::Network;
 use super::node::{Node, NodeMode};
-use super::world::{Event, World};
-use crate::config::spec::{FaultKind, FrozenEnd, Model, SlowMode};
-use crate::engine::Nanos;
-
-/// A phase change of a fault.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultAction {
-    /// The fault begins.
-    Start,
-    /// A duty cycle or flapping fault switches phase.
-    Toggle,
-    /// A frozen node's host goes down for the reboot.
-    RebootDown,
-    /// The fault ends.
-    End,
-}
+use crate::config::spec::{FaultKind, Model};
 
 /// Per-node fault bookkeeping.
 pub struct FaultState {
@@ -33,8 +19,43 @@ pub struct FaultState {
     node_of: Vec<usize>,
     /// The fault active on each node, if any.
     active: Vec<Option<usize>>,
-    /// Timeline state code of each fault while active and the node is up.
-    codes: Vec<u8>,
+    /// Timeline state of each fault while active and the node is up.
+    states: Vec<NodeState>,
+}
+
+/// A node's state as the timeline shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeState {
+    /// Up and healthy.
+    Up,
+    /// The process is stopped.
+    Frozen,
+    /// The process is dead (nothing listens).
+    Down,
+    /// The host is down (nothing answers).
+    HostDown,
+    /// Serving slowly.
+    Slow,
+    /// Its links are cut.
+    Partitioned,
+    /// Its links lose packets.
+    Lossy,
+}
+
+impl NodeState {
+    /// The number the timeline writes (`node_state` columns): 0 up, 1 frozen,
+    /// 2 down, 3 host down, 4 slow, 5 partitioned, 6 lossy.
+    pub fn code(self) -> u8 {
+        match self {
+            NodeState::Up => 0,
+            NodeState::Frozen => 1,
+            NodeState::Down => 2,
+            NodeState::HostDown => 3,
+            NodeState::Slow => 4,
+            NodeState::Partitioned => 5,
+            NodeState::Lossy => 6,
+        }
+    }
 }
 
 impl FaultState {
@@ -47,166 +68,47 @@ impl FaultState {
                 .map(|f| model.pool_offset(f.pool) + f.node)
                 .collect(),
             active: vec![None; model.node_count()],
-            codes: model
+            states: model
                 .faults
                 .iter()
                 .map(|f| match f.kind {
-                    FaultKind::Slow(_) => 4,
-                    FaultKind::Lossy { .. } => 6,
-                    _ => 0,
+                    FaultKind::Slow(_) => NodeState::Slow,
+                    FaultKind::Lossy { .. } => NodeState::Lossy,
+                    // Their effect shows in the node's mode or its links.
+                    FaultKind::None
+                    | FaultKind::Crash
+                    | FaultKind::Frozen { .. }
+                    | FaultKind::Flapping { .. }
+                    | FaultKind::Partition => NodeState::Up,
                 })
                 .collect(),
         }
     }
 
-    /// The state code of a node for the timeline: 0 up, 1 frozen, 2 down,
-    /// 3 host down, 4 slow, 5 partitioned, 6 lossy.
-    pub fn state_code(&self, node: &Node, net: &Network) -> u8 {
+    /// Fault `index` changes phase: records it as active on its node from
+    /// its start to its end, and returns the node (global index).
+    pub fn phase(&mut self, index: usize, action: FaultAction) -> usize {
+        let n = self.node_of[index];
+        match action {
+            FaultAction::Start => self.active[n] = Some(index),
+            FaultAction::End => self.active[n] = None,
+            FaultAction::Toggle | FaultAction::RebootDown => {}
+        }
+        n
+    }
+
+    /// The state of a node for the timeline.
+    pub fn state(&self, node: &Node, net: &Network) -> NodeState {
         let n = node.id as usize;
         match node.mode {
-            NodeMode::Frozen => return 1,
-            NodeMode::Down => return 2,
-            NodeMode::HostDown => return 3,
+            NodeMode::Frozen => return NodeState::Frozen,
+            NodeMode::Down => return NodeState::Down,
+            NodeMode::HostDown => return NodeState::HostDown,
             NodeMode::Up => {}
         }
         if net.is_partitioned(n) {
-            return 5;
+            return NodeState::Partitioned;
         }
-        self.active[n].map_or(0, |f| self.codes[f])
-    }
-}
-
-impl World {
-    /// Schedules every fault's start, end and reboot.
-    pub(crate) fn schedule_faults(&mut self) {
-        for (i, f) in self.model.faults.iter().enumerate() {
-            let index = i as u16;
-            self.sched.at(
-                f.start,
-                Event::Fault {
-                    index,
-                    action: FaultAction::Start,
-                },
-            );
-            if let FaultKind::Frozen {
-                end: FrozenEnd::Reboot,
-                reboot_down,
-            } = f.kind
-            {
-                self.sched.at(
-                    f.end - reboot_down,
-                    Event::Fault {
-                        index,
-                        action: FaultAction::RebootDown,
-                    },
-                );
-            }
-            self.sched.at(
-                f.end,
-                Event::Fault {
-                    index,
-                    action: FaultAction::End,
-                },
-            );
-        }
-    }
-
-    fn toggle_after(&mut self, index: u16, after: Nanos) {
-        let end = self.model.faults[index as usize].end;
-        let at = self.sched.now() + after;
-        if at < end {
-            self.sched.at(
-                at,
-                Event::Fault {
-                    index,
-                    action: FaultAction::Toggle,
-                },
-            );
-        }
-    }
-
-    /// A fault changes phase.
-    pub(crate) fn fault(&mut self, index: u16, action: FaultAction) {
-        let i = index as usize;
-        let kind = self.model.faults[i].kind.clone();
-        let n = self.fault_state.node_of[i];
-        match action {
-            FaultAction::Start => self.fault_state.active[n] = Some(i),
-            FaultAction::End => self.fault_state.active[n] = None,
-            _ => {}
-        }
-        match (kind, action) {
-            (FaultKind::None, _) => {}
-            (FaultKind::Crash, FaultAction::Start) => {
-                let node = &mut self.nodes[n];
-                node.mode = NodeMode::Down;
-                node.drop_all();
-                node.clear();
-                self.reset_connections(n);
-            }
-            (FaultKind::Crash, FaultAction::End) => {
-                let node = &mut self.nodes[n];
-                node.clear();
-                node.mode = NodeMode::Up;
-            }
-            (FaultKind::Frozen { .. }, FaultAction::Start) => self.nodes[n].mode = NodeMode::Frozen,
-            (FaultKind::Frozen { .. }, FaultAction::RebootDown) => {
-                let node = &mut self.nodes[n];
-                node.mode = NodeMode::HostDown;
-                node.drop_all();
-            }
-            (FaultKind::Frozen { end, .. }, FaultAction::End) => match end {
-                FrozenEnd::Resume => self.resume_node(n),
-                FrozenEnd::Reboot => {
-                    let node = &mut self.nodes[n];
-                    node.clear();
-                    node.backlog_used = 0;
-                    node.mode = NodeMode::Up;
-                    self.reset_connections(n);
-                }
-            },
-            (FaultKind::Slow(SlowMode::Factor(f)), FaultAction::Start) => {
-                self.nodes[n].slow_factor = f
-            }
-            (FaultKind::Slow(SlowMode::Factor(_)), FaultAction::End) => {
-                self.nodes[n].slow_factor = 1.0
-            }
-            (FaultKind::Slow(SlowMode::DutyCycle { stop, .. }), FaultAction::Start)
-            | (FaultKind::Flapping { frozen: stop, .. }, FaultAction::Start) => {
-                self.nodes[n].mode = NodeMode::Frozen;
-                self.toggle_after(index, stop);
-            }
-            (FaultKind::Slow(SlowMode::DutyCycle { stop, run }), FaultAction::Toggle)
-            | (
-                FaultKind::Flapping {
-                    frozen: stop,
-                    healthy: run,
-                },
-                FaultAction::Toggle,
-            ) => {
-                if self.nodes[n].mode == NodeMode::Frozen {
-                    self.resume_node(n);
-                    self.toggle_after(index, run);
-                } else {
-                    self.nodes[n].mode = NodeMode::Frozen;
-                    self.toggle_after(index, stop);
-                }
-            }
-            (FaultKind::Slow(SlowMode::DutyCycle { .. }), FaultAction::End)
-            | (FaultKind::Flapping { .. }, FaultAction::End)
-                if self.nodes[n].mode == NodeMode::Frozen =>
-            {
-                self.resume_node(n);
-            }
-            (FaultKind::Lossy { loss }, FaultAction::Start) => self.net.set_loss(n, loss),
-            (FaultKind::Lossy { .. }, FaultAction::End) => self.net.set_loss(n, 0.0),
-            (FaultKind::Partition, FaultAction::Start) => {
-                self.net.set_partitioned(n, true, &mut self.sched)
-            }
-            (FaultKind::Partition, FaultAction::End) => {
-                self.net.set_partitioned(n, false, &mut self.sched)
-            }
-            _ => {}
-        }
+        self.active[n].map_or(NodeState::Up, |f| self.states[f])
     }
 }

@@ -4,24 +4,24 @@
 pub mod bulkhead;
 pub mod client;
 pub mod database;
+pub mod event;
 pub mod executor;
 pub mod fault;
 pub mod frontend;
-pub mod invariants;
+pub mod ids;
 pub mod keys;
 pub mod locator;
 pub mod network;
 pub mod node;
+pub mod protocol;
 pub mod request;
 pub mod resilience;
 pub mod sampler;
 pub mod service;
-pub mod wire;
 pub mod workload;
 pub mod world;
 
-pub use invariants::Violation;
-pub use world::{RunOutput, World};
+pub use world::{RunOutput, Violation, World};
 
 use crate::config::Model;
 use crate::metrics::TimelineRow;

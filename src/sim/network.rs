@@ -17,69 +17,11 @@ use std::collections::VecDeque;
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
+use super::event::Event;
+use super::protocol::{ClientMsg, NodeMsg};
 use super::sampler::sample;
-use super::world::Event;
 use crate::config::spec::{Dist, Network as NetworkSpec};
 use crate::engine::{Lane, Nanos, Scheduler};
-
-/// A cache operation's kind on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OpKind {
-    /// get.
-    Get,
-    /// set.
-    Set,
-    /// touch.
-    Touch,
-    /// delete.
-    Delete,
-    /// noop / version (liveness check on connect).
-    Noop,
-}
-
-/// A request from a client to a node.
-#[derive(Clone, Copy, Debug)]
-pub struct NodeMsg {
-    /// Client-side op slot.
-    pub op: u32,
-    /// Client-side op generation.
-    pub op_gen: u32,
-    /// What to do.
-    pub kind: OpKind,
-    /// Key index.
-    pub key: u32,
-    /// Version of the value carried by a set.
-    pub version: u32,
-    /// Bytes on the wire.
-    pub bytes: u32,
-    /// The node skips it after this time (deadline propagation); `Nanos::MAX`
-    /// when the node does not know the caller's deadline.
-    pub deadline: Nanos,
-}
-
-/// A node's reply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reply {
-    /// VALUE … END with this version.
-    Hit(u32),
-    /// END (a get miss) or NOT_FOUND.
-    Miss,
-    /// STORED, TOUCHED, DELETED, or a noop's reply.
-    Stored,
-    /// The connection was refused or reset.
-    Reset,
-}
-
-/// A reply from a node to a client.
-#[derive(Clone, Copy, Debug)]
-pub struct ClientMsg {
-    /// Client-side op slot.
-    pub op: u32,
-    /// Client-side op generation.
-    pub op_gen: u32,
-    /// The reply.
-    pub reply: Reply,
-}
 
 /// One connection.
 #[derive(Clone, Debug, Default)]

@@ -12,11 +12,11 @@ use std::collections::VecDeque;
 
 use rand::rngs::ChaCha8Rng;
 
-use super::network::{NodeMsg, OpKind, Reply};
 use super::sampler::sample;
-use super::world::Event;
 use crate::config::spec::Dist;
 use crate::engine::{Nanos, Scheduler};
+use crate::sim::event::Event;
+use crate::sim::protocol::{NodeMsg, OpKind, Reply};
 
 /// What the node is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -26,13 +26,15 @@
 
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LinkState, LiveRing, Policy, Route, Why};
-use super::{CacheResult, Ctx};
 use crate::config::spec::{Libmemcached as Spec, Model};
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
-use crate::sim::network::{Network, OpKind};
+use crate::sim::client::ctx::Ctx;
+use crate::sim::event::Event;
+use crate::sim::network::Network;
 use crate::sim::node::Node;
-use crate::sim::world::Event;
+use crate::sim::protocol::CacheResult;
+use crate::sim::protocol::OpKind;
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Server {

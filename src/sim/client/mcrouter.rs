@@ -23,13 +23,16 @@ use rand::rngs::ChaCha8Rng;
 
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, Policy, Route, Why};
-use super::{CacheResult, ClientTimer, Ctx};
 use crate::config::spec::{Mcrouter as Spec, Model};
 use crate::engine::{Nanos, Scheduler, stream};
 use crate::metrics::CacheOutcome;
-use crate::sim::network::{Network, OpKind};
+use crate::sim::client::ctx::Ctx;
+use crate::sim::event::ClientTimer;
+use crate::sim::event::Event;
+use crate::sim::network::Network;
 use crate::sim::node::Node;
-use crate::sim::world::Event;
+use crate::sim::protocol::CacheResult;
+use crate::sim::protocol::OpKind;
 
 /// `kProbeExponentialFactor`.
 const PROBE_FACTOR: f64 = 1.5;

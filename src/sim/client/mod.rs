@@ -5,6 +5,7 @@
 //! the caller's timeout, and reports each awaited call's result as a
 //! [`Completion`] that the service picks up.
 
+pub mod ctx;
 pub mod libmemcached;
 pub mod mcrouter;
 pub mod ops;
@@ -14,13 +15,11 @@ pub mod pymemcache;
 pub mod spymemcached;
 pub mod twemproxy;
 
-use super::keys::{KeySpace, Placement};
-use super::network::{ClientMsg, Network, OpKind};
-use super::request::ReqRef;
-use super::world::Event;
-use crate::engine::{Nanos, Scheduler};
-use crate::metrics::{CacheOutcome, Recorder};
+use crate::sim::event::ClientTimer;
+use crate::sim::protocol::{Call, ClientMsg, Waiter};
 
+pub use crate::sim::protocol::NodeEvent;
+pub use ctx::Ctx;
 pub use libmemcached::Libmemcached;
 pub use mcrouter::Mcrouter;
 pub use ops::{Op, OpSlab};
@@ -28,125 +27,6 @@ pub use plain::Plain;
 pub use pymemcache::Pymemcache;
 pub use spymemcached::Spymemcached;
 pub use twemproxy::Twemproxy;
-
-/// What an awaited cache call returned to its caller.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CacheResult {
-    /// Found, with the stored version; `stale` when older than the database's.
-    Hit {
-        /// Version of the value.
-        version: u32,
-        /// Older than the database's current version.
-        stale: bool,
-    },
-    /// Not found.
-    Miss,
-    /// Acknowledged (set, touch, delete).
-    Stored,
-    /// Failed: timeout, cancellation, queue full or error.
-    Failed(CacheOutcome),
-}
-
-/// A finished awaited call.
-#[derive(Clone, Copy, Debug)]
-pub struct Completion {
-    /// The waiting request.
-    pub req: ReqRef,
-    /// What it gets.
-    pub result: CacheResult,
-}
-
-/// A cache call as a step makes it.
-#[derive(Clone, Copy, Debug)]
-pub struct Call {
-    /// get, set, touch or delete.
-    pub kind: OpKind,
-    /// Pool index.
-    pub pool: u16,
-    /// Key.
-    pub key: u32,
-    /// Value bytes (sets).
-    pub size: u32,
-    /// Value version (sets).
-    pub version: u32,
-    /// The waiting request; `None` for fire-and-forget.
-    pub waiter: Option<ReqRef>,
-}
-
-/// Client timers and notifications that are not op timeouts or replies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClientTimer {
-    /// A reconnect to a node is due.
-    Reconnect(u16),
-    /// The result of a connect attempt arrives.
-    ConnectResult {
-        /// Global node.
-        node: u16,
-        /// 0 accepted, 1 refused, 2 timed out.
-        outcome: u8,
-        /// The connection generation of the attempt.
-        generation: u32,
-    },
-    /// The node reset the connection (a crash, or a rebooted host).
-    Reset(u16),
-    /// The I/O thread is free again after a stall.
-    IoFree,
-    /// The I/O thread's select timeout (`wakeupDelay`).
-    Wakeup,
-    /// Deliver a cancellation to the caller of an op (progressive
-    /// cancellation during the discard-logging stall).
-    Cancel(u32),
-    /// The noop sent by `verifyAliveOnConnect` got no reply in time.
-    VerifyDeadline {
-        /// Global node.
-        node: u16,
-        /// The connection generation of the attempt.
-        generation: u32,
-    },
-}
-
-/// Everything a client may touch while it handles something.
-pub struct Ctx<'a> {
-    /// The event queue (and the current time).
-    pub sched: &'a mut Scheduler<Event>,
-    /// Connections.
-    pub net: &'a mut Network,
-    /// Key spelling.
-    pub keys: &'a mut KeySpace,
-    /// Key placement per pool.
-    pub placement: &'a mut [Placement],
-    /// Global index of each pool's first node.
-    pub pool_offsets: &'a [u16],
-    /// The database's current version of each key.
-    pub versions: &'a [u32],
-    /// Measurements.
-    pub rec: &'a mut Recorder,
-    /// Completions for the service to pick up.
-    pub done: &'a mut Vec<Completion>,
-}
-
-impl Ctx<'_> {
-    /// Current time.
-    #[inline]
-    pub fn now(&self) -> Nanos {
-        self.sched.now()
-    }
-
-    /// The result of a reply to a get of `key`.
-    #[inline]
-    pub fn hit(&self, key: u32, version: u32) -> CacheResult {
-        CacheResult::Hit {
-            version,
-            stale: version < self.versions[key as usize],
-        }
-    }
-
-    /// Global node of pool-local `node`.
-    #[inline]
-    pub fn global(&self, pool: u16, node: u16) -> u16 {
-        self.pool_offsets[pool as usize] + node
-    }
-}
 
 /// A client instance.
 pub enum Client {
@@ -164,17 +44,20 @@ pub enum Client {
     Libmemcached(Box<Libmemcached>),
 }
 
-/// Runs `$body` with `$c` bound to the client of any of the pipelined
-/// policies (mcrouter, twemproxy, pymemcache, libmemcached), or evaluates
-/// `$other` for plain and spymemcached.
-macro_rules! piped {
-    ($self:expr, $c:ident => $body:expr, $other:expr) => {
+/// Dispatches on every variant: `$plain`, `$spy` and `$piped` (with `$c`
+/// bound to the client) are the bodies for plain, spymemcached and each
+/// pipelined policy (mcrouter, twemproxy, pymemcache, libmemcached). The
+/// match names every variant, so a new policy fails to compile here until it
+/// is given a body.
+macro_rules! dispatch {
+    ($self:expr, $c:ident => plain: $plain:expr, spy: $spy:expr, piped: $piped:expr) => {
         match $self {
-            Client::Mcrouter($c) => $body,
-            Client::Twemproxy($c) => $body,
-            Client::Pymemcache($c) => $body,
-            Client::Libmemcached($c) => $body,
-            _ => $other,
+            Client::Plain($c) => $plain,
+            Client::Spymemcached($c) => $spy,
+            Client::Mcrouter($c) => $piped,
+            Client::Twemproxy($c) => $piped,
+            Client::Pymemcache($c) => $piped,
+            Client::Libmemcached($c) => $piped,
         }
     };
 }
@@ -185,149 +68,97 @@ impl Client {
     #[inline]
     pub fn call(&mut self, ctx: &mut Ctx, call: Call) {
         ctx.rec.cache_submitted();
-        match self {
-            Client::Plain(c) => c.call(ctx, call),
-            Client::Spymemcached(c) => c.call(ctx, call),
-            other => piped!(other, c => pipe::call(&mut **c, ctx, call), unreachable!()),
-        }
+        dispatch!(self, c =>
+            plain: c.call(ctx, call),
+            spy: c.call(ctx, call),
+            piped: pipe::call(&mut **c, ctx, call))
     }
 
     /// Makes a bulk get of `keys` in `pool`.
-    pub fn multi_get(&mut self, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: ReqRef) {
+    pub fn multi_get(&mut self, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: Waiter) {
         ctx.rec.cache_submitted();
-        match self {
-            Client::Plain(c) => c.multi_get(ctx, pool, keys, waiter),
-            Client::Spymemcached(c) => c.multi_get(ctx, pool, keys, waiter),
-            other => {
-                piped!(other, c => pipe::multi_get(&mut **c, ctx, pool, keys, waiter), unreachable!())
-            }
-        }
+        dispatch!(self, c =>
+            plain: c.multi_get(ctx, pool, keys, waiter),
+            spy: c.multi_get(ctx, pool, keys, waiter),
+            piped: pipe::multi_get(&mut **c, ctx, pool, keys, waiter))
     }
 
     /// The caller's timeout of op `op` (generation `generation`) expired.
     #[inline]
     pub fn timeout(&mut self, ctx: &mut Ctx, op: u32, generation: u32) -> bool {
-        match self {
-            Client::Plain(c) => c.timeout(ctx, op, generation),
-            Client::Spymemcached(c) => c.timeout(ctx, op, generation),
-            other => {
-                piped!(other, c => pipe::timeout(&mut **c, ctx, op, generation), unreachable!())
-            }
-        }
+        dispatch!(self, c =>
+            plain: c.timeout(ctx, op, generation),
+            spy: c.timeout(ctx, op, generation),
+            piped: pipe::timeout(&mut **c, ctx, op, generation))
     }
 
     /// A reply arrived from global node `node`.
     #[inline]
     pub fn reply(&mut self, ctx: &mut Ctx, node: u16, msg: ClientMsg) {
-        match self {
-            Client::Plain(c) => c.reply(ctx, node, msg),
-            Client::Spymemcached(c) => c.reply(ctx, node, msg),
-            other => piped!(other, c => pipe::reply(&mut **c, ctx, node, msg), unreachable!()),
-        }
+        dispatch!(self, c =>
+            plain: c.reply(ctx, node, msg),
+            spy: c.reply(ctx, node, msg),
+            piped: pipe::reply(&mut **c, ctx, node, msg))
     }
 
-    /// The socket to global node `node` may have room again.
+    /// The socket to global node `node` may have room again (only
+    /// spymemcached waits for room; the others write regardless).
     #[inline]
     pub fn writable(&mut self, ctx: &mut Ctx, node: u16) {
-        if let Client::Spymemcached(c) = self {
-            c.writable(ctx, node);
-        }
+        dispatch!(self, c =>
+            plain: { let _ = c; },
+            spy: c.writable(ctx, node),
+            piped: { let _ = c; })
     }
 
     /// A client timer or notification.
     pub fn timer(&mut self, ctx: &mut Ctx, t: ClientTimer) -> bool {
-        match self {
-            Client::Plain(c) => c.timer(ctx, t),
-            Client::Spymemcached(c) => c.timer(ctx, t),
-            other => piped!(other, c => pipe::timer(&mut **c, ctx, t), unreachable!()),
-        }
+        dispatch!(self, c =>
+            plain: c.timer(ctx, t),
+            spy: c.timer(ctx, t),
+            piped: pipe::timer(&mut **c, ctx, t))
     }
 
     /// Whether the client sees global node `node` as active.
     pub fn is_active(&self, node: u16) -> bool {
-        match self {
-            Client::Plain(_) => true,
-            Client::Spymemcached(c) => c.is_active(node),
-            other => piped!(other, c => c.is_active(node), unreachable!()),
-        }
+        dispatch!(self, c =>
+            plain: c.is_active(node),
+            spy: c.is_active(node),
+            piped: c.is_active(node))
     }
 
     /// Ops this client holds for global node `node` that have not been answered.
     pub fn backlog(&self, node: u16) -> u64 {
-        match self {
-            Client::Plain(c) => c.backlog(node),
-            Client::Spymemcached(c) => c.backlog(node),
-            other => piped!(other, c => c.core_ref().backlog(node), unreachable!()),
-        }
+        dispatch!(self, c =>
+            plain: c.backlog(node),
+            spy: c.backlog(node),
+            piped: c.core_ref().backlog(node))
     }
 
     /// Ops whose outcome is not counted yet (for the end-of-run count).
     pub fn pending(&self) -> u64 {
-        match self {
-            Client::Plain(c) => c.ops.uncounted(),
-            Client::Spymemcached(c) => c.pending(),
-            other => piped!(other, c => c.core_ref().pending(), unreachable!()),
-        }
+        dispatch!(self, c =>
+            plain: c.ops.uncounted(),
+            spy: c.pending(),
+            piped: c.core_ref().pending())
     }
 
     /// Connection events for `node_events.csv`, drained.
     pub fn take_node_events(&mut self) -> Vec<NodeEvent> {
-        match self {
-            Client::Plain(_) => Vec::new(),
-            Client::Spymemcached(c) => std::mem::take(&mut c.events),
-            other => piped!(other, c => std::mem::take(&mut c.core_mut().events), unreachable!()),
-        }
+        dispatch!(self, c =>
+            plain: { let _ = c; Vec::new() },
+            spy: std::mem::take(&mut c.events),
+            piped: std::mem::take(&mut c.core_mut().events))
     }
 
     /// Connection losses and reconnects.
     pub fn connection_stats(&self) -> (u64, u64) {
-        match self {
-            Client::Plain(_) => (0, 0),
-            Client::Spymemcached(c) => (c.lost, c.reconnects),
-            other => piped!(other, c => {
-                let core = c.core_ref();
-                (core.lost, core.reconnects)
-            }, unreachable!()),
-        }
-    }
-}
-
-/// What a client saw of a node, for `node_events.csv`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NodeEvent {
-    /// When.
-    pub time: Nanos,
-    /// The client (service instance) that saw it.
-    pub client: u16,
-    /// Global node.
-    pub node: u16,
-    /// `connected`, `lost`, `trip`, `refused`, `connect_timeout`, `verify_failed`.
-    pub what: &'static str,
-    /// Free text: counts, delays.
-    pub detail: String,
-}
-
-/// What a bulk get's caller sees, from its worst sub-result: 0 every key
-/// found, 1 some key missing, anything else `failure`.
-pub fn bulk_outcome(worst: u8, failure: CacheOutcome) -> (CacheOutcome, CacheResult) {
-    match worst {
-        0 => (
-            CacheOutcome::Hit,
-            CacheResult::Hit {
-                version: 0,
-                stale: false,
-            },
-        ),
-        1 => (CacheOutcome::Miss, CacheResult::Miss),
-        _ => (failure, CacheResult::Failed(failure)),
-    }
-}
-
-/// Counts an op outcome and, for an awaited op, hands the result to its caller.
-#[inline]
-pub fn deliver(ctx: &mut Ctx, waiter: Option<ReqRef>, outcome: CacheOutcome, result: CacheResult) {
-    ctx.rec.cache(outcome);
-    if let Some(req) = waiter {
-        ctx.done.push(Completion { req, result });
+        dispatch!(self, c =>
+        plain: { let _ = c; (0, 0) },
+        spy: (c.lost, c.reconnects),
+        piped: {
+            let core = c.core_ref();
+            (core.lost, core.reconnects)
+        })
     }
 }

@@ -1,8 +1,7 @@
 //! Cache operations in a client: a slab with generation-checked references.
 
 use crate::engine::Nanos;
-use crate::sim::network::OpKind;
-use crate::sim::request::ReqRef;
+use crate::sim::protocol::{BulkWorst, OpKind, Waiter};
 
 /// No parent (not part of a bulk get).
 pub const NO_PARENT: u32 = u32::MAX;
@@ -30,7 +29,7 @@ pub struct Op {
     /// caller that first blocked on a full queue).
     pub timeout_at: Nanos,
     /// The waiting request (a bulk parent's, or a single awaited op's).
-    pub waiter: Option<ReqRef>,
+    pub waiter: Option<Waiter>,
     /// The caller still waits (no timeout, no completion yet).
     pub waiting: bool,
     /// Written to the socket.
@@ -43,8 +42,8 @@ pub struct Op {
     pub parent_gen: u32,
     /// Bulk parent: sub-ops not yet finished.
     pub remaining: u32,
-    /// Bulk parent: 0 all hit, 1 some miss, 2 some error (worst wins).
-    pub worst: u8,
+    /// Bulk parent: the worst sub-result so far.
+    pub worst: BulkWorst,
 }
 
 impl Default for Op {
@@ -66,7 +65,7 @@ impl Default for Op {
             parent: NO_PARENT,
             parent_gen: 0,
             remaining: 0,
-            worst: 0,
+            worst: BulkWorst::AllHit,
         }
     }
 }

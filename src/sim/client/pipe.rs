@@ -12,16 +12,17 @@ use std::collections::{HashMap, VecDeque};
 
 use super::ops::{NO_PARENT, Op, OpSlab};
 use super::plain::wire_bytes;
-use super::{CacheResult, Call, ClientTimer, Ctx, NodeEvent, deliver};
 use crate::config::spec::{HashChoice, LocatorChoice, Model};
 use crate::engine::{Lane, Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
+use crate::sim::client::ctx::{Ctx, deliver};
+use crate::sim::event::Event;
+use crate::sim::event::{ClientTimer, ConnectOutcome};
 use crate::sim::locator::{HashAlg, Locator, LocatorKind};
-use crate::sim::network::{ClientMsg, Network, NodeMsg, OpKind, Reply};
+use crate::sim::network::Network;
 use crate::sim::node::Node;
-use crate::sim::request::ReqRef;
-use crate::sim::wire::connect;
-use crate::sim::world::Event;
+use crate::sim::protocol::{BulkWorst, CacheResult, Call, NodeEvent, Waiter, bulk_outcome};
+use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
 
 /// A connection as the client sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,7 +210,7 @@ impl Core {
                 client: self.id,
                 timer: ClientTimer::ConnectResult {
                     node,
-                    outcome: 2,
+                    outcome: ConnectOutcome::TimedOut,
                     generation,
                 },
             },
@@ -267,10 +268,12 @@ impl Core {
             return;
         };
         parent.worst = parent.worst.max(match outcome {
-            CacheOutcome::Hit | CacheOutcome::Stored => 0,
-            CacheOutcome::Miss => 1,
-            CacheOutcome::Timeout | CacheOutcome::UnsentTimeout => 3,
-            _ => 2,
+            CacheOutcome::Hit | CacheOutcome::Stored => BulkWorst::AllHit,
+            CacheOutcome::Miss => BulkWorst::SomeMiss,
+            CacheOutcome::Timeout | CacheOutcome::UnsentTimeout => BulkWorst::TimedOut,
+            CacheOutcome::Cancelled | CacheOutcome::QueueFull | CacheOutcome::Error => {
+                BulkWorst::Failed
+            }
         });
         parent.remaining -= 1;
         if parent.remaining > 0 {
@@ -278,12 +281,12 @@ impl Core {
         }
         let parent = *parent;
         self.ops.free(p);
-        let failure = if parent.worst == 3 {
+        let failure = if parent.worst == BulkWorst::TimedOut {
             CacheOutcome::Timeout
         } else {
             CacheOutcome::Error
         };
-        let (outcome, result) = super::bulk_outcome(parent.worst, failure);
+        let (outcome, result) = bulk_outcome(parent.worst, failure);
         deliver(ctx, parent.waiter, outcome, result);
     }
 }
@@ -366,7 +369,7 @@ pub fn call<P: Policy>(p: &mut P, ctx: &mut Ctx, call: Call) {
 
 /// A bulk get: one get per key, each routed and timed on its own; the
 /// caller gets the worst result when all have ended.
-pub fn multi_get<P: Policy>(p: &mut P, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: ReqRef) {
+pub fn multi_get<P: Policy>(p: &mut P, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: Waiter) {
     let (parent, pgen) = p.core().ops.alloc(Op {
         kind: OpKind::Get,
         created: ctx.now(),
@@ -476,7 +479,7 @@ pub fn timer<P: Policy>(p: &mut P, ctx: &mut Ctx, t: ClientTimer) -> bool {
                 return false;
             }
             let now = ctx.now();
-            if outcome == connect::ACCEPTED {
+            if outcome == ConnectOutcome::Accepted {
                 let link = &mut core.links[node as usize];
                 link.state = LinkState::Up;
                 ctx.net.conn_mut(link.conn).open = true;
@@ -492,7 +495,7 @@ pub fn timer<P: Policy>(p: &mut P, ctx: &mut Ctx, t: ClientTimer) -> bool {
                 }
                 return true;
             }
-            let why = if outcome == connect::REFUSED {
+            let why = if outcome == ConnectOutcome::Refused {
                 Why::Refused
             } else {
                 Why::ConnectTimeout

@@ -5,12 +5,13 @@
 //! connection state, no failure detection: for textbook checks and the peer.
 
 use super::ops::{NO_PARENT, Op, OpSlab};
-use super::{CacheResult, Call, ClientTimer, Ctx, deliver};
 use crate::engine::{Lane, Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
-use crate::sim::network::{ClientMsg, NodeMsg, OpKind, Reply};
-use crate::sim::request::ReqRef;
-use crate::sim::world::Event;
+use crate::sim::client::ctx::{Ctx, deliver};
+use crate::sim::event::ClientTimer;
+use crate::sim::event::Event;
+use crate::sim::protocol::{BulkWorst, CacheResult, Call, Waiter, bulk_outcome};
+use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
 
 /// Bytes of a request on the wire, memcached text protocol.
 pub fn wire_bytes(kind: OpKind, key_len: usize, size: u32) -> u32 {
@@ -121,7 +122,7 @@ impl Plain {
     }
 
     /// A bulk get: one get per key, one timeout for all.
-    pub fn multi_get(&mut self, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: ReqRef) {
+    pub fn multi_get(&mut self, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: Waiter) {
         let now = ctx.now();
         let (p, pgen) = self.ops.alloc(Op {
             kind: OpKind::Get,
@@ -215,16 +216,16 @@ impl Plain {
             return;
         };
         parent.worst = parent.worst.max(match reply {
-            Reply::Hit(_) | Reply::Stored => 0,
-            Reply::Miss => 1,
-            Reply::Reset => 2,
+            Reply::Hit(_) | Reply::Stored => BulkWorst::AllHit,
+            Reply::Miss => BulkWorst::SomeMiss,
+            Reply::Reset => BulkWorst::Failed,
         });
         parent.remaining -= 1;
         if parent.remaining > 0 {
             return;
         }
         let parent = *parent;
-        let (outcome, result) = super::bulk_outcome(parent.worst, CacheOutcome::Error);
+        let (outcome, result) = bulk_outcome(parent.worst, CacheOutcome::Error);
         deliver(ctx, parent.waiter, outcome, result);
         self.ops.free(p);
     }
@@ -232,6 +233,11 @@ impl Plain {
     /// Plain clients have no timers.
     pub fn timer(&mut self, _ctx: &mut Ctx, _t: ClientTimer) -> bool {
         false
+    }
+
+    /// A plain client never marks a node inactive.
+    pub fn is_active(&self, _node: u16) -> bool {
+        true
     }
 
     /// Ops sent to `node` and not yet answered or given up.

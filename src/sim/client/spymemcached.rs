@@ -18,16 +18,17 @@ use std::collections::VecDeque;
 
 use super::ops::{NO_PARENT, Op, OpSlab};
 use super::plain::wire_bytes;
-use super::{CacheResult, Call, ClientTimer, Ctx, NodeEvent, deliver};
 use crate::config::spec::{FailureMode, Model, Spymemcached as SpySpec};
 use crate::engine::time::SEC;
 use crate::engine::{Lane, Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
-use crate::sim::network::{ClientMsg, Network, NodeMsg, OpKind, Reply};
+use crate::sim::client::ctx::{Ctx, deliver};
+use crate::sim::event::Event;
+use crate::sim::event::{ClientTimer, ConnectOutcome};
+use crate::sim::network::Network;
 use crate::sim::node::Node;
-use crate::sim::request::ReqRef;
-use crate::sim::wire::connect;
-use crate::sim::world::Event;
+use crate::sim::protocol::{BulkWorst, CacheResult, Call, NodeEvent, Waiter, bulk_outcome};
+use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
 
 /// The connection's state as the client sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +115,7 @@ pub struct Spymemcached {
 #[derive(Clone, Copy, Debug)]
 enum Deferred {
     Reply(u16, ClientMsg),
-    Connect(u16, u8, u32),
+    Connect(u16, ConnectOutcome, u32),
 }
 
 impl Spymemcached {
@@ -282,7 +283,7 @@ impl Spymemcached {
 
     /// A bulk get: keys grouped by node, always routed Redistribute-style
     /// whatever the failure mode (§2.3 step 2), one timeout for all.
-    pub fn multi_get(&mut self, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: ReqRef) {
+    pub fn multi_get(&mut self, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: Waiter) {
         let now = ctx.now();
         let (p, pgen) = self.ops.alloc(Op {
             kind: OpKind::Get,
@@ -415,7 +416,7 @@ impl Spymemcached {
                 let op = *self.ops.at(i);
                 self.ops.free(i);
                 if op.parent != NO_PARENT {
-                    self.child_done(ctx, op.parent, op.parent_gen, op.node, 2);
+                    self.child_done(ctx, op.parent, op.parent_gen, op.node, BulkWorst::Failed);
                 } else {
                     deliver(
                         ctx,
@@ -512,7 +513,7 @@ impl Spymemcached {
         let op = *self.ops.at(i);
         if op.parent != NO_PARENT {
             self.ops.free(i);
-            self.child_done(ctx, op.parent, op.parent_gen, op.node, 2);
+            self.child_done(ctx, op.parent, op.parent_gen, op.node, BulkWorst::Failed);
             return;
         }
         if op.waiting {
@@ -576,9 +577,9 @@ impl Spymemcached {
         self.ops.free(msg.op);
         if op.parent != NO_PARENT {
             let worst = match msg.reply {
-                Reply::Hit(_) | Reply::Stored => 0,
-                Reply::Miss => 1,
-                Reply::Reset => 2,
+                Reply::Hit(_) | Reply::Stored => BulkWorst::AllHit,
+                Reply::Miss => BulkWorst::SomeMiss,
+                Reply::Reset => BulkWorst::Failed,
             };
             self.child_done(ctx, op.parent, op.parent_gen, op.node, worst);
             return;
@@ -597,8 +598,8 @@ impl Spymemcached {
         }
     }
 
-    /// A sub-op of a bulk get finished (worst: 0 hit, 1 miss, 2 failed).
-    fn child_done(&mut self, ctx: &mut Ctx, p: u32, pgen: u32, node: u16, worst: u8) {
+    /// A sub-op of a bulk get finished with `worst`.
+    fn child_done(&mut self, ctx: &mut Ctx, p: u32, pgen: u32, node: u16, worst: BulkWorst) {
         let Some(parent) = self.ops.get_mut(p, pgen) else {
             return;
         };
@@ -615,7 +616,7 @@ impl Spymemcached {
         if !parent.waiting {
             return;
         }
-        let (outcome, result) = super::bulk_outcome(parent.worst, CacheOutcome::Cancelled);
+        let (outcome, result) = bulk_outcome(parent.worst, CacheOutcome::Cancelled);
         deliver(ctx, parent.waiter, outcome, result);
     }
 
@@ -740,7 +741,7 @@ impl Spymemcached {
             let at = stall_start + (k as u64 + 1) * line;
             if op.parent != NO_PARENT {
                 self.ops.free(i);
-                self.child_done(ctx, op.parent, op.parent_gen, op.node, 2);
+                self.child_done(ctx, op.parent, op.parent_gen, op.node, BulkWorst::Failed);
             } else if op.waiting {
                 self.ops.at_mut(i).cancelled = true;
                 ctx.sched.at(
@@ -800,7 +801,7 @@ impl Spymemcached {
         let op = *self.ops.at(i);
         if op.parent != NO_PARENT {
             self.ops.free(i);
-            self.child_done(ctx, op.parent, op.parent_gen, op.node, 2);
+            self.child_done(ctx, op.parent, op.parent_gen, op.node, BulkWorst::Failed);
             return;
         }
         if op.waiting || op.waiter.is_none() {
@@ -853,14 +854,20 @@ impl Spymemcached {
                 client: self.id,
                 timer: ClientTimer::ConnectResult {
                     node: n as u16,
-                    outcome: 2,
+                    outcome: ConnectOutcome::TimedOut,
                     generation,
                 },
             },
         );
     }
 
-    fn connect_result(&mut self, ctx: &mut Ctx, n: usize, outcome: u8, generation: u32) -> bool {
+    fn connect_result(
+        &mut self,
+        ctx: &mut Ctx,
+        n: usize,
+        outcome: ConnectOutcome,
+        generation: u32,
+    ) -> bool {
         if self.nodes[n].conn != Conn::Connecting(generation) {
             return false;
         }
@@ -871,7 +878,7 @@ impl Spymemcached {
             return true;
         }
         match outcome {
-            connect::ACCEPTED => {
+            ConnectOutcome::Accepted => {
                 let conn = self.nodes[n].conn_id;
                 ctx.net.conn_mut(conn).open = true;
                 if self.cfg.verify_alive_on_connect {
@@ -880,8 +887,10 @@ impl Spymemcached {
                     self.connected(ctx, n);
                 }
             }
-            connect::REFUSED => self.drop_connection(ctx, n, Drop::ConnectFailed("refused")),
-            _ => self.drop_connection(ctx, n, Drop::ConnectFailed("connect_timeout")),
+            ConnectOutcome::Refused => self.drop_connection(ctx, n, Drop::ConnectFailed("refused")),
+            ConnectOutcome::TimedOut => {
+                self.drop_connection(ctx, n, Drop::ConnectFailed("connect_timeout"))
+            }
         }
         true
     }

@@ -1,19 +1,12 @@
 //! The node end of the connections: requests arriving at a node, replies
 //! leaving it, and connect attempts meeting its listen backlog.
 
-use super::client::ClientTimer;
-use super::network::{ClientMsg, Reply};
-use super::node::{Job, NodeMode};
-use super::world::{Event, World, ctx};
+use super::{World, ctx};
 use crate::config::spec::Policy;
-
-/// Outcomes of a connect attempt, as sent to the client.
-pub mod connect {
-    /// The kernel completed the handshake.
-    pub const ACCEPTED: u8 = 0;
-    /// Connection refused (RST): nothing listens on the port.
-    pub const REFUSED: u8 = 1;
-}
+use crate::sim::event::ClientTimer;
+use crate::sim::event::{ConnectOutcome, Event};
+use crate::sim::node::{Job, NodeMode};
+use crate::sim::protocol::{ClientMsg, Reply};
 
 impl World {
     /// A request reaches a node.
@@ -135,15 +128,15 @@ impl World {
         let n = self.net.node_of(conn);
         let node = &mut self.nodes[n];
         let outcome = match node.mode {
-            NodeMode::Up => connect::ACCEPTED,
+            NodeMode::Up => ConnectOutcome::Accepted,
             NodeMode::Frozen if node.backlog_used < node.backlog => {
                 node.backlog_used += 1;
-                connect::ACCEPTED
+                ConnectOutcome::Accepted
             }
             NodeMode::Frozen | NodeMode::HostDown => return true,
-            NodeMode::Down => connect::REFUSED,
+            NodeMode::Down => ConnectOutcome::Refused,
         };
-        if outcome == connect::ACCEPTED {
+        if outcome == ConnectOutcome::Accepted {
             let w = node.assign_worker();
             self.net.conn_mut(conn).worker = w;
         }

@@ -4,18 +4,7 @@
 //! capacities; every cache operation is counted exactly once; the summary
 //! equals the sum of the timeline.
 
-use super::world::World;
-use crate::engine::Nanos;
-
-/// A broken invariant: a bug in cachestorm, never a problem of the model.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invariant broken at {time} ns: {message}")]
-pub struct Violation {
-    /// Simulated time.
-    pub time: Nanos,
-    /// What broke.
-    pub message: String,
-}
+use super::World;
 
 impl World {
     /// Checks the invariants that hold at any instant between events.

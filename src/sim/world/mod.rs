@@ -1,15 +1,26 @@
 //! The world: every component of one run, the event type, and the loop that
 //! pops events and hands each to the component it concerns. Components are
 //! plain structs addressed by index; events are small `Copy` enums.
+//!
+//! The children hold the orchestration that spans components, as `impl
+//! World` blocks: `flow.rs` (a request's path through the service), `wire.rs`
+//! (the node end of connections), `bulkhead.rs`, `resilience.rs`,
+//! `faults.rs`, and `invariants.rs`.
+
+mod bulkhead;
+mod faults;
+mod flow;
+mod invariants;
+mod resilience;
+mod wire;
 
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
-use super::client::{Client, ClientTimer, Completion, NodeEvent, Plain};
+use super::client::{Client, Plain};
 use super::database::Database;
 use super::executor::Executor;
 use super::frontend::Frontend;
-use super::invariants::Violation;
 use super::keys::{KeySpace, Placement};
 use super::network::Network;
 use super::node::Node;
@@ -18,86 +29,17 @@ use super::workload::{Arrivals, FlowPicker};
 use crate::config::spec::{Model, Policy};
 use crate::engine::{Lane, Nanos, Scheduler, stream};
 use crate::metrics::{Recorder, Summary, TimelineRow};
+use crate::sim::event::Event;
+use crate::sim::protocol::{Completion, NodeEvent, Waiter};
 
-/// Everything that can happen.
-#[derive(Clone, Copy, Debug)]
-pub enum Event {
-    /// The next request arrives.
-    Arrival,
-    /// A timeline bucket ends.
-    Tick,
-    /// A fault changes phase.
-    Fault {
-        /// Index in the model's fault list.
-        index: u16,
-        /// What happens now.
-        action: super::fault::FaultAction,
-    },
-    /// A `work` step ends.
-    Work(ReqRef),
-    /// A request's patience in the front-end queue ends (503).
-    FrontendQueueTimeout(ReqRef),
-    /// A request's `timeout server` ends (504).
-    FrontendServerTimeout(ReqRef),
-    /// A database query ends.
-    DbDone(ReqRef),
-    /// A wait for a database connection times out.
-    DbTimeout(ReqRef),
-    /// A bulkhead caller's deadline.
-    BulkheadDeadline(ReqRef),
-    /// A client op's caller timeout.
-    OpTimeout {
-        /// Client.
-        client: u16,
-        /// Op slot.
-        op: u32,
-        /// Op generation.
-        generation: u32,
-    },
-    /// A message reaches the node end of a connection.
-    ToNode {
-        /// Connection.
-        conn: u32,
-        /// Its generation when sent.
-        generation: u32,
-    },
-    /// A message reaches the client end of a connection.
-    ToClient {
-        /// Connection.
-        conn: u32,
-        /// Its generation when sent.
-        generation: u32,
-    },
-    /// A node worker finishes a request.
-    NodeDone {
-        /// Global node.
-        node: u16,
-        /// Worker.
-        worker: u16,
-        /// Service serial.
-        serial: u32,
-    },
-    /// A connect attempt (SYN) reaches a node.
-    ConnectArrive {
-        /// Connection.
-        conn: u32,
-        /// Its generation.
-        generation: u32,
-    },
-    /// A client timer or notification.
-    Client {
-        /// Client.
-        client: u16,
-        /// What.
-        timer: ClientTimer,
-    },
-    /// A resilience retry's sleep ends.
-    Retry {
-        /// Call slot.
-        slot: u32,
-        /// Its generation.
-        generation: u32,
-    },
+/// A broken invariant: a bug in cachestorm, never a problem of the model.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invariant broken at {time} ns: {message}")]
+pub struct Violation {
+    /// Simulated time.
+    pub time: Nanos,
+    /// What broke.
+    pub message: String,
 }
 
 /// One service instance.
@@ -154,7 +96,7 @@ pub struct World {
 /// Builds a client context from the world's fields (disjoint borrows).
 macro_rules! ctx {
     ($w:expr) => {
-        super::client::Ctx {
+        $crate::sim::client::Ctx {
             sched: &mut $w.sched,
             net: &mut $w.net,
             keys: &mut $w.space,
@@ -432,7 +374,7 @@ impl World {
                 crate::metrics::NodeGauge {
                     queue: n.queue_len(),
                     client_backlog: self.clients.iter().map(|c| c.backlog(id)).sum(),
-                    state: self.fault_state.state_code(n, &self.net),
+                    state: self.fault_state.state(n, &self.net).code(),
                     active_share: active as f64 / self.clients.len().max(1) as f64,
                 }
             })
@@ -504,12 +446,10 @@ impl World {
             if !self.done.is_empty() {
                 let done = std::mem::take(&mut self.done);
                 for c in &done {
-                    if c.req.idx & super::bulkhead::TASK_BIT != 0 {
-                        self.bulkhead_done(c.req, c.result);
-                    } else if c.req.idx & super::resilience::RETRY_BIT != 0 {
-                        self.resilience_done(c.req, c.result);
-                    } else {
-                        self.cache_result(c.req, c.result);
+                    match c.waiter {
+                        Waiter::Request(r) => self.cache_result(r, c.result),
+                        Waiter::BulkheadTask(t) => self.bulkhead_done(t, c.result),
+                        Waiter::RetrySlot(s) => self.resilience_done(s, c.result),
                     }
                 }
                 let mut done = done;
@@ -635,7 +575,7 @@ mod size_tests {
         eprintln!(
             "Event {} bytes, ClientTimer {}",
             std::mem::size_of::<super::Event>(),
-            std::mem::size_of::<super::ClientTimer>()
+            std::mem::size_of::<crate::sim::event::ClientTimer>()
         );
         assert!(std::mem::size_of::<super::Event>() <= 16);
     }

@@ -1,0 +1,1 @@
+//! Typed ids of the simulated system. A leaf: it imports nothing.

@@ -1,0 +1,150 @@
+//! Orchestration of faults: each fault's phases as events, and what each
+//! kind does to its node or to the node's links.
+
+use super::World;
+use crate::config::spec::{FaultKind, FrozenEnd, SlowMode};
+use crate::engine::Nanos;
+use crate::sim::event::{Event, FaultAction};
+use crate::sim::node::NodeMode;
+
+impl World {
+    /// Schedules every fault's start, end and reboot.
+    pub(crate) fn schedule_faults(&mut self) {
+        for (i, f) in self.model.faults.iter().enumerate() {
+            let index = i as u16;
+            self.sched.at(
+                f.start,
+                Event::Fault {
+                    index,
+                    action: FaultAction::Start,
+                },
+            );
+            if let FaultKind::Frozen {
+                end: FrozenEnd::Reboot,
+                reboot_down,
+            } = f.kind
+            {
+                self.sched.at(
+                    f.end - reboot_down,
+                    Event::Fault {
+                        index,
+                        action: FaultAction::RebootDown,
+                    },
+                );
+            }
+            self.sched.at(
+                f.end,
+                Event::Fault {
+                    index,
+                    action: FaultAction::End,
+                },
+            );
+        }
+    }
+
+    fn toggle_after(&mut self, index: u16, after: Nanos) {
+        let end = self.model.faults[index as usize].end;
+        let at = self.sched.now() + after;
+        if at < end {
+            self.sched.at(
+                at,
+                Event::Fault {
+                    index,
+                    action: FaultAction::Toggle,
+                },
+            );
+        }
+    }
+
+    /// A fault changes phase. Every kind names every phase: a new fault kind
+    /// or phase does not compile until it is handled here.
+    pub(crate) fn fault(&mut self, index: u16, action: FaultAction) {
+        let i = index as usize;
+        let kind = self.model.faults[i].kind.clone();
+        let n = self.fault_state.phase(i, action);
+        match kind {
+            FaultKind::None => {}
+            FaultKind::Crash => match action {
+                FaultAction::Start => {
+                    let node = &mut self.nodes[n];
+                    node.mode = NodeMode::Down;
+                    node.drop_all();
+                    node.clear();
+                    self.reset_connections(n);
+                }
+                FaultAction::End => {
+                    let node = &mut self.nodes[n];
+                    node.clear();
+                    node.mode = NodeMode::Up;
+                }
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKind::Frozen { end, .. } => match action {
+                FaultAction::Start => self.nodes[n].mode = NodeMode::Frozen,
+                FaultAction::RebootDown => {
+                    let node = &mut self.nodes[n];
+                    node.mode = NodeMode::HostDown;
+                    node.drop_all();
+                }
+                FaultAction::End => match end {
+                    FrozenEnd::Resume => self.resume_node(n),
+                    FrozenEnd::Reboot => {
+                        let node = &mut self.nodes[n];
+                        node.clear();
+                        node.backlog_used = 0;
+                        node.mode = NodeMode::Up;
+                        self.reset_connections(n);
+                    }
+                },
+                FaultAction::Toggle => {}
+            },
+            FaultKind::Slow(SlowMode::Factor(f)) => match action {
+                FaultAction::Start => self.nodes[n].slow_factor = f,
+                FaultAction::End => self.nodes[n].slow_factor = 1.0,
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKind::Slow(SlowMode::DutyCycle { stop, run }) => {
+                self.stop_run(index, n, action, stop, run)
+            }
+            FaultKind::Flapping { frozen, healthy } => {
+                self.stop_run(index, n, action, frozen, healthy)
+            }
+            FaultKind::Lossy { loss } => match action {
+                FaultAction::Start => self.net.set_loss(n, loss),
+                FaultAction::End => self.net.set_loss(n, 0.0),
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKind::Partition => match action {
+                FaultAction::Start => self.net.set_partitioned(n, true, &mut self.sched),
+                FaultAction::End => self.net.set_partitioned(n, false, &mut self.sched),
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+        }
+    }
+
+    /// A fault that alternates stopped (`stop`) and running (`run`) phases: a
+    /// slow node's duty cycle, a flapping node.
+    fn stop_run(&mut self, index: u16, n: usize, action: FaultAction, stop: Nanos, run: Nanos) {
+        match action {
+            FaultAction::Start => {
+                self.nodes[n].mode = NodeMode::Frozen;
+                self.toggle_after(index, stop);
+            }
+            FaultAction::Toggle => {
+                if self.nodes[n].mode == NodeMode::Frozen {
+                    self.resume_node(n);
+                    self.toggle_after(index, run);
+                } else {
+                    self.nodes[n].mode = NodeMode::Frozen;
+                    self.toggle_after(index, stop);
+                }
+            }
+            FaultAction::End => {
+                if self.nodes[n].mode == NodeMode::Frozen {
+                    self.resume_node(n);
+                }
+            }
+            FaultAction::RebootDown => {}
+        }
+    }
+}

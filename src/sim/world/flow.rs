@@ -1,0 +1,425 @@
+//! What the service does with a request: admission (front end, executor),
+//! running its flow's steps on a thread, cache calls through the instance's
+//! client, database calls, and ending it with exactly one outcome.
+
+use super::{World, ctx};
+use crate::config::spec::{Condition, KeyChoice, StepOp};
+use crate::engine::rng::derive;
+use crate::metrics::{CacheOutcome, Outcome, RequestFlags};
+use crate::sim::event::Event;
+use crate::sim::executor::Admission;
+use crate::sim::protocol::OpKind;
+use crate::sim::protocol::{CacheResult, Call, Waiter};
+use crate::sim::request::{LastGet, ReqRef, ReqState};
+use crate::sim::sampler::sample;
+
+impl World {
+    /// A request arrives; the next arrival is scheduled.
+    pub(crate) fn arrival(&mut self) {
+        let now = self.sched.now();
+        if let Some(t) = self.arrivals.next(now) {
+            self.sched.at(t, Event::Arrival);
+        }
+        let flow = self.flows.pick();
+        let key_seed = self.draw_key_seed();
+        let r = self.reqs.alloc();
+        {
+            let req = self.reqs.get_mut(r).expect("fresh");
+            req.flow = flow;
+            req.arrival = now;
+            req.key_seed = key_seed;
+        }
+        self.rec.offered();
+        self.arrived += 1;
+        match self.frontend.as_mut() {
+            Some(fe) => match fe.pick() {
+                Some(server) => self.dispatch(r, server),
+                None => {
+                    fe.enqueue(r);
+                    self.reqs.get_mut(r).expect("live").state = ReqState::FrontendQueue;
+                    if let Some(lane) = self.fe_queue_lane {
+                        self.sched.after_lane(lane, Event::FrontendQueueTimeout(r));
+                    }
+                }
+            },
+            None => {
+                let server = self.next_instance;
+                self.next_instance = (self.next_instance + 1) % self.instances.len();
+                self.dispatch(r, server);
+            }
+        }
+    }
+
+    /// Hands a request to service instance `server` (holding a front-end
+    /// slot when there is a front end).
+    fn dispatch(&mut self, r: ReqRef, server: usize) {
+        let has_fe = self.frontend.is_some();
+        let lane = self.instances[server].exec.pick_lane();
+        {
+            let req = self.reqs.get_mut(r).expect("live");
+            req.instance = server as u16;
+            req.lane = lane;
+            req.holds_slot = has_fe;
+        }
+        if let Some(l) = self.fe_server_lane {
+            self.sched.after_lane(l, Event::FrontendServerTimeout(r));
+        }
+        match self.instances[server].exec.admit(lane, r) {
+            Admission::Run => {
+                let req = self.reqs.get_mut(r).expect("live");
+                req.holds_thread = true;
+                self.ready.push_back(r);
+            }
+            Admission::Queued => self.reqs.get_mut(r).expect("live").state = ReqState::ExecQueue,
+            Admission::Rejected => self.end(r, Outcome::Rejected),
+        }
+    }
+
+    /// The current key of a request, drawn on first use.
+    fn current_key(&mut self, r: ReqRef) -> u32 {
+        let req = self.reqs.get_mut(r).expect("live");
+        if !req.has_key {
+            req.key = self.space.key(req.key_seed, u64::MAX);
+            req.has_key = true;
+        }
+        req.key
+    }
+
+    /// Runs a request's steps on its thread until one has to wait.
+    pub(crate) fn advance(&mut self, r: ReqRef) {
+        loop {
+            let Some(req) = self.reqs.get(r) else { return };
+            let (flow, step_index, key_seed, last, instance) = (
+                req.flow as usize,
+                req.step as usize,
+                req.key_seed,
+                req.last,
+                req.instance as usize,
+            );
+            let Some(step) = self.model.workload.flows[flow].steps.get(step_index) else {
+                self.complete(r);
+                return;
+            };
+            let step = step.clone();
+            let run = match step.on {
+                Condition::Always => true,
+                Condition::Hit => last == LastGet::Hit,
+                Condition::Miss => last == LastGet::Miss,
+                Condition::Error => last == LastGet::Error,
+                Condition::MissOrError => matches!(last, LastGet::Miss | LastGet::Error),
+            };
+            if !run {
+                self.reqs.get_mut(r).expect("live").step += 1;
+                continue;
+            }
+            if step.key == KeyChoice::New {
+                let key = self.space.key(key_seed, step_index as u64);
+                let req = self.reqs.get_mut(r).expect("live");
+                req.key = key;
+                req.has_key = true;
+            }
+            match step.op {
+                StepOp::Work => {
+                    let d = sample(step.time.as_ref().expect("validated"), &mut self.work_rng);
+                    self.reqs.get_mut(r).expect("live").state = ReqState::Work;
+                    self.sched.after(d, Event::Work(r));
+                    return;
+                }
+                StepOp::DbRead | StepOp::DbWrite => {
+                    self.current_key(r);
+                    self.db_call(r, step.op == StepOp::DbWrite);
+                    return;
+                }
+                StepOp::MultiGet => {
+                    let mut keys = std::mem::take(&mut self.multi_keys);
+                    keys.clear();
+                    for j in 0..step.count as u64 {
+                        keys.push(self.space.key(derive(key_seed, step_index as u64), j));
+                    }
+                    self.reqs.get_mut(r).expect("live").state = ReqState::Cache;
+                    self.client_multi_get(instance, step.pool as u16, &keys, Waiter::Request(r));
+                    self.multi_keys = keys;
+                    return;
+                }
+                StepOp::Get | StepOp::Set | StepOp::Touch | StepOp::Delete => {
+                    let key = self.current_key(r);
+                    let version = self.reqs.get(r).expect("live").version;
+                    let kind = match step.op {
+                        StepOp::Get => OpKind::Get,
+                        StepOp::Set => OpKind::Set,
+                        StepOp::Touch => OpKind::Touch,
+                        _ => OpKind::Delete,
+                    };
+                    let call = Call {
+                        kind,
+                        pool: step.pool as u16,
+                        key,
+                        size: step.size,
+                        version,
+                        waiter: step.wait.then_some(Waiter::Request(r)),
+                    };
+                    if step.wait && self.instances[instance].bulkhead.is_some() {
+                        self.bulkhead_call(r, call);
+                        return;
+                    }
+                    if step.wait {
+                        // Set before the call: a call may complete at once.
+                        self.reqs.get_mut(r).expect("live").state = ReqState::Cache;
+                    }
+                    if step.wait {
+                        self.client_call(instance, call);
+                        return;
+                    }
+                    let mut ctx = ctx!(self);
+                    self.clients[instance].call(&mut ctx, call);
+                    self.reqs.get_mut(r).expect("live").step += 1;
+                }
+            }
+        }
+    }
+
+    /// An awaited cache call of `r` returned (on its thread).
+    pub(crate) fn cache_result(&mut self, r: ReqRef, result: CacheResult) {
+        if self.apply_cache_result(r, result, ReqState::Cache) {
+            self.ready.push_back(r);
+        }
+    }
+
+    /// Records what a cache call returned in the request and moves it past
+    /// the step; false if the request was not waiting in `state`.
+    pub(crate) fn apply_cache_result(
+        &mut self,
+        r: ReqRef,
+        result: CacheResult,
+        state: ReqState,
+    ) -> bool {
+        let Some(req) = self.reqs.get_mut(r) else {
+            return false;
+        };
+        if req.state != state {
+            return false;
+        }
+        let op = self.model.workload.flows[req.flow as usize].steps[req.step as usize].op;
+        let is_get = matches!(op, StepOp::Get | StepOp::MultiGet);
+        match result {
+            CacheResult::Hit { version, stale } => {
+                if is_get {
+                    req.last = LastGet::Hit;
+                }
+                req.version = version;
+                if stale {
+                    req.flags.set(RequestFlags::STALE);
+                }
+            }
+            CacheResult::Miss => {
+                req.flags.set(RequestFlags::MISS);
+                if is_get {
+                    req.last = LastGet::Miss;
+                }
+            }
+            CacheResult::Stored => {}
+            CacheResult::Failed(o) => {
+                req.flags.set(match o {
+                    CacheOutcome::Timeout | CacheOutcome::UnsentTimeout => {
+                        RequestFlags::CACHE_TIMEOUT
+                    }
+                    _ => RequestFlags::CACHE_CANCEL,
+                });
+                if is_get {
+                    req.last = LastGet::Error;
+                }
+            }
+        }
+        req.step += 1;
+        req.state = ReqState::Work;
+        true
+    }
+
+    /// A `work` step ended.
+    pub(crate) fn work_done(&mut self, r: ReqRef) -> bool {
+        let Some(req) = self.reqs.get_mut(r) else {
+            return false;
+        };
+        if req.state != ReqState::Work {
+            return false;
+        }
+        req.step += 1;
+        self.ready.push_back(r);
+        true
+    }
+
+    fn db_call(&mut self, r: ReqRef, write: bool) {
+        let now = self.sched.now();
+        let timeout_lane = self.db.wait_lane;
+        let timeout = self.sched.lane_delay(timeout_lane);
+        let req = self.reqs.get_mut(r).expect("live");
+        req.flags.set(RequestFlags::DATABASE);
+        req.deadline = now;
+        match self.db.submit(r, write, now) {
+            crate::sim::database::Admit::Run(d) => {
+                req.state = ReqState::DbQuery;
+                self.sched.after(d, Event::DbDone(r));
+            }
+            crate::sim::database::Admit::Wait => {
+                req.state = ReqState::DbWait;
+                req.deadline = now + timeout;
+                self.sched.after_lane(timeout_lane, Event::DbTimeout(r));
+            }
+        }
+    }
+
+    /// A database query ended: its connection goes to the next waiter.
+    pub(crate) fn db_done(&mut self, r: ReqRef) -> bool {
+        let now = self.sched.now();
+        let reqs = &self.reqs;
+        if let Some((w, waited, d)) = self.db.release(now, |q| {
+            reqs.get(q).is_some_and(|x| x.state == ReqState::DbWait)
+        }) {
+            let wreq = self.reqs.get_mut(w).expect("waiting");
+            wreq.state = ReqState::DbQuery;
+            // While it waited, `deadline` held its wait's end; its database
+            // latency runs from the call, `waited` ago.
+            wreq.deadline = now - waited;
+            self.sched.after(d, Event::DbDone(w));
+        }
+        let Some(req) = self.reqs.get_mut(r) else {
+            return true;
+        };
+        let op = self.model.workload.flows[req.flow as usize].steps[req.step as usize].op;
+        let key = req.key as usize;
+        if op == StepOp::DbWrite {
+            self.versions[key] = self.versions[key].wrapping_add(1);
+        }
+        req.version = self.versions[key];
+        req.step += 1;
+        req.state = ReqState::Work;
+        let started = req.deadline;
+        self.rec.db_latency(now - started);
+        self.ready.push_back(r);
+        true
+    }
+
+    /// A wait for a database connection timed out: the request fails.
+    pub(crate) fn db_timeout(&mut self, r: ReqRef) -> bool {
+        let now = self.sched.now();
+        let Some(req) = self.reqs.get(r) else {
+            return false;
+        };
+        if req.state != ReqState::DbWait || now < req.deadline {
+            return false;
+        }
+        self.db.abandon();
+        self.end(r, Outcome::Failed);
+        true
+    }
+
+    /// A request's steps are all done.
+    fn complete(&mut self, r: ReqRef) {
+        let now = self.sched.now();
+        let req = self.reqs.get(r).expect("live");
+        let outcome = if now - req.arrival <= self.model.slo {
+            Outcome::Succeeded
+        } else {
+            Outcome::Late
+        };
+        self.end(r, outcome);
+    }
+
+    /// Ends a request with `outcome` (unless a front-end timeout already
+    /// answered it), releases its thread and slot, and frees it.
+    pub(crate) fn end(&mut self, r: ReqRef, outcome: Outcome) {
+        let now = self.sched.now();
+        let req = self.reqs.get(r).expect("live").clone();
+        if req.answered {
+            self.orphans -= 1;
+        } else {
+            let answered = matches!(
+                outcome,
+                Outcome::Succeeded | Outcome::Late | Outcome::Failed
+            );
+            self.rec
+                .request_end(req.arrival, now, outcome, req.flags, answered);
+        }
+        if req.holds_thread {
+            self.release_thread(req.instance, req.lane);
+        }
+        if req.holds_slot {
+            self.release_slot(req.instance as usize);
+        }
+        self.reqs.free(r);
+    }
+
+    /// A thread of (instance, lane) is free: the next queued request takes it.
+    pub(crate) fn release_thread(&mut self, instance: u16, lane: u16) {
+        if let Some(next) = self.instances[instance as usize].exec.release(lane) {
+            let n = self.reqs.get_mut(next).expect("queued");
+            n.holds_thread = true;
+            self.ready.push_back(next);
+        }
+    }
+
+    /// A request that gave up its thread wants one again to continue.
+    pub(crate) fn resume(&mut self, r: ReqRef) {
+        let req = self.reqs.get(r).expect("live");
+        let (instance, lane) = (req.instance as usize, req.lane);
+        match self.instances[instance].exec.resume(lane, r) {
+            Admission::Run => {
+                self.reqs.get_mut(r).expect("live").holds_thread = true;
+                self.ready.push_back(r);
+            }
+            _ => self.reqs.get_mut(r).expect("live").state = ReqState::ExecQueue,
+        }
+    }
+
+    fn release_slot(&mut self, server: usize) {
+        let Some(fe) = self.frontend.as_mut() else {
+            return;
+        };
+        let reqs = &self.reqs;
+        if let Some(next) = fe.release(server, |q| {
+            reqs.get(q)
+                .is_some_and(|x| x.state == ReqState::FrontendQueue)
+        }) {
+            self.dispatch_taken(next, server);
+        }
+    }
+
+    /// A queued request took a slot that `release` already counted.
+    fn dispatch_taken(&mut self, r: ReqRef, server: usize) {
+        self.dispatch(r, server);
+    }
+
+    /// `timeout queue` expired: 503.
+    pub(crate) fn frontend_queue_timeout(&mut self, r: ReqRef) -> bool {
+        let Some(req) = self.reqs.get(r) else {
+            return false;
+        };
+        if req.state != ReqState::FrontendQueue {
+            return false;
+        }
+        if let Some(fe) = self.frontend.as_mut() {
+            fe.abandon();
+        }
+        self.end(r, Outcome::TimedOut);
+        true
+    }
+
+    /// `timeout server` expired: 504; the slot frees, the backend goes on.
+    pub(crate) fn frontend_server_timeout(&mut self, r: ReqRef) -> bool {
+        let now = self.sched.now();
+        let Some(req) = self.reqs.get_mut(r) else {
+            return false;
+        };
+        if req.answered || !req.holds_slot {
+            return false;
+        }
+        req.answered = true;
+        req.holds_slot = false;
+        self.orphans += 1;
+        let (arrival, flags, server) = (req.arrival, req.flags, req.instance as usize);
+        self.rec
+            .request_end(arrival, now, Outcome::TimedOut, flags, false);
+        self.release_slot(server);
+        true
+    }
+}
