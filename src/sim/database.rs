@@ -23,7 +23,7 @@ pub enum Admit {
 
 /// A waiter in the pool.
 #[derive(Clone, Copy)]
-struct Waiter {
+struct DbWaiter {
     req: ReqRef,
     write: bool,
     since: Nanos,
@@ -33,7 +33,7 @@ struct Waiter {
 pub struct Database {
     limit: Option<u32>,
     busy: u32,
-    waiters: VecDeque<Waiter>,
+    waiters: VecDeque<DbWaiter>,
     /// Waiters not yet timed out (the queue may hold stale ones).
     waiting: u64,
     read: Dist,
@@ -92,7 +92,7 @@ impl Database {
         let admit = if self.limit.is_none_or(|l| self.busy < l) {
             Admit::Run(self.run(write))
         } else {
-            self.waiters.push_back(Waiter {
+            self.waiters.push_back(DbWaiter {
                 req,
                 write,
                 since: now,

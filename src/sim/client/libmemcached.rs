@@ -25,7 +25,7 @@
 //! which reconnect once per timeout.
 
 use super::ops::Op;
-use super::pipe::{self, Core, Disposition, LinkState, LiveRing, Policy, Route, Why};
+use super::pipe::{self, Core, Disposition, LinkState, LiveRing, PipePolicy, Target, Why};
 use crate::config::spec::{Libmemcached as Spec, Model};
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
@@ -37,7 +37,7 @@ use crate::sim::protocol::CacheResult;
 use crate::sim::protocol::OpKind;
 
 #[derive(Clone, Copy, Debug, Default)]
-struct Server {
+struct LibmemcachedServer {
     /// `server_failure_counter`.
     failures: u32,
     /// In timeout until then (`next_retry`).
@@ -50,7 +50,7 @@ struct Server {
 pub struct Libmemcached {
     core: Core,
     cfg: Spec,
-    servers: Vec<Server>,
+    servers: Vec<LibmemcachedServer>,
     ring: LiveRing,
     /// Times a server was ejected.
     pub ejections: u64,
@@ -76,7 +76,7 @@ impl Libmemcached {
         );
         Libmemcached {
             core,
-            servers: vec![Server::default(); nodes.len()],
+            servers: vec![LibmemcachedServer::default(); nodes.len()],
             ring: LiveRing::new(model),
             cfg,
             ejections: 0,
@@ -118,12 +118,12 @@ impl Libmemcached {
     }
 }
 
-impl Policy for Libmemcached {
+impl PipePolicy for Libmemcached {
     fn core(&mut self) -> &mut Core {
         &mut self.core
     }
 
-    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, _kind: OpKind) -> Route {
+    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, _kind: OpKind) -> Target {
         if self
             .servers
             .iter()
@@ -136,19 +136,19 @@ impl Policy for Libmemcached {
             .node(ctx, pool, key, self.cfg.locator, self.cfg.hash)
         else {
             // MEMCACHED_NO_SERVERS.
-            return Route::Fail(
+            return Target::Fail(
                 CacheOutcome::Error,
                 CacheResult::Failed(CacheOutcome::Error),
             );
         };
         if ctx.now() < self.servers[node as usize].next_retry {
             // SERVER_TEMPORARILY_DISABLED.
-            return Route::Fail(
+            return Target::Fail(
                 CacheOutcome::Error,
                 CacheResult::Failed(CacheOutcome::Error),
             );
         }
-        Route::Send(node)
+        Target::Send(node)
     }
 
     fn succeeded(&mut self, _ctx: &mut Ctx, _op: &Op) {}

@@ -22,7 +22,7 @@ use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
 use super::ops::Op;
-use super::pipe::{self, Core, Disposition, Policy, Route, Why};
+use super::pipe::{self, Core, Disposition, PipePolicy, Target, Why};
 use crate::config::spec::{Mcrouter as Spec, Model};
 use crate::engine::{Nanos, Scheduler, stream};
 use crate::metrics::CacheOutcome;
@@ -212,24 +212,24 @@ impl Mcrouter {
     }
 }
 
-impl Policy for Mcrouter {
+impl PipePolicy for Mcrouter {
     fn core(&mut self) -> &mut Core {
         &mut self.core
     }
 
-    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, _kind: OpKind) -> Route {
+    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, _kind: OpKind) -> Target {
         let local = ctx.placement[pool as usize].primary(key, ctx.keys);
         let node = ctx.global(pool, local);
         if self.may_send(node) {
-            return Route::Send(node);
+            return Target::Send(node);
         }
         // TKO: the failover route, or the TKO error at once.
         match self.gutter_node(ctx, node, key) {
             Some(g) if self.may_send(g) => {
                 ctx.rec.redirected();
-                Route::Send(g)
+                Target::Send(g)
             }
-            _ => Route::Fail(
+            _ => Target::Fail(
                 CacheOutcome::Error,
                 CacheResult::Failed(CacheOutcome::Error),
             ),
@@ -292,7 +292,12 @@ impl Policy for Mcrouter {
     fn policy_timer(&mut self, ctx: &mut Ctx, t: ClientTimer) -> bool {
         match t {
             ClientTimer::Reconnect(node) => self.probe(ctx, node),
-            _ => false,
+            ClientTimer::ConnectResult { .. }
+            | ClientTimer::Reset(_)
+            | ClientTimer::IoFree
+            | ClientTimer::Wakeup
+            | ClientTimer::Cancel(_)
+            | ClientTimer::VerifyDeadline { .. } => false,
         }
     }
 }

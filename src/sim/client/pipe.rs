@@ -3,7 +3,7 @@
 //! re-opened on demand after a close, a per-op timeout (or none), replies
 //! matched to ops by id, and every op's end reported through the policy's
 //! hooks, which decide what the caller sees and what the failure does to the
-//! node's health. Each policy keeps its own state and implements [`Policy`].
+//! node's health. Each policy keeps its own state and implements [`PipePolicy`].
 //!
 //! Not modelled here: socket buffers do not limit writes (the `plain`
 //! client's simplification), so a frozen node accepts every request.
@@ -79,7 +79,7 @@ impl Why {
 
 /// Where a new op goes.
 #[derive(Clone, Copy, Debug)]
-pub enum Route {
+pub enum Target {
     /// To this global node.
     Send(u16),
     /// Nowhere: the caller gets this at once (op outcome, caller's result).
@@ -292,11 +292,11 @@ impl Core {
 }
 
 /// A policy of this family: its state and its reactions.
-pub trait Policy {
+pub trait PipePolicy {
     /// The shared state.
     fn core(&mut self) -> &mut Core;
     /// Where a new op on `key` of `pool` goes.
-    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, kind: OpKind) -> Route;
+    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, kind: OpKind) -> Target;
     /// A reply to `op` arrived (the node answers).
     fn succeeded(&mut self, ctx: &mut Ctx, op: &Op);
     /// `op` failed; the policy counts it and says what becomes of it.
@@ -314,7 +314,7 @@ pub trait Policy {
 
 /// Sends `op` to global node `node`: a timeout is armed; the op is written
 /// at once on an open link, or waits for the (re)connect.
-pub fn submit<P: Policy>(p: &mut P, ctx: &mut Ctx, node: u16, mut op: Op) -> (u32, u32) {
+pub fn submit<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: u16, mut op: Op) -> (u32, u32) {
     let core = p.core();
     op.node = node;
     let (slot, generation) = core.ops.alloc(op);
@@ -355,10 +355,10 @@ fn new_op(ctx: &Ctx, kind: OpKind, key: u32, size: u32, version: u32) -> Op {
 }
 
 /// A cache call.
-pub fn call<P: Policy>(p: &mut P, ctx: &mut Ctx, call: Call) {
+pub fn call<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, call: Call) {
     match p.route(ctx, call.pool, call.key, call.kind) {
-        Route::Fail(outcome, result) => deliver(ctx, call.waiter, outcome, result),
-        Route::Send(node) => {
+        Target::Fail(outcome, result) => deliver(ctx, call.waiter, outcome, result),
+        Target::Send(node) => {
             let mut op = new_op(ctx, call.kind, call.key, call.size, call.version);
             op.waiter = call.waiter;
             op.waiting = call.waiter.is_some();
@@ -369,7 +369,7 @@ pub fn call<P: Policy>(p: &mut P, ctx: &mut Ctx, call: Call) {
 
 /// A bulk get: one get per key, each routed and timed on its own; the
 /// caller gets the worst result when all have ended.
-pub fn multi_get<P: Policy>(p: &mut P, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: Waiter) {
+pub fn multi_get<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: Waiter) {
     let (parent, pgen) = p.core().ops.alloc(Op {
         kind: OpKind::Get,
         created: ctx.now(),
@@ -382,8 +382,8 @@ pub fn multi_get<P: Policy>(p: &mut P, ctx: &mut Ctx, pool: u16, keys: &[u32], w
     });
     for &key in keys {
         match p.route(ctx, pool, key, OpKind::Get) {
-            Route::Fail(outcome, _) => p.core().child_done(ctx, parent, pgen, outcome),
-            Route::Send(node) => {
+            Target::Fail(outcome, _) => p.core().child_done(ctx, parent, pgen, outcome),
+            Target::Send(node) => {
                 let mut op = new_op(ctx, OpKind::Get, key, 0, 0);
                 op.parent = parent;
                 op.parent_gen = pgen;
@@ -395,7 +395,7 @@ pub fn multi_get<P: Policy>(p: &mut P, ctx: &mut Ctx, pool: u16, keys: &[u32], w
 }
 
 /// Ends or re-sends a failed op (already removed from the slab).
-pub fn dispose<P: Policy>(p: &mut P, ctx: &mut Ctx, op: Op, why: Why) {
+pub fn dispose<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, op: Op, why: Why) {
     match p.failed(ctx, &op, why) {
         Disposition::Complete(outcome, result) => p.core().complete(ctx, &op, outcome, result),
         Disposition::Resend(node) => {
@@ -408,7 +408,7 @@ pub fn dispose<P: Policy>(p: &mut P, ctx: &mut Ctx, op: Op, why: Why) {
 }
 
 /// Ends every op in `ops` (slot, generation) with `why`.
-pub fn fail_all<P: Policy>(p: &mut P, ctx: &mut Ctx, ops: Vec<(u32, u32)>, why: Why) {
+pub fn fail_all<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, ops: Vec<(u32, u32)>, why: Why) {
     for (s, g) in ops {
         let Some(&op) = p.core().ops.get(s, g) else {
             continue;
@@ -419,7 +419,7 @@ pub fn fail_all<P: Policy>(p: &mut P, ctx: &mut Ctx, ops: Vec<(u32, u32)>, why: 
 }
 
 /// The op's timeout expired. Returns false for a stale timer.
-pub fn timeout<P: Policy>(p: &mut P, ctx: &mut Ctx, slot: u32, generation: u32) -> bool {
+pub fn timeout<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, slot: u32, generation: u32) -> bool {
     let core = p.core();
     let Some(&op) = core.ops.get(slot, generation) else {
         return false;
@@ -432,7 +432,7 @@ pub fn timeout<P: Policy>(p: &mut P, ctx: &mut Ctx, slot: u32, generation: u32) 
 
 /// The node reset the connection (a crash, a reboot) or answered an op with
 /// a reset: the link closes once and every op on it fails.
-pub fn reset<P: Policy>(p: &mut P, ctx: &mut Ctx, node: u16) -> bool {
+pub fn reset<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: u16) -> bool {
     if p.core().links[node as usize].state != LinkState::Up {
         return false;
     }
@@ -446,7 +446,7 @@ pub fn reset<P: Policy>(p: &mut P, ctx: &mut Ctx, node: u16) -> bool {
 }
 
 /// A reply arrived from global node `node`.
-pub fn reply<P: Policy>(p: &mut P, ctx: &mut Ctx, node: u16, msg: ClientMsg) {
+pub fn reply<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: u16, msg: ClientMsg) {
     if msg.reply == Reply::Reset {
         reset(p, ctx, node);
         return;
@@ -467,7 +467,7 @@ pub fn reply<P: Policy>(p: &mut P, ctx: &mut Ctx, node: u16, msg: ClientMsg) {
 }
 
 /// Connect results and resets; anything else goes to the policy.
-pub fn timer<P: Policy>(p: &mut P, ctx: &mut Ctx, t: ClientTimer) -> bool {
+pub fn timer<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, t: ClientTimer) -> bool {
     match t {
         ClientTimer::ConnectResult {
             node,
@@ -507,7 +507,11 @@ pub fn timer<P: Policy>(p: &mut P, ctx: &mut Ctx, t: ClientTimer) -> bool {
             true
         }
         ClientTimer::Reset(node) => reset(p, ctx, node),
-        other => p.policy_timer(ctx, other),
+        ClientTimer::Reconnect(_)
+        | ClientTimer::IoFree
+        | ClientTimer::Wakeup
+        | ClientTimer::Cancel(_)
+        | ClientTimer::VerifyDeadline { .. } => p.policy_timer(ctx, t),
     }
 }
 

@@ -21,7 +21,7 @@
 //! the live nodes.
 
 use super::ops::Op;
-use super::pipe::{self, Core, Disposition, LiveRing, Policy, Route, Why};
+use super::pipe::{self, Core, Disposition, LiveRing, PipePolicy, Target, Why};
 use crate::config::spec::{Model, Pymemcache as Spec};
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
@@ -33,7 +33,7 @@ use crate::sim::protocol::CacheResult;
 use crate::sim::protocol::OpKind;
 
 #[derive(Clone, Copy, Debug, Default)]
-struct Server {
+struct PymemcacheServer {
     /// `_failed_clients[server]`: (failed_time, attempts).
     failed: Option<(Nanos, u32)>,
     /// `_dead_clients[server]`: dead_time.
@@ -44,7 +44,7 @@ struct Server {
 pub struct Pymemcache {
     core: Core,
     cfg: Spec,
-    servers: Vec<Server>,
+    servers: Vec<PymemcacheServer>,
     ring: LiveRing,
     last_dead_check: Nanos,
     /// Times a node was marked dead.
@@ -64,7 +64,7 @@ impl Pymemcache {
         let core = Core::new(id, cfg.timeout, cfg.connect_timeout, sched, net, nodes);
         Pymemcache {
             core,
-            servers: vec![Server::default(); nodes.len()],
+            servers: vec![PymemcacheServer::default(); nodes.len()],
             ring: LiveRing::new(model),
             last_dead_check: 0,
             cfg,
@@ -124,12 +124,12 @@ impl Pymemcache {
     }
 }
 
-impl Policy for Pymemcache {
+impl PipePolicy for Pymemcache {
     fn core(&mut self) -> &mut Core {
         &mut self.core
     }
 
-    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, _kind: OpKind) -> Route {
+    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, _kind: OpKind) -> Target {
         if self.servers.iter().any(|s| s.dead.is_some()) {
             self.revive(ctx);
         }
@@ -139,9 +139,9 @@ impl Policy for Pymemcache {
         else {
             // "All servers seem to be down right now".
             return if self.cfg.ignore_exc {
-                Route::Fail(CacheOutcome::Miss, Self::default_value())
+                Target::Fail(CacheOutcome::Miss, Self::default_value())
             } else {
-                Route::Fail(
+                Target::Fail(
                     CacheOutcome::Error,
                     CacheResult::Failed(CacheOutcome::Error),
                 )
@@ -151,15 +151,15 @@ impl Policy for Pymemcache {
         if let Some((failed_time, attempts)) = self.servers[node as usize].failed {
             if attempts < self.cfg.retry_attempts {
                 if now - failed_time > self.cfg.retry_timeout {
-                    return Route::Send(node);
+                    return Target::Send(node);
                 }
                 // Not tried: the default, quietly.
-                return Route::Fail(CacheOutcome::Miss, Self::default_value());
+                return Target::Fail(CacheOutcome::Miss, Self::default_value());
             }
             // Retries used up: dead, and this call is still sent.
             self.mark_dead(ctx, node);
         }
-        Route::Send(node)
+        Target::Send(node)
     }
 
     fn succeeded(&mut self, _ctx: &mut Ctx, op: &Op) {

@@ -32,7 +32,7 @@ use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
 
 /// The connection's state as the client sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Conn {
+enum ConnState {
     /// Connected: the node is active (reconnectAttempt is 0 then).
     Connected,
     /// Waiting for the reconnect timer.
@@ -45,7 +45,7 @@ enum Conn {
 
 /// Why a connection is dropped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Drop {
+enum DropCause {
     /// The continuous-timeout threshold was exceeded.
     Trip,
     /// The peer reset or closed the connection.
@@ -56,9 +56,9 @@ enum Drop {
 
 /// The client's view of one node.
 #[derive(Clone, Debug)]
-struct NodeState {
+struct SpyNode {
     conn_id: u32,
-    conn: Conn,
+    conn: ConnState,
     /// `reconnectAttempt`: 0 when connected; grows with each failed attempt.
     attempt: u32,
     /// The continuous-timeout counter.
@@ -76,9 +76,9 @@ struct NodeState {
     noop: Option<(u32, u32)>,
 }
 
-impl NodeState {
+impl SpyNode {
     fn active(&self) -> bool {
-        self.attempt == 0 && self.conn == Conn::Connected
+        self.attempt == 0 && self.conn == ConnState::Connected
     }
 
     fn backlog(&self) -> u64 {
@@ -91,7 +91,7 @@ pub struct Spymemcached {
     id: u16,
     cfg: SpySpec,
     op_timeout: Nanos,
-    nodes: Vec<NodeState>,
+    nodes: Vec<SpyNode>,
     ops: OpSlab,
     lane: Lane,
     /// The I/O thread is stalled until then.
@@ -131,9 +131,9 @@ impl Spymemcached {
         let states = net
             .connect_all(id as usize, nodes)
             .into_iter()
-            .map(|conn_id| NodeState {
+            .map(|conn_id| SpyNode {
                 conn_id,
-                conn: Conn::Connected,
+                conn: ConnState::Connected,
                 attempt: 0,
                 timeouts: 0,
                 input: VecDeque::new(),
@@ -354,7 +354,7 @@ impl Spymemcached {
         if io_free
             && st.input.is_empty()
             && st.write.is_empty()
-            && st.conn == Conn::Connected
+            && st.conn == ConnState::Connected
             && ctx.net.room(st.conn_id) >= self.ops.at(i).bytes as u64
         {
             // Nothing queued ahead and room in the socket: the I/O loop would
@@ -444,7 +444,7 @@ impl Spymemcached {
     /// `fillWriteBuffer` for node `n` while its socket has room (§2.3 step 5).
     fn write(&mut self, ctx: &mut Ctx, n: usize) {
         let now = ctx.now();
-        if self.nodes[n].conn != Conn::Connected {
+        if self.nodes[n].conn != ConnState::Connected {
             return;
         }
         let conn = self.nodes[n].conn_id;
@@ -543,7 +543,7 @@ impl Spymemcached {
     /// A reply arrived on node `n`'s connection (§2.3 step 6).
     pub fn reply(&mut self, ctx: &mut Ctx, n: u16, msg: ClientMsg) {
         // verifyAliveOnConnect busy-loops on this node's reads (§3.5).
-        if let Conn::Verifying(_) = self.nodes[n as usize].conn
+        if let ConnState::Verifying(_) = self.nodes[n as usize].conn
             && self.nodes[n as usize].noop == Some((msg.op, msg.op_gen))
         {
             self.verified(ctx, n as usize);
@@ -560,8 +560,8 @@ impl Spymemcached {
 
     fn handle_reply(&mut self, ctx: &mut Ctx, n: usize, msg: ClientMsg) {
         if msg.reply == Reply::Reset {
-            if self.nodes[n].conn == Conn::Connected {
-                self.drop_connection(ctx, n, Drop::Reset);
+            if self.nodes[n].conn == ConnState::Connected {
+                self.drop_connection(ctx, n, DropCause::Reset);
             }
             return;
         }
@@ -687,9 +687,9 @@ impl Spymemcached {
         self.check_pending = false;
         for n in 0..self.nodes.len() {
             if self.nodes[n].timeouts > self.cfg.timeout_threshold
-                && self.nodes[n].conn == Conn::Connected
+                && self.nodes[n].conn == ConnState::Connected
             {
-                self.drop_connection(ctx, n, Drop::Trip);
+                self.drop_connection(ctx, n, DropCause::Trip);
             }
         }
     }
@@ -701,13 +701,13 @@ impl Spymemcached {
     /// cancelled (a WARN line logged for each op, stalling the I/O thread),
     /// except a partly written op, which is rewound; the input queue is kept,
     /// re-added or cancelled by failure mode; the write queue is kept.
-    fn drop_connection(&mut self, ctx: &mut Ctx, n: usize, why: Drop) {
+    fn drop_connection(&mut self, ctx: &mut Ctx, n: usize, why: DropCause) {
         let now = ctx.now();
         let st = &mut self.nodes[n];
-        let was_connected = st.conn == Conn::Connected;
+        let was_connected = st.conn == ConnState::Connected;
         st.attempt += 1;
         st.timeouts = 0;
-        st.conn = Conn::Waiting;
+        st.conn = ConnState::Waiting;
         ctx.net.close(st.conn_id);
         let shift = st.attempt.min(40);
         // 2^40 s does not fit in u64 nanoseconds: saturate, do not shift
@@ -770,7 +770,7 @@ impl Spymemcached {
             self.lost += 1;
         }
         match why {
-            Drop::Trip => {
+            DropCause::Trip => {
                 ctx.rec.trip(now);
                 self.event(
                     now,
@@ -779,8 +779,8 @@ impl Spymemcached {
                     format!("{} consecutive timeouts", self.cfg.timeout_threshold + 1),
                 );
             }
-            Drop::Reset => {}
-            Drop::ConnectFailed(what) => self.event(now, n, what, String::new()),
+            DropCause::Reset => {}
+            DropCause::ConnectFailed(what) => self.event(now, n, what, String::new()),
         }
         if was_connected {
             let at = self.io_busy_until.max(now);
@@ -841,7 +841,7 @@ impl Spymemcached {
     fn begin_connect(&mut self, ctx: &mut Ctx, n: usize) {
         let conn = self.nodes[n].conn_id;
         let generation = ctx.net.begin_connect(conn);
-        self.nodes[n].conn = Conn::Connecting(generation);
+        self.nodes[n].conn = ConnState::Connecting(generation);
         if let Some(d) = ctx.net.control_delay(n) {
             ctx.sched
                 .after(d, Event::ConnectArrive { conn, generation });
@@ -868,7 +868,7 @@ impl Spymemcached {
         outcome: ConnectOutcome,
         generation: u32,
     ) -> bool {
-        if self.nodes[n].conn != Conn::Connecting(generation) {
+        if self.nodes[n].conn != ConnState::Connecting(generation) {
             return false;
         }
         if !self.io_free(ctx.now()) {
@@ -887,9 +887,11 @@ impl Spymemcached {
                     self.connected(ctx, n);
                 }
             }
-            ConnectOutcome::Refused => self.drop_connection(ctx, n, Drop::ConnectFailed("refused")),
+            ConnectOutcome::Refused => {
+                self.drop_connection(ctx, n, DropCause::ConnectFailed("refused"))
+            }
             ConnectOutcome::TimedOut => {
-                self.drop_connection(ctx, n, Drop::ConnectFailed("connect_timeout"))
+                self.drop_connection(ctx, n, DropCause::ConnectFailed("connect_timeout"))
             }
         }
         true
@@ -902,7 +904,7 @@ impl Spymemcached {
         let st = &mut self.nodes[n];
         st.attempt = 0;
         st.timeouts = 0;
-        st.conn = Conn::Connected;
+        st.conn = ConnState::Connected;
         self.reconnects += 1;
         self.event(now, n, "connected", String::new());
         self.move_input(ctx, n);
@@ -913,7 +915,7 @@ impl Spymemcached {
     /// node for up to the op timeout (§3.5).
     fn verify(&mut self, ctx: &mut Ctx, n: usize, generation: u32) {
         let now = ctx.now();
-        self.nodes[n].conn = Conn::Verifying(generation);
+        self.nodes[n].conn = ConnState::Verifying(generation);
         let (i, opgen) = self.ops.alloc(Op {
             kind: OpKind::Noop,
             node: n as u16,
@@ -960,12 +962,12 @@ impl Spymemcached {
     }
 
     fn verify_deadline(&mut self, ctx: &mut Ctx, n: usize, generation: u32) -> bool {
-        if self.nodes[n].conn != Conn::Verifying(generation) {
+        if self.nodes[n].conn != ConnState::Verifying(generation) {
             return false;
         }
         // `connected()` was never called, so the back-off grows.
         self.io_busy_until = ctx.now();
-        self.drop_connection(ctx, n, Drop::ConnectFailed("verify_failed"));
+        self.drop_connection(ctx, n, DropCause::ConnectFailed("verify_failed"));
         self.io_loop(ctx);
         true
     }
@@ -1028,7 +1030,7 @@ impl Spymemcached {
             }
             ClientTimer::Reconnect(n) => {
                 let n = n as usize;
-                if self.nodes[n].conn != Conn::Waiting {
+                if self.nodes[n].conn != ConnState::Waiting {
                     return false;
                 }
                 if self.io_free(now) {
@@ -1046,11 +1048,11 @@ impl Spymemcached {
             } => self.connect_result(ctx, node as usize, outcome, generation),
             ClientTimer::Reset(n) => {
                 let n = n as usize;
-                if self.nodes[n].conn != Conn::Connected {
+                if self.nodes[n].conn != ConnState::Connected {
                     return false;
                 }
                 if self.io_free(now) {
-                    self.drop_connection(ctx, n, Drop::Reset);
+                    self.drop_connection(ctx, n, DropCause::Reset);
                 } else {
                     self.deferred.push_back(Deferred::Reply(
                         n as u16,

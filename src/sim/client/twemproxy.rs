@@ -17,7 +17,7 @@
 //! reach the service as `SERVER_ERROR` (a cache error).
 
 use super::ops::Op;
-use super::pipe::{self, Core, Disposition, LiveRing, Policy, Route, Why};
+use super::pipe::{self, Core, Disposition, LiveRing, PipePolicy, Target, Why};
 use crate::config::spec::{Model, Twemproxy as Spec};
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
@@ -29,7 +29,7 @@ use crate::sim::protocol::CacheResult;
 use crate::sim::protocol::OpKind;
 
 #[derive(Clone, Copy, Debug, Default)]
-struct Server {
+struct TwemproxyServer {
     failures: u32,
     /// Ejected until then.
     next_retry: Option<Nanos>,
@@ -39,7 +39,7 @@ struct Server {
 pub struct Twemproxy {
     core: Core,
     cfg: Spec,
-    servers: Vec<Server>,
+    servers: Vec<TwemproxyServer>,
     ring: LiveRing,
     /// Times a server was ejected.
     pub ejections: u64,
@@ -58,7 +58,7 @@ impl Twemproxy {
         let core = Core::new(id, cfg.timeout, cfg.timeout, sched, net, nodes);
         Twemproxy {
             core,
-            servers: vec![Server::default(); nodes.len()],
+            servers: vec![TwemproxyServer::default(); nodes.len()],
             ring: LiveRing::new(model),
             cfg,
             ejections: 0,
@@ -119,12 +119,12 @@ impl Twemproxy {
     }
 }
 
-impl Policy for Twemproxy {
+impl PipePolicy for Twemproxy {
     fn core(&mut self) -> &mut Core {
         &mut self.core
     }
 
-    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, _kind: OpKind) -> Route {
+    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, _kind: OpKind) -> Target {
         if self.ring_has_ejected() {
             self.update(ctx);
         }
@@ -132,9 +132,9 @@ impl Policy for Twemproxy {
             .ring
             .node(ctx, pool, key, self.cfg.locator, self.cfg.hash)
         {
-            Some(n) => Route::Send(n),
+            Some(n) => Target::Send(n),
             // Every server ejected: "SERVER_ERROR no server available".
-            None => Route::Fail(
+            None => Target::Fail(
                 CacheOutcome::Error,
                 CacheResult::Failed(CacheOutcome::Error),
             ),

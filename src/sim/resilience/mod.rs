@@ -55,7 +55,7 @@ pub(crate) struct Pending {
 }
 
 /// One service instance's breakers and budget.
-pub(crate) struct Instance {
+pub(crate) struct Guards {
     pub(crate) client: Option<Breaker>,
     pub(crate) nodes: Vec<Breaker>,
     pub(crate) budget: Option<Budget>,
@@ -66,7 +66,7 @@ pub struct Resilience {
     pub(crate) spec: Spec,
     pub(crate) calls: Vec<Pending>,
     pub(crate) free: Vec<u32>,
-    pub(crate) instances: Vec<Instance>,
+    pub(crate) instances: Vec<Guards>,
     pub(crate) rng: ChaCha8Rng,
     /// Retries made.
     pub retries: u64,
@@ -90,7 +90,7 @@ impl Resilience {
                         b.scope != BreakerScope::Client,
                     ),
                 };
-                Instance {
+                Guards {
                     client,
                     nodes: if per_node {
                         let b = spec.breaker.as_ref().expect("breaker");

@@ -13,7 +13,10 @@ impl World {
     pub(crate) fn bulkhead_call(&mut self, r: ReqRef, call: Call) {
         let req = self.reqs.get(r).expect("live");
         let (instance, lane) = (req.instance as usize, req.lane);
-        let bh = self.instances[instance].bulkhead.as_mut().expect("enabled");
+        let bh = self.service.instances[instance]
+            .bulkhead
+            .as_mut()
+            .expect("enabled");
         let runs = bh.busy < bh.threads;
         if !runs && bh.queue.len() as u32 >= bh.capacity {
             // BulkheadFullException on the caller's thread.
@@ -28,9 +31,9 @@ impl World {
             bh.busy += 1;
         }
         let deadline_lane = bh.deadline_lane;
-        let (task, generation) = self.tasks.alloc(instance as u16, r, call);
+        let (task, generation) = self.service.tasks.alloc(instance as u16, r, call);
         if !runs {
-            self.instances[instance]
+            self.service.instances[instance]
                 .bulkhead
                 .as_mut()
                 .expect("enabled")
@@ -53,7 +56,7 @@ impl World {
     }
 
     fn bulkhead_run(&mut self, task: u32, generation: u32) {
-        let t = self.tasks.tasks[task as usize];
+        let t = self.service.tasks.tasks[task as usize];
         let mut call = t.call;
         call.waiter = Some(Waiter::BulkheadTask(SlotRef {
             slot: task,
@@ -62,32 +65,22 @@ impl World {
         self.client_call(t.instance as usize, call);
     }
 
-    /// For each bulkhead: (threads busy, threads, tasks queued, capacity),
-    /// for the invariant checks.
-    pub(crate) fn bulkhead_load(&self) -> Vec<(u32, u32, usize, u32)> {
-        self.instances
-            .iter()
-            .filter_map(|i| i.bulkhead.as_ref())
-            .map(|b| (b.busy, b.threads, b.queue.len(), b.capacity))
-            .collect()
-    }
-
     /// A bulkhead task's cache call returned: its thread takes the next task,
     /// and the request gets the result if it still waits for this task.
     pub(crate) fn bulkhead_done(&mut self, waiter: SlotRef, result: CacheResult) {
         let task = waiter.slot;
-        let t = self.tasks.tasks[task as usize];
+        let t = self.service.tasks.tasks[task as usize];
         if !t.live || t.generation != waiter.generation {
             return;
         }
-        self.tasks.release(task);
-        let bh = self.instances[t.instance as usize]
+        self.service.tasks.release(task);
+        let bh = self.service.instances[t.instance as usize]
             .bulkhead
             .as_mut()
             .expect("enabled");
         match bh.queue.pop_front() {
             Some(n) => {
-                let generation = self.tasks.tasks[n as usize].generation;
+                let generation = self.service.tasks.tasks[n as usize].generation;
                 self.bulkhead_run(n, generation);
             }
             None => bh.busy -= 1,

@@ -43,8 +43,7 @@ impl World {
                 }
             },
             None => {
-                let server = self.next_instance;
-                self.next_instance = (self.next_instance + 1) % self.instances.len();
+                let server = self.service.round_robin();
                 self.dispatch(r, server);
             }
         }
@@ -54,7 +53,7 @@ impl World {
     /// slot when there is a front end).
     fn dispatch(&mut self, r: ReqRef, server: usize) {
         let has_fe = self.frontend.is_some();
-        let lane = self.instances[server].exec.pick_lane();
+        let lane = self.service.instances[server].exec.pick_lane();
         {
             let req = self.reqs.get_mut(r).expect("live");
             req.instance = server as u16;
@@ -64,11 +63,11 @@ impl World {
         if let Some(l) = self.fe_server_lane {
             self.sched.after_lane(l, Event::FrontendServerTimeout(r));
         }
-        match self.instances[server].exec.admit(lane, r) {
+        match self.service.instances[server].exec.admit(lane, r) {
             Admission::Run => {
                 let req = self.reqs.get_mut(r).expect("live");
                 req.holds_thread = true;
-                self.ready.push_back(r);
+                self.service.make_ready(r);
             }
             Admission::Queued => self.reqs.get_mut(r).expect("live").state = ReqState::ExecQueue,
             Admission::Rejected => self.end(r, Outcome::Rejected),
@@ -141,47 +140,102 @@ impl World {
                     self.multi_keys = keys;
                     return;
                 }
-                StepOp::Get | StepOp::Set | StepOp::Touch | StepOp::Delete => {
-                    let key = self.current_key(r);
-                    let version = self.reqs.get(r).expect("live").version;
-                    let kind = match step.op {
-                        StepOp::Get => OpKind::Get,
-                        StepOp::Set => OpKind::Set,
-                        StepOp::Touch => OpKind::Touch,
-                        _ => OpKind::Delete,
-                    };
-                    let call = Call {
-                        kind,
-                        pool: step.pool as u16,
-                        key,
-                        size: step.size,
-                        version,
-                        waiter: step.wait.then_some(Waiter::Request(r)),
-                    };
-                    if step.wait && self.instances[instance].bulkhead.is_some() {
-                        self.bulkhead_call(r, call);
+                StepOp::Get => {
+                    if self.cache_step(
+                        r,
+                        instance,
+                        OpKind::Get,
+                        step.pool as u16,
+                        step.size,
+                        step.wait,
+                    ) {
                         return;
                     }
-                    if step.wait {
-                        // Set before the call: a call may complete at once.
-                        self.reqs.get_mut(r).expect("live").state = ReqState::Cache;
-                    }
-                    if step.wait {
-                        self.client_call(instance, call);
+                }
+                StepOp::Set => {
+                    if self.cache_step(
+                        r,
+                        instance,
+                        OpKind::Set,
+                        step.pool as u16,
+                        step.size,
+                        step.wait,
+                    ) {
                         return;
                     }
-                    let mut ctx = ctx!(self);
-                    self.clients[instance].call(&mut ctx, call);
-                    self.reqs.get_mut(r).expect("live").step += 1;
+                }
+                StepOp::Touch => {
+                    if self.cache_step(
+                        r,
+                        instance,
+                        OpKind::Touch,
+                        step.pool as u16,
+                        step.size,
+                        step.wait,
+                    ) {
+                        return;
+                    }
+                }
+                StepOp::Delete => {
+                    if self.cache_step(
+                        r,
+                        instance,
+                        OpKind::Delete,
+                        step.pool as u16,
+                        step.size,
+                        step.wait,
+                    ) {
+                        return;
+                    }
                 }
             }
         }
     }
 
+    /// A get, set, touch or delete step: the call goes to the bulkhead, the
+    /// resilience layer or the client. True when the request now waits for
+    /// it; false when it goes on (fire-and-forget).
+    fn cache_step(
+        &mut self,
+        r: ReqRef,
+        instance: usize,
+        kind: OpKind,
+        pool: u16,
+        size: u32,
+        wait: bool,
+    ) -> bool {
+        let key = self.current_key(r);
+        let version = self.reqs.get(r).expect("live").version;
+        let call = Call {
+            kind,
+            pool,
+            key,
+            size,
+            version,
+            waiter: wait.then_some(Waiter::Request(r)),
+        };
+        if wait && self.service.instances[instance].bulkhead.is_some() {
+            self.bulkhead_call(r, call);
+            return true;
+        }
+        if wait {
+            // Set before the call: a call may complete at once.
+            self.reqs.get_mut(r).expect("live").state = ReqState::Cache;
+        }
+        if wait {
+            self.client_call(instance, call);
+            return true;
+        }
+        let mut ctx = ctx!(self);
+        self.clients[instance].call(&mut ctx, call);
+        self.reqs.get_mut(r).expect("live").step += 1;
+        false
+    }
+
     /// An awaited cache call of `r` returned (on its thread).
     pub(crate) fn cache_result(&mut self, r: ReqRef, result: CacheResult) {
         if self.apply_cache_result(r, result, ReqState::Cache) {
-            self.ready.push_back(r);
+            self.service.make_ready(r);
         }
     }
 
@@ -223,7 +277,12 @@ impl World {
                     CacheOutcome::Timeout | CacheOutcome::UnsentTimeout => {
                         RequestFlags::CACHE_TIMEOUT
                     }
-                    _ => RequestFlags::CACHE_CANCEL,
+                    CacheOutcome::Cancelled
+                    | CacheOutcome::QueueFull
+                    | CacheOutcome::Error
+                    | CacheOutcome::Hit
+                    | CacheOutcome::Miss
+                    | CacheOutcome::Stored => RequestFlags::CACHE_CANCEL,
                 });
                 if is_get {
                     req.last = LastGet::Error;
@@ -244,7 +303,7 @@ impl World {
             return false;
         }
         req.step += 1;
-        self.ready.push_back(r);
+        self.service.make_ready(r);
         true
     }
 
@@ -295,7 +354,7 @@ impl World {
         req.state = ReqState::Work;
         let started = req.deadline;
         self.rec.db_latency(now - started);
-        self.ready.push_back(r);
+        self.service.make_ready(r);
         true
     }
 
@@ -351,10 +410,10 @@ impl World {
 
     /// A thread of (instance, lane) is free: the next queued request takes it.
     pub(crate) fn release_thread(&mut self, instance: u16, lane: u16) {
-        if let Some(next) = self.instances[instance as usize].exec.release(lane) {
+        if let Some(next) = self.service.instances[instance as usize].exec.release(lane) {
             let n = self.reqs.get_mut(next).expect("queued");
             n.holds_thread = true;
-            self.ready.push_back(next);
+            self.service.make_ready(next);
         }
     }
 
@@ -362,12 +421,14 @@ impl World {
     pub(crate) fn resume(&mut self, r: ReqRef) {
         let req = self.reqs.get(r).expect("live");
         let (instance, lane) = (req.instance as usize, req.lane);
-        match self.instances[instance].exec.resume(lane, r) {
+        match self.service.instances[instance].exec.resume(lane, r) {
             Admission::Run => {
                 self.reqs.get_mut(r).expect("live").holds_thread = true;
-                self.ready.push_back(r);
+                self.service.make_ready(r);
             }
-            _ => self.reqs.get_mut(r).expect("live").state = ReqState::ExecQueue,
+            Admission::Queued | Admission::Rejected => {
+                self.reqs.get_mut(r).expect("live").state = ReqState::ExecQueue
+            }
         }
     }
 

@@ -18,12 +18,14 @@ impl World {
                 self.arrived
             ));
         }
-        for (i, inst) in self.instances.iter().enumerate() {
+        for (i, inst) in self.service.instances.iter().enumerate() {
             inst.exec
                 .check()
                 .map_err(|e| format!("instance {i}: {e}"))?;
         }
-        for (i, (busy, threads, queued, cap)) in self.bulkhead_load().into_iter().enumerate() {
+        for (i, (busy, threads, queued, cap)) in
+            self.service.bulkhead_load().into_iter().enumerate()
+        {
             if busy > threads || queued as u32 > cap {
                 return Err(format!(
                     "bulkhead {i}: {busy}/{threads} threads, {queued}/{cap} queued"

@@ -19,12 +19,12 @@ use rand::rngs::ChaCha8Rng;
 
 use super::client::{Client, Plain};
 use super::database::Database;
-use super::executor::Executor;
 use super::frontend::Frontend;
 use super::keys::{KeySpace, Placement};
 use super::network::Network;
 use super::node::Node;
-use super::request::{ReqRef, Requests};
+use super::request::Requests;
+use super::service::Service;
 use super::workload::{Arrivals, FlowPicker};
 use crate::config::spec::{Model, Policy};
 use crate::engine::{Lane, Nanos, Scheduler, stream};
@@ -40,14 +40,6 @@ pub struct Violation {
     pub time: Nanos,
     /// What broke.
     pub message: String,
-}
-
-/// One service instance.
-pub struct Instance {
-    /// Its executor.
-    pub exec: Executor,
-    /// Its bulkhead, when enabled.
-    pub bulkhead: Option<super::bulkhead::Bulkhead>,
 }
 
 /// The whole system of one run.
@@ -69,16 +61,14 @@ pub struct World {
     pub(crate) frontend: Option<Frontend>,
     pub(crate) fe_queue_lane: Option<Lane>,
     pub(crate) fe_server_lane: Option<Lane>,
-    pub(crate) instances: Vec<Instance>,
-    pub(crate) tasks: super::bulkhead::Tasks,
-    pub(crate) next_instance: usize,
+    /// Instances, executors, bulkheads and the requests made ready.
+    pub(crate) service: Service,
     pub(crate) clients: Vec<Client>,
     pub(crate) net: Network,
     pub(crate) nodes: Vec<Node>,
     pub(crate) db: Database,
     pub(crate) rec: Recorder,
     pub(crate) done: Vec<Completion>,
-    pub(crate) ready: std::collections::VecDeque<ReqRef>,
     pub(crate) multi_keys: Vec<u32>,
     pub(crate) fault_state: super::fault::FaultState,
     pub(crate) node_events: Vec<NodeEvent>,
@@ -224,16 +214,7 @@ impl World {
             .as_ref()
             .and_then(|f| f.timeout_server)
             .map(|t| sched.lane(t));
-        let instances = (0..n_clients)
-            .map(|_| Instance {
-                exec: Executor::new(&model.service),
-                bulkhead: model
-                    .service
-                    .bulkhead
-                    .as_ref()
-                    .map(|b| super::bulkhead::Bulkhead::new(b, &mut sched)),
-            })
-            .collect();
+        let service = Service::new(&model, n_clients, &mut sched);
         let db = Database::new(&model.database, stream(seed, "database"), &mut sched);
         let rec = Recorder::new(
             model.slo,
@@ -254,16 +235,13 @@ impl World {
             frontend,
             fe_queue_lane,
             fe_server_lane,
-            instances,
-            tasks: Default::default(),
-            next_instance: 0,
+            service,
             clients,
             net,
             nodes,
             db,
             rec,
             done: Vec::new(),
-            ready: std::collections::VecDeque::new(),
             multi_keys: Vec::new(),
             fault_state: super::fault::FaultState::new(&model),
             node_events: Vec::new(),
@@ -380,8 +358,8 @@ impl World {
             })
             .collect();
         crate::metrics::Gauges {
-            busy_threads: self.instances.iter().map(|i| i.exec.busy()).sum(),
-            exec_queue: self.instances.iter().map(|i| i.exec.queued()).sum(),
+            busy_threads: self.service.busy_threads(),
+            exec_queue: self.service.exec_queued(),
             frontend_queue: self.frontend.as_ref().map_or(0, |f| f.queued()),
             db_in_flight: self.db.in_flight(),
             nodes,
@@ -459,7 +437,7 @@ impl World {
                 }
                 continue;
             }
-            match self.ready.pop_front() {
+            match self.service.next_ready() {
                 Some(r) => self.advance(r),
                 None => break,
             }

@@ -2,7 +2,6 @@
 //! leaving it, and connect attempts meeting its listen backlog.
 
 use super::{World, ctx};
-use crate::config::spec::Policy;
 use crate::sim::event::ClientTimer;
 use crate::sim::event::{ConnectOutcome, Event};
 use crate::sim::node::{Job, NodeMode};
@@ -63,12 +62,10 @@ impl World {
                 }
             }
         });
-        if self.model.client.policy == Policy::Spymemcached {
-            for &conn in &taken[..n] {
-                let client = self.net.client_of(conn);
-                let mut ctx = ctx!(self);
-                self.clients[client].writable(&mut ctx, node as u16);
-            }
+        for &conn in &taken[..n] {
+            let client = self.net.client_of(conn);
+            let mut ctx = ctx!(self);
+            self.clients[client].writable(&mut ctx, node as u16);
         }
     }
 
