@@ -2,6 +2,7 @@
 //! it imports only the request reference and the engine, so every component
 //! can schedule events without depending on the world.
 
+use super::ids::{ClientId, ConnId};
 use super::request::ReqRef;
 
 /// Everything that can happen.
@@ -33,7 +34,7 @@ pub enum Event {
     /// A client op's caller timeout.
     OpTimeout {
         /// Client.
-        client: u16,
+        client: ClientId,
         /// Op slot.
         op: u32,
         /// Op generation.
@@ -42,14 +43,14 @@ pub enum Event {
     /// A message reaches the node end of a connection.
     ToNode {
         /// Connection.
-        conn: u32,
+        conn: ConnId,
         /// Its generation when sent.
         generation: u32,
     },
     /// A message reaches the client end of a connection.
     ToClient {
         /// Connection.
-        conn: u32,
+        conn: ConnId,
         /// Its generation when sent.
         generation: u32,
     },
@@ -65,14 +66,14 @@ pub enum Event {
     /// A connect attempt (SYN) reaches a node.
     ConnectArrive {
         /// Connection.
-        conn: u32,
+        conn: ConnId,
         /// Its generation.
         generation: u32,
     },
     /// A client timer or notification.
     Client {
         /// Client.
-        client: u16,
+        client: ClientId,
         /// What.
         timer: ClientTimer,
     },

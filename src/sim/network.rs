@@ -18,6 +18,7 @@ use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
 use super::event::Event;
+use super::ids::{ClientId, ConnId};
 use super::protocol::{ClientMsg, NodeMsg};
 use super::sampler::sample;
 use crate::config::spec::{Dist, Network as NetworkSpec};
@@ -89,37 +90,37 @@ impl Network {
 
     /// Index of the connection between `client` and global node `node`.
     #[inline]
-    pub fn conn_id(&self, client: usize, node: usize) -> u32 {
-        (client * self.nodes + node) as u32
+    pub fn conn_id(&self, client: ClientId, node: usize) -> ConnId {
+        ConnId((client.index() * self.nodes + node) as u32)
     }
 
     /// The node at the other end of a connection.
     #[inline]
-    pub fn node_of(&self, conn: u32) -> usize {
-        conn as usize % self.nodes
+    pub fn node_of(&self, conn: ConnId) -> usize {
+        conn.index() % self.nodes
     }
 
     /// The client at this end of a connection.
     #[inline]
-    pub fn client_of(&self, conn: u32) -> usize {
-        conn as usize / self.nodes
+    pub fn client_of(&self, conn: ConnId) -> ClientId {
+        ClientId::new(conn.index() / self.nodes)
     }
 
     /// A connection.
     #[inline]
-    pub fn conn(&self, id: u32) -> &Conn {
-        &self.conns[id as usize]
+    pub fn conn(&self, id: ConnId) -> &Conn {
+        &self.conns[id.index()]
     }
 
     /// A connection, mutably.
     #[inline]
-    pub fn conn_mut(&mut self, id: u32) -> &mut Conn {
-        &mut self.conns[id as usize]
+    pub fn conn_mut(&mut self, id: ConnId) -> &mut Conn {
+        &mut self.conns[id.index()]
     }
 
     /// Opens a connection (a fresh generation, empty buffers and pipes).
-    pub fn open(&mut self, id: u32, worker: u16) {
-        let c = &mut self.conns[id as usize];
+    pub fn open(&mut self, id: ConnId, worker: u16) {
+        let c = &mut self.conns[id.index()];
         c.generation = c.generation.wrapping_add(1);
         c.open = true;
         c.worker = worker;
@@ -133,7 +134,11 @@ impl Network {
     /// Connects `client` to every node, as a client built before load starts
     /// is (each connection served by the next worker of its node); returns
     /// the connections, by node.
-    pub fn connect_all(&mut self, client: usize, nodes: &mut [super::node::Node]) -> Vec<u32> {
+    pub fn connect_all(
+        &mut self,
+        client: ClientId,
+        nodes: &mut [super::node::Node],
+    ) -> Vec<ConnId> {
         nodes
             .iter_mut()
             .enumerate()
@@ -147,14 +152,14 @@ impl Network {
 
     /// Starts a new connection attempt: a fresh generation, not yet open.
     /// Returns the generation of the attempt.
-    pub fn begin_connect(&mut self, id: u32) -> u32 {
+    pub fn begin_connect(&mut self, id: ConnId) -> u32 {
         self.close(id);
-        self.conns[id as usize].generation
+        self.conns[id.index()].generation
     }
 
     /// Closes a connection: what is in flight either way is lost.
-    pub fn close(&mut self, id: u32) {
-        let c = &mut self.conns[id as usize];
+    pub fn close(&mut self, id: ConnId) {
+        let c = &mut self.conns[id.index()];
         c.generation = c.generation.wrapping_add(1);
         c.open = false;
         c.unread = 0;
@@ -183,9 +188,9 @@ impl Network {
         }
         let now = sched.now();
         for id in (node..self.conns.len()).step_by(self.nodes) {
-            let id = id as u32;
+            let id = ConnId(id as u32);
             let (held_n, held_c) = {
-                let c = &mut self.conns[id as usize];
+                let c = &mut self.conns[id.index()];
                 (
                     std::mem::take(&mut c.held_to_node),
                     std::mem::take(&mut c.held_to_client),
@@ -197,7 +202,7 @@ impl Network {
                     at,
                     Event::ToNode {
                         conn: id,
-                        generation: self.conns[id as usize].generation,
+                        generation: self.conns[id.index()].generation,
                     },
                 );
             }
@@ -207,7 +212,7 @@ impl Network {
                     at,
                     Event::ToClient {
                         conn: id,
-                        generation: self.conns[id as usize].generation,
+                        generation: self.conns[id.index()].generation,
                     },
                 );
             }
@@ -230,10 +235,10 @@ impl Network {
     }
 
     /// Delivery time of the next message on `id`, in order after the previous.
-    fn delivery(&mut self, id: u32, now: Nanos, to_node: bool) -> Nanos {
+    fn delivery(&mut self, id: ConnId, now: Nanos, to_node: bool) -> Nanos {
         let node = self.node_of(id);
         let at = now + self.hop(node);
-        let c = &mut self.conns[id as usize];
+        let c = &mut self.conns[id.index()];
         let last = if to_node {
             &mut c.last_to_node
         } else {
@@ -246,19 +251,19 @@ impl Network {
 
     /// Free space in the connection's socket buffers, bytes.
     #[inline]
-    pub fn room(&self, id: u32) -> u64 {
-        self.buffer.saturating_sub(self.conns[id as usize].unread)
+    pub fn room(&self, id: ConnId) -> u64 {
+        self.buffer.saturating_sub(self.conns[id.index()].unread)
     }
 
     /// Sends a message from a client to its node.
     #[inline]
-    pub fn send_to_node(&mut self, sched: &mut Scheduler<Event>, id: u32, msg: NodeMsg) {
+    pub fn send_to_node(&mut self, sched: &mut Scheduler<Event>, id: ConnId, msg: NodeMsg) {
         self.send_to_node_prepaid(sched, id, msg, 0);
     }
 
     /// Counts `bytes` of a partly written message against the buffers.
-    pub fn write_partial(&mut self, id: u32, bytes: u64) {
-        self.conns[id as usize].unread += bytes;
+    pub fn write_partial(&mut self, id: ConnId, bytes: u64) {
+        self.conns[id.index()].unread += bytes;
     }
 
     /// Sends a message whose first `prepaid` bytes were already written (and
@@ -267,25 +272,25 @@ impl Network {
     pub fn send_to_node_prepaid(
         &mut self,
         sched: &mut Scheduler<Event>,
-        id: u32,
+        id: ConnId,
         msg: NodeMsg,
         prepaid: u64,
     ) {
         let node = self.node_of(id);
         let now = sched.now();
-        let c = &mut self.conns[id as usize];
+        let c = &mut self.conns[id.index()];
         c.unread += msg.bytes as u64 - prepaid;
         c.to_node.push_back(msg);
         let generation = c.generation;
         if self.partitioned[node] {
-            self.conns[id as usize].held_to_node += 1;
+            self.conns[id.index()].held_to_node += 1;
             return;
         }
         if let Some(lane) = self.lane
             && self.loss[node] == 0.0
-            && self.conns[id as usize].last_to_node <= now + sched.lane_delay(lane)
+            && self.conns[id.index()].last_to_node <= now + sched.lane_delay(lane)
         {
-            self.conns[id as usize].last_to_node = now + sched.lane_delay(lane);
+            self.conns[id.index()].last_to_node = now + sched.lane_delay(lane);
             sched.after_lane(
                 lane,
                 Event::ToNode {
@@ -307,21 +312,21 @@ impl Network {
 
     /// Sends a reply from a node to a client.
     #[inline]
-    pub fn send_to_client(&mut self, sched: &mut Scheduler<Event>, id: u32, msg: ClientMsg) {
+    pub fn send_to_client(&mut self, sched: &mut Scheduler<Event>, id: ConnId, msg: ClientMsg) {
         let node = self.node_of(id);
         let now = sched.now();
-        let c = &mut self.conns[id as usize];
+        let c = &mut self.conns[id.index()];
         c.to_client.push_back(msg);
         let generation = c.generation;
         if self.partitioned[node] {
-            self.conns[id as usize].held_to_client += 1;
+            self.conns[id.index()].held_to_client += 1;
             return;
         }
         if let Some(lane) = self.lane
             && self.loss[node] == 0.0
-            && self.conns[id as usize].last_to_client <= now + sched.lane_delay(lane)
+            && self.conns[id.index()].last_to_client <= now + sched.lane_delay(lane)
         {
-            self.conns[id as usize].last_to_client = now + sched.lane_delay(lane);
+            self.conns[id.index()].last_to_client = now + sched.lane_delay(lane);
             sched.after_lane(
                 lane,
                 Event::ToClient {
@@ -344,8 +349,8 @@ impl Network {
     /// Takes the message that has just arrived at the node, if the
     /// connection's generation still matches.
     #[inline]
-    pub fn arrive_at_node(&mut self, id: u32, generation: u32) -> Option<NodeMsg> {
-        let c = &mut self.conns[id as usize];
+    pub fn arrive_at_node(&mut self, id: ConnId, generation: u32) -> Option<NodeMsg> {
+        let c = &mut self.conns[id.index()];
         if c.generation != generation {
             return None;
         }
@@ -354,8 +359,8 @@ impl Network {
 
     /// Takes the reply that has just arrived at the client.
     #[inline]
-    pub fn arrive_at_client(&mut self, id: u32, generation: u32) -> Option<ClientMsg> {
-        let c = &mut self.conns[id as usize];
+    pub fn arrive_at_client(&mut self, id: ConnId, generation: u32) -> Option<ClientMsg> {
+        let c = &mut self.conns[id.index()];
         if c.generation != generation {
             return None;
         }

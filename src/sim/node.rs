@@ -16,6 +16,7 @@ use super::sampler::sample;
 use crate::config::spec::Dist;
 use crate::engine::{Nanos, Scheduler};
 use crate::sim::event::Event;
+use crate::sim::ids::ConnId;
 use crate::sim::protocol::{NodeMsg, OpKind, Reply};
 
 /// What the node is doing.
@@ -36,7 +37,7 @@ pub enum NodeMode {
 #[derive(Clone, Copy, Debug)]
 pub struct Job {
     /// Connection it came on.
-    pub conn: u32,
+    pub conn: ConnId,
     /// That connection's generation.
     pub conn_gen: u32,
     /// When it arrived at the node.

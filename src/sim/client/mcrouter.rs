@@ -29,6 +29,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
 use crate::sim::event::ClientTimer;
 use crate::sim::event::Event;
+use crate::sim::ids::ClientId;
 use crate::sim::network::Network;
 use crate::sim::node::Node;
 use crate::sim::protocol::CacheResult;
@@ -69,7 +70,7 @@ pub struct Mcrouter {
 impl Mcrouter {
     /// A sidecar connected to every node.
     pub fn new(
-        id: u16,
+        id: ClientId,
         model: &Model,
         sched: &mut Scheduler<Event>,
         net: &mut Network,
@@ -95,7 +96,7 @@ impl Mcrouter {
             dests: vec![Dest::default(); nodes.len()],
             pool_of,
             pools,
-            rng: stream(model.seed, &format!("mcrouter/{id}")),
+            rng: stream(model.seed, &format!("mcrouter/{}", id.0)),
             cfg,
             tkos: 0,
         }

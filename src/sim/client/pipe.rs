@@ -18,6 +18,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::Event;
 use crate::sim::event::{ClientTimer, ConnectOutcome};
+use crate::sim::ids::{ClientId, ConnId};
 use crate::sim::locator::{HashAlg, Locator, LocatorKind};
 use crate::sim::network::Network;
 use crate::sim::node::Node;
@@ -39,7 +40,7 @@ pub enum LinkState {
 #[derive(Clone, Debug)]
 pub struct Link {
     /// Connection id.
-    pub conn: u32,
+    pub conn: ConnId,
     /// State.
     pub state: LinkState,
     /// Ops written on the current connection, oldest first (some may have
@@ -98,7 +99,7 @@ pub enum Disposition {
 /// The state every policy of this family has.
 pub struct Core {
     /// Client (service instance).
-    pub id: u16,
+    pub id: ClientId,
     /// Ops.
     pub ops: OpSlab,
     /// One link per global node.
@@ -120,7 +121,7 @@ impl Core {
     /// per-op timeout (`None`: ops wait forever); `connect_timeout` `None`
     /// means the operating system's (`network.connect_timeout`).
     pub fn new(
-        id: u16,
+        id: ClientId,
         timeout: Option<Nanos>,
         connect_timeout: Option<Nanos>,
         sched: &mut Scheduler<Event>,
@@ -128,7 +129,7 @@ impl Core {
         nodes: &mut [Node],
     ) -> Self {
         let links = net
-            .connect_all(id as usize, nodes)
+            .connect_all(id, nodes)
             .into_iter()
             .map(|conn| Link {
                 conn,
@@ -153,7 +154,7 @@ impl Core {
     pub fn event(&mut self, time: Nanos, node: u16, what: &'static str, detail: String) {
         self.events.push(NodeEvent {
             time,
-            client: self.id,
+            client: self.id.0,
             node,
             what,
             detail,

@@ -10,6 +10,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::ClientTimer;
 use crate::sim::event::Event;
+use crate::sim::ids::ClientId;
 use crate::sim::protocol::{BulkWorst, CacheResult, Call, Waiter, bulk_outcome};
 use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
 
@@ -36,7 +37,7 @@ fn digits(n: u32) -> u32 {
 
 /// A plain client.
 pub struct Plain {
-    id: u16,
+    id: ClientId,
     /// Its ops.
     pub ops: OpSlab,
     lane: Lane,
@@ -48,7 +49,7 @@ pub struct Plain {
 impl Plain {
     /// A plain client with this op timeout over `nodes` nodes.
     pub fn new(
-        id: u16,
+        id: ClientId,
         op_timeout: Nanos,
         drop_expired: bool,
         nodes: usize,
@@ -67,7 +68,7 @@ impl Plain {
     fn send(&mut self, ctx: &mut Ctx, op: Op) -> (u32, u32) {
         let node = op.node;
         let (i, generation) = self.ops.alloc(op);
-        let conn = ctx.net.conn_id(self.id as usize, node as usize);
+        let conn = ctx.net.conn_id(self.id, node as usize);
         let deadline = if self.drop_expired {
             op.created + self.op_timeout
         } else {

@@ -27,6 +27,7 @@ use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
 use crate::sim::event::Event;
+use crate::sim::ids::ClientId;
 use crate::sim::network::Network;
 use crate::sim::node::Node;
 use crate::sim::protocol::CacheResult;
@@ -54,7 +55,7 @@ pub struct Pymemcache {
 impl Pymemcache {
     /// A client connected to every node.
     pub fn new(
-        id: u16,
+        id: ClientId,
         model: &Model,
         sched: &mut Scheduler<Event>,
         net: &mut Network,

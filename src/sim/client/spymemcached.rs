@@ -25,6 +25,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::Event;
 use crate::sim::event::{ClientTimer, ConnectOutcome};
+use crate::sim::ids::{ClientId, ConnId};
 use crate::sim::network::Network;
 use crate::sim::node::Node;
 use crate::sim::protocol::{BulkWorst, CacheResult, Call, NodeEvent, Waiter, bulk_outcome};
@@ -57,7 +58,7 @@ enum DropCause {
 /// The client's view of one node.
 #[derive(Clone, Debug)]
 struct SpyNode {
-    conn_id: u32,
+    conn_id: ConnId,
     conn: ConnState,
     /// `reconnectAttempt`: 0 when connected; grows with each failed attempt.
     attempt: u32,
@@ -88,7 +89,7 @@ impl SpyNode {
 
 /// A spymemcached client instance.
 pub struct Spymemcached {
-    id: u16,
+    id: ClientId,
     cfg: SpySpec,
     op_timeout: Nanos,
     nodes: Vec<SpyNode>,
@@ -122,14 +123,14 @@ impl Spymemcached {
     /// A client connected to every node of the model (the harness builds the
     /// client before load starts, so every connection is up at time 0).
     pub fn new(
-        id: u16,
+        id: ClientId,
         model: &Model,
         sched: &mut Scheduler<Event>,
         net: &mut Network,
         nodes: &mut [Node],
     ) -> Self {
         let states = net
-            .connect_all(id as usize, nodes)
+            .connect_all(id, nodes)
             .into_iter()
             .map(|conn_id| SpyNode {
                 conn_id,
@@ -182,7 +183,7 @@ impl Spymemcached {
     fn event(&mut self, time: Nanos, node: usize, what: &'static str, detail: String) {
         self.events.push(NodeEvent {
             time,
-            client: self.id,
+            client: self.id.0,
             node: node as u16,
             what,
             detail,

@@ -30,6 +30,7 @@ use crate::config::spec::{Model, Policy};
 use crate::engine::{Lane, Nanos, Scheduler, stream};
 use crate::metrics::{Recorder, Summary, TimelineRow};
 use crate::sim::event::Event;
+use crate::sim::ids::ClientId;
 use crate::sim::protocol::{Completion, NodeEvent, Waiter};
 
 /// A broken invariant: a bug in cachestorm, never a problem of the model.
@@ -172,9 +173,9 @@ impl World {
         for c in 0..n_clients {
             let client = match model.client.policy {
                 Policy::Plain => {
-                    net.connect_all(c, &mut nodes);
+                    net.connect_all(ClientId::new(c), &mut nodes);
                     Client::Plain(Plain::new(
-                        c as u16,
+                        ClientId::new(c),
                         model.client.op_timeout,
                         model.client.plain_drop_expired,
                         n_nodes,
@@ -183,21 +184,41 @@ impl World {
                 }
                 Policy::Spymemcached => {
                     Client::Spymemcached(Box::new(super::client::Spymemcached::new(
-                        c as u16, &model, &mut sched, &mut net, &mut nodes,
+                        ClientId::new(c),
+                        &model,
+                        &mut sched,
+                        &mut net,
+                        &mut nodes,
                     )))
                 }
                 Policy::Mcrouter => Client::Mcrouter(Box::new(super::client::Mcrouter::new(
-                    c as u16, &model, &mut sched, &mut net, &mut nodes,
+                    ClientId::new(c),
+                    &model,
+                    &mut sched,
+                    &mut net,
+                    &mut nodes,
                 ))),
                 Policy::Twemproxy => Client::Twemproxy(Box::new(super::client::Twemproxy::new(
-                    c as u16, &model, &mut sched, &mut net, &mut nodes,
+                    ClientId::new(c),
+                    &model,
+                    &mut sched,
+                    &mut net,
+                    &mut nodes,
                 ))),
                 Policy::Pymemcache => Client::Pymemcache(Box::new(super::client::Pymemcache::new(
-                    c as u16, &model, &mut sched, &mut net, &mut nodes,
+                    ClientId::new(c),
+                    &model,
+                    &mut sched,
+                    &mut net,
+                    &mut nodes,
                 ))),
                 Policy::Libmemcached => {
                     Client::Libmemcached(Box::new(super::client::Libmemcached::new(
-                        c as u16, &model, &mut sched, &mut net, &mut nodes,
+                        ClientId::new(c),
+                        &model,
+                        &mut sched,
+                        &mut net,
+                        &mut nodes,
                     )))
                 }
             };
@@ -390,7 +411,7 @@ impl World {
                 generation,
             } => {
                 let mut ctx = ctx!(self);
-                self.clients[client as usize].timeout(&mut ctx, op, generation)
+                self.clients[client.index()].timeout(&mut ctx, op, generation)
             }
             Event::ToNode { conn, generation } => self.arrive_at_node(conn, generation),
             Event::ToClient { conn, generation } => {
@@ -400,7 +421,7 @@ impl World {
                 let client = self.net.client_of(conn);
                 let node = self.net.node_of(conn) as u16;
                 let mut ctx = ctx!(self);
-                self.clients[client].reply(&mut ctx, node, msg);
+                self.clients[client.index()].reply(&mut ctx, node, msg);
                 true
             }
             Event::NodeDone {
@@ -411,7 +432,7 @@ impl World {
             Event::ConnectArrive { conn, generation } => self.connect_arrive(conn, generation),
             Event::Client { client, timer } => {
                 let mut ctx = ctx!(self);
-                self.clients[client as usize].timer(&mut ctx, timer)
+                self.clients[client.index()].timer(&mut ctx, timer)
             }
             Event::Retry { slot, generation } => self.retry_due(slot, generation),
         }

@@ -4,12 +4,13 @@
 use super::{World, ctx};
 use crate::sim::event::ClientTimer;
 use crate::sim::event::{ConnectOutcome, Event};
+use crate::sim::ids::{ClientId, ConnId};
 use crate::sim::node::{Job, NodeMode};
 use crate::sim::protocol::{ClientMsg, Reply};
 
 impl World {
     /// A request reaches a node.
-    pub(crate) fn arrive_at_node(&mut self, conn: u32, generation: u32) -> bool {
+    pub(crate) fn arrive_at_node(&mut self, conn: ConnId, generation: u32) -> bool {
         let Some(msg) = self.net.arrive_at_node(conn, generation) else {
             return false;
         };
@@ -50,7 +51,7 @@ impl World {
     /// the socket buffers, which may let a client write again.
     pub(crate) fn start_worker(&mut self, node: usize, worker: u16) {
         let net = &mut self.net;
-        let mut taken: [u32; 4] = [u32::MAX; 4];
+        let mut taken = [ConnId(u32::MAX); 4];
         let mut n = 0;
         self.nodes[node].try_start(worker, &mut self.sched, |job| {
             let c = net.conn_mut(job.conn);
@@ -65,7 +66,7 @@ impl World {
         for &conn in &taken[..n] {
             let client = self.net.client_of(conn);
             let mut ctx = ctx!(self);
-            self.clients[client].writable(&mut ctx, node as u16);
+            self.clients[client.index()].writable(&mut ctx, node as u16);
         }
     }
 
@@ -118,7 +119,7 @@ impl World {
     /// A connect attempt (SYN) reaches a node: the kernel accepts it into the
     /// listen backlog if the process is up or stopped and the backlog has room,
     /// refuses it if nothing listens, and ignores it if the host is down.
-    pub(crate) fn connect_arrive(&mut self, conn: u32, generation: u32) -> bool {
+    pub(crate) fn connect_arrive(&mut self, conn: ConnId, generation: u32) -> bool {
         if self.net.conn(conn).generation != generation {
             return false;
         }
@@ -138,7 +139,7 @@ impl World {
             self.net.conn_mut(conn).worker = w;
         }
         if let Some(d) = self.net.control_delay(n) {
-            let client = self.net.client_of(conn) as u16;
+            let client = self.net.client_of(conn);
             self.sched.after(
                 d,
                 Event::Client {
@@ -158,7 +159,7 @@ impl World {
     /// (the process died, or the rebooted host answers with RST).
     pub(crate) fn reset_connections(&mut self, n: usize) {
         for c in 0..self.clients.len() {
-            let id = self.net.conn_id(c, n);
+            let id = self.net.conn_id(ClientId::new(c), n);
             if !self.net.conn(id).open {
                 continue;
             }
@@ -166,7 +167,7 @@ impl World {
                 self.sched.after(
                     d,
                     Event::Client {
-                        client: c as u16,
+                        client: ClientId::new(c),
                         timer: ClientTimer::Reset(n as u16),
                     },
                 );
