@@ -2,7 +2,7 @@
 //! it imports only the request reference and the engine, so every component
 //! can schedule events without depending on the world.
 
-use super::ids::{ClientId, ConnId};
+use super::ids::{ClientId, ConnId, NodeId};
 use super::request::ReqRef;
 
 /// Everything that can happen.
@@ -57,7 +57,7 @@ pub enum Event {
     /// A node worker finishes a request.
     NodeDone {
         /// Global node.
-        node: u16,
+        node: NodeId,
         /// Worker.
         worker: u16,
         /// Service serial.
@@ -103,18 +103,18 @@ pub enum FaultAction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientTimer {
     /// A reconnect to a node is due.
-    Reconnect(u16),
+    Reconnect(NodeId),
     /// The result of a connect attempt arrives.
     ConnectResult {
         /// Global node.
-        node: u16,
+        node: NodeId,
         /// What became of it.
         outcome: ConnectOutcome,
         /// The connection generation of the attempt.
         generation: u32,
     },
     /// The node reset the connection (a crash, or a rebooted host).
-    Reset(u16),
+    Reset(NodeId),
     /// The I/O thread is free again after a stall.
     IoFree,
     /// The I/O thread's select timeout (`wakeupDelay`).
@@ -125,7 +125,7 @@ pub enum ClientTimer {
     /// The noop sent by `verifyAliveOnConnect` got no reply in time.
     VerifyDeadline {
         /// Global node.
-        node: u16,
+        node: NodeId,
         /// The connection generation of the attempt.
         generation: u32,
     },

@@ -9,6 +9,7 @@
 //! `partition` silences the node's links.
 
 use super::event::FaultAction;
+use super::ids::NodeId;
 use super::network::Network;
 use super::node::{Node, NodeMode};
 use crate::config::spec::{FaultKind, Model};
@@ -16,7 +17,7 @@ use crate::config::spec::{FaultKind, Model};
 /// Per-node fault bookkeeping.
 pub struct FaultState {
     /// Global node of each fault.
-    node_of: Vec<usize>,
+    node_of: Vec<NodeId>,
     /// The fault active on each node, if any.
     active: Vec<Option<usize>>,
     /// Timeline state of each fault while active and the node is up.
@@ -65,7 +66,7 @@ impl FaultState {
             node_of: model
                 .faults
                 .iter()
-                .map(|f| model.pool_offset(f.pool) + f.node)
+                .map(|f| NodeId::new(model.pool_offset(f.pool) + f.node))
                 .collect(),
             active: vec![None; model.node_count()],
             states: model
@@ -87,11 +88,11 @@ impl FaultState {
 
     /// Fault `index` changes phase: records it as active on its node from
     /// its start to its end, and returns the node (global index).
-    pub fn phase(&mut self, index: usize, action: FaultAction) -> usize {
+    pub fn phase(&mut self, index: usize, action: FaultAction) -> NodeId {
         let n = self.node_of[index];
         match action {
-            FaultAction::Start => self.active[n] = Some(index),
-            FaultAction::End => self.active[n] = None,
+            FaultAction::Start => self.active[n.index()] = Some(index),
+            FaultAction::End => self.active[n.index()] = None,
             FaultAction::Toggle | FaultAction::RebootDown => {}
         }
         n
@@ -99,7 +100,7 @@ impl FaultState {
 
     /// The state of a node for the timeline.
     pub fn state(&self, node: &Node, net: &Network) -> NodeState {
-        let n = node.id as usize;
+        let n = node.id;
         match node.mode {
             NodeMode::Frozen => return NodeState::Frozen,
             NodeMode::Down => return NodeState::Down,
@@ -109,6 +110,6 @@ impl FaultState {
         if net.is_partitioned(n) {
             return NodeState::Partitioned;
         }
-        self.active[n].map_or(NodeState::Up, |f| self.states[f])
+        self.active[n.index()].map_or(NodeState::Up, |f| self.states[f])
     }
 }

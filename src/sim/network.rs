@@ -18,7 +18,7 @@ use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
 use super::event::Event;
-use super::ids::{ClientId, ConnId};
+use super::ids::{ClientId, ConnId, NodeId};
 use super::protocol::{ClientMsg, NodeMsg};
 use super::sampler::sample;
 use crate::config::spec::{Dist, Network as NetworkSpec};
@@ -90,14 +90,14 @@ impl Network {
 
     /// Index of the connection between `client` and global node `node`.
     #[inline]
-    pub fn conn_id(&self, client: ClientId, node: usize) -> ConnId {
-        ConnId((client.index() * self.nodes + node) as u32)
+    pub fn conn_id(&self, client: ClientId, node: NodeId) -> ConnId {
+        ConnId((client.index() * self.nodes + node.index()) as u32)
     }
 
     /// The node at the other end of a connection.
     #[inline]
-    pub fn node_of(&self, conn: ConnId) -> usize {
-        conn.index() % self.nodes
+    pub fn node_of(&self, conn: ConnId) -> NodeId {
+        NodeId::new(conn.index() % self.nodes)
     }
 
     /// The client at this end of a connection.
@@ -143,7 +143,7 @@ impl Network {
             .iter_mut()
             .enumerate()
             .map(|(n, node)| {
-                let conn = self.conn_id(client, n);
+                let conn = self.conn_id(client, NodeId::new(n));
                 self.open(conn, node.assign_worker());
                 conn
             })
@@ -170,24 +170,24 @@ impl Network {
     }
 
     /// Sets a node's packet loss probability (0 = healthy).
-    pub fn set_loss(&mut self, node: usize, p: f64) {
-        self.loss[node] = p;
+    pub fn set_loss(&mut self, node: NodeId, p: f64) {
+        self.loss[node.index()] = p;
     }
 
     /// True while a node is partitioned.
-    pub fn is_partitioned(&self, node: usize) -> bool {
-        self.partitioned[node]
+    pub fn is_partitioned(&self, node: NodeId) -> bool {
+        self.partitioned[node.index()]
     }
 
     /// Partitions a node (true) or heals it (false). At healing, held
     /// messages are delivered in order, one hop later.
-    pub fn set_partitioned(&mut self, node: usize, on: bool, sched: &mut Scheduler<Event>) {
-        self.partitioned[node] = on;
+    pub fn set_partitioned(&mut self, node: NodeId, on: bool, sched: &mut Scheduler<Event>) {
+        self.partitioned[node.index()] = on;
         if on {
             return;
         }
         let now = sched.now();
-        for id in (node..self.conns.len()).step_by(self.nodes) {
+        for id in (node.index()..self.conns.len()).step_by(self.nodes) {
             let id = ConnId(id as u32);
             let (held_n, held_c) = {
                 let c = &mut self.conns[id.index()];
@@ -221,9 +221,9 @@ impl Network {
 
     /// One-way delay of one message to or from `node`, with retransmissions.
     #[inline]
-    fn hop(&mut self, node: usize) -> Nanos {
+    fn hop(&mut self, node: NodeId) -> Nanos {
         let mut d = sample(&self.latency, &mut self.rng);
-        let p = self.loss[node];
+        let p = self.loss[node.index()];
         if p > 0.0 {
             let mut rto = self.rto;
             while self.rng.random_bool(p) {
@@ -282,12 +282,12 @@ impl Network {
         c.unread += msg.bytes as u64 - prepaid;
         c.to_node.push_back(msg);
         let generation = c.generation;
-        if self.partitioned[node] {
+        if self.partitioned[node.index()] {
             self.conns[id.index()].held_to_node += 1;
             return;
         }
         if let Some(lane) = self.lane
-            && self.loss[node] == 0.0
+            && self.loss[node.index()] == 0.0
             && self.conns[id.index()].last_to_node <= now + sched.lane_delay(lane)
         {
             self.conns[id.index()].last_to_node = now + sched.lane_delay(lane);
@@ -318,12 +318,12 @@ impl Network {
         let c = &mut self.conns[id.index()];
         c.to_client.push_back(msg);
         let generation = c.generation;
-        if self.partitioned[node] {
+        if self.partitioned[node.index()] {
             self.conns[id.index()].held_to_client += 1;
             return;
         }
         if let Some(lane) = self.lane
-            && self.loss[node] == 0.0
+            && self.loss[node.index()] == 0.0
             && self.conns[id.index()].last_to_client <= now + sched.lane_delay(lane)
         {
             self.conns[id.index()].last_to_client = now + sched.lane_delay(lane);
@@ -369,8 +369,8 @@ impl Network {
 
     /// A one-way delay for a control message (connect, reset) to or from
     /// `node`; `None` while the node is partitioned.
-    pub fn control_delay(&mut self, node: usize) -> Option<Nanos> {
-        if self.partitioned[node] {
+    pub fn control_delay(&mut self, node: NodeId) -> Option<Nanos> {
+        if self.partitioned[node.index()] {
             return None;
         }
         Some(self.hop(node))

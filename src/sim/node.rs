@@ -17,6 +17,7 @@ use crate::config::spec::Dist;
 use crate::engine::{Nanos, Scheduler};
 use crate::sim::event::Event;
 use crate::sim::ids::ConnId;
+use crate::sim::ids::NodeId;
 use crate::sim::protocol::{NodeMsg, OpKind, Reply};
 
 /// What the node is doing.
@@ -71,7 +72,7 @@ pub struct Done {
 /// A memcached node.
 pub struct Node {
     /// Global index.
-    pub id: u16,
+    pub id: NodeId,
     /// Current mode.
     pub mode: NodeMode,
     /// Service time multiplier (a slow fault).
@@ -108,7 +109,7 @@ pub struct Node {
 impl Node {
     /// A node with `workers` threads and room for `keys` keys.
     pub fn new(
-        id: u16,
+        id: NodeId,
         workers: u32,
         backlog: u32,
         service: Dist,

@@ -4,6 +4,7 @@
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::{CacheOutcome, Recorder};
 use crate::sim::event::Event;
+use crate::sim::ids::NodeId;
 use crate::sim::keys::{KeySpace, Placement};
 use crate::sim::network::Network;
 use crate::sim::protocol::{CacheResult, Completion, Waiter};
@@ -46,8 +47,8 @@ impl Ctx<'_> {
 
     /// Global node of pool-local `node`.
     #[inline]
-    pub fn global(&self, pool: u16, node: u16) -> u16 {
-        self.pool_offsets[pool as usize] + node
+    pub fn global(&self, pool: u16, node: u16) -> NodeId {
+        NodeId(self.pool_offsets[pool as usize] + node)
     }
 }
 

@@ -31,7 +31,7 @@ use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
 use crate::sim::event::Event;
-use crate::sim::ids::ClientId;
+use crate::sim::ids::{ClientId, NodeId};
 use crate::sim::network::Network;
 use crate::sim::node::Node;
 use crate::sim::protocol::CacheResult;
@@ -85,8 +85,8 @@ impl Libmemcached {
     }
 
     /// Whether `node` is in the continuum with no connect failure pending.
-    pub fn is_active(&self, node: u16) -> bool {
-        let s = &self.servers[node as usize];
+    pub fn is_active(&self, node: NodeId) -> bool {
+        let s = &self.servers[node.index()];
         s.ejected.is_none() && s.failures == 0
     }
 
@@ -112,8 +112,9 @@ impl Libmemcached {
                 // One reconnect try: a failure ejects it again.
                 s.failures = self.cfg.server_failure_limit - 1;
                 s.next_retry = 0;
-                self.ring.set_live(n as u16, true);
-                self.core.event(now, n as u16, "readd", String::new());
+                self.ring.set_live(NodeId(n as u16), true);
+                self.core
+                    .event(now, NodeId(n as u16), "readd", String::new());
             }
         }
     }
@@ -142,7 +143,7 @@ impl PipePolicy for Libmemcached {
                 CacheResult::Failed(CacheOutcome::Error),
             );
         };
-        if ctx.now() < self.servers[node as usize].next_retry {
+        if ctx.now() < self.servers[node.index()].next_retry {
             // SERVER_TEMPORARILY_DISABLED.
             return Target::Fail(
                 CacheOutcome::Error,
@@ -158,7 +159,7 @@ impl PipePolicy for Libmemcached {
         if why == Why::Timeout
             && op.waiter.is_some()
             && op.written
-            && self.core.links[op.node as usize].state == LinkState::Up
+            && self.core.links[op.node.index()].state == LinkState::Up
             && self.core.backlog(op.node) == 0
         {
             // The poll timeout closes the socket; not counted. (The real
@@ -170,19 +171,19 @@ impl PipePolicy for Libmemcached {
         Disposition::Complete(o, r)
     }
 
-    fn link_down(&mut self, ctx: &mut Ctx, node: u16, why: Why) {
+    fn link_down(&mut self, ctx: &mut Ctx, node: NodeId, why: Why) {
         if !matches!(why, Why::Refused | Why::ConnectTimeout) {
             return;
         }
         // `memcached_mark_server_for_timeout` after a connect failure.
         let now = ctx.now();
-        let s = &mut self.servers[node as usize];
+        let s = &mut self.servers[node.index()];
         s.failures += 1;
         s.next_retry = now + self.cfg.retry_timeout;
         let failures = s.failures;
         if self.cfg.auto_eject_hosts && failures >= self.cfg.server_failure_limit {
             let back = (self.cfg.dead_timeout > 0).then(|| now + self.cfg.dead_timeout);
-            self.servers[node as usize].ejected = Some(back);
+            self.servers[node.index()].ejected = Some(back);
             self.ring.set_live(node, false);
             self.ejections += 1;
             self.core
@@ -193,7 +194,7 @@ impl PipePolicy for Libmemcached {
         }
     }
 
-    fn link_up(&mut self, _ctx: &mut Ctx, node: u16) {
-        self.servers[node as usize].failures = 0;
+    fn link_up(&mut self, _ctx: &mut Ctx, node: NodeId) {
+        self.servers[node.index()].failures = 0;
     }
 }

@@ -29,7 +29,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
 use crate::sim::event::ClientTimer;
 use crate::sim::event::Event;
-use crate::sim::ids::ClientId;
+use crate::sim::ids::{ClientId, NodeId};
 use crate::sim::network::Network;
 use crate::sim::node::Node;
 use crate::sim::protocol::CacheResult;
@@ -103,12 +103,12 @@ impl Mcrouter {
     }
 
     /// Whether destination `node` is TKO.
-    pub fn is_tko(&self, node: u16) -> bool {
-        self.dests[node as usize].tko.is_some()
+    pub fn is_tko(&self, node: NodeId) -> bool {
+        self.dests[node.index()].tko.is_some()
     }
 
     /// Whether the sidecar sends to `node` (not TKO).
-    pub fn is_active(&self, node: u16) -> bool {
+    pub fn is_active(&self, node: NodeId) -> bool {
         !self.is_tko(node)
     }
 
@@ -127,26 +127,28 @@ impl Mcrouter {
             return false;
         };
         let (offset, size) = self.pools[pool as usize];
-        let tko = (offset..offset + size).filter(|&n| self.is_tko(n)).count();
+        let tko = (offset..offset + size)
+            .filter(|&n| self.is_tko(NodeId(n)))
+            .count();
         tko as f64 > t * size as f64
     }
 
     /// `maySend`: not TKO, or the pool fails open.
-    fn may_send(&self, node: u16) -> bool {
-        !self.is_tko(node) || self.fail_open(self.pool_of[node as usize])
+    fn may_send(&self, node: NodeId) -> bool {
+        !self.is_tko(node) || self.fail_open(self.pool_of[node.index()])
     }
 
-    fn gutter_node(&self, ctx: &mut Ctx, node: u16, key: u32) -> Option<u16> {
+    fn gutter_node(&self, ctx: &mut Ctx, node: NodeId, key: u32) -> Option<NodeId> {
         let g = self.cfg.gutter?;
-        if self.pool_of[node as usize] as usize == g {
+        if self.pool_of[node.index()] as usize == g {
             return None;
         }
         let local = ctx.placement[g].primary(key, ctx.keys);
         Some(ctx.global(g as u16, local))
     }
 
-    fn mark_tko(&mut self, ctx: &mut Ctx, node: u16, hard: bool) {
-        let d = &mut self.dests[node as usize];
+    fn mark_tko(&mut self, ctx: &mut Ctx, node: NodeId, hard: bool) {
+        let d = &mut self.dests[node.index()];
         match d.tko {
             Some(true) => return,
             Some(false) if hard => {
@@ -171,8 +173,8 @@ impl Mcrouter {
     }
 
     /// `scheduleNextProbe`.
-    fn schedule_probe(&mut self, ctx: &mut Ctx, node: u16) {
-        let d = &mut self.dests[node as usize];
+    fn schedule_probe(&mut self, ctx: &mut Ctx, node: NodeId) {
+        let d = &mut self.dests[node.index()];
         let delay = d.probe_delay_next;
         d.probe_delay_next =
             ((d.probe_delay_next as f64 * PROBE_FACTOR) as Nanos).min(self.cfg.probe_delay_max);
@@ -191,13 +193,13 @@ impl Mcrouter {
         );
     }
 
-    fn probe(&mut self, ctx: &mut Ctx, node: u16) -> bool {
-        let d = &self.dests[node as usize];
+    fn probe(&mut self, ctx: &mut Ctx, node: NodeId) -> bool {
+        let d = &self.dests[node.index()];
         if d.tko.is_none() || d.probe_due != ctx.now() {
             return false;
         }
         if !d.probe_inflight {
-            self.dests[node as usize].probe_inflight = true;
+            self.dests[node.index()].probe_inflight = true;
             let now = ctx.now();
             self.core.event(now, node, "probe", String::new());
             let op = Op {
@@ -239,7 +241,7 @@ impl PipePolicy for Mcrouter {
 
     fn succeeded(&mut self, ctx: &mut Ctx, op: &Op) {
         let node = op.node;
-        let d = &mut self.dests[node as usize];
+        let d = &mut self.dests[node.index()];
         if op.kind == OpKind::Noop {
             d.probe_inflight = false;
         }
@@ -260,10 +262,10 @@ impl PipePolicy for Mcrouter {
     fn failed(&mut self, ctx: &mut Ctx, op: &Op, why: Why) -> Disposition {
         let node = op.node;
         if op.kind == OpKind::Noop {
-            self.dests[node as usize].probe_inflight = false;
+            self.dests[node.index()].probe_inflight = false;
         }
         if why == Why::Timeout {
-            let d = &mut self.dests[node as usize];
+            let d = &mut self.dests[node.index()];
             if d.tko.is_none() {
                 d.consecutive += 1;
                 if d.consecutive >= self.cfg.timeouts_until_tko {
@@ -282,13 +284,13 @@ impl PipePolicy for Mcrouter {
         Disposition::Complete(o, r)
     }
 
-    fn link_down(&mut self, ctx: &mut Ctx, node: u16, why: Why) {
+    fn link_down(&mut self, ctx: &mut Ctx, node: NodeId, why: Why) {
         if matches!(why, Why::Refused | Why::ConnectTimeout) {
             self.mark_tko(ctx, node, true);
         }
     }
 
-    fn link_up(&mut self, _ctx: &mut Ctx, _node: u16) {}
+    fn link_up(&mut self, _ctx: &mut Ctx, _node: NodeId) {}
 
     fn policy_timer(&mut self, ctx: &mut Ctx, t: ClientTimer) -> bool {
         match t {

@@ -16,6 +16,7 @@ pub mod spymemcached;
 pub mod twemproxy;
 
 use crate::sim::event::ClientTimer;
+use crate::sim::ids::NodeId;
 use crate::sim::protocol::{Call, ClientMsg, Waiter};
 
 pub use crate::sim::protocol::NodeEvent;
@@ -94,7 +95,7 @@ impl Client {
 
     /// A reply arrived from global node `node`.
     #[inline]
-    pub fn reply(&mut self, ctx: &mut Ctx, node: u16, msg: ClientMsg) {
+    pub fn reply(&mut self, ctx: &mut Ctx, node: NodeId, msg: ClientMsg) {
         dispatch!(self, c =>
             plain: c.reply(ctx, node, msg),
             spy: c.reply(ctx, node, msg),
@@ -104,7 +105,7 @@ impl Client {
     /// The socket to global node `node` may have room again (only
     /// spymemcached waits for room; the others write regardless).
     #[inline]
-    pub fn writable(&mut self, ctx: &mut Ctx, node: u16) {
+    pub fn writable(&mut self, ctx: &mut Ctx, node: NodeId) {
         dispatch!(self, c =>
             plain: { let _ = c; },
             spy: c.writable(ctx, node),
@@ -120,7 +121,7 @@ impl Client {
     }
 
     /// Whether the client sees global node `node` as active.
-    pub fn is_active(&self, node: u16) -> bool {
+    pub fn is_active(&self, node: NodeId) -> bool {
         dispatch!(self, c =>
             plain: c.is_active(node),
             spy: c.is_active(node),
@@ -128,7 +129,7 @@ impl Client {
     }
 
     /// Ops this client holds for global node `node` that have not been answered.
-    pub fn backlog(&self, node: u16) -> u64 {
+    pub fn backlog(&self, node: NodeId) -> u64 {
         dispatch!(self, c =>
             plain: c.backlog(node),
             spy: c.backlog(node),

@@ -1,6 +1,7 @@
 //! Cache operations in a client: a slab with generation-checked references.
 
 use crate::engine::Nanos;
+use crate::sim::ids::NodeId;
 use crate::sim::protocol::{BulkWorst, OpKind, Waiter};
 
 /// No parent (not part of a bulk get).
@@ -18,7 +19,7 @@ pub struct Op {
     /// Key (for a bulk parent: unused).
     pub key: u32,
     /// Global node it was sent to.
-    pub node: u16,
+    pub node: NodeId,
     /// Bytes on the wire.
     pub bytes: u32,
     /// Version carried by a set.
@@ -53,7 +54,7 @@ impl Default for Op {
             live: false,
             kind: OpKind::Get,
             key: 0,
-            node: 0,
+            node: NodeId(0),
             bytes: 0,
             version: 0,
             created: 0,

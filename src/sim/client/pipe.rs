@@ -18,7 +18,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::Event;
 use crate::sim::event::{ClientTimer, ConnectOutcome};
-use crate::sim::ids::{ClientId, ConnId};
+use crate::sim::ids::{ClientId, ConnId, NodeId};
 use crate::sim::locator::{HashAlg, Locator, LocatorKind};
 use crate::sim::network::Network;
 use crate::sim::node::Node;
@@ -82,7 +82,7 @@ impl Why {
 #[derive(Clone, Copy, Debug)]
 pub enum Target {
     /// To this global node.
-    Send(u16),
+    Send(NodeId),
     /// Nowhere: the caller gets this at once (op outcome, caller's result).
     Fail(CacheOutcome, CacheResult),
 }
@@ -93,7 +93,7 @@ pub enum Disposition {
     /// It ends: (op outcome, caller's result).
     Complete(CacheOutcome, CacheResult),
     /// It is sent again, to this global node (a failover route).
-    Resend(u16),
+    Resend(NodeId),
 }
 
 /// The state every policy of this family has.
@@ -151,19 +151,19 @@ impl Core {
     }
 
     /// Records a node event.
-    pub fn event(&mut self, time: Nanos, node: u16, what: &'static str, detail: String) {
+    pub fn event(&mut self, time: Nanos, node: NodeId, what: &'static str, detail: String) {
         self.events.push(NodeEvent {
             time,
             client: self.id.0,
-            node,
+            node: node.0,
             what,
             detail,
         });
     }
 
     /// Ops held for `node`: written and unanswered, or waiting for a connect.
-    pub fn backlog(&self, node: u16) -> u64 {
-        let l = &self.links[node as usize];
+    pub fn backlog(&self, node: NodeId) -> u64 {
+        let l = &self.links[node.index()];
         l.inflight
             .iter()
             .chain(&l.queued)
@@ -176,8 +176,8 @@ impl Core {
         self.ops.uncounted()
     }
 
-    fn write(&mut self, ctx: &mut Ctx, node: u16, slot: u32) {
-        let link = &mut self.links[node as usize];
+    fn write(&mut self, ctx: &mut Ctx, node: NodeId, slot: u32) {
+        let link = &mut self.links[node.index()];
         let op = self.ops.at_mut(slot);
         op.written = true;
         link.inflight.push_back((slot, op.generation));
@@ -197,11 +197,11 @@ impl Core {
     }
 
     /// Starts a connect to `node`.
-    pub fn connect(&mut self, ctx: &mut Ctx, node: u16) {
-        let conn = self.links[node as usize].conn;
+    pub fn connect(&mut self, ctx: &mut Ctx, node: NodeId) {
+        let conn = self.links[node.index()].conn;
         let generation = ctx.net.begin_connect(conn);
-        self.links[node as usize].state = LinkState::Connecting(generation);
-        if let Some(d) = ctx.net.control_delay(node as usize) {
+        self.links[node.index()].state = LinkState::Connecting(generation);
+        if let Some(d) = ctx.net.control_delay(node) {
             ctx.sched
                 .after(d, Event::ConnectArrive { conn, generation });
         }
@@ -220,8 +220,8 @@ impl Core {
 
     /// Closes the link to `node` (if open or connecting) and returns the ops
     /// that were on it, still live, for the policy to end or keep.
-    pub fn close(&mut self, ctx: &mut Ctx, node: u16) -> Vec<(u32, u32)> {
-        let link = &mut self.links[node as usize];
+    pub fn close(&mut self, ctx: &mut Ctx, node: NodeId) -> Vec<(u32, u32)> {
+        let link = &mut self.links[node.index()];
         if link.state == LinkState::Up {
             self.lost += 1;
         }
@@ -237,12 +237,12 @@ impl Core {
 
     /// Forgets the ops on the link to `node` and closes it, leaving the ops
     /// to their own timeouts (their replies can no longer come).
-    pub fn recycle(&mut self, ctx: &mut Ctx, node: u16) {
+    pub fn recycle(&mut self, ctx: &mut Ctx, node: NodeId) {
         let _ = self.close(ctx, node);
     }
 
-    fn clean_front(&mut self, node: u16) {
-        let link = &mut self.links[node as usize];
+    fn clean_front(&mut self, node: NodeId) {
+        let link = &mut self.links[node.index()];
         while let Some(&(s, g)) = link.inflight.front() {
             if self.ops.get(s, g).is_some() {
                 break;
@@ -304,9 +304,9 @@ pub trait PipePolicy {
     fn failed(&mut self, ctx: &mut Ctx, op: &Op, why: Why) -> Disposition;
     /// The link to `node` went down (once per reset or failed connect),
     /// before its ops are failed one by one.
-    fn link_down(&mut self, ctx: &mut Ctx, node: u16, why: Why);
+    fn link_down(&mut self, ctx: &mut Ctx, node: NodeId, why: Why);
     /// A connect to `node` succeeded.
-    fn link_up(&mut self, ctx: &mut Ctx, node: u16);
+    fn link_up(&mut self, ctx: &mut Ctx, node: NodeId);
     /// A timer of the policy's own.
     fn policy_timer(&mut self, _ctx: &mut Ctx, _t: ClientTimer) -> bool {
         false
@@ -315,7 +315,7 @@ pub trait PipePolicy {
 
 /// Sends `op` to global node `node`: a timeout is armed; the op is written
 /// at once on an open link, or waits for the (re)connect.
-pub fn submit<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: u16, mut op: Op) -> (u32, u32) {
+pub fn submit<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: NodeId, mut op: Op) -> (u32, u32) {
     let core = p.core();
     op.node = node;
     let (slot, generation) = core.ops.alloc(op);
@@ -329,13 +329,13 @@ pub fn submit<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: u16, mut op: Op) ->
             },
         );
     }
-    match core.links[node as usize].state {
+    match core.links[node.index()].state {
         LinkState::Up => core.write(ctx, node, slot),
-        LinkState::Connecting(_) => core.links[node as usize]
+        LinkState::Connecting(_) => core.links[node.index()]
             .queued
             .push_back((slot, generation)),
         LinkState::Closed => {
-            core.links[node as usize]
+            core.links[node.index()]
                 .queued
                 .push_back((slot, generation));
             core.connect(ctx, node);
@@ -433,8 +433,8 @@ pub fn timeout<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, slot: u32, generation: u
 
 /// The node reset the connection (a crash, a reboot) or answered an op with
 /// a reset: the link closes once and every op on it fails.
-pub fn reset<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: u16) -> bool {
-    if p.core().links[node as usize].state != LinkState::Up {
+pub fn reset<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: NodeId) -> bool {
+    if p.core().links[node.index()].state != LinkState::Up {
         return false;
     }
     let ops = p.core().close(ctx, node);
@@ -447,7 +447,7 @@ pub fn reset<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: u16) -> bool {
 }
 
 /// A reply arrived from global node `node`.
-pub fn reply<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: u16, msg: ClientMsg) {
+pub fn reply<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: NodeId, msg: ClientMsg) {
     if msg.reply == Reply::Reset {
         reset(p, ctx, node);
         return;
@@ -476,19 +476,19 @@ pub fn timer<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, t: ClientTimer) -> bool {
             generation,
         } => {
             let core = p.core();
-            if core.links[node as usize].state != LinkState::Connecting(generation) {
+            if core.links[node.index()].state != LinkState::Connecting(generation) {
                 return false;
             }
             let now = ctx.now();
             if outcome == ConnectOutcome::Accepted {
-                let link = &mut core.links[node as usize];
+                let link = &mut core.links[node.index()];
                 link.state = LinkState::Up;
                 ctx.net.conn_mut(link.conn).open = true;
                 core.reconnects += 1;
                 core.event(now, node, "connected", String::new());
                 p.link_up(ctx, node);
                 let core = p.core();
-                let queued: Vec<(u32, u32)> = core.links[node as usize].queued.drain(..).collect();
+                let queued: Vec<(u32, u32)> = core.links[node.index()].queued.drain(..).collect();
                 for (s, g) in queued {
                     if core.ops.get(s, g).is_some() {
                         core.write(ctx, node, s);
@@ -564,24 +564,24 @@ impl LiveRing {
         }
     }
 
-    fn pool_of(&self, node: u16) -> usize {
+    fn pool_of(&self, node: NodeId) -> usize {
         self.pools
             .iter()
-            .rposition(|p| p.offset <= node)
+            .rposition(|p| p.offset <= node.0)
             .expect("node in a pool")
     }
 
     /// Whether global node `node` is in its ring.
-    pub fn is_live(&self, node: u16) -> bool {
+    pub fn is_live(&self, node: NodeId) -> bool {
         let p = &self.pools[self.pool_of(node)];
-        p.live[(node - p.offset) as usize]
+        p.live[(node.0 - p.offset) as usize]
     }
 
     /// Puts global node `node` in its pool's ring or takes it out.
-    pub fn set_live(&mut self, node: u16, live: bool) {
+    pub fn set_live(&mut self, node: NodeId, live: bool) {
         let i = self.pool_of(node);
         let p = &mut self.pools[i];
-        let n = (node - p.offset) as usize;
+        let n = (node.0 - p.offset) as usize;
         if p.live[n] == live {
             return;
         }
@@ -604,17 +604,17 @@ impl LiveRing {
         key: u32,
         locator: LocatorChoice,
         hash: HashChoice,
-    ) -> Option<u16> {
+    ) -> Option<NodeId> {
         let p = &mut self.pools[pool as usize];
         if p.dead == 0 {
             let local = ctx.placement[pool as usize].primary(key, ctx.keys);
-            return Some(p.offset + local);
+            return Some(NodeId(p.offset + local));
         }
         if p.dead == p.live.len() {
             return None;
         }
         if let Some(&n) = p.cache.get(&key) {
-            return Some(n);
+            return Some(NodeId(n));
         }
         if p.ring.is_none() {
             let members: Vec<u16> = (0..p.live.len() as u16)
@@ -638,6 +638,6 @@ impl LiveRing {
         let (l, members) = p.ring.as_ref().expect("built");
         let n = p.offset + members[l.primary(ctx.keys.spell(key)) as usize];
         p.cache.insert(key, n);
-        Some(n)
+        Some(NodeId(n))
     }
 }

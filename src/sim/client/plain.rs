@@ -10,7 +10,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::ClientTimer;
 use crate::sim::event::Event;
-use crate::sim::ids::ClientId;
+use crate::sim::ids::{ClientId, NodeId};
 use crate::sim::protocol::{BulkWorst, CacheResult, Call, Waiter, bulk_outcome};
 use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
 
@@ -68,7 +68,7 @@ impl Plain {
     fn send(&mut self, ctx: &mut Ctx, op: Op) -> (u32, u32) {
         let node = op.node;
         let (i, generation) = self.ops.alloc(op);
-        let conn = ctx.net.conn_id(self.id, node as usize);
+        let conn = ctx.net.conn_id(self.id, node);
         let deadline = if self.drop_expired {
             op.created + self.op_timeout
         } else {
@@ -87,7 +87,7 @@ impl Plain {
                 deadline,
             },
         );
-        self.outstanding[node as usize] += 1;
+        self.outstanding[node.index()] += 1;
         (i, generation)
     }
 
@@ -182,19 +182,19 @@ impl Plain {
 
     fn release(&mut self, i: u32, op: &Op) {
         if op.parent == NO_PARENT && op.remaining == 0 {
-            self.outstanding[op.node as usize] -= 1;
+            self.outstanding[op.node.index()] -= 1;
         }
         self.ops.free(i);
     }
 
     /// A reply arrived.
-    pub fn reply(&mut self, ctx: &mut Ctx, _node: u16, msg: ClientMsg) {
+    pub fn reply(&mut self, ctx: &mut Ctx, _node: NodeId, msg: ClientMsg) {
         let Some(op) = self.ops.get(msg.op, msg.op_gen) else {
             return;
         };
         let op = *op;
         if op.parent != NO_PARENT {
-            self.outstanding[op.node as usize] -= 1;
+            self.outstanding[op.node.index()] -= 1;
             self.ops.free(msg.op);
             self.child_done(ctx, op.parent, op.parent_gen, msg.reply);
             return;
@@ -237,13 +237,13 @@ impl Plain {
     }
 
     /// A plain client never marks a node inactive.
-    pub fn is_active(&self, _node: u16) -> bool {
+    pub fn is_active(&self, _node: NodeId) -> bool {
         true
     }
 
     /// Ops sent to `node` and not yet answered or given up.
-    pub fn backlog(&self, node: u16) -> u64 {
-        self.outstanding[node as usize]
+    pub fn backlog(&self, node: NodeId) -> u64 {
+        self.outstanding[node.index()]
     }
 }
 

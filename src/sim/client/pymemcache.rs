@@ -27,7 +27,7 @@ use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
 use crate::sim::event::Event;
-use crate::sim::ids::ClientId;
+use crate::sim::ids::{ClientId, NodeId};
 use crate::sim::network::Network;
 use crate::sim::node::Node;
 use crate::sim::protocol::CacheResult;
@@ -74,8 +74,8 @@ impl Pymemcache {
     }
 
     /// Whether `node` is neither failed nor dead.
-    pub fn is_active(&self, node: u16) -> bool {
-        let s = &self.servers[node as usize];
+    pub fn is_active(&self, node: NodeId) -> bool {
+        let s = &self.servers[node.index()];
         s.failed.is_none() && s.dead.is_none()
     }
 
@@ -90,9 +90,9 @@ impl Pymemcache {
     }
 
     /// `remove_server`: out of the hash, no longer "failed".
-    fn mark_dead(&mut self, ctx: &mut Ctx, node: u16) {
+    fn mark_dead(&mut self, ctx: &mut Ctx, node: NodeId) {
         let now = ctx.now();
-        let s = &mut self.servers[node as usize];
+        let s = &mut self.servers[node.index()];
         s.failed = None;
         s.dead = Some(now);
         self.ring.set_live(node, false);
@@ -111,9 +111,10 @@ impl Pymemcache {
                 && now - t > self.cfg.dead_timeout
             {
                 self.servers[n].dead = None;
-                self.ring.set_live(n as u16, true);
+                self.ring.set_live(NodeId(n as u16), true);
                 self.last_dead_check = now;
-                self.core.event(now, n as u16, "readd", String::new());
+                self.core
+                    .event(now, NodeId(n as u16), "readd", String::new());
             }
         }
     }
@@ -149,7 +150,7 @@ impl PipePolicy for Pymemcache {
             };
         };
         let now = ctx.now();
-        if let Some((failed_time, attempts)) = self.servers[node as usize].failed {
+        if let Some((failed_time, attempts)) = self.servers[node.index()].failed {
             if attempts < self.cfg.retry_attempts {
                 if now - failed_time > self.cfg.retry_timeout {
                     return Target::Send(node);
@@ -165,7 +166,7 @@ impl PipePolicy for Pymemcache {
 
     fn succeeded(&mut self, _ctx: &mut Ctx, op: &Op) {
         // A successful retry clears the failed state.
-        self.servers[op.node as usize].failed = None;
+        self.servers[op.node.index()].failed = None;
     }
 
     fn failed(&mut self, ctx: &mut Ctx, op: &Op, why: Why) -> Disposition {
@@ -177,7 +178,7 @@ impl PipePolicy for Pymemcache {
             // `_mark_failed_server` (the `except socket.error` branch).
             let now = ctx.now();
             let node = op.node;
-            let s = &mut self.servers[node as usize];
+            let s = &mut self.servers[node.index()];
             match s.failed {
                 None if self.cfg.retry_attempts > 0 => {
                     s.failed = Some((now, 0));
@@ -202,7 +203,7 @@ impl PipePolicy for Pymemcache {
         }
     }
 
-    fn link_down(&mut self, _ctx: &mut Ctx, _node: u16, _why: Why) {}
+    fn link_down(&mut self, _ctx: &mut Ctx, _node: NodeId, _why: Why) {}
 
-    fn link_up(&mut self, _ctx: &mut Ctx, _node: u16) {}
+    fn link_up(&mut self, _ctx: &mut Ctx, _node: NodeId) {}
 }

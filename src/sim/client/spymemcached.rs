@@ -25,7 +25,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::Event;
 use crate::sim::event::{ClientTimer, ConnectOutcome};
-use crate::sim::ids::{ClientId, ConnId};
+use crate::sim::ids::{ClientId, ConnId, NodeId};
 use crate::sim::network::Network;
 use crate::sim::node::Node;
 use crate::sim::protocol::{BulkWorst, CacheResult, Call, NodeEvent, Waiter, bulk_outcome};
@@ -104,7 +104,7 @@ pub struct Spymemcached {
     /// Replies and connect results that arrived while the I/O thread stalled.
     deferred: VecDeque<Deferred>,
     /// Bulk gets: per parent op, (node, sub-ops not finished).
-    bulks: Vec<Vec<(u16, u16)>>,
+    bulks: Vec<Vec<(NodeId, u16)>>,
     /// What this client saw of each node.
     pub events: Vec<NodeEvent>,
     /// Connections lost.
@@ -115,8 +115,8 @@ pub struct Spymemcached {
 
 #[derive(Clone, Copy, Debug)]
 enum Deferred {
-    Reply(u16, ClientMsg),
-    Connect(u16, ConnectOutcome, u32),
+    Reply(NodeId, ClientMsg),
+    Connect(NodeId, ConnectOutcome, u32),
 }
 
 impl Spymemcached {
@@ -166,13 +166,13 @@ impl Spymemcached {
     }
 
     /// Whether the client sees global node `n` as active (§3.4).
-    pub fn is_active(&self, n: u16) -> bool {
-        self.nodes[n as usize].active()
+    pub fn is_active(&self, n: NodeId) -> bool {
+        self.nodes[n.index()].active()
     }
 
     /// Ops held for node `n`: queued, blocked or awaiting a reply.
-    pub fn backlog(&self, n: u16) -> u64 {
-        self.nodes[n as usize].backlog()
+    pub fn backlog(&self, n: NodeId) -> u64 {
+        self.nodes[n.index()].backlog()
     }
 
     /// Ops whose outcome is not counted yet.
@@ -223,10 +223,10 @@ impl Spymemcached {
     /// §4): the primary if active or in Retry mode; in Cancel mode `None`
     /// (cancel at once); in Redistribute mode the first active node of the
     /// locator's sequence, or the inactive primary if none is active.
-    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, bulk: bool) -> Option<u16> {
+    fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, bulk: bool) -> Option<NodeId> {
         let local = ctx.placement[pool as usize].primary(key, ctx.keys);
         let primary = ctx.global(pool, local);
-        if self.nodes[primary as usize].active() {
+        if self.nodes[primary.index()].active() {
             return Some(primary);
         }
         let mode = if bulk {
@@ -242,7 +242,7 @@ impl Spymemcached {
                 let nodes = &self.nodes;
                 let chosen = ctx.placement[pool as usize]
                     .redistribute(key, ctx.keys, |n| nodes[(offset + n) as usize].active());
-                let g = offset + chosen;
+                let g = NodeId(offset + chosen);
                 if g != primary {
                     ctx.rec.redirected();
                 }
@@ -278,7 +278,7 @@ impl Spymemcached {
             waiting: call.waiter.is_some(),
             ..Op::default()
         });
-        self.add_op(ctx, node as usize, i);
+        self.add_op(ctx, node.index(), i);
         self.after_activity(ctx);
     }
 
@@ -327,7 +327,7 @@ impl Spymemcached {
                 parent_gen: pgen,
                 ..Op::default()
             });
-            self.add_op(ctx, node as usize, i);
+            self.add_op(ctx, node.index(), i);
         }
         self.after_activity(ctx);
     }
@@ -531,8 +531,8 @@ impl Spymemcached {
     }
 
     /// The node read bytes of our connection: the socket may have room.
-    pub fn writable(&mut self, ctx: &mut Ctx, n: u16) {
-        let n = n as usize;
+    pub fn writable(&mut self, ctx: &mut Ctx, n: NodeId) {
+        let n = n.index();
         if self.nodes[n].write.is_empty() || !self.io_free(ctx.now()) {
             return;
         }
@@ -542,12 +542,12 @@ impl Spymemcached {
     // ------------------------------------------------------------ reading
 
     /// A reply arrived on node `n`'s connection (§2.3 step 6).
-    pub fn reply(&mut self, ctx: &mut Ctx, n: u16, msg: ClientMsg) {
+    pub fn reply(&mut self, ctx: &mut Ctx, n: NodeId, msg: ClientMsg) {
         // verifyAliveOnConnect busy-loops on this node's reads (§3.5).
-        if let ConnState::Verifying(_) = self.nodes[n as usize].conn
-            && self.nodes[n as usize].noop == Some((msg.op, msg.op_gen))
+        if let ConnState::Verifying(_) = self.nodes[n.index()].conn
+            && self.nodes[n.index()].noop == Some((msg.op, msg.op_gen))
         {
-            self.verified(ctx, n as usize);
+            self.verified(ctx, n.index());
             return;
         }
         if !self.io_free(ctx.now()) {
@@ -555,7 +555,7 @@ impl Spymemcached {
             self.ensure_io_free_timer(ctx);
             return;
         }
-        self.handle_reply(ctx, n as usize, msg);
+        self.handle_reply(ctx, n.index(), msg);
         self.after_activity(ctx);
     }
 
@@ -600,7 +600,7 @@ impl Spymemcached {
     }
 
     /// A sub-op of a bulk get finished with `worst`.
-    fn child_done(&mut self, ctx: &mut Ctx, p: u32, pgen: u32, node: u16, worst: BulkWorst) {
+    fn child_done(&mut self, ctx: &mut Ctx, p: u32, pgen: u32, node: NodeId, worst: BulkWorst) {
         let Some(parent) = self.ops.get_mut(p, pgen) else {
             return;
         };
@@ -639,7 +639,7 @@ impl Spymemcached {
             // A bulk get: per node sub-op, +1 if unfinished, reset if done.
             for k in 0..self.bulks[i as usize].len() {
                 let (node, left) = self.bulks[i as usize][k];
-                self.count_timeout(ctx, node as usize, left > 0);
+                self.count_timeout(ctx, node.index(), left > 0);
             }
             deliver(
                 ctx,
@@ -649,7 +649,7 @@ impl Spymemcached {
             );
             return true;
         }
-        self.count_timeout(ctx, op.node as usize, true);
+        self.count_timeout(ctx, op.node.index(), true);
         let outcome = if op.written {
             CacheOutcome::Timeout
         } else {
@@ -720,7 +720,7 @@ impl Spymemcached {
             delay,
             Event::Client {
                 client: self.id,
-                timer: ClientTimer::Reconnect(n as u16),
+                timer: ClientTimer::Reconnect(NodeId::new(n)),
             },
         );
         if let Some((i, _)) = st.partial.take() {
@@ -824,7 +824,7 @@ impl Spymemcached {
             return false;
         }
         if op.waiting {
-            self.nodes[op.node as usize].timeouts = 0;
+            self.nodes[op.node.index()].timeouts = 0;
             deliver(
                 ctx,
                 op.waiter,
@@ -843,7 +843,7 @@ impl Spymemcached {
         let conn = self.nodes[n].conn_id;
         let generation = ctx.net.begin_connect(conn);
         self.nodes[n].conn = ConnState::Connecting(generation);
-        if let Some(d) = ctx.net.control_delay(n) {
+        if let Some(d) = ctx.net.control_delay(NodeId::new(n)) {
             ctx.sched
                 .after(d, Event::ConnectArrive { conn, generation });
         }
@@ -854,7 +854,7 @@ impl Spymemcached {
             Event::Client {
                 client: self.id,
                 timer: ClientTimer::ConnectResult {
-                    node: n as u16,
+                    node: NodeId::new(n),
                     outcome: ConnectOutcome::TimedOut,
                     generation,
                 },
@@ -874,7 +874,7 @@ impl Spymemcached {
         }
         if !self.io_free(ctx.now()) {
             self.deferred
-                .push_back(Deferred::Connect(n as u16, outcome, generation));
+                .push_back(Deferred::Connect(NodeId::new(n), outcome, generation));
             self.ensure_io_free_timer(ctx);
             return true;
         }
@@ -919,7 +919,7 @@ impl Spymemcached {
         self.nodes[n].conn = ConnState::Verifying(generation);
         let (i, opgen) = self.ops.alloc(Op {
             kind: OpKind::Noop,
-            node: n as u16,
+            node: NodeId::new(n),
             bytes: wire_bytes(OpKind::Noop, 0, 0),
             created: now,
             ..Op::default()
@@ -946,7 +946,7 @@ impl Spymemcached {
             Event::Client {
                 client: self.id,
                 timer: ClientTimer::VerifyDeadline {
-                    node: n as u16,
+                    node: NodeId::new(n),
                     generation,
                 },
             },
@@ -985,9 +985,9 @@ impl Spymemcached {
                 break;
             };
             match d {
-                Deferred::Reply(n, msg) => self.handle_reply(ctx, n as usize, msg),
+                Deferred::Reply(n, msg) => self.handle_reply(ctx, n.index(), msg),
                 Deferred::Connect(n, outcome, generation) => {
-                    self.connect_result(ctx, n as usize, outcome, generation);
+                    self.connect_result(ctx, n.index(), outcome, generation);
                 }
             }
         }
@@ -1030,7 +1030,7 @@ impl Spymemcached {
                 true
             }
             ClientTimer::Reconnect(n) => {
-                let n = n as usize;
+                let n = n.index();
                 if self.nodes[n].conn != ConnState::Waiting {
                     return false;
                 }
@@ -1046,9 +1046,9 @@ impl Spymemcached {
                 node,
                 outcome,
                 generation,
-            } => self.connect_result(ctx, node as usize, outcome, generation),
+            } => self.connect_result(ctx, node.index(), outcome, generation),
             ClientTimer::Reset(n) => {
-                let n = n as usize;
+                let n = n.index();
                 if self.nodes[n].conn != ConnState::Connected {
                     return false;
                 }
@@ -1056,7 +1056,7 @@ impl Spymemcached {
                     self.drop_connection(ctx, n, DropCause::Reset);
                 } else {
                     self.deferred.push_back(Deferred::Reply(
-                        n as u16,
+                        NodeId::new(n),
                         ClientMsg {
                             op: u32::MAX,
                             op_gen: 0,
@@ -1069,7 +1069,7 @@ impl Spymemcached {
             }
             ClientTimer::Cancel(i) => self.cancelled(ctx, i),
             ClientTimer::VerifyDeadline { node, generation } => {
-                self.verify_deadline(ctx, node as usize, generation)
+                self.verify_deadline(ctx, node.index(), generation)
             }
         }
     }

@@ -23,7 +23,7 @@ use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
 use crate::sim::event::Event;
-use crate::sim::ids::ClientId;
+use crate::sim::ids::{ClientId, NodeId};
 use crate::sim::network::Network;
 use crate::sim::node::Node;
 use crate::sim::protocol::CacheResult;
@@ -67,8 +67,8 @@ impl Twemproxy {
     }
 
     /// Whether `node` is in the ring.
-    pub fn is_active(&self, node: u16) -> bool {
-        self.servers[node as usize].next_retry.is_none()
+    pub fn is_active(&self, node: NodeId) -> bool {
+        self.servers[node.index()].next_retry.is_none()
     }
 
     /// The shared state.
@@ -82,11 +82,11 @@ impl Twemproxy {
     }
 
     /// `server_failure`: counted only with `auto_eject_hosts`.
-    fn failure(&mut self, ctx: &mut Ctx, node: u16) {
+    fn failure(&mut self, ctx: &mut Ctx, node: NodeId) {
         if !self.cfg.auto_eject_hosts {
             return;
         }
-        let s = &mut self.servers[node as usize];
+        let s = &mut self.servers[node.index()];
         s.failures += 1;
         if s.failures < self.cfg.server_failure_limit || s.next_retry.is_some() {
             return;
@@ -113,8 +113,9 @@ impl Twemproxy {
                 && now >= t
             {
                 self.servers[n].next_retry = None;
-                self.ring.set_live(n as u16, true);
-                self.core.event(now, n as u16, "readd", String::new());
+                self.ring.set_live(NodeId(n as u16), true);
+                self.core
+                    .event(now, NodeId(n as u16), "readd", String::new());
             }
         }
     }
@@ -144,7 +145,7 @@ impl PipePolicy for Twemproxy {
 
     fn succeeded(&mut self, _ctx: &mut Ctx, op: &Op) {
         // `server_ok`.
-        self.servers[op.node as usize].failures = 0;
+        self.servers[op.node.index()].failures = 0;
     }
 
     fn failed(&mut self, ctx: &mut Ctx, op: &Op, why: Why) -> Disposition {
@@ -167,11 +168,11 @@ impl PipePolicy for Twemproxy {
         Disposition::Complete(o, r)
     }
 
-    fn link_down(&mut self, ctx: &mut Ctx, node: u16, _why: Why) {
+    fn link_down(&mut self, ctx: &mut Ctx, node: NodeId, _why: Why) {
         self.failure(ctx, node);
     }
 
-    fn link_up(&mut self, _ctx: &mut Ctx, _node: u16) {}
+    fn link_up(&mut self, _ctx: &mut Ctx, _node: NodeId) {}
 }
 
 impl Twemproxy {

@@ -5,6 +5,7 @@ use super::World;
 use crate::config::spec::{FaultKind, FrozenEnd, SlowMode};
 use crate::engine::Nanos;
 use crate::sim::event::{Event, FaultAction};
+use crate::sim::ids::NodeId;
 use crate::sim::node::NodeMode;
 
 impl World {
@@ -66,30 +67,30 @@ impl World {
             FaultKind::None => {}
             FaultKind::Crash => match action {
                 FaultAction::Start => {
-                    let node = &mut self.nodes[n];
+                    let node = &mut self.nodes[n.index()];
                     node.mode = NodeMode::Down;
                     node.drop_all();
                     node.clear();
                     self.reset_connections(n);
                 }
                 FaultAction::End => {
-                    let node = &mut self.nodes[n];
+                    let node = &mut self.nodes[n.index()];
                     node.clear();
                     node.mode = NodeMode::Up;
                 }
                 FaultAction::Toggle | FaultAction::RebootDown => {}
             },
             FaultKind::Frozen { end, .. } => match action {
-                FaultAction::Start => self.nodes[n].mode = NodeMode::Frozen,
+                FaultAction::Start => self.nodes[n.index()].mode = NodeMode::Frozen,
                 FaultAction::RebootDown => {
-                    let node = &mut self.nodes[n];
+                    let node = &mut self.nodes[n.index()];
                     node.mode = NodeMode::HostDown;
                     node.drop_all();
                 }
                 FaultAction::End => match end {
                     FrozenEnd::Resume => self.resume_node(n),
                     FrozenEnd::Reboot => {
-                        let node = &mut self.nodes[n];
+                        let node = &mut self.nodes[n.index()];
                         node.clear();
                         node.backlog_used = 0;
                         node.mode = NodeMode::Up;
@@ -99,8 +100,8 @@ impl World {
                 FaultAction::Toggle => {}
             },
             FaultKind::Slow(SlowMode::Factor(f)) => match action {
-                FaultAction::Start => self.nodes[n].slow_factor = f,
-                FaultAction::End => self.nodes[n].slow_factor = 1.0,
+                FaultAction::Start => self.nodes[n.index()].slow_factor = f,
+                FaultAction::End => self.nodes[n.index()].slow_factor = 1.0,
                 FaultAction::Toggle | FaultAction::RebootDown => {}
             },
             FaultKind::Slow(SlowMode::DutyCycle { stop, run }) => {
@@ -124,23 +125,23 @@ impl World {
 
     /// A fault that alternates stopped (`stop`) and running (`run`) phases: a
     /// slow node's duty cycle, a flapping node.
-    fn stop_run(&mut self, index: u16, n: usize, action: FaultAction, stop: Nanos, run: Nanos) {
+    fn stop_run(&mut self, index: u16, n: NodeId, action: FaultAction, stop: Nanos, run: Nanos) {
         match action {
             FaultAction::Start => {
-                self.nodes[n].mode = NodeMode::Frozen;
+                self.nodes[n.index()].mode = NodeMode::Frozen;
                 self.toggle_after(index, stop);
             }
             FaultAction::Toggle => {
-                if self.nodes[n].mode == NodeMode::Frozen {
+                if self.nodes[n.index()].mode == NodeMode::Frozen {
                     self.resume_node(n);
                     self.toggle_after(index, run);
                 } else {
-                    self.nodes[n].mode = NodeMode::Frozen;
+                    self.nodes[n.index()].mode = NodeMode::Frozen;
                     self.toggle_after(index, stop);
                 }
             }
             FaultAction::End => {
-                if self.nodes[n].mode == NodeMode::Frozen {
+                if self.nodes[n.index()].mode == NodeMode::Frozen {
                     self.resume_node(n);
                 }
             }

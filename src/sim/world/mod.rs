@@ -30,7 +30,8 @@ use crate::config::spec::{Model, Policy};
 use crate::engine::{Lane, Nanos, Scheduler, stream};
 use crate::metrics::{Recorder, Summary, TimelineRow};
 use crate::sim::event::Event;
-use crate::sim::ids::ClientId;
+use crate::sim::ids::{ClientId, NodeId};
+
 use crate::sim::protocol::{Completion, NodeEvent, Waiter};
 
 /// A broken invariant: a bug in cachestorm, never a problem of the model.
@@ -123,7 +124,7 @@ impl World {
         for (p, pool) in model.pools.iter().enumerate() {
             pool_offsets.push(nodes.len() as u16);
             for (i, _) in pool.nodes.iter().enumerate() {
-                let id = nodes.len() as u16;
+                let id = NodeId::new(nodes.len());
                 nodes.push(Node::new(
                     id,
                     pool.worker_threads,
@@ -419,7 +420,7 @@ impl World {
                     return false;
                 };
                 let client = self.net.client_of(conn);
-                let node = self.net.node_of(conn) as u16;
+                let node = self.net.node_of(conn);
                 let mut ctx = ctx!(self);
                 self.clients[client.index()].reply(&mut ctx, node, msg);
                 true

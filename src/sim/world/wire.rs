@@ -4,7 +4,7 @@
 use super::{World, ctx};
 use crate::sim::event::ClientTimer;
 use crate::sim::event::{ConnectOutcome, Event};
-use crate::sim::ids::{ClientId, ConnId};
+use crate::sim::ids::{ClientId, ConnId, NodeId};
 use crate::sim::node::{Job, NodeMode};
 use crate::sim::protocol::{ClientMsg, Reply};
 
@@ -15,7 +15,7 @@ impl World {
             return false;
         };
         let node = self.net.node_of(conn);
-        match self.nodes[node].mode {
+        match self.nodes[node.index()].mode {
             NodeMode::Down => {
                 // Nothing listens: the kernel answers with a reset.
                 self.net.send_to_client(
@@ -32,7 +32,7 @@ impl World {
             NodeMode::Up | NodeMode::Frozen => {
                 let worker = self.net.conn(conn).worker;
                 let now = self.sched.now();
-                self.nodes[node].arrive(
+                self.nodes[node.index()].arrive(
                     worker,
                     Job {
                         conn,
@@ -49,11 +49,11 @@ impl World {
 
     /// Lets an idle worker take its next request; the bytes it reads leave
     /// the socket buffers, which may let a client write again.
-    pub(crate) fn start_worker(&mut self, node: usize, worker: u16) {
+    pub(crate) fn start_worker(&mut self, node: NodeId, worker: u16) {
         let net = &mut self.net;
         let mut taken = [ConnId(u32::MAX); 4];
         let mut n = 0;
-        self.nodes[node].try_start(worker, &mut self.sched, |job| {
+        self.nodes[node.index()].try_start(worker, &mut self.sched, |job| {
             let c = net.conn_mut(job.conn);
             if c.generation == job.conn_gen {
                 c.unread -= job.msg.bytes as u64;
@@ -66,18 +66,18 @@ impl World {
         for &conn in &taken[..n] {
             let client = self.net.client_of(conn);
             let mut ctx = ctx!(self);
-            self.clients[client.index()].writable(&mut ctx, node as u16);
+            self.clients[client.index()].writable(&mut ctx, node);
         }
     }
 
     /// A node worker finished a request.
-    pub(crate) fn node_done(&mut self, node: u16, worker: u16, serial: u32) -> bool {
-        let n = node as usize;
-        if !self.nodes[n].is_current(worker, serial) {
+    pub(crate) fn node_done(&mut self, node: NodeId, worker: u16, serial: u32) -> bool {
+        let n = node;
+        if !self.nodes[n.index()].is_current(worker, serial) {
             return false;
         }
         let now = self.sched.now();
-        let Some(done) = self.nodes[n].finish(worker, now) else {
+        let Some(done) = self.nodes[n.index()].finish(worker, now) else {
             return true;
         };
         self.reply(done.job, done.reply);
@@ -102,16 +102,16 @@ impl World {
 
     /// A stopped node runs again: replies held during the stop go out, idle
     /// workers take their queues.
-    pub(crate) fn resume_node(&mut self, n: usize) {
-        self.nodes[n].mode = NodeMode::Up;
-        self.nodes[n].backlog_used = 0;
+    pub(crate) fn resume_node(&mut self, n: NodeId) {
+        self.nodes[n.index()].mode = NodeMode::Up;
+        self.nodes[n.index()].backlog_used = 0;
         let now = self.sched.now();
-        for w in self.nodes[n].held_workers() {
-            if let Some(done) = self.nodes[n].finish(w, now) {
+        for w in self.nodes[n.index()].held_workers() {
+            if let Some(done) = self.nodes[n.index()].finish(w, now) {
                 self.reply(done.job, done.reply);
             }
         }
-        for w in self.nodes[n].startable_workers() {
+        for w in self.nodes[n.index()].startable_workers() {
             self.start_worker(n, w);
         }
     }
@@ -124,7 +124,7 @@ impl World {
             return false;
         }
         let n = self.net.node_of(conn);
-        let node = &mut self.nodes[n];
+        let node = &mut self.nodes[n.index()];
         let outcome = match node.mode {
             NodeMode::Up => ConnectOutcome::Accepted,
             NodeMode::Frozen if node.backlog_used < node.backlog => {
@@ -145,7 +145,7 @@ impl World {
                 Event::Client {
                     client,
                     timer: ClientTimer::ConnectResult {
-                        node: n as u16,
+                        node: n,
                         outcome,
                         generation,
                     },
@@ -157,7 +157,7 @@ impl World {
 
     /// Tells every client with a connection to node `n` that it was reset
     /// (the process died, or the rebooted host answers with RST).
-    pub(crate) fn reset_connections(&mut self, n: usize) {
+    pub(crate) fn reset_connections(&mut self, n: NodeId) {
         for c in 0..self.clients.len() {
             let id = self.net.conn_id(ClientId::new(c), n);
             if !self.net.conn(id).open {
@@ -168,7 +168,7 @@ impl World {
                     d,
                     Event::Client {
                         client: ClientId::new(c),
-                        timer: ClientTimer::Reset(n as u16),
+                        timer: ClientTimer::Reset(n),
                     },
                 );
             }
