@@ -2,6 +2,7 @@
 //! memcached nodes, faults and database, wired together in a [`world::World`].
 
 pub mod bulkhead;
+pub mod cache;
 pub mod client;
 pub mod database;
 pub mod event;

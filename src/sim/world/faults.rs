@@ -67,30 +67,30 @@ impl World {
             FaultKind::None => {}
             FaultKind::Crash => match action {
                 FaultAction::Start => {
-                    let node = &mut self.nodes[n.index()];
+                    let node = &mut self.cache.nodes[n.index()];
                     node.mode = NodeMode::Down;
                     node.drop_all();
                     node.clear();
                     self.reset_connections(n);
                 }
                 FaultAction::End => {
-                    let node = &mut self.nodes[n.index()];
+                    let node = &mut self.cache.nodes[n.index()];
                     node.clear();
                     node.mode = NodeMode::Up;
                 }
                 FaultAction::Toggle | FaultAction::RebootDown => {}
             },
             FaultKind::Frozen { end, .. } => match action {
-                FaultAction::Start => self.nodes[n.index()].mode = NodeMode::Frozen,
+                FaultAction::Start => self.cache.nodes[n.index()].mode = NodeMode::Frozen,
                 FaultAction::RebootDown => {
-                    let node = &mut self.nodes[n.index()];
+                    let node = &mut self.cache.nodes[n.index()];
                     node.mode = NodeMode::HostDown;
                     node.drop_all();
                 }
                 FaultAction::End => match end {
                     FrozenEnd::Resume => self.resume_node(n),
                     FrozenEnd::Reboot => {
-                        let node = &mut self.nodes[n.index()];
+                        let node = &mut self.cache.nodes[n.index()];
                         node.clear();
                         node.backlog_used = 0;
                         node.mode = NodeMode::Up;
@@ -100,8 +100,8 @@ impl World {
                 FaultAction::Toggle => {}
             },
             FaultKind::Slow(SlowMode::Factor(f)) => match action {
-                FaultAction::Start => self.nodes[n.index()].slow_factor = f,
-                FaultAction::End => self.nodes[n.index()].slow_factor = 1.0,
+                FaultAction::Start => self.cache.nodes[n.index()].slow_factor = f,
+                FaultAction::End => self.cache.nodes[n.index()].slow_factor = 1.0,
                 FaultAction::Toggle | FaultAction::RebootDown => {}
             },
             FaultKind::Slow(SlowMode::DutyCycle { stop, run }) => {
@@ -111,13 +111,13 @@ impl World {
                 self.stop_run(index, n, action, frozen, healthy)
             }
             FaultKind::Lossy { loss } => match action {
-                FaultAction::Start => self.net.set_loss(n, loss),
-                FaultAction::End => self.net.set_loss(n, 0.0),
+                FaultAction::Start => self.cache.net.set_loss(n, loss),
+                FaultAction::End => self.cache.net.set_loss(n, 0.0),
                 FaultAction::Toggle | FaultAction::RebootDown => {}
             },
             FaultKind::Partition => match action {
-                FaultAction::Start => self.net.set_partitioned(n, true, &mut self.sched),
-                FaultAction::End => self.net.set_partitioned(n, false, &mut self.sched),
+                FaultAction::Start => self.cache.net.set_partitioned(n, true, &mut self.sched),
+                FaultAction::End => self.cache.net.set_partitioned(n, false, &mut self.sched),
                 FaultAction::Toggle | FaultAction::RebootDown => {}
             },
         }
@@ -128,20 +128,20 @@ impl World {
     fn stop_run(&mut self, index: u16, n: NodeId, action: FaultAction, stop: Nanos, run: Nanos) {
         match action {
             FaultAction::Start => {
-                self.nodes[n.index()].mode = NodeMode::Frozen;
+                self.cache.nodes[n.index()].mode = NodeMode::Frozen;
                 self.toggle_after(index, stop);
             }
             FaultAction::Toggle => {
-                if self.nodes[n.index()].mode == NodeMode::Frozen {
+                if self.cache.nodes[n.index()].mode == NodeMode::Frozen {
                     self.resume_node(n);
                     self.toggle_after(index, run);
                 } else {
-                    self.nodes[n.index()].mode = NodeMode::Frozen;
+                    self.cache.nodes[n.index()].mode = NodeMode::Frozen;
                     self.toggle_after(index, stop);
                 }
             }
             FaultAction::End => {
-                if self.nodes[n.index()].mode == NodeMode::Frozen {
+                if self.cache.nodes[n.index()].mode == NodeMode::Frozen {
                     self.resume_node(n);
                 }
             }

@@ -78,7 +78,7 @@ impl World {
     fn current_key(&mut self, r: ReqRef) -> u32 {
         let req = self.reqs.get_mut(r).expect("live");
         if !req.has_key {
-            req.key = self.space.key(req.key_seed, u64::MAX);
+            req.key = self.cache.space.key(req.key_seed, u64::MAX);
             req.has_key = true;
         }
         req.key
@@ -112,7 +112,7 @@ impl World {
                 continue;
             }
             if step.key == KeyChoice::New {
-                let key = self.space.key(key_seed, step_index as u64);
+                let key = self.cache.space.key(key_seed, step_index as u64);
                 let req = self.reqs.get_mut(r).expect("live");
                 req.key = key;
                 req.has_key = true;
@@ -133,7 +133,7 @@ impl World {
                     let mut keys = std::mem::take(&mut self.multi_keys);
                     keys.clear();
                     for j in 0..step.count as u64 {
-                        keys.push(self.space.key(derive(key_seed, step_index as u64), j));
+                        keys.push(self.cache.space.key(derive(key_seed, step_index as u64), j));
                     }
                     self.reqs.get_mut(r).expect("live").state = ReqState::Cache;
                     self.client_multi_get(instance, step.pool as u16, &keys, Waiter::Request(r));
@@ -227,7 +227,7 @@ impl World {
             return true;
         }
         let mut ctx = ctx!(self);
-        self.clients[instance].call(&mut ctx, call);
+        self.cache.clients[instance].call(&mut ctx, call);
         self.reqs.get_mut(r).expect("live").step += 1;
         false
     }

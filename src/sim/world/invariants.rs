@@ -32,7 +32,7 @@ impl World {
                 ));
             }
         }
-        let pending: u64 = self.clients.iter().map(|c| c.pending()).sum();
+        let pending: u64 = self.cache.clients.iter().map(|c| c.pending()).sum();
         let counted = self.rec.cache_counts().ended();
         if self.rec.submitted() != counted + pending {
             return Err(format!(

@@ -17,20 +17,16 @@ mod wire;
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
-use super::client::{Client, Plain};
+use super::cache::Cache;
 use super::database::Database;
 use super::frontend::Frontend;
-use super::keys::{KeySpace, Placement};
-use super::network::Network;
-use super::node::Node;
 use super::request::Requests;
 use super::service::Service;
 use super::workload::{Arrivals, FlowPicker};
-use crate::config::spec::{Model, Policy};
+use crate::config::spec::Model;
 use crate::engine::{Lane, Nanos, Scheduler, stream};
 use crate::metrics::{Recorder, Summary, TimelineRow};
 use crate::sim::event::Event;
-use crate::sim::ids::{ClientId, NodeId};
 
 use crate::sim::protocol::{Completion, NodeEvent, Waiter};
 
@@ -54,9 +50,6 @@ pub struct World {
     pub(crate) flows: FlowPicker,
     pub(crate) keys_rng: ChaCha8Rng,
     pub(crate) work_rng: ChaCha8Rng,
-    pub(crate) space: KeySpace,
-    pub(crate) placement: Vec<Placement>,
-    pub(crate) pool_offsets: Vec<u16>,
     /// The database's version of each key.
     pub(crate) versions: Vec<u32>,
     pub(crate) reqs: Requests,
@@ -65,9 +58,8 @@ pub struct World {
     pub(crate) fe_server_lane: Option<Lane>,
     /// Instances, executors, bulkheads and the requests made ready.
     pub(crate) service: Service,
-    pub(crate) clients: Vec<Client>,
-    pub(crate) net: Network,
-    pub(crate) nodes: Vec<Node>,
+    /// Clients, connections, nodes, placement and key space.
+    pub(crate) cache: Cache,
     pub(crate) db: Database,
     pub(crate) rec: Recorder,
     pub(crate) done: Vec<Completion>,
@@ -90,10 +82,10 @@ macro_rules! ctx {
     ($w:expr) => {
         $crate::sim::client::Ctx {
             sched: &mut $w.sched,
-            net: &mut $w.net,
-            keys: &mut $w.space,
-            placement: &mut $w.placement,
-            pool_offsets: &$w.pool_offsets,
+            net: &mut $w.cache.net,
+            keys: &mut $w.cache.space,
+            placement: &mut $w.cache.placement,
+            pool_offsets: &$w.cache.pool_offsets,
             versions: &$w.versions,
             rec: &mut $w.rec,
             done: &mut $w.done,
@@ -117,114 +109,8 @@ impl World {
         let seed = model.seed;
         let mut sched = Scheduler::new();
         let n_clients = model.service.instances as usize;
-        let n_nodes = model.node_count();
         let keys = model.workload.keys.count;
-        let mut pool_offsets = Vec::new();
-        let mut nodes = Vec::new();
-        for (p, pool) in model.pools.iter().enumerate() {
-            pool_offsets.push(nodes.len() as u16);
-            for (i, _) in pool.nodes.iter().enumerate() {
-                let id = NodeId::new(nodes.len());
-                nodes.push(Node::new(
-                    id,
-                    pool.worker_threads,
-                    pool.backlog,
-                    pool.service_time,
-                    keys,
-                    stream(seed, &format!("node/{p}/{i}")),
-                ));
-            }
-        }
-        let (locator, hash) = match model.client.policy {
-            Policy::Plain => (model.client.plain_locator, model.client.plain_hash),
-            Policy::Spymemcached => (model.client.spy.locator, model.client.spy.hash),
-            Policy::Mcrouter => (model.client.mcrouter.locator, model.client.mcrouter.hash),
-            Policy::Twemproxy => (model.client.twemproxy.locator, model.client.twemproxy.hash),
-            Policy::Pymemcache => (
-                model.client.pymemcache.locator,
-                model.client.pymemcache.hash,
-            ),
-            Policy::Libmemcached => (
-                model.client.libmemcached.locator,
-                model.client.libmemcached.hash,
-            ),
-        };
-        if model.client.policy == Policy::Mcrouter
-            && let Some(g) = model.client.mcrouter.gutter
-        {
-            // FailoverWithExptimeRoute caps the gutter pool's sets.
-            let offset = model.pool_offset(g);
-            for node in &mut nodes[offset..offset + model.pools[g].nodes.len()] {
-                node.set_ttl(model.client.mcrouter.failover_exptime);
-            }
-        }
-        let placement: Vec<Placement> = model
-            .pools
-            .iter()
-            .map(|p| Placement::new(locator, hash, &p.nodes, keys))
-            .collect();
-        let mut net = Network::new(
-            &model.network,
-            n_clients,
-            n_nodes,
-            stream(seed, "network"),
-            &mut sched,
-        );
-        let mut clients = Vec::new();
-        for c in 0..n_clients {
-            let client = match model.client.policy {
-                Policy::Plain => {
-                    net.connect_all(ClientId::new(c), &mut nodes);
-                    Client::Plain(Plain::new(
-                        ClientId::new(c),
-                        model.client.op_timeout,
-                        model.client.plain_drop_expired,
-                        n_nodes,
-                        &mut sched,
-                    ))
-                }
-                Policy::Spymemcached => {
-                    Client::Spymemcached(Box::new(super::client::Spymemcached::new(
-                        ClientId::new(c),
-                        &model,
-                        &mut sched,
-                        &mut net,
-                        &mut nodes,
-                    )))
-                }
-                Policy::Mcrouter => Client::Mcrouter(Box::new(super::client::Mcrouter::new(
-                    ClientId::new(c),
-                    &model,
-                    &mut sched,
-                    &mut net,
-                    &mut nodes,
-                ))),
-                Policy::Twemproxy => Client::Twemproxy(Box::new(super::client::Twemproxy::new(
-                    ClientId::new(c),
-                    &model,
-                    &mut sched,
-                    &mut net,
-                    &mut nodes,
-                ))),
-                Policy::Pymemcache => Client::Pymemcache(Box::new(super::client::Pymemcache::new(
-                    ClientId::new(c),
-                    &model,
-                    &mut sched,
-                    &mut net,
-                    &mut nodes,
-                ))),
-                Policy::Libmemcached => {
-                    Client::Libmemcached(Box::new(super::client::Libmemcached::new(
-                        ClientId::new(c),
-                        &model,
-                        &mut sched,
-                        &mut net,
-                        &mut nodes,
-                    )))
-                }
-            };
-            clients.push(client);
-        }
+        let cache = Cache::new(&model, n_clients, &mut sched);
         let frontend = model.frontend.clone().map(|f| Frontend::new(f, n_clients));
         let fe_queue_lane = model
             .frontend
@@ -249,18 +135,13 @@ impl World {
             flows: FlowPicker::new(&model.workload, stream(seed, "flows")),
             keys_rng: stream(seed, "keys"),
             work_rng: stream(seed, "work"),
-            space: KeySpace::new(&model.workload.keys),
-            placement,
-            pool_offsets,
             versions: vec![0; keys as usize],
             reqs: Requests::default(),
             frontend,
             fe_queue_lane,
             fe_server_lane,
             service,
-            clients,
-            net,
-            nodes,
+            cache,
             db,
             rec,
             done: Vec::new(),
@@ -276,21 +157,8 @@ impl World {
             sched,
             model,
         };
-        world.prefill();
+        world.cache.prefill(&world.model);
         world
-    }
-
-    fn prefill(&mut self) {
-        for p in 0..self.model.pools.len() {
-            if !self.model.pools[p].prefill {
-                continue;
-            }
-            let offset = self.pool_offsets[p] as usize;
-            for k in 0..self.space.count() {
-                let local = self.placement[p].primary(k, &mut self.space) as usize;
-                self.nodes[offset + local].put(k, 0);
-            }
-        }
     }
 
     /// Turns the invariant checks on (they are always on in debug builds).
@@ -365,20 +233,7 @@ impl World {
     }
 
     fn gauges(&self) -> crate::metrics::Gauges {
-        let nodes = self
-            .nodes
-            .iter()
-            .map(|n| {
-                let id = n.id;
-                let active = self.clients.iter().filter(|c| c.is_active(id)).count();
-                crate::metrics::NodeGauge {
-                    queue: n.queue_len(),
-                    client_backlog: self.clients.iter().map(|c| c.backlog(id)).sum(),
-                    state: self.fault_state.state(n, &self.net).code(),
-                    active_share: active as f64 / self.clients.len().max(1) as f64,
-                }
-            })
-            .collect();
+        let nodes = self.cache.node_gauges(&self.fault_state);
         crate::metrics::Gauges {
             busy_threads: self.service.busy_threads(),
             exec_queue: self.service.exec_queued(),
@@ -412,17 +267,17 @@ impl World {
                 generation,
             } => {
                 let mut ctx = ctx!(self);
-                self.clients[client.index()].timeout(&mut ctx, op, generation)
+                self.cache.clients[client.index()].timeout(&mut ctx, op, generation)
             }
             Event::ToNode { conn, generation } => self.arrive_at_node(conn, generation),
             Event::ToClient { conn, generation } => {
-                let Some(msg) = self.net.arrive_at_client(conn, generation) else {
+                let Some(msg) = self.cache.net.arrive_at_client(conn, generation) else {
                     return false;
                 };
-                let client = self.net.client_of(conn);
-                let node = self.net.node_of(conn);
+                let client = self.cache.net.client_of(conn);
+                let node = self.cache.net.node_of(conn);
                 let mut ctx = ctx!(self);
-                self.clients[client.index()].reply(&mut ctx, node, msg);
+                self.cache.clients[client.index()].reply(&mut ctx, node, msg);
                 true
             }
             Event::NodeDone {
@@ -433,7 +288,7 @@ impl World {
             Event::ConnectArrive { conn, generation } => self.connect_arrive(conn, generation),
             Event::Client { client, timer } => {
                 let mut ctx = ctx!(self);
-                self.clients[client.index()].timer(&mut ctx, timer)
+                self.cache.clients[client.index()].timer(&mut ctx, timer)
             }
             Event::Retry { slot, generation } => self.retry_due(slot, generation),
         }
@@ -482,14 +337,12 @@ impl World {
                 );
             }
         }
-        let pending: u64 = self.clients.iter().map(|c| c.pending()).sum();
+        let pending = self.cache.pending();
         self.rec.cache_unfinished(pending);
         let gauges = self.gauges();
         self.rec.close_bucket(self.bucket_start, end, &gauges, sink);
         let mut node_events = std::mem::take(&mut self.node_events);
-        for c in &mut self.clients {
-            node_events.extend(c.take_node_events());
-        }
+        self.cache.take_node_events(&mut node_events);
         node_events.sort_by_key(|e| (e.time, e.node));
         if self.checks
             && let Err(m) = self.check_final()
@@ -507,15 +360,11 @@ impl World {
         use crate::metrics::summary::{ClientSummary, DbSummary, NodeSummary};
         let end = self.model.end();
         let (trips, first_trip_s) = self.rec.trips();
-        let (lost, reconnects) = self
-            .clients
-            .iter()
-            .map(|c| c.connection_stats())
-            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        let (lost, reconnects) = self.cache.connection_stats();
         let mut nodes = Vec::new();
         for (p, pool) in self.model.pools.iter().enumerate() {
             for (i, name) in pool.nodes.iter().enumerate() {
-                let n = &self.nodes[self.pool_offsets[p] as usize + i];
+                let n = &self.cache.nodes[self.cache.pool_offsets[p] as usize + i];
                 let started = n.started;
                 nodes.push(NodeSummary {
                     name: name.clone(),

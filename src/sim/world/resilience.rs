@@ -13,7 +13,7 @@ impl World {
     pub(crate) fn client_call(&mut self, instance: usize, call: Call) {
         if self.resilience.is_none() {
             let mut ctx = ctx!(self);
-            self.clients[instance].call(&mut ctx, call);
+            self.cache.clients[instance].call(&mut ctx, call);
             return;
         }
         self.resilient(instance, call, &[]);
@@ -29,7 +29,7 @@ impl World {
     ) {
         if self.resilience.is_none() {
             let mut ctx = ctx!(self);
-            self.clients[instance].multi_get(&mut ctx, pool, keys, waiter);
+            self.cache.clients[instance].multi_get(&mut ctx, pool, keys, waiter);
             return;
         }
         let call = Call {
@@ -105,8 +105,8 @@ impl World {
             res.calls[slot as usize].client_permit = ok;
         }
         if permitted && single && !res.instances[instance].nodes.is_empty() {
-            let local = self.placement[pool].primary(key, &mut self.space);
-            let node = self.pool_offsets[pool] + local;
+            let local = self.cache.placement[pool].primary(key, &mut self.cache.space);
+            let node = self.cache.pool_offsets[pool] + local;
             let b = &mut res.instances[instance].nodes[node as usize];
             let (ok, t) = b.acquire(now);
             if let Some(t) = t {
@@ -138,13 +138,13 @@ impl World {
         };
         if single {
             let mut ctx = ctx!(self);
-            self.clients[instance].call(&mut ctx, call);
+            self.cache.clients[instance].call(&mut ctx, call);
         } else {
             let keys = std::mem::take(
                 &mut self.resilience.as_mut().expect("on").calls[slot as usize].keys,
             );
             let mut ctx = ctx!(self);
-            self.clients[instance].multi_get(&mut ctx, call.pool, &keys, tag);
+            self.cache.clients[instance].multi_get(&mut ctx, call.pool, &keys, tag);
             let res = self.resilience.as_mut().expect("on");
             if res.calls[slot as usize].live && res.calls[slot as usize].generation == generation {
                 res.calls[slot as usize].keys = keys;

@@ -11,14 +11,14 @@ use crate::sim::protocol::{ClientMsg, Reply};
 impl World {
     /// A request reaches a node.
     pub(crate) fn arrive_at_node(&mut self, conn: ConnId, generation: u32) -> bool {
-        let Some(msg) = self.net.arrive_at_node(conn, generation) else {
+        let Some(msg) = self.cache.net.arrive_at_node(conn, generation) else {
             return false;
         };
-        let node = self.net.node_of(conn);
-        match self.nodes[node.index()].mode {
+        let node = self.cache.net.node_of(conn);
+        match self.cache.nodes[node.index()].mode {
             NodeMode::Down => {
                 // Nothing listens: the kernel answers with a reset.
-                self.net.send_to_client(
+                self.cache.net.send_to_client(
                     &mut self.sched,
                     conn,
                     ClientMsg {
@@ -30,9 +30,9 @@ impl World {
             }
             NodeMode::HostDown => {}
             NodeMode::Up | NodeMode::Frozen => {
-                let worker = self.net.conn(conn).worker;
+                let worker = self.cache.net.conn(conn).worker;
                 let now = self.sched.now();
-                self.nodes[node.index()].arrive(
+                self.cache.nodes[node.index()].arrive(
                     worker,
                     Job {
                         conn,
@@ -50,10 +50,10 @@ impl World {
     /// Lets an idle worker take its next request; the bytes it reads leave
     /// the socket buffers, which may let a client write again.
     pub(crate) fn start_worker(&mut self, node: NodeId, worker: u16) {
-        let net = &mut self.net;
+        let net = &mut self.cache.net;
         let mut taken = [ConnId(u32::MAX); 4];
         let mut n = 0;
-        self.nodes[node.index()].try_start(worker, &mut self.sched, |job| {
+        self.cache.nodes[node.index()].try_start(worker, &mut self.sched, |job| {
             let c = net.conn_mut(job.conn);
             if c.generation == job.conn_gen {
                 c.unread -= job.msg.bytes as u64;
@@ -64,20 +64,20 @@ impl World {
             }
         });
         for &conn in &taken[..n] {
-            let client = self.net.client_of(conn);
+            let client = self.cache.net.client_of(conn);
             let mut ctx = ctx!(self);
-            self.clients[client.index()].writable(&mut ctx, node);
+            self.cache.clients[client.index()].writable(&mut ctx, node);
         }
     }
 
     /// A node worker finished a request.
     pub(crate) fn node_done(&mut self, node: NodeId, worker: u16, serial: u32) -> bool {
         let n = node;
-        if !self.nodes[n.index()].is_current(worker, serial) {
+        if !self.cache.nodes[n.index()].is_current(worker, serial) {
             return false;
         }
         let now = self.sched.now();
-        let Some(done) = self.nodes[n.index()].finish(worker, now) else {
+        let Some(done) = self.cache.nodes[n.index()].finish(worker, now) else {
             return true;
         };
         self.reply(done.job, done.reply);
@@ -86,9 +86,9 @@ impl World {
     }
 
     fn reply(&mut self, job: Job, reply: Reply) {
-        let c = self.net.conn(job.conn);
+        let c = self.cache.net.conn(job.conn);
         if c.generation == job.conn_gen && c.open {
-            self.net.send_to_client(
+            self.cache.net.send_to_client(
                 &mut self.sched,
                 job.conn,
                 ClientMsg {
@@ -103,15 +103,15 @@ impl World {
     /// A stopped node runs again: replies held during the stop go out, idle
     /// workers take their queues.
     pub(crate) fn resume_node(&mut self, n: NodeId) {
-        self.nodes[n.index()].mode = NodeMode::Up;
-        self.nodes[n.index()].backlog_used = 0;
+        self.cache.nodes[n.index()].mode = NodeMode::Up;
+        self.cache.nodes[n.index()].backlog_used = 0;
         let now = self.sched.now();
-        for w in self.nodes[n.index()].held_workers() {
-            if let Some(done) = self.nodes[n.index()].finish(w, now) {
+        for w in self.cache.nodes[n.index()].held_workers() {
+            if let Some(done) = self.cache.nodes[n.index()].finish(w, now) {
                 self.reply(done.job, done.reply);
             }
         }
-        for w in self.nodes[n.index()].startable_workers() {
+        for w in self.cache.nodes[n.index()].startable_workers() {
             self.start_worker(n, w);
         }
     }
@@ -120,11 +120,11 @@ impl World {
     /// listen backlog if the process is up or stopped and the backlog has room,
     /// refuses it if nothing listens, and ignores it if the host is down.
     pub(crate) fn connect_arrive(&mut self, conn: ConnId, generation: u32) -> bool {
-        if self.net.conn(conn).generation != generation {
+        if self.cache.net.conn(conn).generation != generation {
             return false;
         }
-        let n = self.net.node_of(conn);
-        let node = &mut self.nodes[n.index()];
+        let n = self.cache.net.node_of(conn);
+        let node = &mut self.cache.nodes[n.index()];
         let outcome = match node.mode {
             NodeMode::Up => ConnectOutcome::Accepted,
             NodeMode::Frozen if node.backlog_used < node.backlog => {
@@ -136,10 +136,10 @@ impl World {
         };
         if outcome == ConnectOutcome::Accepted {
             let w = node.assign_worker();
-            self.net.conn_mut(conn).worker = w;
+            self.cache.net.conn_mut(conn).worker = w;
         }
-        if let Some(d) = self.net.control_delay(n) {
-            let client = self.net.client_of(conn);
+        if let Some(d) = self.cache.net.control_delay(n) {
+            let client = self.cache.net.client_of(conn);
             self.sched.after(
                 d,
                 Event::Client {
@@ -158,12 +158,12 @@ impl World {
     /// Tells every client with a connection to node `n` that it was reset
     /// (the process died, or the rebooted host answers with RST).
     pub(crate) fn reset_connections(&mut self, n: NodeId) {
-        for c in 0..self.clients.len() {
-            let id = self.net.conn_id(ClientId::new(c), n);
-            if !self.net.conn(id).open {
+        for c in 0..self.cache.clients.len() {
+            let id = self.cache.net.conn_id(ClientId::new(c), n);
+            if !self.cache.net.conn(id).open {
                 continue;
             }
-            if let Some(d) = self.net.control_delay(n) {
+            if let Some(d) = self.cache.net.control_delay(n) {
                 self.sched.after(
                     d,
                     Event::Client {

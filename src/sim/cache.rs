@@ -1,0 +1,205 @@
+//! The cache side of a run: the clients (one per service instance), the
+//! connections between clients and nodes, the memcached nodes, key placement
+//! per pool and the key space.
+
+use super::client::{Client, Plain};
+use super::fault::FaultState;
+use super::keys::{KeySpace, Placement};
+use super::network::Network;
+use super::node::Node;
+use crate::config::spec::{Model, Policy};
+use crate::engine::{Scheduler, stream};
+use crate::metrics::NodeGauge;
+use crate::sim::event::Event;
+use crate::sim::ids::{ClientId, NodeId};
+use crate::sim::protocol::NodeEvent;
+
+/// The cache side's state.
+pub struct Cache {
+    /// One client per service instance.
+    pub(crate) clients: Vec<Client>,
+    /// Connections.
+    pub(crate) net: Network,
+    /// Every node of every pool, by global id.
+    pub(crate) nodes: Vec<Node>,
+    /// Key placement per pool.
+    pub(crate) placement: Vec<Placement>,
+    /// Key spelling and popularity.
+    pub(crate) space: KeySpace,
+    /// Global id of each pool's first node.
+    pub(crate) pool_offsets: Vec<u16>,
+}
+
+impl Cache {
+    /// The nodes, placement, connections and `n_clients` clients of `model`.
+    pub fn new(model: &Model, n_clients: usize, sched: &mut Scheduler<Event>) -> Self {
+        let seed = model.seed;
+        let n_nodes = model.node_count();
+        let keys = model.workload.keys.count;
+        let mut pool_offsets = Vec::new();
+        let mut nodes = Vec::new();
+        for (p, pool) in model.pools.iter().enumerate() {
+            pool_offsets.push(nodes.len() as u16);
+            for (i, _) in pool.nodes.iter().enumerate() {
+                let id = NodeId::new(nodes.len());
+                nodes.push(Node::new(
+                    id,
+                    pool.worker_threads,
+                    pool.backlog,
+                    pool.service_time,
+                    keys,
+                    stream(seed, &format!("node/{p}/{i}")),
+                ));
+            }
+        }
+        let (locator, hash) = match model.client.policy {
+            Policy::Plain => (model.client.plain_locator, model.client.plain_hash),
+            Policy::Spymemcached => (model.client.spy.locator, model.client.spy.hash),
+            Policy::Mcrouter => (model.client.mcrouter.locator, model.client.mcrouter.hash),
+            Policy::Twemproxy => (model.client.twemproxy.locator, model.client.twemproxy.hash),
+            Policy::Pymemcache => (
+                model.client.pymemcache.locator,
+                model.client.pymemcache.hash,
+            ),
+            Policy::Libmemcached => (
+                model.client.libmemcached.locator,
+                model.client.libmemcached.hash,
+            ),
+        };
+        if model.client.policy == Policy::Mcrouter
+            && let Some(g) = model.client.mcrouter.gutter
+        {
+            // FailoverWithExptimeRoute caps the gutter pool's sets.
+            let offset = model.pool_offset(g);
+            for node in &mut nodes[offset..offset + model.pools[g].nodes.len()] {
+                node.set_ttl(model.client.mcrouter.failover_exptime);
+            }
+        }
+        let placement: Vec<Placement> = model
+            .pools
+            .iter()
+            .map(|p| Placement::new(locator, hash, &p.nodes, keys))
+            .collect();
+        let mut net = Network::new(
+            &model.network,
+            n_clients,
+            n_nodes,
+            stream(seed, "network"),
+            sched,
+        );
+        let mut clients = Vec::new();
+        for c in 0..n_clients {
+            let client = match model.client.policy {
+                Policy::Plain => {
+                    net.connect_all(ClientId::new(c), &mut nodes);
+                    Client::Plain(Plain::new(
+                        ClientId::new(c),
+                        model.client.op_timeout,
+                        model.client.plain_drop_expired,
+                        n_nodes,
+                        sched,
+                    ))
+                }
+                Policy::Spymemcached => {
+                    Client::Spymemcached(Box::new(super::client::Spymemcached::new(
+                        ClientId::new(c),
+                        model,
+                        sched,
+                        &mut net,
+                        &mut nodes,
+                    )))
+                }
+                Policy::Mcrouter => Client::Mcrouter(Box::new(super::client::Mcrouter::new(
+                    ClientId::new(c),
+                    model,
+                    sched,
+                    &mut net,
+                    &mut nodes,
+                ))),
+                Policy::Twemproxy => Client::Twemproxy(Box::new(super::client::Twemproxy::new(
+                    ClientId::new(c),
+                    model,
+                    sched,
+                    &mut net,
+                    &mut nodes,
+                ))),
+                Policy::Pymemcache => Client::Pymemcache(Box::new(super::client::Pymemcache::new(
+                    ClientId::new(c),
+                    model,
+                    sched,
+                    &mut net,
+                    &mut nodes,
+                ))),
+                Policy::Libmemcached => {
+                    Client::Libmemcached(Box::new(super::client::Libmemcached::new(
+                        ClientId::new(c),
+                        model,
+                        sched,
+                        &mut net,
+                        &mut nodes,
+                    )))
+                }
+            };
+            clients.push(client);
+        }
+        Cache {
+            clients,
+            net,
+            nodes,
+            placement,
+            space: KeySpace::new(&model.workload.keys),
+            pool_offsets,
+        }
+    }
+
+    /// Stores every key of the pools that start full on its primary node.
+    pub fn prefill(&mut self, model: &Model) {
+        for p in 0..model.pools.len() {
+            if !model.pools[p].prefill {
+                continue;
+            }
+            let offset = self.pool_offsets[p] as usize;
+            for k in 0..self.space.count() {
+                let local = self.placement[p].primary(k, &mut self.space) as usize;
+                self.nodes[offset + local].put(k, 0);
+            }
+        }
+    }
+
+    /// Each node's gauges at the end of a bucket.
+    pub fn node_gauges(&self, faults: &FaultState) -> Vec<NodeGauge> {
+        self.nodes
+            .iter()
+            .map(|n| {
+                let id = n.id;
+                let active = self.clients.iter().filter(|c| c.is_active(id)).count();
+                NodeGauge {
+                    queue: n.queue_len(),
+                    client_backlog: self.clients.iter().map(|c| c.backlog(id)).sum(),
+                    state: faults.state(n, &self.net).code(),
+                    active_share: active as f64 / self.clients.len().max(1) as f64,
+                }
+            })
+            .collect()
+    }
+
+    /// Ops whose outcome is not counted yet, over all clients.
+    pub fn pending(&self) -> u64 {
+        self.clients.iter().map(|c| c.pending()).sum()
+    }
+
+    /// Connection losses and reconnects, over all clients.
+    pub fn connection_stats(&self) -> (u64, u64) {
+        self.clients
+            .iter()
+            .map(|c| c.connection_stats())
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    }
+
+    /// Moves every client's connection events to `into`.
+    pub fn take_node_events(&mut self, into: &mut Vec<NodeEvent>) {
+        for c in &mut self.clients {
+            into.extend(c.take_node_events());
+        }
+    }
+}
