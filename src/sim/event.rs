@@ -2,7 +2,8 @@
 //! it imports only the request reference and the engine, so every component
 //! can schedule events without depending on the world.
 
-use super::ids::{ClientId, ConnId, NodeId};
+use super::ids::{ClientId, ConnId, NodeId, OpRef};
+use super::protocol::SlotRef;
 use super::request::ReqRef;
 
 /// Everything that can happen.
@@ -35,10 +36,8 @@ pub enum Event {
     OpTimeout {
         /// Client.
         client: ClientId,
-        /// Op slot.
-        op: u32,
-        /// Op generation.
-        generation: u32,
+        /// The op.
+        op: OpRef,
     },
     /// A message reaches the node end of a connection.
     ToNode {
@@ -77,13 +76,8 @@ pub enum Event {
         /// What.
         timer: ClientTimer,
     },
-    /// A resilience retry's sleep ends.
-    Retry {
-        /// Call slot.
-        slot: u32,
-        /// Its generation.
-        generation: u32,
-    },
+    /// A resilience retry's sleep ends (the call's slot).
+    Retry(SlotRef),
 }
 
 /// A phase change of a fault.

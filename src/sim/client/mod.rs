@@ -16,7 +16,7 @@ pub mod spymemcached;
 pub mod twemproxy;
 
 use crate::sim::event::ClientTimer;
-use crate::sim::ids::NodeId;
+use crate::sim::ids::{NodeId, OpRef};
 use crate::sim::protocol::{Call, ClientMsg, Waiter};
 
 pub use crate::sim::protocol::NodeEvent;
@@ -84,13 +84,14 @@ impl Client {
             piped: pipe::multi_get(&mut **c, ctx, pool, keys, waiter))
     }
 
-    /// The caller's timeout of op `op` (generation `generation`) expired.
+    /// The caller's timeout of op `op` expired.
     #[inline]
-    pub fn timeout(&mut self, ctx: &mut Ctx, op: u32, generation: u32) -> bool {
+    pub fn timeout(&mut self, ctx: &mut Ctx, op: OpRef) -> bool {
+        let OpRef { slot, generation } = op;
         dispatch!(self, c =>
-            plain: c.timeout(ctx, op, generation),
-            spy: c.timeout(ctx, op, generation),
-            piped: pipe::timeout(&mut **c, ctx, op, generation))
+            plain: c.timeout(ctx, slot, generation),
+            spy: c.timeout(ctx, slot, generation),
+            piped: pipe::timeout(&mut **c, ctx, slot, generation))
     }
 
     /// A reply arrived from global node `node`.

@@ -18,7 +18,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::Event;
 use crate::sim::event::{ClientTimer, ConnectOutcome};
-use crate::sim::ids::{ClientId, ConnId, NodeId};
+use crate::sim::ids::{ClientId, ConnId, NodeId, OpRef};
 use crate::sim::locator::{HashAlg, Locator, LocatorKind};
 use crate::sim::network::Network;
 use crate::sim::node::Node;
@@ -324,8 +324,7 @@ pub fn submit<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: NodeId, mut op: Op)
             lane,
             Event::OpTimeout {
                 client: core.id,
-                op: slot,
-                generation,
+                op: OpRef { slot, generation },
             },
         );
     }

@@ -10,7 +10,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::ClientTimer;
 use crate::sim::event::Event;
-use crate::sim::ids::{ClientId, NodeId};
+use crate::sim::ids::{ClientId, NodeId, OpRef};
 use crate::sim::protocol::{BulkWorst, CacheResult, Call, Waiter, bulk_outcome};
 use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
 
@@ -115,8 +115,10 @@ impl Plain {
                 self.lane,
                 Event::OpTimeout {
                     client: self.id,
-                    op: i,
-                    generation,
+                    op: OpRef {
+                        slot: i,
+                        generation,
+                    },
                 },
             );
         }
@@ -137,8 +139,10 @@ impl Plain {
             self.lane,
             Event::OpTimeout {
                 client: self.id,
-                op: p,
-                generation: pgen,
+                op: OpRef {
+                    slot: p,
+                    generation: pgen,
+                },
             },
         );
         for &key in keys {

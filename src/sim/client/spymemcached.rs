@@ -25,7 +25,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::Event;
 use crate::sim::event::{ClientTimer, ConnectOutcome};
-use crate::sim::ids::{ClientId, ConnId, NodeId};
+use crate::sim::ids::{ClientId, ConnId, NodeId, OpRef};
 use crate::sim::network::Network;
 use crate::sim::node::Node;
 use crate::sim::protocol::{BulkWorst, CacheResult, Call, NodeEvent, Waiter, bulk_outcome};
@@ -303,8 +303,10 @@ impl Spymemcached {
             self.lane,
             Event::OpTimeout {
                 client: self.id,
-                op: p,
-                generation: pgen,
+                op: OpRef {
+                    slot: p,
+                    generation: pgen,
+                },
             },
         );
         for &key in keys {
@@ -388,8 +390,10 @@ impl Spymemcached {
                 self.lane,
                 Event::OpTimeout {
                     client: self.id,
-                    op: i,
-                    generation,
+                    op: OpRef {
+                        slot: i,
+                        generation,
+                    },
                 },
             );
         } else {
@@ -398,8 +402,10 @@ impl Spymemcached {
                 self.op_timeout,
                 Event::OpTimeout {
                     client: self.id,
-                    op: i,
-                    generation,
+                    op: OpRef {
+                        slot: i,
+                        generation,
+                    },
                 },
             );
         }

@@ -261,13 +261,9 @@ impl World {
             Event::DbDone(r) => self.db_done(r),
             Event::DbTimeout(r) => self.db_timeout(r),
             Event::BulkheadDeadline(r) => self.bulkhead_deadline(r),
-            Event::OpTimeout {
-                client,
-                op,
-                generation,
-            } => {
+            Event::OpTimeout { client, op } => {
                 let mut ctx = ctx!(self);
-                self.cache.clients[client.index()].timeout(&mut ctx, op, generation)
+                self.cache.clients[client.index()].timeout(&mut ctx, op)
             }
             Event::ToNode { conn, generation } => self.arrive_at_node(conn, generation),
             Event::ToClient { conn, generation } => {
@@ -290,7 +286,7 @@ impl World {
                 let mut ctx = ctx!(self);
                 self.cache.clients[client.index()].timer(&mut ctx, timer)
             }
-            Event::Retry { slot, generation } => self.retry_due(slot, generation),
+            Event::Retry(slot) => self.retry_due(slot),
         }
     }
 

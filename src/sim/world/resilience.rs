@@ -200,7 +200,8 @@ impl World {
                 let wait = crate::sim::resilience::retry::wait(retry, attempt, slept, &mut res.rng);
                 res.calls[slot as usize].slept = wait;
                 res.retries += 1;
-                self.sched.after(wait, Event::Retry { slot, generation });
+                self.sched
+                    .after(wait, Event::Retry(SlotRef { slot, generation }));
                 return;
             }
             res.budget_refused += 1;
@@ -210,7 +211,8 @@ impl World {
     }
 
     /// A retry's sleep ended.
-    pub(crate) fn retry_due(&mut self, slot: u32, generation: u32) -> bool {
+    pub(crate) fn retry_due(&mut self, call: SlotRef) -> bool {
+        let SlotRef { slot, generation } = call;
         let res = self.resilience.as_ref().expect("on");
         if res.get(slot, generation).is_none() {
             return false;
