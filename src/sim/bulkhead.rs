@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use super::client::{CacheResult, Call};
 use super::request::{ReqRef, ReqState};
 use super::world::{Event, World};
-use crate::config::spec::Bulkhead as BulkheadSpec;
+use crate::config::BulkheadConfig as BulkheadSpec;
 use crate::engine::{Lane, Scheduler};
 use crate::metrics::CacheOutcome;
 

@@ -11,7 +11,7 @@
 use super::network::Network;
 use super::node::{Node, NodeMode};
 use super::world::{Event, World};
-use crate::config::spec::{FaultKind, FrozenEnd, Model, SlowMode};
+use crate::config::{FaultKindConfig, FrozenEnd, Model, SlowMode};
 use crate::engine::Nanos;
 
 /// A phase change of a fault.
@@ -51,8 +51,8 @@ impl FaultState {
                 .faults
                 .iter()
                 .map(|f| match f.kind {
-                    FaultKind::Slow(_) => 4,
-                    FaultKind::Lossy { .. } => 6,
+                    FaultKindConfig::Slow(_) => 4,
+                    FaultKindConfig::Lossy { .. } => 6,
                     _ => 0,
                 })
                 .collect(),
@@ -88,7 +88,7 @@ impl World {
                     action: FaultAction::Start,
                 },
             );
-            if let FaultKind::Frozen {
+            if let FaultKindConfig::Frozen {
                 end: FrozenEnd::Reboot,
                 reboot_down,
             } = f.kind
@@ -136,26 +136,28 @@ impl World {
             _ => {}
         }
         match (kind, action) {
-            (FaultKind::None, _) => {}
-            (FaultKind::Crash, FaultAction::Start) => {
+            (FaultKindConfig::None, _) => {}
+            (FaultKindConfig::Crash, FaultAction::Start) => {
                 let node = &mut self.nodes[n];
                 node.mode = NodeMode::Down;
                 node.drop_all();
                 node.clear();
                 self.reset_connections(n);
             }
-            (FaultKind::Crash, FaultAction::End) => {
+            (FaultKindConfig::Crash, FaultAction::End) => {
                 let node = &mut self.nodes[n];
                 node.clear();
                 node.mode = NodeMode::Up;
             }
-            (FaultKind::Frozen { .. }, FaultAction::Start) => self.nodes[n].mode = NodeMode::Frozen,
-            (FaultKind::Frozen { .. }, FaultAction::RebootDown) => {
+            (FaultKindConfig::Frozen { .. }, FaultAction::Start) => {
+                self.nodes[n].mode = NodeMode::Frozen
+            }
+            (FaultKindConfig::Frozen { .. }, FaultAction::RebootDown) => {
                 let node = &mut self.nodes[n];
                 node.mode = NodeMode::HostDown;
                 node.drop_all();
             }
-            (FaultKind::Frozen { end, .. }, FaultAction::End) => match end {
+            (FaultKindConfig::Frozen { end, .. }, FaultAction::End) => match end {
                 FrozenEnd::Resume => self.resume_node(n),
                 FrozenEnd::Reboot => {
                     let node = &mut self.nodes[n];
@@ -165,20 +167,20 @@ impl World {
                     self.reset_connections(n);
                 }
             },
-            (FaultKind::Slow(SlowMode::Factor(f)), FaultAction::Start) => {
+            (FaultKindConfig::Slow(SlowMode::Factor(f)), FaultAction::Start) => {
                 self.nodes[n].slow_factor = f
             }
-            (FaultKind::Slow(SlowMode::Factor(_)), FaultAction::End) => {
+            (FaultKindConfig::Slow(SlowMode::Factor(_)), FaultAction::End) => {
                 self.nodes[n].slow_factor = 1.0
             }
-            (FaultKind::Slow(SlowMode::DutyCycle { stop, .. }), FaultAction::Start)
-            | (FaultKind::Flapping { frozen: stop, .. }, FaultAction::Start) => {
+            (FaultKindConfig::Slow(SlowMode::DutyCycle { stop, .. }), FaultAction::Start)
+            | (FaultKindConfig::Flapping { frozen: stop, .. }, FaultAction::Start) => {
                 self.nodes[n].mode = NodeMode::Frozen;
                 self.toggle_after(index, stop);
             }
-            (FaultKind::Slow(SlowMode::DutyCycle { stop, run }), FaultAction::Toggle)
+            (FaultKindConfig::Slow(SlowMode::DutyCycle { stop, run }), FaultAction::Toggle)
             | (
-                FaultKind::Flapping {
+                FaultKindConfig::Flapping {
                     frozen: stop,
                     healthy: run,
                 },
@@ -192,18 +194,18 @@ impl World {
                     self.toggle_after(index, stop);
                 }
             }
-            (FaultKind::Slow(SlowMode::DutyCycle { .. }), FaultAction::End)
-            | (FaultKind::Flapping { .. }, FaultAction::End)
+            (FaultKindConfig::Slow(SlowMode::DutyCycle { .. }), FaultAction::End)
+            | (FaultKindConfig::Flapping { .. }, FaultAction::End)
                 if self.nodes[n].mode == NodeMode::Frozen =>
             {
                 self.resume_node(n);
             }
-            (FaultKind::Lossy { loss }, FaultAction::Start) => self.net.set_loss(n, loss),
-            (FaultKind::Lossy { .. }, FaultAction::End) => self.net.set_loss(n, 0.0),
-            (FaultKind::Partition, FaultAction::Start) => {
+            (FaultKindConfig::Lossy { loss }, FaultAction::Start) => self.net.set_loss(n, loss),
+            (FaultKindConfig::Lossy { .. }, FaultAction::End) => self.net.set_loss(n, 0.0),
+            (FaultKindConfig::Partition, FaultAction::Start) => {
                 self.net.set_partitioned(n, true, &mut self.sched)
             }
-            (FaultKind::Partition, FaultAction::End) => {
+            (FaultKindConfig::Partition, FaultAction::End) => {
                 self.net.set_partitioned(n, false, &mut self.sched)
             }
             _ => {}

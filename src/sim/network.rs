@@ -19,7 +19,7 @@ use rand::rngs::ChaCha8Rng;
 
 use super::sampler::sample;
 use super::world::Event;
-use crate::config::spec::{Dist, Network as NetworkSpec};
+use crate::config::{Dist, NetworkConfig as NetworkSpec};
 use crate::engine::{Lane, Nanos, Scheduler};
 
 /// A cache operation's kind on the wire.

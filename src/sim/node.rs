@@ -15,7 +15,7 @@ use rand::rngs::ChaCha8Rng;
 use super::network::{NodeMsg, OpKind, Reply};
 use super::sampler::sample;
 use super::world::Event;
-use crate::config::spec::Dist;
+use crate::config::Dist;
 use crate::engine::{Nanos, Scheduler};
 
 /// What the node is doing.

@@ -8,7 +8,7 @@ use super::network::OpKind;
 use super::request::{LastGet, ReqRef, ReqState};
 use super::sampler::sample;
 use super::world::{Event, World, ctx};
-use crate::config::spec::{Condition, KeyChoice, StepOp};
+use crate::config::{Condition, KeyChoice, StepOp};
 use crate::engine::rng::derive;
 use crate::metrics::{CacheOutcome, Outcome, RequestFlags};
 

@@ -5,7 +5,7 @@ use super::client::ClientTimer;
 use super::network::{ClientMsg, Reply};
 use super::node::{Job, NodeMode};
 use super::world::{Event, World, ctx};
-use crate::config::spec::Policy;
+use crate::config::PolicyKind;
 
 /// Outcomes of a connect attempt, as sent to the client.
 pub mod connect {
@@ -70,7 +70,7 @@ impl World {
                 }
             }
         });
-        if self.model.client.policy == Policy::Spymemcached {
+        if self.model.client.policy.kind() == PolicyKind::Spymemcached {
             for &conn in &taken[..n] {
                 let client = self.net.client_of(conn);
                 let mut ctx = ctx!(self);

@@ -15,7 +15,7 @@ use super::network::Network;
 use super::node::Node;
 use super::request::{ReqRef, Requests};
 use super::workload::{Arrivals, FlowPicker};
-use crate::config::spec::{Model, Policy};
+use crate::config::{Model, PolicyConfig};
 use crate::engine::{Lane, Nanos, Scheduler, stream};
 use crate::metrics::{Recorder, Summary, TimelineRow};
 
@@ -201,27 +201,14 @@ impl World {
                 ));
             }
         }
-        let (locator, hash) = match model.client.policy {
-            Policy::Plain => (model.client.plain_locator, model.client.plain_hash),
-            Policy::Spymemcached => (model.client.spy.locator, model.client.spy.hash),
-            Policy::Mcrouter => (model.client.mcrouter.locator, model.client.mcrouter.hash),
-            Policy::Twemproxy => (model.client.twemproxy.locator, model.client.twemproxy.hash),
-            Policy::Pymemcache => (
-                model.client.pymemcache.locator,
-                model.client.pymemcache.hash,
-            ),
-            Policy::Libmemcached => (
-                model.client.libmemcached.locator,
-                model.client.libmemcached.hash,
-            ),
-        };
-        if model.client.policy == Policy::Mcrouter
-            && let Some(g) = model.client.mcrouter.gutter
+        let (locator, hash) = model.client.policy.placement();
+        if let PolicyConfig::Mcrouter(m) = &model.client.policy
+            && let Some(g) = m.gutter
         {
             // FailoverWithExptimeRoute caps the gutter pool's sets.
             let offset = model.pool_offset(g);
             for node in &mut nodes[offset..offset + model.pools[g].nodes.len()] {
-                node.set_ttl(model.client.mcrouter.failover_exptime);
+                node.set_ttl(m.failover_exptime);
             }
         }
         let placement: Vec<Placement> = model
@@ -238,34 +225,40 @@ impl World {
         );
         let mut clients = Vec::new();
         for c in 0..n_clients {
-            let client = match model.client.policy {
-                Policy::Plain => {
+            let client = match &model.client.policy {
+                PolicyConfig::Plain(cfg) => {
                     net.connect_all(c, &mut nodes);
                     Client::Plain(Plain::new(
                         c as u16,
                         model.client.op_timeout,
-                        model.client.plain_drop_expired,
+                        cfg.drop_expired,
                         n_nodes,
                         &mut sched,
                     ))
                 }
-                Policy::Spymemcached => {
+                PolicyConfig::Spymemcached(cfg) => {
                     Client::Spymemcached(Box::new(super::client::Spymemcached::new(
-                        c as u16, &model, &mut sched, &mut net, &mut nodes,
+                        c as u16, cfg, &model, &mut sched, &mut net, &mut nodes,
                     )))
                 }
-                Policy::Mcrouter => Client::Mcrouter(Box::new(super::client::Mcrouter::new(
-                    c as u16, &model, &mut sched, &mut net, &mut nodes,
-                ))),
-                Policy::Twemproxy => Client::Twemproxy(Box::new(super::client::Twemproxy::new(
-                    c as u16, &model, &mut sched, &mut net, &mut nodes,
-                ))),
-                Policy::Pymemcache => Client::Pymemcache(Box::new(super::client::Pymemcache::new(
-                    c as u16, &model, &mut sched, &mut net, &mut nodes,
-                ))),
-                Policy::Libmemcached => {
+                PolicyConfig::Mcrouter(cfg) => {
+                    Client::Mcrouter(Box::new(super::client::Mcrouter::new(
+                        c as u16, cfg, &model, &mut sched, &mut net, &mut nodes,
+                    )))
+                }
+                PolicyConfig::Twemproxy(cfg) => {
+                    Client::Twemproxy(Box::new(super::client::Twemproxy::new(
+                        c as u16, cfg, &model, &mut sched, &mut net, &mut nodes,
+                    )))
+                }
+                PolicyConfig::Pymemcache(cfg) => {
+                    Client::Pymemcache(Box::new(super::client::Pymemcache::new(
+                        c as u16, cfg, &model, &mut sched, &mut net, &mut nodes,
+                    )))
+                }
+                PolicyConfig::Libmemcached(cfg) => {
                     Client::Libmemcached(Box::new(super::client::Libmemcached::new(
-                        c as u16, &model, &mut sched, &mut net, &mut nodes,
+                        c as u16, cfg, &model, &mut sched, &mut net, &mut nodes,
                     )))
                 }
             };

@@ -27,7 +27,7 @@
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LinkState, LiveRing, Policy, Route, Why};
 use super::{CacheResult, Ctx};
-use crate::config::spec::{Libmemcached as Spec, Model};
+use crate::config::{LibmemcachedConfig as Spec, Model};
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
 use crate::sim::network::{Network, OpKind};
@@ -58,12 +58,13 @@ impl Libmemcached {
     /// A client connected to every node.
     pub fn new(
         id: u16,
+        cfg: &Spec,
         model: &Model,
         sched: &mut Scheduler<Event>,
         net: &mut Network,
         nodes: &mut [Node],
     ) -> Self {
-        let cfg = model.client.libmemcached.clone();
+        let cfg = cfg.clone();
         let core = Core::new(
             id,
             Some(cfg.poll_timeout),

@@ -24,7 +24,7 @@ use rand::rngs::ChaCha8Rng;
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, Policy, Route, Why};
 use super::{CacheResult, ClientTimer, Ctx};
-use crate::config::spec::{Mcrouter as Spec, Model};
+use crate::config::{McrouterConfig as Spec, Model};
 use crate::engine::{Nanos, Scheduler, stream};
 use crate::metrics::CacheOutcome;
 use crate::sim::network::{Network, OpKind};
@@ -67,12 +67,13 @@ impl Mcrouter {
     /// A sidecar connected to every node.
     pub fn new(
         id: u16,
+        cfg: &Spec,
         model: &Model,
         sched: &mut Scheduler<Event>,
         net: &mut Network,
         nodes: &mut [Node],
     ) -> Self {
-        let cfg = model.client.mcrouter.clone();
+        let cfg = cfg.clone();
         let core = Core::new(
             id,
             Some(cfg.server_timeout),

@@ -23,7 +23,7 @@
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LiveRing, Policy, Route, Why};
 use super::{CacheResult, Ctx};
-use crate::config::spec::{Model, Pymemcache as Spec};
+use crate::config::{Model, PymemcacheConfig as Spec};
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
 use crate::sim::network::{Network, OpKind};
@@ -53,12 +53,13 @@ impl Pymemcache {
     /// A client connected to every node.
     pub fn new(
         id: u16,
+        cfg: &Spec,
         model: &Model,
         sched: &mut Scheduler<Event>,
         net: &mut Network,
         nodes: &mut [Node],
     ) -> Self {
-        let cfg = model.client.pymemcache.clone();
+        let cfg = cfg.clone();
         let core = Core::new(id, cfg.timeout, cfg.connect_timeout, sched, net, nodes);
         Pymemcache {
             core,

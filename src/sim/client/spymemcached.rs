@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use super::ops::{NO_PARENT, Op, OpSlab};
 use super::plain::wire_bytes;
 use super::{CacheResult, Call, ClientTimer, Ctx, NodeEvent, deliver};
-use crate::config::spec::{FailureMode, Model, Spymemcached as SpySpec};
+use crate::config::{FailureMode, Model, SpymemcachedConfig as SpySpec};
 use crate::engine::time::SEC;
 use crate::engine::{Lane, Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
@@ -122,6 +122,7 @@ impl Spymemcached {
     /// client before load starts, so every connection is up at time 0).
     pub fn new(
         id: u16,
+        cfg: &SpySpec,
         model: &Model,
         sched: &mut Scheduler<Event>,
         net: &mut Network,
@@ -146,7 +147,7 @@ impl Spymemcached {
             .collect();
         Spymemcached {
             id,
-            cfg: model.client.spy.clone(),
+            cfg: cfg.clone(),
             op_timeout: model.client.op_timeout,
             nodes: states,
             ops: OpSlab::default(),

@@ -19,7 +19,7 @@
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LiveRing, Policy, Route, Why};
 use super::{CacheResult, Ctx};
-use crate::config::spec::{Model, Twemproxy as Spec};
+use crate::config::{Model, TwemproxyConfig as Spec};
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
 use crate::sim::network::{Network, OpKind};
@@ -47,12 +47,13 @@ impl Twemproxy {
     /// A sidecar connected to every node.
     pub fn new(
         id: u16,
+        cfg: &Spec,
         model: &Model,
         sched: &mut Scheduler<Event>,
         net: &mut Network,
         nodes: &mut [Node],
     ) -> Self {
-        let cfg = model.client.twemproxy.clone();
+        let cfg = cfg.clone();
         let core = Core::new(id, cfg.timeout, cfg.timeout, sched, net, nodes);
         Twemproxy {
             core,

@@ -27,7 +27,7 @@ use self::budget::Budget;
 use super::client::{CacheResult, Call, Completion, NodeEvent};
 use super::request::ReqRef;
 use super::world::{Event, World, ctx};
-use crate::config::spec::{BreakerScope, Model, Resilience as Spec};
+use crate::config::{BreakerScope, Model, ResilienceConfig as Spec};
 use crate::engine::{Nanos, stream};
 use crate::metrics::CacheOutcome;
 
