@@ -7,6 +7,17 @@
 //! together and checks the references between them; [`doc`] keeps every
 //! value's position and applies `--set` overrides; [`experiment`] reads
 //! sweep files.
+//!
+//! To add a client policy: write `client/<name>.rs` (its `…File` with serde
+//! defaults and citations, its `…Config`, `validate` and `describe`), then
+//! add the variant to `PolicyKind` (and its `ALL`), the subtable to
+//! `ClientFile` and the variant to `PolicyConfig`; the compiler then points
+//! at every match that must handle it (`name`, `kind`, `placement`,
+//! `describe`, `validate`, the event estimate, `sim::World::new`), and the
+//! tests walking `PolicyKind::ALL` fail until `ALL` lists it. To add a fault
+//! kind: in `fault.rs`, add the variant to `FaultKind` (and `ALL`), its
+//! parameters subtable to `FaultFile` and its variant to `FaultKindConfig`;
+//! the compiler points at `name`, `kind`, `validate` and the event estimate.
 
 /// Builds a key path from segments: `path!["fault", 0, "node"]`.
 macro_rules! path {
