@@ -117,15 +117,12 @@ nodes = ["a:11211", "b:11211"]
         model_from_str(Path::new("minimal.toml"), MINIMAL, &sets)
     }
 
-    /// The names serde lists as allowed for the enum at `key`: what it says
-    /// when given a name that is none of them.
-    pub fn allowed_names(key: &str) -> Vec<String> {
+    /// Asserts that the names serde lists as allowed for the enum at `key`
+    /// (what it says when given a name that is none of them) are `names`, in
+    /// order: an `ALL` list that misses a variant fails here.
+    pub fn assert_allowed<const N: usize>(key: &str, names: [&str; N]) {
         let e = model(&[&format!("{key}=no_such_name")]).unwrap_err();
         assert!(e.message.contains("unknown value"), "{e}");
-        e.allowed
-            .unwrap_or_default()
-            .split(", ")
-            .map(str::to_string)
-            .collect()
+        assert_eq!(e.allowed.unwrap_or_default(), names.join(", "), "{key}");
     }
 }

@@ -250,17 +250,15 @@ pub(super) fn validate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::testing::{allowed_names, model};
+    use crate::config::testing::{assert_allowed, model};
 
     #[test]
     fn all_lists_every_policy_the_file_accepts() {
-        let names: Vec<&str> = PolicyKind::ALL.iter().map(|k| k.name()).collect();
-        assert_eq!(allowed_names("client.policy"), names);
-        let modes: Vec<&str> = spymemcached::FailureMode::ALL
-            .iter()
-            .map(|m| m.name())
-            .collect();
-        assert_eq!(allowed_names("client.spymemcached.failure_mode"), modes);
+        assert_allowed("client.policy", PolicyKind::ALL.map(PolicyKind::name));
+        assert_allowed(
+            "client.spymemcached.failure_mode",
+            spymemcached::FailureMode::ALL.map(spymemcached::FailureMode::name),
+        );
     }
 
     #[test]

@@ -213,17 +213,19 @@ pub(super) fn validate(v: &Check, s: &ServiceFile) -> Result<ServiceConfig, Conf
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::testing::{allowed_names, model};
+    use crate::config::testing::{assert_allowed, model};
+    use resilience::BreakerScope;
 
     #[test]
     fn all_lists_every_executor_and_breaker_scope_the_file_accepts() {
-        let names: Vec<&str> = ExecutorKind::ALL.iter().map(|k| k.name()).collect();
-        assert_eq!(allowed_names("service.executor"), names);
-        let scopes: Vec<&str> = resilience::BreakerScope::ALL
-            .iter()
-            .map(|s| s.name())
-            .collect();
-        assert_eq!(allowed_names("service.resilience.breaker.scope"), scopes);
+        assert_allowed(
+            "service.executor",
+            ExecutorKind::ALL.map(ExecutorKind::name),
+        );
+        assert_allowed(
+            "service.resilience.breaker.scope",
+            BreakerScope::ALL.map(BreakerScope::name),
+        );
     }
 
     #[test]
