@@ -709,12 +709,22 @@ duration = "20s"
         ],
         &["fault.0.kind=partition"],
     ];
+    let (mut seen_policies, mut seen_faults) = (Vec::new(), Vec::new());
     for p in policies {
         for f in faults {
             let sets: Vec<&str> = p.iter().chain(f.iter()).copied().collect();
             let model = parse(base, &sets);
+            seen_policies.push(model.client.policy.kind());
+            seen_faults.push(model.faults[0].kind.kind());
             sim::run_checked(&model, true, &mut |_| {}).unwrap_or_else(|v| panic!("{sets:?}: {v}"));
         }
+    }
+    // The matrix covers every policy and fault kind the model file accepts.
+    for kind in cachestorm::config::PolicyKind::ALL {
+        assert!(seen_policies.contains(&kind), "no {kind:?} in the matrix");
+    }
+    for kind in cachestorm::config::FaultKind::ALL {
+        assert!(seen_faults.contains(&kind), "no {kind:?} in the matrix");
     }
 }
 

@@ -13,7 +13,8 @@
 
 use std::fmt;
 
-use super::spec::{Condition, Model, Policy, StepOp};
+use super::fault::{FaultKindConfig, SlowMode};
+use super::{Condition, Model, PolicyConfig, StepOp};
 use crate::engine::time::SEC;
 
 /// Default most events `cachestorm run` accepts without `--max-events`.
@@ -128,7 +129,7 @@ pub fn events(model: &Model) -> EventEstimate {
             share(f.weight)
                 * f.steps
                     .iter()
-                    .filter(|s| matches!(s.op, StepOp::Get | StepOp::MultiGet))
+                    .filter(|s| s.op.is_get())
                     .map(|s| s.count as f64)
                     .sum::<f64>()
         })
@@ -177,32 +178,45 @@ pub fn events(model: &Model) -> EventEstimate {
         .map(|f| {
             let length = (f.end - f.start) as f64;
             let toggles = match &f.kind {
-                super::spec::FaultKind::Flapping { frozen, healthy } => {
+                FaultKindConfig::Flapping { frozen, healthy } => {
                     length / (*frozen as f64 + *healthy as f64) * 2.0
                 }
-                super::spec::FaultKind::Slow(super::spec::SlowMode::DutyCycle { stop, run }) => {
+                FaultKindConfig::Slow(SlowMode::DutyCycle { stop, run }) => {
                     length / (*stop as f64 + *run as f64) * 2.0
                 }
-                _ => 0.0,
+                FaultKindConfig::Slow(SlowMode::Factor(_))
+                | FaultKindConfig::None
+                | FaultKindConfig::Crash
+                | FaultKindConfig::Frozen { .. }
+                | FaultKindConfig::Lossy { .. }
+                | FaultKindConfig::Partition => 0.0,
             };
             // A client whose connection to the node is lost retries every
             // min(max_reconnect_delay, 2^n s) plus a connect round trip: two
             // events an attempt. Negligible with the defaults; a storm with
             // a tiny max_reconnect_delay and no network latency.
-            let reconnects = match (&f.kind, model.client.policy) {
-                (
-                    super::spec::FaultKind::Crash
-                    | super::spec::FaultKind::Frozen { .. }
-                    | super::spec::FaultKind::Flapping { .. }
-                    | super::spec::FaultKind::Partition,
-                    Policy::Spymemcached,
-                ) => {
-                    let period = (model.client.spy.max_reconnect_delay as f64
+            let drops_connections = match &f.kind {
+                FaultKindConfig::Crash
+                | FaultKindConfig::Frozen { .. }
+                | FaultKindConfig::Flapping { .. }
+                | FaultKindConfig::Partition => true,
+                FaultKindConfig::None
+                | FaultKindConfig::Slow(_)
+                | FaultKindConfig::Lossy { .. } => false,
+            };
+            let reconnects = match &model.client.policy {
+                PolicyConfig::Spymemcached(spy) if drops_connections => {
+                    let period = (spy.max_reconnect_delay as f64
                         + 2.0 * model.network.latency.mean())
                     .max(1.0);
                     model.service.instances as f64 * length / period * 2.0
                 }
-                _ => 0.0,
+                PolicyConfig::Spymemcached(_)
+                | PolicyConfig::Plain(_)
+                | PolicyConfig::Mcrouter(_)
+                | PolicyConfig::Twemproxy(_)
+                | PolicyConfig::Pymemcache(_)
+                | PolicyConfig::Libmemcached(_) => 0.0,
             };
             3.0 + toggles + reconnects
         })
@@ -210,11 +224,15 @@ pub fn events(model: &Model) -> EventEstimate {
     // spymemcached's I/O thread wakes at least every wakeupDelay; the other
     // policies have no idle timers (mcrouter's probes run only while a
     // destination is TKO: a few per fault).
-    let clients = match model.client.policy {
-        Policy::Spymemcached => {
-            model.service.instances as f64 * end as f64 / model.client.spy.wakeup_delay as f64
+    let clients = match &model.client.policy {
+        PolicyConfig::Spymemcached(spy) => {
+            model.service.instances as f64 * end as f64 / spy.wakeup_delay as f64
         }
-        _ => 0.0,
+        PolicyConfig::Plain(_)
+        | PolicyConfig::Mcrouter(_)
+        | PolicyConfig::Twemproxy(_)
+        | PolicyConfig::Pymemcache(_)
+        | PolicyConfig::Libmemcached(_) => 0.0,
     };
     EventEstimate {
         arrivals,
@@ -273,7 +291,7 @@ pub fn memory(model: &Model) -> Vec<MemoryTerm> {
         ),
         bytes: instances * nodes * PER_CONNECTION,
     });
-    if model.service.executor == super::spec::ExecutorKind::EventLoop {
+    if model.service.executor == super::ExecutorKind::EventLoop {
         terms.push(MemoryTerm {
             key: "service.threads",
             arithmetic: format!(

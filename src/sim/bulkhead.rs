@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 
-use crate::config::spec::Bulkhead as BulkheadSpec;
+use crate::config::BulkheadConfig as BulkheadSpec;
 use crate::engine::{Lane, Scheduler};
 use crate::sim::protocol::Call;
 use crate::sim::request::ReqRef;

@@ -7,7 +7,7 @@ use super::fault::FaultState;
 use super::keys::{KeySpace, Placement};
 use super::network::Network;
 use super::node::Node;
-use crate::config::spec::{Model, Policy};
+use crate::config::{Model, PolicyConfig};
 use crate::engine::{Scheduler, stream};
 use crate::metrics::NodeGauge;
 use crate::sim::event::Event;
@@ -52,27 +52,14 @@ impl Cache {
                 ));
             }
         }
-        let (locator, hash) = match model.client.policy {
-            Policy::Plain => (model.client.plain_locator, model.client.plain_hash),
-            Policy::Spymemcached => (model.client.spy.locator, model.client.spy.hash),
-            Policy::Mcrouter => (model.client.mcrouter.locator, model.client.mcrouter.hash),
-            Policy::Twemproxy => (model.client.twemproxy.locator, model.client.twemproxy.hash),
-            Policy::Pymemcache => (
-                model.client.pymemcache.locator,
-                model.client.pymemcache.hash,
-            ),
-            Policy::Libmemcached => (
-                model.client.libmemcached.locator,
-                model.client.libmemcached.hash,
-            ),
-        };
-        if model.client.policy == Policy::Mcrouter
-            && let Some(g) = model.client.mcrouter.gutter
+        let (locator, hash) = model.client.policy.placement();
+        if let PolicyConfig::Mcrouter(m) = &model.client.policy
+            && let Some(g) = m.gutter
         {
             // FailoverWithExptimeRoute caps the gutter pool's sets.
             let offset = model.pool_offset(g);
             for node in &mut nodes[offset..offset + model.pools[g].nodes.len()] {
-                node.set_ttl(model.client.mcrouter.failover_exptime);
+                node.set_ttl(m.failover_exptime);
             }
         }
         let placement: Vec<Placement> = model
@@ -89,50 +76,61 @@ impl Cache {
         );
         let mut clients = Vec::new();
         for c in 0..n_clients {
-            let client = match model.client.policy {
-                Policy::Plain => {
+            let client = match &model.client.policy {
+                PolicyConfig::Plain(cfg) => {
                     net.connect_all(ClientId::new(c), &mut nodes);
                     Client::Plain(Plain::new(
                         ClientId::new(c),
                         model.client.op_timeout,
-                        model.client.plain_drop_expired,
+                        cfg.drop_expired,
                         n_nodes,
                         sched,
                     ))
                 }
-                Policy::Spymemcached => {
+                PolicyConfig::Spymemcached(cfg) => {
                     Client::Spymemcached(Box::new(super::client::Spymemcached::new(
                         ClientId::new(c),
+                        cfg,
                         model,
                         sched,
                         &mut net,
                         &mut nodes,
                     )))
                 }
-                Policy::Mcrouter => Client::Mcrouter(Box::new(super::client::Mcrouter::new(
-                    ClientId::new(c),
-                    model,
-                    sched,
-                    &mut net,
-                    &mut nodes,
-                ))),
-                Policy::Twemproxy => Client::Twemproxy(Box::new(super::client::Twemproxy::new(
-                    ClientId::new(c),
-                    model,
-                    sched,
-                    &mut net,
-                    &mut nodes,
-                ))),
-                Policy::Pymemcache => Client::Pymemcache(Box::new(super::client::Pymemcache::new(
-                    ClientId::new(c),
-                    model,
-                    sched,
-                    &mut net,
-                    &mut nodes,
-                ))),
-                Policy::Libmemcached => {
+                PolicyConfig::Mcrouter(cfg) => {
+                    Client::Mcrouter(Box::new(super::client::Mcrouter::new(
+                        ClientId::new(c),
+                        cfg,
+                        model,
+                        sched,
+                        &mut net,
+                        &mut nodes,
+                    )))
+                }
+                PolicyConfig::Twemproxy(cfg) => {
+                    Client::Twemproxy(Box::new(super::client::Twemproxy::new(
+                        ClientId::new(c),
+                        cfg,
+                        model,
+                        sched,
+                        &mut net,
+                        &mut nodes,
+                    )))
+                }
+                PolicyConfig::Pymemcache(cfg) => {
+                    Client::Pymemcache(Box::new(super::client::Pymemcache::new(
+                        ClientId::new(c),
+                        cfg,
+                        model,
+                        sched,
+                        &mut net,
+                        &mut nodes,
+                    )))
+                }
+                PolicyConfig::Libmemcached(cfg) => {
                     Client::Libmemcached(Box::new(super::client::Libmemcached::new(
                         ClientId::new(c),
+                        cfg,
                         model,
                         sched,
                         &mut net,

@@ -10,7 +10,7 @@ use rand::rngs::ChaCha8Rng;
 
 use super::request::ReqRef;
 use super::sampler::sample;
-use crate::config::spec::{Database as DatabaseSpec, Dist};
+use crate::config::{DatabaseConfig as DatabaseSpec, Dist};
 use crate::engine::{Lane, Nanos, Scheduler};
 
 /// What happened to a query submitted to the pool.

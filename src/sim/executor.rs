@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 
 use super::request::ReqRef;
-use crate::config::spec::{ExecutorKind, Service};
+use crate::config::{ExecutorKind, ServiceConfig};
 
 /// One thread group with its queue. Each queued entry says whether it is a
 /// new request (counted against the capacity) or a continuation.
@@ -42,7 +42,7 @@ pub struct Executor {
 
 impl Executor {
     /// An executor as the model describes it.
-    pub fn new(spec: &Service) -> Self {
+    pub fn new(spec: &ServiceConfig) -> Self {
         let lanes = match spec.executor {
             ExecutorKind::Pool => vec![ExecLane {
                 threads: spec.threads,

@@ -12,7 +12,7 @@ use super::event::FaultAction;
 use super::ids::NodeId;
 use super::network::Network;
 use super::node::{Node, NodeMode};
-use crate::config::spec::{FaultKind, Model};
+use crate::config::{FaultKindConfig, Model};
 
 /// Per-node fault bookkeeping.
 pub struct FaultState {
@@ -73,14 +73,14 @@ impl FaultState {
                 .faults
                 .iter()
                 .map(|f| match f.kind {
-                    FaultKind::Slow(_) => NodeState::Slow,
-                    FaultKind::Lossy { .. } => NodeState::Lossy,
+                    FaultKindConfig::Slow(_) => NodeState::Slow,
+                    FaultKindConfig::Lossy { .. } => NodeState::Lossy,
                     // Their effect shows in the node's mode or its links.
-                    FaultKind::None
-                    | FaultKind::Crash
-                    | FaultKind::Frozen { .. }
-                    | FaultKind::Flapping { .. }
-                    | FaultKind::Partition => NodeState::Up,
+                    FaultKindConfig::None
+                    | FaultKindConfig::Crash
+                    | FaultKindConfig::Frozen { .. }
+                    | FaultKindConfig::Flapping { .. }
+                    | FaultKindConfig::Partition => NodeState::Up,
                 })
                 .collect(),
         }

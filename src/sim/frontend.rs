@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 
 use super::request::ReqRef;
-use crate::config::spec::{Balance, Frontend as FrontendSpec};
+use crate::config::{Balance, FrontendConfig as FrontendSpec};
 
 /// The front end's state.
 pub struct Frontend {

@@ -11,7 +11,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, Zipf};
 
 use super::locator::{HashAlg, Locator, LocatorKind, Route};
-use crate::config::spec::{HashChoice, Keys, LocatorChoice, Popularity};
+use crate::config::{HashChoice, KeysConfig, LocatorChoice, Popularity};
 use crate::engine::rng::{SplitMix64, derive};
 
 /// Draws key indices.
@@ -25,7 +25,7 @@ pub struct KeySpace {
 
 impl KeySpace {
     /// A key space as the model describes it.
-    pub fn new(keys: &Keys) -> Self {
+    pub fn new(keys: &KeysConfig) -> Self {
         let zipf = match keys.popularity {
             Popularity::Uniform => None,
             Popularity::Zipf(s) => Some(ZipfSampler::new(keys.count, s)),
@@ -195,8 +195,8 @@ impl Placement {
 mod tests {
     use super::*;
 
-    fn keys(pop: Popularity) -> Keys {
-        Keys {
+    fn keys(pop: Popularity) -> KeysConfig {
+        KeysConfig {
             count: 1000,
             prefix: "key:".into(),
             suffix: String::new(),

@@ -21,7 +21,7 @@ use super::event::Event;
 use super::ids::{ClientId, ConnId, NodeId};
 use super::protocol::{ClientMsg, NodeMsg};
 use super::sampler::sample;
-use crate::config::spec::{Dist, Network as NetworkSpec};
+use crate::config::{Dist, NetworkConfig as NetworkSpec};
 use crate::engine::{Lane, Nanos, Scheduler};
 
 /// One connection.

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use rand::rngs::ChaCha8Rng;
 
 use super::sampler::sample;
-use crate::config::spec::Dist;
+use crate::config::Dist;
 use crate::engine::{Nanos, Scheduler};
 use crate::sim::event::Event;
 use crate::sim::ids::ConnId;

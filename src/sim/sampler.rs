@@ -4,7 +4,7 @@ use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
-use crate::config::spec::Dist;
+use crate::config::Dist;
 use crate::engine::Nanos;
 
 /// Draws one duration, rounded to the nearest nanosecond. A constant draws no

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use super::bulkhead::{Bulkhead, Tasks};
 use super::executor::Executor;
 use super::request::ReqRef;
-use crate::config::spec::Model;
+use crate::config::Model;
 use crate::engine::Scheduler;
 use crate::sim::event::Event;
 

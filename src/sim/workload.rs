@@ -8,7 +8,7 @@ use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1};
 
-use crate::config::spec::{ArrivalKind, Workload};
+use crate::config::{ArrivalKind, WorkloadConfig};
 use crate::engine::Nanos;
 use crate::engine::time::SEC;
 
@@ -26,7 +26,7 @@ pub struct Arrivals {
 
 impl Arrivals {
     /// Arrivals until `end`.
-    pub fn new(w: &Workload, end: Nanos, rng: ChaCha8Rng) -> Self {
+    pub fn new(w: &WorkloadConfig, end: Nanos, rng: ChaCha8Rng) -> Self {
         Arrivals {
             kind: w.arrival,
             rates: w.rates.clone(),
@@ -89,7 +89,7 @@ pub struct FlowPicker {
 
 impl FlowPicker {
     /// A picker over the workload's flows.
-    pub fn new(w: &Workload, rng: ChaCha8Rng) -> Self {
+    pub fn new(w: &WorkloadConfig, rng: ChaCha8Rng) -> Self {
         let total: f64 = w.flows.iter().map(|f| f.weight).sum();
         let mut acc = 0.0;
         let cumulative = w
@@ -120,21 +120,21 @@ impl FlowPicker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::spec::{Flow, Keys, Popularity};
+    use crate::config::{FlowConfig, KeysConfig, Popularity};
     use crate::engine::stream;
 
-    fn workload(kind: ArrivalKind, rates: Vec<(Nanos, f64)>) -> Workload {
-        Workload {
+    fn workload(kind: ArrivalKind, rates: Vec<(Nanos, f64)>) -> WorkloadConfig {
+        WorkloadConfig {
             arrival: kind,
             rates,
-            keys: Keys {
+            keys: KeysConfig {
                 count: 1,
                 prefix: String::new(),
                 suffix: String::new(),
                 popularity: Popularity::Uniform,
             },
             value_size: 100,
-            flows: vec![Flow {
+            flows: vec![FlowConfig {
                 name: "f".into(),
                 weight: 1.0,
                 steps: vec![],

@@ -26,7 +26,7 @@
 
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LinkState, LiveRing, PipePolicy, Target, Why};
-use crate::config::spec::{Libmemcached as Spec, Model};
+use crate::config::{LibmemcachedConfig as Spec, Model};
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
@@ -61,12 +61,13 @@ impl Libmemcached {
     /// A client connected to every node.
     pub fn new(
         id: ClientId,
+        cfg: &Spec,
         model: &Model,
         sched: &mut Scheduler<Event>,
         net: &mut Network,
         nodes: &mut [Node],
     ) -> Self {
-        let cfg = model.client.libmemcached.clone();
+        let cfg = cfg.clone();
         let core = Core::new(
             id,
             Some(cfg.poll_timeout),

@@ -23,7 +23,7 @@ use rand::rngs::ChaCha8Rng;
 
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, PipePolicy, Target, Why};
-use crate::config::spec::{Mcrouter as Spec, Model};
+use crate::config::{McrouterConfig as Spec, Model};
 use crate::engine::{Nanos, Scheduler, stream};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
@@ -71,12 +71,13 @@ impl Mcrouter {
     /// A sidecar connected to every node.
     pub fn new(
         id: ClientId,
+        cfg: &Spec,
         model: &Model,
         sched: &mut Scheduler<Event>,
         net: &mut Network,
         nodes: &mut [Node],
     ) -> Self {
-        let cfg = model.client.mcrouter.clone();
+        let cfg = cfg.clone();
         let core = Core::new(
             id,
             Some(cfg.server_timeout),

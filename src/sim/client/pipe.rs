@@ -12,7 +12,7 @@ use std::collections::{HashMap, VecDeque};
 
 use super::ops::{NO_PARENT, Op, OpSlab};
 use super::plain::wire_bytes;
-use crate::config::spec::{HashChoice, LocatorChoice, Model};
+use crate::config::{HashChoice, LocatorChoice, Model};
 use crate::engine::{Lane, Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};

@@ -22,7 +22,7 @@
 
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LiveRing, PipePolicy, Target, Why};
-use crate::config::spec::{Model, Pymemcache as Spec};
+use crate::config::{Model, PymemcacheConfig as Spec};
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
@@ -56,12 +56,13 @@ impl Pymemcache {
     /// A client connected to every node.
     pub fn new(
         id: ClientId,
+        cfg: &Spec,
         model: &Model,
         sched: &mut Scheduler<Event>,
         net: &mut Network,
         nodes: &mut [Node],
     ) -> Self {
-        let cfg = model.client.pymemcache.clone();
+        let cfg = cfg.clone();
         let core = Core::new(id, cfg.timeout, cfg.connect_timeout, sched, net, nodes);
         Pymemcache {
             core,

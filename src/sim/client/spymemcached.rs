@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 
 use super::ops::{NO_PARENT, Op, OpSlab};
 use super::plain::wire_bytes;
-use crate::config::spec::{FailureMode, Model, Spymemcached as SpySpec};
+use crate::config::{FailureMode, Model, SpymemcachedConfig as SpySpec};
 use crate::engine::time::SEC;
 use crate::engine::{Lane, Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
@@ -124,6 +124,7 @@ impl Spymemcached {
     /// client before load starts, so every connection is up at time 0).
     pub fn new(
         id: ClientId,
+        cfg: &SpySpec,
         model: &Model,
         sched: &mut Scheduler<Event>,
         net: &mut Network,
@@ -148,7 +149,7 @@ impl Spymemcached {
             .collect();
         Spymemcached {
             id,
-            cfg: model.client.spy.clone(),
+            cfg: cfg.clone(),
             op_timeout: model.client.op_timeout,
             nodes: states,
             ops: OpSlab::default(),

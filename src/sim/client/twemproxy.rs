@@ -18,7 +18,7 @@
 
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LiveRing, PipePolicy, Target, Why};
-use crate::config::spec::{Model, Twemproxy as Spec};
+use crate::config::{Model, TwemproxyConfig as Spec};
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
@@ -50,12 +50,13 @@ impl Twemproxy {
     /// A sidecar connected to every node.
     pub fn new(
         id: ClientId,
+        cfg: &Spec,
         model: &Model,
         sched: &mut Scheduler<Event>,
         net: &mut Network,
         nodes: &mut [Node],
     ) -> Self {
-        let cfg = model.client.twemproxy.clone();
+        let cfg = cfg.clone();
         let core = Core::new(id, cfg.timeout, cfg.timeout, sched, net, nodes);
         Twemproxy {
             core,

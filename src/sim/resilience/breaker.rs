@@ -12,7 +12,7 @@
 //! decide: OPEN again (a new wait) or CLOSED (a fresh window). Calls that
 //! finish while it is OPEN are not recorded.
 
-use crate::config::spec::Breaker as Spec;
+use crate::config::BreakerConfig as Spec;
 use crate::engine::Nanos;
 
 /// Where a breaker is.
@@ -146,7 +146,7 @@ impl Breaker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::spec::BreakerScope;
+    use crate::config::BreakerScope;
     use crate::engine::time::{MS, SEC};
 
     fn spec() -> Spec {

@@ -6,7 +6,7 @@
 //! Finagle's windowed leaky bucket); a reserve of `min_per_sec` × `ttl`
 //! tokens is always there. A retry is allowed when the balance has a token.
 
-use crate::config::spec::Budget as Spec;
+use crate::config::BudgetConfig as Spec;
 use crate::engine::Nanos;
 use crate::engine::time::SEC;
 

@@ -24,7 +24,7 @@ use rand::rngs::ChaCha8Rng;
 
 use self::breaker::Breaker;
 use self::budget::Budget;
-use crate::config::spec::{BreakerScope, Model, Resilience as Spec};
+use crate::config::{BreakerScope, Model, ResilienceConfig as Spec};
 use crate::engine::{Nanos, stream};
 use crate::sim::protocol::{Call, Waiter};
 

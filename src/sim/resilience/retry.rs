@@ -12,12 +12,12 @@
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
-use crate::config::spec::{Backoff, Jitter, Retry};
+use crate::config::{Backoff, Jitter, RetryConfig};
 use crate::engine::Nanos;
 
 /// The sleep before retry `n` (1 = the first retry), after a previous sleep
 /// of `prev` (0 before the first).
-pub fn wait(cfg: &Retry, n: u32, prev: Nanos, rng: &mut ChaCha8Rng) -> Nanos {
+pub fn wait(cfg: &RetryConfig, n: u32, prev: Nanos, rng: &mut ChaCha8Rng) -> Nanos {
     let cap = cfg.max_wait.map_or(f64::INFINITY, |c| c as f64);
     let base = cfg.wait as f64;
     let grown = match cfg.backoff {
@@ -49,8 +49,8 @@ mod tests {
     use crate::engine::rng::stream;
     use crate::engine::time::MS;
 
-    fn cfg(backoff: Backoff, jitter: Jitter) -> Retry {
-        Retry {
+    fn cfg(backoff: Backoff, jitter: Jitter) -> RetryConfig {
+        RetryConfig {
             max_attempts: 10,
             wait: 100 * MS,
             backoff,

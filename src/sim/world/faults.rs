@@ -2,7 +2,7 @@
 //! kind does to its node or to the node's links.
 
 use super::World;
-use crate::config::spec::{FaultKind, FrozenEnd, SlowMode};
+use crate::config::{FaultKindConfig, FrozenEnd, SlowMode};
 use crate::engine::Nanos;
 use crate::sim::event::{Event, FaultAction};
 use crate::sim::ids::NodeId;
@@ -20,7 +20,7 @@ impl World {
                     action: FaultAction::Start,
                 },
             );
-            if let FaultKind::Frozen {
+            if let FaultKindConfig::Frozen {
                 end: FrozenEnd::Reboot,
                 reboot_down,
             } = f.kind
@@ -64,8 +64,8 @@ impl World {
         let kind = self.model.faults[i].kind.clone();
         let n = self.fault_state.phase(i, action);
         match kind {
-            FaultKind::None => {}
-            FaultKind::Crash => match action {
+            FaultKindConfig::None => {}
+            FaultKindConfig::Crash => match action {
                 FaultAction::Start => {
                     let node = &mut self.cache.nodes[n.index()];
                     node.mode = NodeMode::Down;
@@ -80,7 +80,7 @@ impl World {
                 }
                 FaultAction::Toggle | FaultAction::RebootDown => {}
             },
-            FaultKind::Frozen { end, .. } => match action {
+            FaultKindConfig::Frozen { end, .. } => match action {
                 FaultAction::Start => self.cache.nodes[n.index()].mode = NodeMode::Frozen,
                 FaultAction::RebootDown => {
                     let node = &mut self.cache.nodes[n.index()];
@@ -99,23 +99,23 @@ impl World {
                 },
                 FaultAction::Toggle => {}
             },
-            FaultKind::Slow(SlowMode::Factor(f)) => match action {
+            FaultKindConfig::Slow(SlowMode::Factor(f)) => match action {
                 FaultAction::Start => self.cache.nodes[n.index()].slow_factor = f,
                 FaultAction::End => self.cache.nodes[n.index()].slow_factor = 1.0,
                 FaultAction::Toggle | FaultAction::RebootDown => {}
             },
-            FaultKind::Slow(SlowMode::DutyCycle { stop, run }) => {
+            FaultKindConfig::Slow(SlowMode::DutyCycle { stop, run }) => {
                 self.stop_run(index, n, action, stop, run)
             }
-            FaultKind::Flapping { frozen, healthy } => {
+            FaultKindConfig::Flapping { frozen, healthy } => {
                 self.stop_run(index, n, action, frozen, healthy)
             }
-            FaultKind::Lossy { loss } => match action {
+            FaultKindConfig::Lossy { loss } => match action {
                 FaultAction::Start => self.cache.net.set_loss(n, loss),
                 FaultAction::End => self.cache.net.set_loss(n, 0.0),
                 FaultAction::Toggle | FaultAction::RebootDown => {}
             },
-            FaultKind::Partition => match action {
+            FaultKindConfig::Partition => match action {
                 FaultAction::Start => self.cache.net.set_partitioned(n, true, &mut self.sched),
                 FaultAction::End => self.cache.net.set_partitioned(n, false, &mut self.sched),
                 FaultAction::Toggle | FaultAction::RebootDown => {}

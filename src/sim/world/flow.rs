@@ -3,7 +3,7 @@
 //! client, database calls, and ending it with exactly one outcome.
 
 use super::{World, ctx};
-use crate::config::spec::{Condition, KeyChoice, StepOp};
+use crate::config::{Condition, KeyChoice, StepOp};
 use crate::engine::rng::derive;
 use crate::metrics::{CacheOutcome, Outcome, RequestFlags};
 use crate::sim::event::Event;

@@ -23,7 +23,7 @@ use super::frontend::Frontend;
 use super::request::Requests;
 use super::service::Service;
 use super::workload::{Arrivals, FlowPicker};
-use crate::config::spec::Model;
+use crate::config::Model;
 use crate::engine::{Lane, Nanos, Scheduler, stream};
 use crate::metrics::{Recorder, Summary, TimelineRow};
 use crate::sim::event::Event;

@@ -1,0 +1,186 @@
+//! `[client.spymemcached]`: spymemcached 2.12.3, the default policy
+//! (`shared/reference/spymemcached.md`). The simulator's twin is
+//! `sim::client::spymemcached`.
+
+use serde::Deserialize;
+
+use super::{HashChoice, LocatorChoice};
+use crate::config::check::Check;
+use crate::config::error::ConfigError;
+use crate::config::units::Duration;
+use crate::engine::Nanos;
+use crate::engine::time::{SEC, US};
+
+/// spymemcached's failure modes (§4).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureMode {
+    /// New ops for an inactive node go to the next active node (default).
+    #[default]
+    Redistribute,
+    /// New ops for an inactive node queue on it until it reconnects.
+    Retry,
+    /// New ops for an inactive node are cancelled at once.
+    Cancel,
+}
+
+/// `[client.spymemcached]`: defaults of spymemcached 2.12.3
+/// (`DefaultConnectionFactory`, `shared/reference/spymemcached.md` §2.1).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpymemcachedFile {
+    /// `redistribute` (default), `retry` or `cancel`.
+    #[serde(default)]
+    pub failure_mode: FailureMode,
+    /// `array_mod` (default) or `ketama`.
+    #[serde(default)]
+    pub locator: LocatorChoice,
+    /// `native` (default) or `ketama`.
+    #[serde(default)]
+    pub hash: HashChoice,
+    /// As passed to `setTimeoutExceptionThreshold(n)`: stored as n − 2, so the
+    /// node is dropped at n − 1 consecutive timeouts. Default 1000 (trips at
+    /// 999). At least 3.
+    #[serde(default = "default_threshold")]
+    pub timeout_exception_threshold: u32,
+    /// Cap of the reconnect back-off min(cap, 2^n s). Default 30s.
+    #[serde(default = "default_max_reconnect")]
+    pub max_reconnect_delay: Duration,
+    /// Input queue capacity per node. Default 16384.
+    #[serde(default = "default_op_queue_len")]
+    pub op_queue_len: u32,
+    /// How long a caller blocks on a full input queue. Default 10s.
+    #[serde(default = "default_op_queue_max_block")]
+    pub op_queue_max_block: Duration,
+    /// Send a noop at each (re)connect and block the I/O thread up to the op
+    /// timeout for its reply (`net.spy.verifyAliveOnConnect`, §3.5). Default false.
+    #[serde(default)]
+    pub verify_alive_on_connect: bool,
+    /// I/O-thread time to log one WARN line for each op discarded when a
+    /// connection drops. Default 250us: the testbed measured 0.06–0.9 s for
+    /// about 2,000 lines (`testbed/SETUP.md`), this is the middle of that.
+    #[serde(default = "default_discard_log")]
+    pub discard_log_line: Duration,
+    /// Longest the I/O thread sleeps in select (`net.spy.wakeupDelay`).
+    /// Default 1s.
+    #[serde(default = "default_wakeup")]
+    pub wakeup_delay: Duration,
+}
+
+impl Default for SpymemcachedFile {
+    fn default() -> Self {
+        SpymemcachedFile {
+            failure_mode: FailureMode::default(),
+            locator: LocatorChoice::default(),
+            hash: HashChoice::default(),
+            timeout_exception_threshold: default_threshold(),
+            max_reconnect_delay: default_max_reconnect(),
+            op_queue_len: default_op_queue_len(),
+            op_queue_max_block: default_op_queue_max_block(),
+            verify_alive_on_connect: false,
+            discard_log_line: default_discard_log(),
+            wakeup_delay: default_wakeup(),
+        }
+    }
+}
+
+fn default_threshold() -> u32 {
+    1000
+}
+fn default_max_reconnect() -> Duration {
+    Duration(30 * SEC)
+}
+fn default_op_queue_len() -> u32 {
+    16_384
+}
+fn default_op_queue_max_block() -> Duration {
+    Duration(10 * SEC)
+}
+fn default_discard_log() -> Duration {
+    Duration(250 * US)
+}
+fn default_wakeup() -> Duration {
+    Duration(SEC)
+}
+
+impl FailureMode {
+    /// Every mode, in the order of the file's documentation.
+    pub const ALL: [FailureMode; 3] = [
+        FailureMode::Redistribute,
+        FailureMode::Retry,
+        FailureMode::Cancel,
+    ];
+
+    /// The mode's name in the model file.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureMode::Redistribute => "redistribute",
+            FailureMode::Retry => "retry",
+            FailureMode::Cancel => "cancel",
+        }
+    }
+}
+
+/// spymemcached parameters, resolved.
+#[derive(Clone, Debug)]
+pub struct SpymemcachedConfig {
+    /// Failure mode.
+    pub failure_mode: FailureMode,
+    /// Locator.
+    pub locator: LocatorChoice,
+    /// Hash.
+    pub hash: HashChoice,
+    /// The stored threshold (builder value − 2): the node drops when the
+    /// count exceeds it.
+    pub timeout_threshold: u32,
+    /// Back-off cap.
+    pub max_reconnect_delay: Nanos,
+    /// Input queue capacity.
+    pub op_queue_len: u32,
+    /// Blocking add limit.
+    pub op_queue_max_block: Nanos,
+    /// Noop on connect.
+    pub verify_alive_on_connect: bool,
+    /// I/O thread time per discarded-op log line.
+    pub discard_log_line: Nanos,
+    /// Select wake-up delay.
+    pub wakeup_delay: Nanos,
+}
+
+impl SpymemcachedConfig {
+    /// The failure mode.
+    pub(super) fn describe(&self, put: &mut dyn FnMut(&str, String)) {
+        put(
+            "client.spymemcached.failure_mode",
+            self.failure_mode.name().into(),
+        );
+    }
+}
+
+pub(super) fn validate(v: &Check, s: &SpymemcachedFile) -> Result<SpymemcachedConfig, ConfigError> {
+    let at = |k: &str| path!["client", "spymemcached", k];
+    let n = s.timeout_exception_threshold;
+    if n < 3 {
+        return Err(v.err_allowed(
+            at("timeout_exception_threshold"),
+            format!("found {n}; the builder stores n − 2 and ignores values below 2"),
+            format!(
+                "an integer ≥ 3 (default {}: trips at {} consecutive timeouts)",
+                default_threshold(),
+                default_threshold() - 1
+            ),
+        ));
+    }
+    Ok(SpymemcachedConfig {
+        failure_mode: s.failure_mode,
+        locator: s.locator,
+        hash: s.hash,
+        timeout_threshold: n - 2,
+        max_reconnect_delay: v.positive(at("max_reconnect_delay"), s.max_reconnect_delay.0)?,
+        op_queue_len: v.at_least(at("op_queue_len"), s.op_queue_len, 1)?,
+        op_queue_max_block: s.op_queue_max_block.0,
+        verify_alive_on_connect: s.verify_alive_on_connect,
+        discard_log_line: s.discard_log_line.0,
+        wakeup_delay: v.positive(at("wakeup_delay"), s.wakeup_delay.0)?,
+    })
+}

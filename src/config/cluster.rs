@@ -1,0 +1,216 @@
+//! `[cluster]`: the memcached nodes, in one pool or several
+//! (`[[cluster.pool]]`, functional cache groups). The simulator's twin is
+//! `sim::node`.
+
+use serde::Deserialize;
+
+use super::check::{Check, MAX_U16, U16_WHY};
+use super::dist::{Dist, DistSpec};
+use super::doc::Seg;
+use super::error::{ConfigError, did_you_mean};
+use crate::engine::time::US;
+
+/// memcached `-t` default: 4 worker threads per node.
+pub const DEFAULT_WORKER_THREADS: u32 = 4;
+/// memcached `-b` default listen backlog.
+pub const DEFAULT_BACKLOG: u32 = 1024;
+/// Mean time a worker spends on one request: 10us, not measured on the
+/// testbed (see the README on why results do not hinge on it).
+const DEFAULT_SERVICE_MEAN: u64 = 10 * US;
+/// Nodes start empty unless asked.
+const DEFAULT_PREFILL: bool = false;
+/// The name of the single pool given by `cluster.nodes`.
+const SINGLE_POOL: &str = "default";
+
+/// `[cluster]`: either one pool (`nodes = [...]` here) or several
+/// (`[[cluster.pool]]`, functional cache groups). Node settings written here
+/// are the defaults of every pool.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterFile {
+    /// Node addresses `host:port` of the single pool.
+    pub nodes: Option<Vec<String>>,
+    /// memcached `-t`: worker threads per node; each connection is served by
+    /// one worker, assigned round robin. Default [`DEFAULT_WORKER_THREADS`].
+    pub worker_threads: Option<u32>,
+    /// Time a worker spends on one request. Default exponential, mean 10us
+    /// (`DEFAULT_SERVICE_MEAN`).
+    pub service_time: Option<DistSpec>,
+    /// memcached `-b`: listen backlog, shared by all clients' connects.
+    /// Default [`DEFAULT_BACKLOG`].
+    pub backlog: Option<u32>,
+    /// Every key is set on its primary node before load starts. Default false.
+    pub prefill: Option<bool>,
+    /// Several pools.
+    pub pool: Option<Vec<PoolFile>>,
+}
+
+/// One `[[cluster.pool]]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolFile {
+    /// The name steps and faults use.
+    pub name: String,
+    /// Node addresses `host:port`.
+    pub nodes: Vec<String>,
+    /// As in `[cluster]`.
+    pub worker_threads: Option<u32>,
+    /// As in `[cluster]`.
+    pub service_time: Option<DistSpec>,
+    /// As in `[cluster]`.
+    pub backlog: Option<u32>,
+    /// As in `[cluster]`.
+    pub prefill: Option<bool>,
+}
+
+/// A pool of memcached nodes, validated.
+#[derive(Clone, Debug)]
+pub struct PoolConfig {
+    /// Name.
+    pub name: String,
+    /// Addresses.
+    pub nodes: Vec<String>,
+    /// Workers per node.
+    pub worker_threads: u32,
+    /// Service time per request.
+    pub service_time: Dist,
+    /// Listen backlog.
+    pub backlog: u32,
+    /// Prefilled.
+    pub prefill: bool,
+}
+
+/// The index of the pool named `name`, or an error at `path` with a
+/// did-you-mean and the pools' names.
+pub(super) fn pool_index(
+    v: &Check,
+    path: Vec<Seg>,
+    pools: &[PoolConfig],
+    name: &str,
+) -> Result<usize, ConfigError> {
+    if let Some(i) = pools.iter().position(|p| p.name == name) {
+        return Ok(i);
+    }
+    let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
+    let hint = did_you_mean(name, names.iter().copied())
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default();
+    Err(v.err_allowed(
+        path,
+        format!("no pool is named `{name}`{hint}"),
+        format!("a [[cluster.pool]] name: {}", names.join(", ")),
+    ))
+}
+
+/// The node settings a pool inherits from `[cluster]`.
+struct Base {
+    workers: u32,
+    service: DistSpec,
+    backlog: u32,
+    prefill: bool,
+}
+
+pub(super) fn validate(v: &Check, c: &ClusterFile) -> Result<Vec<PoolConfig>, ConfigError> {
+    let base = Base {
+        workers: c.worker_threads.unwrap_or(DEFAULT_WORKER_THREADS),
+        service: c
+            .service_time
+            .clone()
+            .unwrap_or_else(|| DistSpec::exponential(DEFAULT_SERVICE_MEAN)),
+        backlog: c.backlog.unwrap_or(DEFAULT_BACKLOG),
+        prefill: c.prefill.unwrap_or(DEFAULT_PREFILL),
+    };
+    let mut out = Vec::new();
+    match (&c.nodes, &c.pool) {
+        (Some(_), Some(_)) => {
+            return Err(v.err_allowed(
+                path!["cluster", "pool"],
+                "both `cluster.nodes` and `[[cluster.pool]]` are given",
+                "either `nodes = [...]` (one pool) or `[[cluster.pool]]` tables (several)",
+            ));
+        }
+        (None, None) => {
+            return Err(v.err_allowed(
+                path!["cluster", "nodes"],
+                "no cache nodes are given",
+                "`nodes = [\"host:port\", ...]` or `[[cluster.pool]]` tables",
+            ));
+        }
+        (Some(nodes), None) => {
+            out.push(pool(v, path!["cluster"], SINGLE_POOL.into(), nodes, &base)?);
+        }
+        (None, Some(list)) => {
+            if list.is_empty() {
+                return Err(v.err(
+                    path!["cluster", "pool"],
+                    "`[[cluster.pool]]` is empty: add at least one pool",
+                ));
+            }
+            for (i, p) in list.iter().enumerate() {
+                if list[..i].iter().any(|q| q.name == p.name) {
+                    return Err(v.err(
+                        path!["cluster", "pool", i, "name"],
+                        format!("pool name `{}` is used twice", p.name),
+                    ));
+                }
+                let own = Base {
+                    workers: p.worker_threads.unwrap_or(base.workers),
+                    service: p.service_time.as_ref().unwrap_or(&base.service).clone(),
+                    backlog: p.backlog.unwrap_or(base.backlog),
+                    prefill: p.prefill.unwrap_or(base.prefill),
+                };
+                out.push(pool(
+                    v,
+                    path!["cluster", "pool", i],
+                    p.name.clone(),
+                    &p.nodes,
+                    &own,
+                )?);
+            }
+        }
+    }
+    let total: usize = out.iter().map(|p| p.nodes.len()).sum();
+    if total > u16::MAX as usize {
+        return Err(v.err(
+            path!["cluster"],
+            format!("{total} nodes is more than the {} supported", u16::MAX),
+        ));
+    }
+    Ok(out)
+}
+
+fn pool(
+    v: &Check,
+    at: Vec<Seg>,
+    name: String,
+    nodes: &[String],
+    settings: &Base,
+) -> Result<PoolConfig, ConfigError> {
+    let sub = |k: &str| [at.clone(), path![k]].concat();
+    if nodes.is_empty() {
+        return Err(v.err_allowed(sub("nodes"), "no nodes", "at least one \"host:port\""));
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        if nodes[..i].contains(n) {
+            return Err(v.err(
+                [sub("nodes"), path![i]].concat(),
+                format!("node `{n}` is listed twice"),
+            ));
+        }
+        if n.trim().is_empty() {
+            return Err(v.err_allowed(
+                [sub("nodes"), path![i]].concat(),
+                "empty address",
+                "\"host:port\"",
+            ));
+        }
+    }
+    Ok(PoolConfig {
+        name,
+        nodes: nodes.to_vec(),
+        worker_threads: v.in_range(sub("worker_threads"), settings.workers, 1, MAX_U16, U16_WHY)?,
+        service_time: v.dist(sub("service_time"), &settings.service)?,
+        backlog: v.at_least(sub("backlog"), settings.backlog, 1)?,
+        prefill: settings.prefill,
+    })
+}

@@ -1,0 +1,349 @@
+//! The experiment file's top-level keys, read once by serde with their
+//! positions, and the grid they span.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_spanned::Spanned;
+use toml::de::DeValue;
+
+use super::axes::{
+    axis, check_key, check_overlaps, collect_set, collect_vary, exclude, param, variant_axis,
+};
+use super::{Axis, DEFAULT_METRICS, Exclude, Located, Setting};
+use crate::config::doc::{Document, read_text};
+use crate::config::error::{ConfigError, Origin};
+
+/// Most points one experiment may have (before the filter).
+const MAX_POINTS: usize = 1_000_000;
+
+/// The experiment file as written. serde reads the scalar keys (with
+/// `deny_unknown_fields` giving the did-you-mean for a misspelt key);
+/// `[vary]`, `[set]`, `[[exclude]]` and `[[variant]]` are free-form, so only
+/// their place is declared here and they are walked in the document's
+/// spanned tree instead.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExperimentFile {
+    model: Spanned<String>,
+    pub(super) replications: Spanned<u32>,
+    #[serde(default)]
+    pub(super) seed: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) metrics: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub(super) rank_by: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) name: Option<String>,
+    /// Free text for people; not used.
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)] // walked in the spanned tree
+    vary: Option<IgnoredAny>,
+    #[serde(default)]
+    #[allow(dead_code)] // walked in the spanned tree
+    set: Option<IgnoredAny>,
+    #[serde(default)]
+    #[allow(dead_code)] // walked in the spanned tree
+    exclude: Option<Vec<IgnoredAny>>,
+    #[serde(default)]
+    #[allow(dead_code)] // walked in the spanned tree
+    variant: Option<Vec<IgnoredAny>>,
+}
+
+/// Where a span of the experiment text is.
+pub(super) struct Text<'d, 'a> {
+    doc: &'d Document<'a>,
+    text: &'a str,
+}
+
+impl Text<'_, '_> {
+    pub(super) fn origin(&self, span: &Range<usize>) -> Origin {
+        self.doc.origin_of_span(span)
+    }
+
+    pub(super) fn err(
+        &self,
+        span: &Range<usize>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError {
+            origin: self.origin(span),
+            key: key.to_string(),
+            message: message.into(),
+            allowed: None,
+        }
+    }
+
+    pub(super) fn err_allowed(
+        &self,
+        span: &Range<usize>,
+        key: &str,
+        message: impl Into<String>,
+        allowed: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError {
+            allowed: Some(allowed.into()),
+            ..self.err(span, key, message)
+        }
+    }
+
+    /// True when the value at `span` is written as an inline table `{ … }`.
+    pub(super) fn is_inline_table(&self, span: &Range<usize>) -> bool {
+        self.text
+            .get(span.clone())
+            .is_some_and(|s| s.trim_start().starts_with('{'))
+    }
+}
+
+/// Everything [`Experiment`] holds but its own text (which it borrows while
+/// parsing).
+pub(super) struct Parsed {
+    pub(super) name: String,
+    pub(super) model_path: PathBuf,
+    pub(super) model_text: String,
+    pub(super) model_span: Range<usize>,
+    pub(super) replications: Located<u32>,
+    pub(super) seed: Option<Located<u64>>,
+    pub(super) metrics: Vec<Located<String>>,
+    pub(super) rank_by: Option<Located<String>>,
+    pub(super) axes: Vec<Axis>,
+    pub(super) sets: Vec<Setting>,
+    pub(super) excludes: Vec<Exclude>,
+    pub(super) points: Vec<Vec<usize>>,
+}
+
+impl Parsed {
+    pub(super) fn parse(path: &Path, text: &str) -> Result<Parsed, ConfigError> {
+        let doc = Document::parse(path, text)?;
+        let file: ExperimentFile = doc.deserialize()?;
+        let cx = Text { doc: &doc, text };
+        let root = doc.root();
+        let get = |k: &str| root.get_key_value(k);
+        let whole = Origin::WholeFile(path.to_path_buf());
+
+        // model
+        let model_rel = file.model.get_ref().clone();
+        let model_span = file.model.span();
+        let base = path.parent().unwrap_or(Path::new(""));
+        let model_path = base.join(&model_rel);
+        let model_text = read_text(&model_path).map_err(|e| {
+            cx.err_allowed(
+                &model_span,
+                "model",
+                format!(
+                    "cannot use the model `{}` ({}): {}",
+                    model_rel,
+                    model_path.display(),
+                    e.message
+                ),
+                "a model file path relative to the experiment file",
+            )
+        })?;
+
+        // replications, seed
+        if *file.replications.get_ref() == 0 {
+            return Err(cx.err_allowed(
+                &file.replications.span(),
+                "replications",
+                "must be at least 1",
+                "an integer ≥ 1 (≥ 2 for confidence intervals)",
+            ));
+        }
+        let replications = Located {
+            value: *file.replications.get_ref(),
+            origin: cx.origin(&file.replications.span()),
+        };
+        let seed = file.seed.map(|v| Located {
+            value: *v.get_ref(),
+            origin: cx.origin(&v.span()),
+        });
+
+        // metrics, rank_by
+        let metrics = match file.metrics {
+            Some(v) => {
+                if v.get_ref().is_empty() {
+                    return Err(cx.err_allowed(
+                        &v.span(),
+                        "metrics",
+                        "the list is empty",
+                        "summary fields by dotted path, or leave `metrics` out for the default list",
+                    ));
+                }
+                let mut out: Vec<Located<String>> = Vec::new();
+                for item in v.into_inner() {
+                    let span = item.span();
+                    let name = item.into_inner();
+                    if out.iter().any(|m| m.value == name) {
+                        return Err(cx.err(&span, "metrics", format!("`{name}` is listed twice")));
+                    }
+                    out.push(Located {
+                        value: name,
+                        origin: cx.origin(&span),
+                    });
+                }
+                out
+            }
+            None => DEFAULT_METRICS
+                .iter()
+                .map(|m| Located {
+                    value: m.to_string(),
+                    origin: whole.clone(),
+                })
+                .collect(),
+        };
+        let rank_by = file.rank_by.map(|v| Located {
+            origin: cx.origin(&v.span()),
+            value: v.into_inner(),
+        });
+        if let Some(r) = &rank_by
+            && !metrics.iter().any(|m| m.value == r.value)
+        {
+            return Err(ConfigError {
+                origin: r.origin.clone(),
+                key: "rank_by".into(),
+                message: format!("`{}` is not one of the reported metrics", r.value),
+                allowed: Some(
+                    metrics
+                        .iter()
+                        .map(|m| m.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            });
+        }
+        let name = file.name.unwrap_or_else(|| {
+            path.file_stem()
+                .map_or("experiment".into(), |s| s.to_string_lossy().into_owned())
+        });
+
+        // [[variant]]: named configurations, one axis before the others.
+        let mut axes = Vec::new();
+        if let Some((k, v)) = get("variant") {
+            axes.push(variant_axis(&cx, &k.span(), v)?);
+        }
+
+        // [vary]
+        if let Some((k, v)) = get("vary") {
+            let DeValue::Table(t) = v.get_ref() else {
+                return Err(cx.err_allowed(
+                    &k.span(),
+                    "vary",
+                    format!("expected a table, found a {}", v.get_ref().type_str()),
+                    "[vary] with `dotted.key = [values]` or `dotted.key = { from, to, step }`",
+                ));
+            };
+            let mut raw = Vec::new();
+            collect_vary(&cx, t, "", &mut raw)?;
+            raw.sort_by_key(|(_, _, v)| v.span().start);
+            for (key, key_span, value) in raw {
+                axes.push(axis(&cx, key, &key_span, value)?);
+            }
+        }
+
+        // [set]
+        let mut sets = Vec::new();
+        if let Some((k, v)) = get("set") {
+            let DeValue::Table(t) = v.get_ref() else {
+                return Err(cx.err_allowed(
+                    &k.span(),
+                    "set",
+                    format!("expected a table, found a {}", v.get_ref().type_str()),
+                    "[set] with `dotted.key = value`",
+                ));
+            };
+            let mut raw = Vec::new();
+            collect_set(&cx, t, "", &mut raw);
+            raw.sort_by_key(|(_, _, v)| v.span().start);
+            for (key, key_span, value) in raw {
+                check_key(&cx, &key, &key_span, "set")?;
+                sets.push(Setting {
+                    key,
+                    value: param(&cx, value.get_ref(), &value.span()),
+                });
+            }
+        }
+        check_overlaps(&cx, &axes, &sets)?;
+
+        // [[exclude]]
+        let mut excludes = Vec::new();
+        if let Some((k, v)) = get("exclude") {
+            let items = v.get_ref().as_array().expect("checked by serde");
+            for item in items.iter() {
+                let DeValue::Table(t) = item.get_ref() else {
+                    return Err(cx.err_allowed(
+                        &item.span(),
+                        "exclude",
+                        format!("expected a table, found a {}", item.get_ref().type_str()),
+                        "[[exclude]] entries of `varied.key = value`",
+                    ));
+                };
+                let span = if item.span().is_empty() {
+                    k.span()
+                } else {
+                    item.span()
+                };
+                excludes.push(exclude(&cx, t, &span, &axes)?);
+            }
+        }
+
+        // The grid.
+        let total = axes
+            .iter()
+            .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
+            .filter(|&n| n <= MAX_POINTS)
+            .ok_or_else(|| {
+                cx.err(
+                    &get("vary").map_or(0..0, |(k, _)| k.span()),
+                    "vary",
+                    format!("the grid has more than {MAX_POINTS} points; shrink it"),
+                )
+            })?;
+        let mut points = Vec::with_capacity(total);
+        let mut current = vec![0usize; axes.len()];
+        for _ in 0..total {
+            if !excludes.iter().any(|e| e.matches(&current)) {
+                points.push(current.clone());
+            }
+            // Advance the last axis fastest.
+            for i in (0..axes.len()).rev() {
+                current[i] += 1;
+                if current[i] < axes[i].values.len() {
+                    break;
+                }
+                current[i] = 0;
+            }
+        }
+        if points.is_empty() {
+            let e = &excludes[0];
+            return Err(ConfigError {
+                origin: e.origin.clone(),
+                key: "exclude".into(),
+                message: format!(
+                    "the [[exclude]] entries remove all {total} point(s) of the grid; nothing is left to run"
+                ),
+                allowed: None,
+            });
+        }
+
+        Ok(Parsed {
+            name,
+            model_path,
+            model_text,
+            model_span,
+            replications,
+            seed,
+            metrics,
+            rank_by,
+            axes,
+            sets,
+            excludes,
+            points,
+        })
+    }
+}
