@@ -5,8 +5,8 @@ Builds the file-level import graph of the crate and prints every strongly
 connected component with more than one file, largest first, then the total
 number of files in such components.
 
-Usage: scripts/import-cycles.py [SRC_DIR]        (default: src)
-       scripts/import-cycles.py --edges [SRC_DIR] (also print the graph)
+Usage: scripts/import-cycles.py [--siblings] [--with-tests] [--edges] [SRC_DIR]
+       (SRC_DIR defaults to src; --edges also prints the graph)
 
 How a path becomes an edge (the rule, kept simple on purpose):
 
@@ -28,6 +28,13 @@ How a path becomes an edge (the rule, kept simple on purpose):
   `metrics/mod.rs` from `recorder.rs`), the edge goes to the file that the
   re-export names, since that is the code the importer depends on. The
   re-export itself is an edge of `mod.rs`.
+* Test code is left out: a `#[cfg(test)]` module's body (`use super::*` in a
+  test makes a child depend on its parent without the code doing so). Pass
+  `--with-tests` to count it.
+* `--siblings` leaves out the edges between a folder's `mod.rs` and the files
+  inside that folder (a parent that defines what its children share, and
+  names them in an enum, is the usual pattern; the review behind issue 11
+  measured that way). Without it every edge counts.
 * `mod x;` declarations are not edges (a parent owning its children is not a
   dependency on them); external crates and `std` are ignored; an edge from a
   file to itself is ignored.
@@ -79,6 +86,23 @@ def strip_comments_and_strings(text):
         else:
             out.append(c)
             i += 1
+    return "".join(out)
+
+
+def strip_test_modules(text):
+    """Blanks the bodies of `#[cfg(test)] mod x { … }` (newlines kept)."""
+    out, last = [], 0
+    for m in re.finditer(r"#\[cfg\(test\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+" + IDENT + r"\s*\{", text):
+        if m.start() < last:
+            continue
+        depth, j = 1, m.end()
+        while j < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            j += 1
+        out.append(text[last:m.end()])
+        out.append(re.sub(r"[^\n]", " ", text[m.end():j - 1]))
+        last = j - 1
+    out.append(text[last:])
     return "".join(out)
 
 
@@ -140,7 +164,9 @@ def use_trees(text):
 def main():
     args = sys.argv[1:]
     show_edges = "--edges" in args
-    args = [a for a in args if a != "--edges"]
+    siblings = "--siblings" in args
+    with_tests = "--with-tests" in args
+    args = [a for a in args if not a.startswith("--")]
     src = args[0] if args else "src"
     files = []
     for root, _, names in os.walk(src):
@@ -154,7 +180,8 @@ def main():
     for f in files:
         mod = file_module(src, f)
         modules[mod] = f
-        texts[f] = strip_comments_and_strings(open(f, encoding="utf-8").read())
+        text = strip_comments_and_strings(open(f, encoding="utf-8").read())
+        texts[f] = text if with_tests else strip_test_modules(text)
     # Inline modules with their byte spans, to know the module at a position.
     spans = {}
     for f, text in texts.items():
@@ -269,6 +296,15 @@ def main():
             target = resolve(tuple(base) + tuple(rest))
             if target and target != f:
                 edges[f].add(target)
+
+    if siblings:
+        def parent_child(a, b):
+            ma, mb = file_module(src, a), file_module(src, b)
+            ia, ib = os.path.basename(a) == "mod.rs", os.path.basename(b) == "mod.rs"
+            return (ia and len(mb) == len(ma) + 1 and mb[:-1] == ma) or (
+                ib and len(ma) == len(mb) + 1 and ma[:-1] == mb)
+        for f in list(edges):
+            edges[f] = {t for t in edges[f] if not parent_child(f, t)}
 
     # Tarjan's strongly connected components.
     index, low, on, stack, comps = {}, {}, set(), [], []

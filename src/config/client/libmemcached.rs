@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{HashChoice, LocatorChoice, ketama_hash};
+use super::shared::{HashChoice, LocatorChoice, ketama_hash};
 use crate::config::check::Check;
 use crate::config::error::ConfigError;
 use crate::config::units::Duration;

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{HashChoice, LocatorChoice, ketama_hash, ketama_locator};
+use super::shared::{HashChoice, LocatorChoice, ketama_hash, ketama_locator};
 use crate::config::check::Check;
 use crate::config::cluster::{PoolConfig, pool_index};
 use crate::config::error::ConfigError;

@@ -14,8 +14,11 @@ pub mod libmemcached;
 pub mod mcrouter;
 pub mod plain;
 pub mod pymemcache;
+mod shared;
 pub mod spymemcached;
 pub mod twemproxy;
+
+pub use shared::{HashChoice, LocatorChoice};
 
 use serde::Deserialize;
 
@@ -68,37 +71,6 @@ impl PolicyKind {
             PolicyKind::Libmemcached => "libmemcached",
         }
     }
-}
-
-/// How keys map to nodes.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum LocatorChoice {
-    /// hash mod N (spymemcached's default, §6).
-    #[default]
-    ArrayMod,
-    /// A Ketama ring, 160 points per node.
-    Ketama,
-}
-
-/// The key hash.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum HashChoice {
-    /// Java `String.hashCode()` (spymemcached's default NATIVE_HASH).
-    #[default]
-    Native,
-    /// MD5, first 4 bytes little-endian (KETAMA_HASH).
-    Ketama,
-}
-
-/// The default locator of the proxies and pymemcache (see each policy).
-fn ketama_locator() -> LocatorChoice {
-    LocatorChoice::Ketama
-}
-/// The default hash of every policy but plain and spymemcached.
-fn ketama_hash() -> HashChoice {
-    HashChoice::Ketama
 }
 
 /// `[client]`.
@@ -219,11 +191,6 @@ impl ClientConfig {
             PolicyConfig::Libmemcached(c) => c.describe(put),
         }
     }
-}
-
-/// A duration for `describe`: `none` when unset.
-fn describe_opt(t: Option<Nanos>) -> String {
-    t.map_or("none".into(), crate::engine::format_nanos)
 }
 
 pub(super) fn validate(

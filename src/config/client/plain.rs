@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{HashChoice, LocatorChoice};
+use super::shared::{HashChoice, LocatorChoice};
 
 /// `[client.plain]`.
 #[derive(Clone, Debug, Deserialize, Default)]

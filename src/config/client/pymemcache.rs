@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{HashChoice, LocatorChoice, describe_opt, ketama_hash, ketama_locator};
+use super::shared::{HashChoice, LocatorChoice, describe_opt, ketama_hash, ketama_locator};
 use crate::config::check::Check;
 use crate::config::error::ConfigError;
 use crate::config::units::Duration;

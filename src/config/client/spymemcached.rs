@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{HashChoice, LocatorChoice};
+use super::shared::{HashChoice, LocatorChoice};
 use crate::config::check::Check;
 use crate::config::error::ConfigError;
 use crate::config::units::Duration;
