@@ -52,3 +52,22 @@ pub fn read_csv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> 
         })
         .collect()
 }
+
+/// Asserts that node `node` never saw `what` in `out`, and that node
+/// `control_node` did see it in `control`, a run where it must happen: an
+/// absence alone would also pass if the event were renamed or no longer
+/// recorded.
+pub fn assert_never(
+    out: &RunOutput,
+    node: u16,
+    what: &str,
+    control: &RunOutput,
+    control_node: u16,
+) {
+    let seen = event_times(out, node, what);
+    assert!(seen.is_empty(), "node {node} saw {what} at {seen:?}");
+    assert!(
+        !event_times(control, control_node, what).is_empty(),
+        "the control run never saw {what} on node {control_node}, so its absence proves nothing"
+    );
+}

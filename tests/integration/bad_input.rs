@@ -16,13 +16,12 @@
 //! - `set: KEY=VALUE`: a `--set` override; `arg: X`: any other argument;
 //! - `expect: TEXT`: a piece the error line must contain.
 
-#[path = "bad_input/fuzz_harness.rs"]
-mod fuzz_harness;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assert_cmd::Command;
+
+use crate::fuzz_harness;
 
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/bad_input")
