@@ -63,6 +63,15 @@ pub struct RunReport {
     pub plots: Vec<Rendered>,
 }
 
+impl std::fmt::Debug for RunReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunReport")
+            .field("dir", &self.dir)
+            .field("plots", &self.plots)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A model that passed [`check_model`].
 #[derive(Debug)]
 pub struct Checked {

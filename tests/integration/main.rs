@@ -12,6 +12,7 @@ mod fuzz_harness;
 mod bad_input;
 mod cli;
 mod invariants;
+mod library;
 mod locator;
 mod peer;
 mod policies;
