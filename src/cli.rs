@@ -27,100 +27,13 @@ pub struct Cli {
 enum Command {
     /// Run one model: writes timeline.csv, summary.json, node_events.csv and
     /// the timeline and nodes plots (PNG and SVG).
-    Run {
-        /// The model file (TOML).
-        model: PathBuf,
-        /// Seed of the run (overrides the model's `seed`).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Output folder (default: out/<model name>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Override a model key: `--set client.op_timeout=100ms`,
-        /// `--set fault.0.kind=crash`. Repeatable; applied before validation.
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// Do not render plots.
-        #[arg(long)]
-        no_plots: bool,
-        /// Overwrite an existing, non-empty output folder.
-        #[arg(long)]
-        force: bool,
-        /// Print nothing on success.
-        #[arg(long)]
-        quiet: bool,
-        /// Check the simulator's invariants while running (always on in
-        /// debug builds); a broken one is reported as an internal error.
-        #[arg(long)]
-        check_invariants: bool,
-        /// Refuse a model whose estimated event count is above N (0 = no
-        /// limit): a typo such as `rate = 1e7` or `bucket = "1ns"` would
-        /// otherwise run for days.
-        #[arg(long, value_name = "N", default_value_t = estimate::DEFAULT_MAX_EVENTS)]
-        max_events: u64,
-    },
+    Run(RunCmd),
     /// Re-render the plots of a run or sweep folder from its files.
-    Plot {
-        /// A folder written by `cachestorm run` or `cachestorm sweep`.
-        dir: PathBuf,
-        /// Sweep: the metric to plot (a summary field by dotted path, e.g.
-        /// `windows.fault.success_ratio`; default: the experiment's `rank_by`).
-        #[arg(long)]
-        metric: Option<String>,
-        /// Sweep: the varied key across the x axis (heatmap and lines).
-        #[arg(long)]
-        x: Option<String>,
-        /// Sweep: the varied key down the heatmap's y axis.
-        #[arg(long)]
-        y: Option<String>,
-        /// Sweep: the varied key with one heatmap panel per value.
-        #[arg(long)]
-        panel: Option<String>,
-        /// Sweep: the varied key with one line per value.
-        #[arg(long)]
-        series: Option<String>,
-        /// Sweep: the value of a varied key a plot does not show
-        /// (`--fix service.bulkhead.enabled=true`; default its first value).
-        #[arg(long, value_name = "KEY=VALUE")]
-        fix: Vec<String>,
-    },
+    Plot(PlotCmd),
     /// Run an experiment: every point of its grid × its replications, in
     /// parallel. Writes results.csv, replications.csv, experiment.toml and
     /// journal.jsonl. Ctrl-C stops it cleanly; --resume continues it.
-    Sweep {
-        /// The experiment file (TOML).
-        experiment: PathBuf,
-        /// Output folder (default: out/<experiment stem>, or
-        /// out/<stem>.shard-I-of-N with --shard).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Parallel runs (default: all cores). Results do not depend on it.
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Run only shard I of N: the points whose index modulo N is I-1.
-        #[arg(long, value_name = "I/N")]
-        shard: Option<Shard>,
-        /// Continue the sweep in DIR: runs already in its journal are kept.
-        #[arg(long, value_name = "DIR")]
-        resume: Option<PathBuf>,
-        /// Replace the sweep files of an existing, non-empty output folder.
-        #[arg(long)]
-        force: bool,
-        /// Give every point its own seeds (default: common random numbers,
-        /// the same seeds at every point).
-        #[arg(long)]
-        independent_seeds: bool,
-        /// Experiment seed (overrides the experiment's `seed`, which
-        /// overrides the model's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// No progress bar and no table.
-        #[arg(long)]
-        quiet: bool,
-        /// Do not render plots.
-        #[arg(long)]
-        no_plots: bool,
-    },
+    Sweep(SweepCmd),
     /// Join the folders of `sweep --shard` runs into the files one machine
     /// running the whole sweep writes.
     Merge {
@@ -152,57 +65,166 @@ enum Command {
     },
 }
 
+// The arguments of `run` (its help text is the variant's doc comment).
+#[derive(clap::Args)]
+struct RunCmd {
+    /// The model file (TOML).
+    model: PathBuf,
+    /// Seed of the run (overrides the model's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Output folder (default: out/<model name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override a model key: `--set client.op_timeout=100ms`,
+    /// `--set fault.0.kind=crash`. Repeatable; applied before validation.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Do not render plots.
+    #[arg(long)]
+    no_plots: bool,
+    /// Overwrite an existing, non-empty output folder.
+    #[arg(long)]
+    force: bool,
+    /// Print nothing on success.
+    #[arg(long)]
+    quiet: bool,
+    /// Check the simulator's invariants while running (always on in
+    /// debug builds); a broken one is reported as an internal error.
+    #[arg(long)]
+    check_invariants: bool,
+    /// Refuse a model whose estimated event count is above N (0 = no
+    /// limit): a typo such as `rate = 1e7` or `bucket = "1ns"` would
+    /// otherwise run for days.
+    #[arg(long, value_name = "N", default_value_t = estimate::DEFAULT_MAX_EVENTS)]
+    max_events: u64,
+}
+
+// The arguments of `plot` (its help text is the variant's doc comment).
+#[derive(clap::Args)]
+struct PlotCmd {
+    /// A folder written by `cachestorm run` or `cachestorm sweep`.
+    dir: PathBuf,
+    /// Sweep: the metric to plot (a summary field by dotted path, e.g.
+    /// `windows.fault.success_ratio`; default: the experiment's `rank_by`).
+    #[arg(long)]
+    metric: Option<String>,
+    /// Sweep: the varied key across the x axis (heatmap and lines).
+    #[arg(long)]
+    x: Option<String>,
+    /// Sweep: the varied key down the heatmap's y axis.
+    #[arg(long)]
+    y: Option<String>,
+    /// Sweep: the varied key with one heatmap panel per value.
+    #[arg(long)]
+    panel: Option<String>,
+    /// Sweep: the varied key with one line per value.
+    #[arg(long)]
+    series: Option<String>,
+    /// Sweep: the value of a varied key a plot does not show
+    /// (`--fix service.bulkhead.enabled=true`; default its first value).
+    #[arg(long, value_name = "KEY=VALUE")]
+    fix: Vec<String>,
+}
+
+// The arguments of `sweep` (its help text is the variant's doc comment).
+#[derive(clap::Args)]
+struct SweepCmd {
+    /// The experiment file (TOML).
+    experiment: PathBuf,
+    /// Output folder (default: out/<experiment stem>, or
+    /// out/<stem>.shard-I-of-N with --shard).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Parallel runs (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Run only shard I of N: the points whose index modulo N is I-1.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+    /// Continue the sweep in DIR: runs already in its journal are kept.
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+    /// Replace the sweep files of an existing, non-empty output folder.
+    #[arg(long)]
+    force: bool,
+    /// Give every point its own seeds (default: common random numbers,
+    /// the same seeds at every point).
+    #[arg(long)]
+    independent_seeds: bool,
+    /// Experiment seed (overrides the experiment's `seed`, which
+    /// overrides the model's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// No progress bar and no table.
+    #[arg(long)]
+    quiet: bool,
+    /// Do not render plots.
+    #[arg(long)]
+    no_plots: bool,
+}
+
+impl RunCmd {
+    /// The library's arguments (all but `quiet`, which is the console's).
+    fn args(self) -> RunArgs {
+        RunArgs {
+            model: self.model,
+            seed: self.seed,
+            out: self.out,
+            sets: self.sets,
+            no_plots: self.no_plots,
+            force: self.force,
+            check_invariants: self.check_invariants,
+            max_events: self.max_events,
+        }
+    }
+}
+
+impl SweepCmd {
+    /// The library's arguments (all but `quiet` and `no_plots`).
+    fn args(self) -> SweepArgs {
+        SweepArgs {
+            experiment: self.experiment,
+            out: self.out,
+            resume: self.resume,
+            force: self.force,
+            threads: self.threads,
+            shard: self.shard,
+            independent_seeds: self.independent_seeds,
+            seed: self.seed,
+        }
+    }
+}
+
+impl PlotCmd {
+    /// The library's arguments.
+    fn args(self) -> PlotArgs {
+        PlotArgs {
+            dir: self.dir,
+            metric: self.metric,
+            x: self.x,
+            y: self.y,
+            panel: self.panel,
+            series: self.series,
+            fix: self.fix,
+        }
+    }
+}
+
 /// Runs the command.
 pub fn dispatch(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Run {
-            model,
-            seed,
-            out,
-            sets,
-            no_plots,
-            force,
-            quiet,
-            check_invariants,
-            max_events,
-        } => {
-            let report = cachestorm::run_model(&RunArgs {
-                model,
-                seed,
-                out,
-                sets,
-                no_plots,
-                force,
-                check_invariants,
-                max_events,
-            })?;
+        Command::Run(cmd) => {
+            let quiet = cmd.quiet;
+            let report = cachestorm::run_model(&cmd.args())?;
             if !quiet {
                 console::print_summary(&report.output.summary, &report.dir);
             }
             Ok(())
         }
-        Command::Sweep {
-            experiment,
-            out,
-            threads,
-            shard,
-            resume,
-            force,
-            independent_seeds,
-            seed,
-            quiet,
-            no_plots,
-        } => {
-            let args = SweepArgs {
-                experiment,
-                out,
-                resume,
-                force,
-                threads,
-                shard,
-                independent_seeds,
-                seed,
-            };
+        Command::Sweep(cmd) => {
+            let (quiet, no_plots) = (cmd.quiet, cmd.no_plots);
+            let args = cmd.args();
             console::catch_ctrl_c();
             let bar = console::progress_bar(quiet);
             let started = Instant::now();
@@ -246,25 +268,8 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Plot {
-            dir,
-            metric,
-            x,
-            y,
-            panel,
-            series,
-            fix,
-        } => {
-            let rendered = cachestorm::replot(PlotArgs {
-                dir,
-                metric,
-                x,
-                y,
-                panel,
-                series,
-                fix,
-            })?;
-            for r in rendered {
+        Command::Plot(cmd) => {
+            for r in cachestorm::replot(cmd.args())? {
                 println!("wrote {} and {}", r.png.display(), r.svg.display());
             }
             Ok(())

@@ -286,13 +286,8 @@ fn force_leaves_no_file_of_an_earlier_run() {
         .arg(&out)
         .assert()
         .success();
-    let mut names: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        crate::common::file_names(&out),
         [
             "node_events.csv",
             "notes.txt",

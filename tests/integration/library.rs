@@ -5,7 +5,7 @@
 
 use cachestorm::{Error, ErrorKind, PlotArgs, RunArgs, check_model, replot, run_model};
 
-use crate::common::root;
+use crate::common::{file_names, root};
 
 fn args(out: &std::path::Path) -> RunArgs {
     RunArgs {
@@ -26,13 +26,8 @@ fn run_model_writes_the_run_files_and_returns_their_summary() {
     let dir = t.path().join("run");
     let report = run_model(&args(&dir)).unwrap();
     assert_eq!(report.dir, dir);
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        file_names(&dir),
         [
             "node_events.csv",
             "nodes.png",
