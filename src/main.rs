@@ -1,7 +1,30 @@
-//! The `cachestorm` binary: all logic is in the library; see `cli.rs`.
+//! The `cachestorm` binary: all logic is in the library; `cli.rs` holds the
+//! arguments and the dispatch, `console.rs` what is printed. Exit codes: 0
+//! success, 2 bad input (a malformed model or experiment, a refused output
+//! folder, shards that do not merge), 1 an internal error, 130 a sweep
+//! stopped by Ctrl-C (its finished runs are kept; `--resume` continues it):
+//! see [`cachestorm::ErrorKind`].
 
 mod cli;
+mod console;
 
-fn main() -> std::process::ExitCode {
-    cli::main()
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cachestorm::ErrorKind;
+
+fn main() -> ExitCode {
+    let Err(e) = cli::dispatch(cli::Cli::parse()) else {
+        return ExitCode::SUCCESS;
+    };
+    let kind = e.kind();
+    match kind {
+        ErrorKind::BadInput => eprintln!("error: {e}"),
+        // The whole chain of causes, as anyhow's `{:#}` prints it.
+        ErrorKind::Internal => eprintln!("error: {:#}", anyhow::Error::from(e)),
+        // The console has said how to resume.
+        ErrorKind::Interrupted => {}
+    }
+    ExitCode::from(kind.exit_code())
 }

@@ -220,33 +220,3 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
     }
     std::fs::create_dir_all(dir).map_err(io_err)
 }
-
-/// Runs `model` and writes its files into `dir` (which must exist).
-pub fn run_into(
-    dir: &Path,
-    model: &crate::config::Model,
-    check_invariants: bool,
-) -> Result<crate::sim::RunOutput, OutputError> {
-    let io_err = |source| OutputError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut timeline = TimelineWriter::create(dir).map_err(io_err)?;
-    let out = crate::sim::run_checked(model, check_invariants, &mut |row| timeline.row(row))?;
-    timeline.finish().map_err(io_err)?;
-    write_summary(dir, &out.summary).map_err(io_err)?;
-    let faults: Vec<(f64, f64, String, String)> = model
-        .faults
-        .iter()
-        .map(|f| {
-            (
-                secs(f.start),
-                secs(f.end),
-                (model.pool_offset(f.pool) + f.node).to_string(),
-                f.kind.name().to_string(),
-            )
-        })
-        .collect();
-    write_node_events(dir, &out.node_events, &faults).map_err(io_err)?;
-    Ok(out)
-}

@@ -248,7 +248,7 @@ mod tests {
         ))
         .unwrap();
         let model = crate::config::model_from_str(Path::new("frozen.toml"), &text, &[]).unwrap();
-        let out = crate::report::run_files::run_into(dir.path(), &model, true).unwrap();
+        let out = crate::run::write_run(dir.path(), &model, true).unwrap();
         let table = TimelineTable::read(dir.path()).unwrap();
         let faults = fault_windows(dir.path()).unwrap();
         assert_eq!(faults.len(), 1);

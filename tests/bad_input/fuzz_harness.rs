@@ -1,5 +1,5 @@
 //! What the fuzz targets (`fuzz/fuzz_targets/`) do with one input, shared
-//! with `tests/bad_input.rs`, which replays every input the fuzzers ever
+//! with `tests/integration/bad_input.rs`, which replays every input the fuzzers ever
 //! crashed on (`tests/bad_input/fuzz/`). Any panic here is a bug.
 //!
 //! - [`model_text`]: the bytes are a model file: parse, validate, and when

@@ -37,6 +37,16 @@ pub fn event_times(out: &RunOutput, node: u16, what: &str) -> Vec<f64> {
         .collect()
 }
 
+/// The names of the files in `dir`, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Reads a CSV file into rows of (header → value).
 pub fn read_csv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -51,4 +61,23 @@ pub fn read_csv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> 
                 .collect()
         })
         .collect()
+}
+
+/// Asserts that node `node` never saw `what` in `out`, and that node
+/// `control_node` did see it in `control`, a run where it must happen: an
+/// absence alone would also pass if the event were renamed or no longer
+/// recorded.
+pub fn assert_never(
+    out: &RunOutput,
+    node: u16,
+    what: &str,
+    control: &RunOutput,
+    control_node: u16,
+) {
+    let seen = event_times(out, node, what);
+    assert!(seen.is_empty(), "node {node} saw {what} at {seen:?}");
+    assert!(
+        !event_times(control, control_node, what).is_empty(),
+        "the control run never saw {what} on node {control_node}, so its absence proves nothing"
+    );
 }

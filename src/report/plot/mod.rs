@@ -249,20 +249,29 @@ pub(crate) mod test_util {
 mod tests {
     use super::*;
 
-    /// Renders one example of each chart into the directory named by
-    /// `CACHESTORM_PLOT_EXAMPLES` (skipped when unset), printing the time
-    /// each took: `CACHESTORM_PLOT_EXAMPLES=/tmp/plot-examples cargo test
+    /// Renders one example of each chart through its front function and
+    /// checks both files (a PNG and an SVG of the canvas size, at the paths
+    /// asked for), printing the time each took. They go to a temporary
+    /// folder, or to the one named by `CACHESTORM_PLOT_EXAMPLES` to look at
+    /// them: `CACHESTORM_PLOT_EXAMPLES=/tmp/plot-examples cargo test
     /// --release write_examples -- --nocapture`.
     #[test]
-    fn write_examples_when_asked() {
-        let Some(dir) = std::env::var_os("CACHESTORM_PLOT_EXAMPLES") else {
-            return;
-        };
-        let dir = std::path::PathBuf::from(dir);
+    fn write_examples_and_check_them() {
+        let temp = tempfile::tempdir().expect("a temporary folder");
+        let dir = std::env::var_os("CACHESTORM_PLOT_EXAMPLES")
+            .map_or_else(|| temp.path().to_path_buf(), std::path::PathBuf::from);
         let time = |name: &str, f: &dyn Fn() -> Result<Rendered, PlotError>| {
             let t = std::time::Instant::now();
             let r = f().expect("render example");
             println!("{name}: {:?} -> {}", t.elapsed(), r.png.display());
+            test_util::check_rendered(&r);
+            assert_eq!(r.png.extension().and_then(|e| e.to_str()), Some("png"));
+            assert_eq!(r.svg.extension().and_then(|e| e.to_str()), Some("svg"));
+            assert!(
+                r.png.parent().is_some_and(|p| p.starts_with(&dir)),
+                "{}",
+                r.png.display()
+            );
         };
         time("timeline", &|| {
             write_timeline(&dir, "timeline", &timeline::tests::sample())

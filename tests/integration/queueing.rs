@@ -628,7 +628,7 @@ fn mm1_patience_through_the_frontend() {
 /// the check table, with the bias of the many-seed mean in its own standard
 /// errors. `QUEUEING_FILTER` keeps the checks whose name contains it. Not
 /// part of the suite (minutes of CPU):
-/// `cargo test --release --test queueing -- --ignored --nocapture spread`.
+/// `cargo test --release --test integration -- --ignored --nocapture spread`.
 #[test]
 #[ignore]
 fn spread() {

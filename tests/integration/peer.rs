@@ -5,7 +5,7 @@
 //! node's 20,000-request backlog drains; the peer measured a median of 0.0878
 //! over seeds 1–5).
 
-mod common;
+use crate::common;
 
 #[test]
 fn peer_model_error_fraction_matches_the_peer() {

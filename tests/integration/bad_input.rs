@@ -16,13 +16,12 @@
 //! - `set: KEY=VALUE`: a `--set` override; `arg: X`: any other argument;
 //! - `expect: TEXT`: a piece the error line must contain.
 
-#[path = "bad_input/fuzz_harness.rs"]
-mod fuzz_harness;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assert_cmd::Command;
+
+use crate::fuzz_harness;
 
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/bad_input")
@@ -183,6 +182,7 @@ fn every_bad_input_is_refused_with_one_clear_line() {
 #[test]
 fn every_corpus_file_has_an_expectation() {
     let dir = corpus();
+    let (mut checked, mut base_seen) = (0, false);
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_none_or(|x| x != "toml") {
@@ -192,6 +192,7 @@ fn every_corpus_file_has_an_expectation() {
         if stem == "set_base" {
             let m = cachestorm::config::load_model(&p, &[]);
             assert!(m.is_ok(), "set_base.toml must be valid: {:?}", m.err());
+            base_seen = true;
             continue;
         }
         assert!(
@@ -199,7 +200,15 @@ fn every_corpus_file_has_an_expectation() {
             "{} has no {stem}.expect",
             p.display()
         );
+        checked += 1;
     }
+    // An empty or moved corpus would otherwise pass.
+    assert!(base_seen, "no set_base.toml in {}", dir.display());
+    assert!(
+        checked >= 40,
+        "only {checked} corpus files in {}",
+        dir.display()
+    );
 }
 
 /// Every input the fuzzers crashed on (`tests/bad_input/fuzz/`, named
@@ -218,7 +227,9 @@ fn fuzz_findings_stay_fixed() {
             fuzz_harness::model_text(&data);
         } else if name.starts_with("sets-") {
             fuzz_harness::model_sets(&data);
-        } else if name != "README.md" {
+        } else if name == "README.md" {
+            continue;
+        } else {
             panic!("{}: name it text-… or sets-…", p.display());
         }
         n += 1;
@@ -287,13 +298,8 @@ fn force_leaves_no_file_of_an_earlier_run() {
         .arg(&out)
         .assert()
         .success();
-    let mut names: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        crate::common::file_names(&out),
         [
             "node_events.csv",
             "notes.txt",

@@ -1,12 +1,10 @@
 //! The command line end to end: outputs, determinism, conservation,
 //! overrides and bad input.
 
-mod common;
-
 use std::path::Path;
 
+use crate::common::{read_csv, root};
 use assert_cmd::Command;
-use common::{read_csv, root};
 use serde_json::Value;
 
 fn cachestorm() -> Command {

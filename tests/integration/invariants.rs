@@ -20,8 +20,7 @@ use proptest::prelude::*;
 
 use cachestorm::config::{self, estimate};
 
-#[path = "bad_input/fuzz_harness.rs"]
-mod harness;
+use crate::fuzz_harness as harness;
 use cachestorm::sim;
 
 // ------------------------------------------------------------------ pieces

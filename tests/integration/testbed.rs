@@ -3,10 +3,8 @@
 //! `shared/validation/testbed/`). Windows by arrival time; the fault window
 //! is 30-70 s. Nothing in the models was tuned to these runs.
 
-mod common;
-
+use crate::common::{event_times, load, read_csv, root, run};
 use cachestorm::metrics::Summary;
-use common::{event_times, load, read_csv, root, run};
 
 struct Measured {
     success: f64,

@@ -1,0 +1,131 @@
+//! What the command line prints: the summary of a run, the line and table of
+//! a sweep or a merge, the sweep's progress bar, and the Ctrl-C handler.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
+
+use cachestorm::metrics::Summary;
+use cachestorm::sweep::{self, SweepArgs, SweepReport, merge::MergeReport};
+
+/// Set by the first Ctrl-C: the sweep stops scheduling runs. A second
+/// Ctrl-C exits at once (the journal still holds every finished run).
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler that sets [`INTERRUPTED`].
+pub fn catch_ctrl_c() {
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupted: finishing the runs under way (Ctrl-C again to quit now)");
+    });
+}
+
+/// The sweep's progress bar on stderr (hidden when `quiet` or when stderr is
+/// not a terminal).
+pub fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0).with_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {rate}  ETA {eta}")
+                .expect("a valid template")
+                .with_key(
+                    "rate",
+                    |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1} runs/s", state.per_sec());
+                    },
+                ),
+        )
+    }
+}
+
+/// Tells how to resume a sweep stopped by Ctrl-C.
+pub fn print_interrupted(report: &SweepReport, args: &SweepArgs) {
+    let done = report.runs_resumed + report.runs_now;
+    eprintln!(
+        "interrupted: {done} of {} runs are kept in {}; resume with:\n  {}",
+        report.runs_total,
+        report.dir.join(sweep::journal::JOURNAL).display(),
+        args.resume_command(&report.dir)
+    );
+}
+
+/// The line and table of a finished sweep.
+pub fn print_sweep(report: &SweepReport, elapsed_s: f64) {
+    let h = &report.header;
+    let shard = h.shard.map_or(String::new(), |s| format!(" (shard {s})"));
+    let resumed = if report.runs_resumed > 0 {
+        format!(", {} from the journal", report.runs_resumed)
+    } else {
+        String::new()
+    };
+    println!(
+        "{}{shard}: {} point(s) × {} replication(s) = {} runs ({} now{resumed}) in {elapsed_s:.1} s on {} thread(s); {} seeds from {}",
+        h.experiment,
+        report.stats.len(),
+        h.replications,
+        report.runs_total,
+        report.runs_now,
+        report.threads,
+        h.seed_mode,
+        h.seed
+    );
+    print!("{}", report.table());
+}
+
+/// The line and table of a merge.
+pub fn print_merge(report: &MergeReport, folders: usize, out: &Path) {
+    println!(
+        "merged {} runs of {} points from {folders} folder(s) into {}",
+        report.runs,
+        report.header.points.len(),
+        out.display()
+    );
+    print!("{}", sweep::output::table(&report.header, &report.stats, 5));
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", 100.0 * x)
+}
+
+/// The summary of a run.
+pub fn print_summary(s: &Summary, dir: &Path) {
+    let r = &s.requests;
+    println!(
+        "{} (seed {}): {:.0} s simulated, {} events",
+        s.model, s.seed, s.simulated_s, s.events
+    );
+    println!(
+        "  requests {}: succeeded {}, late {}, rejected {}, timed out {}, failed {}, unfinished {}",
+        r.offered, r.succeeded, r.late, r.rejected, r.timed_out, r.failed, r.unfinished
+    );
+    println!(
+        "  latency ms: p50 {:.2}, p99 {:.2}, max {:.1}; over SLO {}",
+        s.latency_ms.p50, s.latency_ms.p99, s.latency_ms.max, s.over_slo
+    );
+    let f = &s.windows.fault;
+    if f.offered > 0 {
+        println!(
+            "  fault window ({:.0}-{:.0} s): success {}, rejected {}, timed out {}, cache timeouts {}, p99 {:.0} ms",
+            f.start_s,
+            f.end_s,
+            pct(f.success_ratio),
+            pct(f.rejected_ratio),
+            pct(f.timed_out_ratio),
+            pct(f.cache_timeout_ratio),
+            f.latency_ms.p99
+        );
+        let opt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1} s"));
+        println!(
+            "  first bad request after {}, recovered {} after the fault; client trips {}",
+            opt(s.first_bad_s),
+            opt(s.recovery_s),
+            s.client.trips
+        );
+    }
+    println!("  wrote {}", dir.display());
+}

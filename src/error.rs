@@ -1,0 +1,114 @@
+//! The library's one error type, [`Error`], and what the command line makes
+//! of it: [`Error::kind`] says whose fault a failure is, and
+//! [`ErrorKind::exit_code`] maps that to the process's exit status.
+
+use std::path::PathBuf;
+
+use crate::config::ConfigError;
+use crate::report::run_files::OutputError;
+use crate::report::run_plots::RunPlotError;
+use crate::report::sweep_plots::SweepPlotError;
+use crate::sim::Violation;
+use crate::sweep::SweepError;
+
+/// Why a run, a sweep, a merge, a check or a plot could not be done.
+///
+/// Each variant keeps its source's message unchanged (`transparent`), so the
+/// command line prints what the module that failed wrote.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A model or experiment file is malformed or invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The request cannot be honoured as given: a run over the event budget,
+    /// an output folder that is a file, a malformed `--fix`, a folder that
+    /// holds neither a run nor a sweep.
+    #[error("{0}")]
+    Refused(String),
+    /// A run's output folder could not be prepared or written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// The files of an earlier run could not be removed (`--force`).
+    #[error(transparent)]
+    Cleanup(std::io::Error),
+    /// A sweep or merge failed.
+    #[error(transparent)]
+    Sweep(#[from] SweepError),
+    /// The plots of a run folder (`cachestorm plot DIR`) could not be drawn.
+    #[error(transparent)]
+    RunPlot(#[from] RunPlotError),
+    /// The plots of a run just written could not be drawn: its files are the
+    /// simulator's own, so any failure is a bug.
+    #[error(transparent)]
+    FreshRunPlot(RunPlotError),
+    /// The plots of a sweep folder could not be drawn.
+    #[error(transparent)]
+    SweepPlot(#[from] SweepPlotError),
+    /// The simulator broke one of its invariants (a bug).
+    #[error(transparent)]
+    Invariant(#[from] Violation),
+    /// Ctrl-C stopped a sweep; its finished runs are kept in its journal.
+    #[error("interrupted: the finished runs are kept in {}", .0.display())]
+    Interrupted(PathBuf),
+}
+
+/// Whose fault a failure is, which decides the exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The user's input: a malformed model or experiment, a refused output
+    /// folder, shards that do not merge.
+    BadInput,
+    /// A bug or the machine: an invariant broken, a file that could not be
+    /// written.
+    Internal,
+    /// Stopped by Ctrl-C.
+    Interrupted,
+}
+
+impl ErrorKind {
+    /// The exit status: 2 bad input, 1 internal, 130 interrupted (0 is
+    /// success).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::BadInput => 2,
+            ErrorKind::Internal => 1,
+            ErrorKind::Interrupted => 130,
+        }
+    }
+}
+
+impl Error {
+    /// Whose fault this failure is.
+    pub fn kind(&self) -> ErrorKind {
+        use ErrorKind::{BadInput, Internal, Interrupted};
+        match self {
+            Error::Config(_) | Error::Refused(_) => BadInput,
+            Error::Output(e) => match e {
+                OutputError::Exists(_) => BadInput,
+                OutputError::Invariant(_) | OutputError::Io { .. } => Internal,
+            },
+            Error::Sweep(e) => {
+                if e.is_bad_input() {
+                    BadInput
+                } else {
+                    Internal
+                }
+            }
+            Error::RunPlot(e) => match e {
+                RunPlotError::Input { .. } => BadInput,
+                RunPlotError::Plot(_) => Internal,
+            },
+            Error::SweepPlot(e) => match e {
+                SweepPlotError::Input(_) => BadInput,
+                SweepPlotError::Plot(_) => Internal,
+            },
+            Error::Cleanup(_) | Error::FreshRunPlot(_) | Error::Invariant(_) => Internal,
+            Error::Interrupted(_) => Interrupted,
+        }
+    }
+
+    /// The process's exit status for this failure: see [`ErrorKind`].
+    pub fn exit_code(&self) -> u8 {
+        self.kind().exit_code()
+    }
+}

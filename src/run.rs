@@ -1,0 +1,239 @@
+//! One run of a model, beside [`crate::sweep::run_sweep`]: [`run_model`]
+//! loads the model, applies the event guard, prepares the output folder,
+//! runs the simulation streaming its timeline to `timeline.csv`, and writes
+//! the rest of the run's files and plots with the [`crate::report`] writers.
+//! [`check_model`] is the same up to the guard, without running; [`replot`]
+//! redraws the plots of a run or sweep folder from its files.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, Model, estimate};
+use crate::engine::time::secs;
+use crate::error::Error;
+use crate::report::plot::Rendered;
+use crate::report::run_files::{
+    OutputError, TimelineWriter, prepare_dir, write_node_events, write_summary,
+};
+use crate::report::run_plots::render_run_plots;
+use crate::report::sweep_plots::{PlotChoice, is_sweep_dir, render_sweep_plots};
+use crate::sim::{self, RunOutput};
+
+/// What to run and how (`cachestorm run`).
+#[derive(Clone, Debug)]
+pub struct RunArgs {
+    /// The model file.
+    pub model: PathBuf,
+    /// `--seed`: overrides the model's `seed`.
+    pub seed: Option<u64>,
+    /// `--out` (default `out/<model stem>`).
+    pub out: Option<PathBuf>,
+    /// `--set KEY=VALUE` overrides, applied before validation.
+    pub sets: Vec<String>,
+    /// `--no-plots`.
+    pub no_plots: bool,
+    /// `--force`: overwrite an existing, non-empty output folder.
+    pub force: bool,
+    /// `--check-invariants` (always on in debug builds).
+    pub check_invariants: bool,
+    /// `--max-events`: refuse a model estimated above this many events (0 =
+    /// no limit).
+    pub max_events: u64,
+}
+
+impl RunArgs {
+    /// The folder the run writes into.
+    pub fn out_dir(&self) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| {
+            let stem = self
+                .model
+                .file_stem()
+                .map_or("model".into(), |s| s.to_string_lossy().into_owned());
+            PathBuf::from("out").join(stem)
+        })
+    }
+}
+
+/// What a run did.
+pub struct RunReport {
+    /// The output folder.
+    pub dir: PathBuf,
+    /// The run's results (its summary, the node events).
+    pub output: RunOutput,
+    /// The plots drawn (none with `--no-plots`).
+    pub plots: Vec<Rendered>,
+}
+
+impl std::fmt::Debug for RunReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunReport")
+            .field("dir", &self.dir)
+            .field("plots", &self.plots)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A model that passed [`check_model`].
+#[derive(Debug)]
+pub struct Checked {
+    /// The validated model.
+    pub model: Model,
+    /// Its estimated event count.
+    pub events: u64,
+}
+
+/// The runaway guard: the model's estimated event count, or a refusal when
+/// it is over `max` (0 = no limit), saying how to override it.
+pub fn guard_events(path: &Path, model: &Model, max: u64) -> Result<u64, Error> {
+    let est = estimate::events(model);
+    let total = est.total();
+    if max > 0 && total > max {
+        return Err(Error::Refused(format!(
+            "{}: the run would take {est}, over the limit of {} ({}; pass --max-events {} or more to run it anyway, or --max-events 0 for no limit)",
+            path.display(),
+            estimate::sci(max as f64),
+            est.hint(),
+            total.saturating_add(total / 10).max(total),
+        )));
+    }
+    Ok(total)
+}
+
+/// Loads and validates the model at `path` with `sets`, and applies the
+/// event guard, as [`run_model`] would, without running it.
+pub fn check_model(path: &Path, sets: &[String], max_events: u64) -> Result<Checked, Error> {
+    let model = config::load_model(path, sets)?;
+    let events = guard_events(path, &model, max_events)?;
+    Ok(Checked { model, events })
+}
+
+/// Runs one model and writes its files (`timeline.csv`, `summary.json`,
+/// `node_events.csv`, and unless `no_plots` the timeline and nodes plots)
+/// into [`RunArgs::out_dir`].
+pub fn run_model(args: &RunArgs) -> Result<RunReport, Error> {
+    let path = &args.model;
+    let mut model = config::load_model(path, &args.sets)?;
+    if let Some(s) = args.seed {
+        model.seed = s;
+    }
+    guard_events(path, &model, args.max_events)?;
+    let dir = args.out_dir();
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Refused(format!(
+            "{}: the output folder is a file; choose another with --out",
+            dir.display()
+        )));
+    }
+    prepare_dir(&dir, args.force)?;
+    if args.force {
+        remove_previous_run(&dir).map_err(Error::Cleanup)?;
+    }
+    let output = write_run(&dir, &model, args.check_invariants)?;
+    let plots = if args.no_plots {
+        Vec::new()
+    } else {
+        render_run_plots(&dir).map_err(Error::FreshRunPlot)?
+    };
+    Ok(RunReport { dir, output, plots })
+}
+
+/// Runs `model`, streaming its timeline into `dir/timeline.csv`, then writes
+/// `summary.json` and `node_events.csv` (`dir` must exist).
+pub fn write_run(dir: &Path, model: &Model, check_invariants: bool) -> Result<RunOutput, Error> {
+    let io_err = |source| OutputError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut timeline = TimelineWriter::create(dir).map_err(io_err)?;
+    let out = sim::run_checked(model, check_invariants, &mut |row| timeline.row(row))?;
+    timeline.finish().map_err(io_err)?;
+    write_summary(dir, &out.summary).map_err(io_err)?;
+    let faults: Vec<(f64, f64, String, String)> = model
+        .faults
+        .iter()
+        .map(|f| {
+            (
+                secs(f.start),
+                secs(f.end),
+                (model.pool_offset(f.pool) + f.node).to_string(),
+                f.kind.name().to_string(),
+            )
+        })
+        .collect();
+    write_node_events(dir, &out.node_events, &faults).map_err(io_err)?;
+    Ok(out)
+}
+
+/// The files a run writes (and their temporaries): with `--force` they are
+/// removed before the run, so a run that fails, or one without plots, never
+/// leaves an earlier run's numbers beside its own. Other files stay.
+const RUN_FILES: &[&str] = &[
+    "timeline.csv",
+    "summary.json",
+    "node_events.csv",
+    "timeline.png",
+    "timeline.svg",
+    "nodes.png",
+    "nodes.svg",
+];
+
+fn remove_previous_run(dir: &Path) -> std::io::Result<()> {
+    for name in RUN_FILES {
+        for file in [name.to_string(), format!(".{name}.tmp")] {
+            match std::fs::remove_file(dir.join(&file)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What to redraw (`cachestorm plot`): the folder, and for a sweep the
+/// choices of [`PlotChoice`] with `fix` still as `KEY=VALUE` text.
+#[derive(Clone, Debug, Default)]
+pub struct PlotArgs {
+    /// A folder written by `run` or `sweep`.
+    pub dir: PathBuf,
+    /// Sweep: the metric.
+    pub metric: Option<String>,
+    /// Sweep: the key across the x axis.
+    pub x: Option<String>,
+    /// Sweep: the key down the heatmap's y axis.
+    pub y: Option<String>,
+    /// Sweep: the key with one heatmap panel per value.
+    pub panel: Option<String>,
+    /// Sweep: the key with one line per value.
+    pub series: Option<String>,
+    /// Sweep: `KEY=VALUE` for keys a plot does not show.
+    pub fix: Vec<String>,
+}
+
+/// Redraws the plots of a run or sweep folder from its files.
+pub fn replot(args: PlotArgs) -> Result<Vec<Rendered>, Error> {
+    let dir = &args.dir;
+    if is_sweep_dir(dir) {
+        let mut fixed = Vec::new();
+        for f in &args.fix {
+            let Some((k, v)) = f.split_once('=') else {
+                return Err(Error::Refused(format!("--fix {f}: expected KEY=VALUE")));
+            };
+            fixed.push((k.to_string(), v.to_string()));
+        }
+        let choice = PlotChoice {
+            metric: args.metric,
+            x: args.x,
+            y: args.y,
+            panel: args.panel,
+            series: args.series,
+            fix: fixed,
+        };
+        Ok(render_sweep_plots(dir, &choice)?)
+    } else if dir.join("timeline.csv").exists() {
+        Ok(render_run_plots(dir)?)
+    } else {
+        Err(Error::Refused(format!(
+            "{} holds neither a run (timeline.csv) nor a sweep (journal.jsonl)",
+            dir.display()
+        )))
+    }
+}
