@@ -127,15 +127,8 @@ fn fault() -> impl Strategy<Value = FaultGen> {
     (
         (
             0usize..6,
-            prop::sample::select(vec![
-                "none",
-                "crash",
-                "frozen",
-                "slow",
-                "lossy",
-                "flapping",
-                "partition",
-            ]),
+            // Every kind the model language has, so a new one is generated too.
+            prop::sample::select(config::FaultKind::ALL.map(|k| k.name()).to_vec()),
             0u64..6_000,
             1u64..4_000,
             any::<bool>(),
