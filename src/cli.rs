@@ -500,29 +500,10 @@ fn run_sweep(args: &SweepArgs, quiet: bool, no_plots: bool) -> Result<(), Failur
     Ok(())
 }
 
-/// The files a run writes (and their temporaries): with `--force` they are
-/// removed before the run, so a run that fails, or one without plots, never
-/// leaves an earlier run's numbers beside its own. Other files stay.
-const RUN_FILES: &[&str] = &[
-    "timeline.csv",
-    "summary.json",
-    "node_events.csv",
-    "timeline.png",
-    "timeline.svg",
-    "nodes.png",
-    "nodes.svg",
-];
-
-fn remove_previous_run(dir: &Path) -> std::io::Result<()> {
-    for name in RUN_FILES {
-        for file in [name.to_string(), format!(".{name}.tmp")] {
-            match std::fs::remove_file(dir.join(&file)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-        }
-    }
-    Ok(())
+/// `--force`: removes the files of an earlier run (and their temporaries),
+/// as the output contract declares them.
+fn remove_previous_run(dir: &Path) -> Result<(), cachestorm::output::RemoveError> {
+    cachestorm::output::remove_previous_run(dir)
 }
 
 fn pct(x: f64) -> String {

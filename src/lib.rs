@@ -4,12 +4,14 @@
 //!
 //! Layering (see `docs/design.md`): [`engine`] knows nothing of caches;
 //! [`config`] parses and validates model files; [`sim`] builds and runs one
-//! simulation; [`metrics`] streams what a run records; [`report`] writes files
-//! and plots from results.
+//! simulation; [`metrics`] streams what a run records; [`output`] declares
+//! the files, timeline columns and metrics a run and a sweep leave;
+//! [`report`] writes a run's files and the plots from results.
 
 pub mod config;
 pub mod engine;
 pub mod metrics;
+pub mod output;
 pub mod report;
 pub mod sim;
 pub mod sweep;

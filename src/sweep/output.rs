@@ -18,16 +18,10 @@ use std::path::Path;
 
 use super::SweepError;
 use super::journal::{self, Header};
-use super::record::{Record, fmt_f64, higher_is_better};
+use super::record::Record;
 use super::stats::{MetricStats, summarize};
-use crate::report::write_atomic;
-
-/// `results.csv`.
-pub const RESULTS: &str = "results.csv";
-/// `replications.csv`.
-pub const REPLICATIONS: &str = "replications.csv";
-/// `experiment.toml`, the copy of the experiment as run.
-pub const EXPERIMENT_COPY: &str = "experiment.toml";
+use crate::output::flat::fmt_f64;
+use crate::output::{Metric, SweepDataFile, write_atomic};
 
 /// One point's statistics.
 #[derive(Clone, Debug, PartialEq)]
@@ -140,9 +134,9 @@ pub fn replications_csv(header: &Header, records: &[Record]) -> Vec<u8> {
 }
 
 /// Writes the final files of a sweep (or of a shard, or of a merge) into
-/// `dir`: `results.csv`, `replications.csv`, `experiment.toml` and the
-/// journal rewritten in (point, replication) order. Each is written to a
-/// temporary file and renamed. Returns the points' statistics.
+/// `dir`: every [`SweepDataFile`], the journal rewritten in (point,
+/// replication) order. Each is written to a temporary file and renamed.
+/// Returns the points' statistics.
 pub fn write_final(
     dir: &Path,
     header: &Header,
@@ -151,23 +145,19 @@ pub fn write_final(
 ) -> Result<Vec<PointStats>, SweepError> {
     sort(records);
     let stats = point_stats(header, records);
-    let write = |name: &str, bytes: &[u8]| {
-        let path = dir.join(name);
-        write_atomic(&path, bytes).map_err(|source| SweepError::Io { path, source })
-    };
-    write(EXPERIMENT_COPY, experiment_copy.as_bytes())?;
-    write(RESULTS, &results_csv(header, &stats))?;
-    write(REPLICATIONS, &replications_csv(header, records))?;
     let ranked = super::ranking::rows(header, &stats, records);
-    write(
-        super::ranking::RANKING_CSV,
-        &super::ranking::csv(header, &ranked),
-    )?;
-    write(
-        super::ranking::RANKING_MD,
-        super::ranking::markdown(header, &ranked).as_bytes(),
-    )?;
-    journal::rewrite(dir, header, records)?;
+    for &file in SweepDataFile::ALL {
+        let bytes = match file {
+            SweepDataFile::Experiment => experiment_copy.as_bytes().to_vec(),
+            SweepDataFile::Results => results_csv(header, &stats),
+            SweepDataFile::Replications => replications_csv(header, records),
+            SweepDataFile::RankingCsv => super::ranking::csv(header, &ranked),
+            SweepDataFile::RankingMd => super::ranking::markdown(header, &ranked).into_bytes(),
+            SweepDataFile::Journal => journal::render(header, records).into_bytes(),
+        };
+        let path = file.path(dir);
+        write_atomic(&path, &bytes).map_err(|source| SweepError::Io { path, source })?;
+    }
     Ok(stats)
 }
 
@@ -192,7 +182,7 @@ pub fn human(x: f64) -> String {
 /// Points in rank order by metric `m` (index into the header's metrics):
 /// best first, missing values last, ties by point index.
 pub fn ranked<'s>(header: &Header, stats: &'s [PointStats], m: usize) -> Vec<&'s PointStats> {
-    let higher = higher_is_better(&header.metrics[m]);
+    let higher = Metric::of(&header.metrics[m]).direction.higher_is_better();
     let mut v: Vec<&PointStats> = stats.iter().collect();
     v.sort_by(|a, b| {
         let (x, y) = (a.metrics[m].mean, b.metrics[m].mean);
@@ -288,11 +278,7 @@ pub fn table(header: &Header, stats: &[PointStats], show: usize) -> String {
         r
     };
     let mut sections: Vec<(String, Vec<Vec<String>>)> = Vec::new();
-    let dir = if higher_is_better(&header.rank_by) {
-        "higher is better"
-    } else {
-        "lower is better"
-    };
+    let dir = Metric::of(&header.rank_by).direction.describe();
     if order.len() <= 2 * show {
         sections.push((
             format!(

@@ -6,13 +6,10 @@
 
 use super::journal::Header;
 use super::output::{PointStats, human, ranked};
-use super::record::{Record, fmt_f64};
+use super::record::Record;
 use super::stats::{MetricStats, summarize};
-
-/// `ranking.csv`.
-pub const RANKING_CSV: &str = "ranking.csv";
-/// `ranking.md`.
-pub const RANKING_MD: &str = "ranking.md";
+use crate::output::flat::fmt_f64;
+use crate::output::{Format, Metric};
 
 /// The costs shown beside the ranking metric.
 pub const COSTS: [&str; 2] = ["db.peak_in_flight", "windows.steady.latency_ms.p99"];
@@ -86,10 +83,10 @@ pub fn csv(header: &Header, rows: &[Row]) -> Vec<u8> {
 }
 
 fn show(metric: &str, x: Option<f64>) -> String {
-    match x {
-        None => "–".into(),
-        Some(v) if metric.ends_with("_ratio") => format!("{:.2} %", 100.0 * v),
-        Some(v) => human(v),
+    match (x, Metric::of(metric).format) {
+        (None, _) => "–".into(),
+        (Some(v), Format::Percent) => format!("{:.2} %", 100.0 * v),
+        (Some(v), Format::Significant) => human(v),
     }
 }
 
