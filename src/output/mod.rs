@@ -94,3 +94,45 @@ impl ReadError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's output tables name every file, chart, timeline column
+    /// and summary field of the contract, so a new entry without its
+    /// documentation fails here.
+    #[test]
+    fn the_readme_documents_every_entry() {
+        let readme = include_str!("../../README.md");
+        let documented = |name: &str| readme.contains(&format!("`{name}`"));
+        let mut missing: Vec<String> = Vec::new();
+        let mut need = |name: String| {
+            if !documented(&name) {
+                missing.push(name);
+            }
+        };
+        RunDataFile::ALL.iter().for_each(|f| need(f.name().into()));
+        SweepDataFile::ALL
+            .iter()
+            .for_each(|f| need(f.name().into()));
+        Chart::all().for_each(|c| need(c.stem().into()));
+        ImageFormat::ALL
+            .iter()
+            .for_each(|f| need(format!(".{}", f.extension())));
+        TimelineColumn::ALL
+            .iter()
+            .for_each(|c| need(c.name().into()));
+        NodeColumn::ALL
+            .iter()
+            .for_each(|c| need(format!("node<i>_{}", c.suffix())));
+        for m in metric::METRICS {
+            m.key.split('.').for_each(|part| need(part.into()));
+        }
+        metric::WINDOWS.iter().for_each(|w| need(w.to_string()));
+        assert!(
+            missing.is_empty(),
+            "README.md does not document {missing:?}"
+        );
+    }
+}
