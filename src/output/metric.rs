@@ -83,6 +83,36 @@ pub enum Format {
     Significant,
 }
 
+impl Format {
+    /// `v` as people read it: `95.12 %` for a share, `0.9512` or `1235`
+    /// otherwise.
+    pub fn text(self, v: f64) -> String {
+        match self {
+            Format::Percent => format!("{:.2} %", 100.0 * v),
+            Format::Significant => significant(v),
+        }
+    }
+}
+
+/// A number for people: four significant digits, no exponent
+/// ([`Format::Significant`]).
+pub fn significant(x: f64) -> String {
+    if !x.is_finite() {
+        return super::flat::fmt_f64(x).unwrap_or_else(|| "n/a".into());
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let mag = x.abs().log10().floor() as i32;
+    let decimals = (3 - mag).clamp(0, 6) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// Where an entry's fields live in the summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Within {
@@ -434,6 +464,16 @@ mod tests {
         assert!(Metric::find("windows.other.success_ratio").is_none());
         assert!(Metric::find("success_ratio").is_none());
         assert!(Metric::find("nodes.x.served").is_none());
+    }
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(significant(0.951234), "0.9512");
+        assert_eq!(significant(1234.6), "1235");
+        assert_eq!(significant(12.0), "12");
+        assert_eq!(significant(0.0001234), "0.000123");
+        assert_eq!(Format::Percent.text(0.95123), "95.12 %");
+        assert_eq!(Format::Significant.text(0.95123), "0.9512");
     }
 
     #[test]

@@ -63,35 +63,62 @@ pub fn write_summary(dir: &Path, summary: &Summary) -> io::Result<()> {
     write_atomic(&RunDataFile::Summary.path(dir), json.as_bytes())
 }
 
+/// One line of `node_events.csv`.
+struct EventLine {
+    t: f64,
+    client: String,
+    node: String,
+    event: String,
+    detail: String,
+}
+
+impl EventLine {
+    fn text(&self) -> String {
+        let cells: Vec<String> = NodeEventsColumn::ALL
+            .iter()
+            .map(|c| match c {
+                NodeEventsColumn::Time => format!("{:.6}", self.t),
+                NodeEventsColumn::Client => self.client.clone(),
+                NodeEventsColumn::Node => self.node.clone(),
+                NodeEventsColumn::Event => self.event.clone(),
+                NodeEventsColumn::Detail => self.detail.replace(',', ";"),
+            })
+            .collect();
+        cells.join(",")
+    }
+}
+
 /// Writes `node_events.csv`: what each client saw of each node, beside the
-/// fault schedule (`fault_start` / `fault_end` rows with client `-`).
+/// fault schedule (`fault_start` / `fault_end` rows with client `-`), in
+/// time order.
 pub fn write_node_events(
     dir: &Path,
     events: &[NodeEvent],
     faults: &[(f64, f64, String, String)],
 ) -> io::Result<()> {
-    let mut rows: Vec<(f64, String)> = Vec::new();
+    let mut lines: Vec<EventLine> = Vec::new();
     for (start, end, node, kind) in faults {
-        rows.push((*start, format!("{start:.6},-,{node},{FAULT_START},{kind}")));
-        rows.push((*end, format!("{end:.6},-,{node},{FAULT_END},{kind}")));
+        for (t, event) in [(*start, FAULT_START), (*end, FAULT_END)] {
+            lines.push(EventLine {
+                t,
+                client: "-".into(),
+                node: node.clone(),
+                event: event.into(),
+                detail: kind.clone(),
+            });
+        }
     }
-    for e in events {
-        let t = secs(e.time);
-        rows.push((
-            t,
-            format!(
-                "{t:.6},{},{},{},{}",
-                e.client,
-                e.node,
-                e.what,
-                e.detail.replace(',', ";")
-            ),
-        ));
-    }
-    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    lines.extend(events.iter().map(|e| EventLine {
+        t: secs(e.time),
+        client: e.client.to_string(),
+        node: e.node.to_string(),
+        event: e.what.to_string(),
+        detail: e.detail.to_string(),
+    }));
+    lines.sort_by(|a, b| a.t.total_cmp(&b.t));
     let mut out = NodeEventsColumn::header() + "\n";
-    for (_, line) in rows {
-        out.push_str(&line);
+    for l in &lines {
+        out.push_str(&l.text());
         out.push('\n');
     }
     write_atomic(&RunDataFile::NodeEvents.path(dir), out.as_bytes())

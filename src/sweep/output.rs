@@ -21,6 +21,7 @@ use super::journal::{self, Header};
 use super::record::Record;
 use super::stats::{MetricStats, summarize};
 use crate::output::flat::fmt_f64;
+use crate::output::metric::significant;
 use crate::output::{Metric, SweepDataFile, write_atomic};
 
 /// One point's statistics.
@@ -161,24 +162,6 @@ pub fn write_final(
     Ok(stats)
 }
 
-/// A number for people: four significant digits, no exponent.
-pub fn human(x: f64) -> String {
-    if !x.is_finite() {
-        return fmt_f64(x).unwrap_or_else(|| "n/a".into());
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    let mag = x.abs().log10().floor() as i32;
-    let decimals = (3 - mag).clamp(0, 6) as usize;
-    let s = format!("{x:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
 /// Points in rank order by metric `m` (index into the header's metrics):
 /// best first, missing values last, ties by point index.
 pub fn ranked<'s>(header: &Header, stats: &'s [PointStats], m: usize) -> Vec<&'s PointStats> {
@@ -265,15 +248,20 @@ pub fn table(header: &Header, stats: &[PointStats], show: usize) -> String {
         let ms = &s.metrics[m];
         r.push(match (ms.mean, ms.low, ms.high) {
             (Some(x), Some(l), Some(h)) if s.n > 1 => {
-                format!("{} [{}, {}]", human(x), human(l), human(h))
+                format!(
+                    "{} [{}, {}]",
+                    significant(x),
+                    significant(l),
+                    significant(h)
+                )
             }
-            (Some(x), _, _) => human(x),
+            (Some(x), _, _) => significant(x),
             _ => "n/a".into(),
         });
         r.extend(
             others
                 .iter()
-                .map(|&i| s.metrics[i].mean.map_or("n/a".into(), human)),
+                .map(|&i| s.metrics[i].mean.map_or("n/a".into(), significant)),
         );
         r
     };
@@ -435,13 +423,5 @@ mod tests {
             ["fault.0.kind", "fault.1.kind"]
         );
         assert_eq!(p(&["a.rate", "b.rate"]), ["a.rate", "b.rate"]);
-    }
-
-    #[test]
-    fn human_numbers() {
-        assert_eq!(human(0.951234), "0.9512");
-        assert_eq!(human(1234.6), "1235");
-        assert_eq!(human(12.0), "12");
-        assert_eq!(human(0.0001234), "0.000123");
     }
 }

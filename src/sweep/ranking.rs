@@ -5,11 +5,11 @@
 //! nothing is broken). Feeds the ranking plot.
 
 use super::journal::Header;
-use super::output::{PointStats, human, ranked};
+use super::output::{PointStats, ranked};
 use super::record::Record;
 use super::stats::{MetricStats, summarize};
+use crate::output::Metric;
 use crate::output::flat::fmt_f64;
-use crate::output::{Format, Metric};
 
 /// The costs shown beside the ranking metric.
 pub const COSTS: [&str; 2] = ["db.peak_in_flight", "windows.steady.latency_ms.p99"];
@@ -83,11 +83,7 @@ pub fn csv(header: &Header, rows: &[Row]) -> Vec<u8> {
 }
 
 fn show(metric: &str, x: Option<f64>) -> String {
-    match (x, Metric::of(metric).format) {
-        (None, _) => "–".into(),
-        (Some(v), Format::Percent) => format!("{:.2} %", 100.0 * v),
-        (Some(v), Format::Significant) => human(v),
-    }
+    x.map_or("–".into(), |v| Metric::of(metric).format.text(v))
 }
 
 /// The text of `ranking.md`: a Markdown table for a review document.
