@@ -198,78 +198,74 @@ impl SweepDataFile {
     }
 }
 
-/// A file of a run's folder.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RunFile {
-    /// A data file.
-    Data(RunDataFile),
-    /// A chart in one format.
-    Image(RunChart, ImageFormat),
+/// A closed list a folder's files are made of: its data files (by name) or
+/// its charts (by stem).
+pub trait Entry: Copy + 'static {
+    /// Every entry (the enum's `ALL`).
+    const ENTRIES: &'static [Self];
+    /// A data file's name, a chart's stem.
+    fn text(self) -> &'static str;
 }
+
+macro_rules! entries {
+    ($($ty:ident by $text:ident),+ $(,)?) => {$(
+        impl Entry for $ty {
+            const ENTRIES: &'static [Self] = $ty::ALL;
+            fn text(self) -> &'static str {
+                self.$text()
+            }
+        }
+    )+};
+}
+
+entries!(
+    RunDataFile by name,
+    SweepDataFile by name,
+    RunChart by stem,
+    SweepChart by stem,
+);
+
+/// A file of a folder whose data files are `D` and charts `C`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FolderFile<D, C> {
+    /// A data file.
+    Data(D),
+    /// A chart in one format.
+    Image(C, ImageFormat),
+}
+
+/// A file of a run's folder.
+pub type RunFile = FolderFile<RunDataFile, RunChart>;
 
 /// A file of a sweep's folder.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SweepFile {
-    /// A data file.
-    Data(SweepDataFile),
-    /// A chart in one format.
-    Image(SweepChart, ImageFormat),
-}
+pub type SweepFile = FolderFile<SweepDataFile, SweepChart>;
 
-fn images<C: Copy>(charts: &'static [C]) -> impl Iterator<Item = (C, ImageFormat)> {
-    charts
-        .iter()
-        .flat_map(|&c| ImageFormat::ALL.iter().map(move |&f| (c, f)))
-}
-
-impl RunFile {
-    /// Every file a run writes: the data files, then each run chart in each
+impl<D: Entry, C: Entry> FolderFile<D, C> {
+    /// Every file of the folder: the data files, then each chart in each
     /// format.
-    pub fn all() -> Vec<RunFile> {
-        let data = RunDataFile::ALL.iter().map(|&d| RunFile::Data(d));
-        data.chain(images(RunChart::ALL).map(|(c, f)| RunFile::Image(c, f)))
-            .collect()
+    pub fn all() -> Vec<Self> {
+        let data = D::ENTRIES.iter().map(|&d| FolderFile::Data(d));
+        let images = C::ENTRIES.iter().flat_map(|&c| {
+            ImageFormat::ALL
+                .iter()
+                .map(move |&f| FolderFile::Image(c, f))
+        });
+        data.chain(images).collect()
     }
 
     /// The file name.
     pub fn name(self) -> String {
         match self {
-            RunFile::Data(d) => d.name().to_string(),
-            RunFile::Image(c, f) => Chart::Run(c).file(f),
+            FolderFile::Data(d) => d.text().to_string(),
+            FolderFile::Image(c, f) => f.file(c.text()),
         }
     }
 
     /// The name it is written under until complete.
     pub fn temporary(self) -> String {
         match self {
-            RunFile::Data(d) => temporary_name(d.name()),
-            RunFile::Image(c, f) => Chart::Run(c).temporary(f),
-        }
-    }
-}
-
-impl SweepFile {
-    /// Every file a sweep may write: the data files, then each sweep chart in
-    /// each format.
-    pub fn all() -> Vec<SweepFile> {
-        let data = SweepDataFile::ALL.iter().map(|&d| SweepFile::Data(d));
-        data.chain(images(SweepChart::ALL).map(|(c, f)| SweepFile::Image(c, f)))
-            .collect()
-    }
-
-    /// The file name.
-    pub fn name(self) -> String {
-        match self {
-            SweepFile::Data(d) => d.name().to_string(),
-            SweepFile::Image(c, f) => Chart::Sweep(c).file(f),
-        }
-    }
-
-    /// The name it is written under until complete.
-    pub fn temporary(self) -> String {
-        match self {
-            SweepFile::Data(d) => temporary_name(d.name()),
-            SweepFile::Image(c, f) => Chart::Sweep(c).temporary(f),
+            FolderFile::Data(d) => temporary_name(d.text()),
+            FolderFile::Image(c, f) => f.temporary(c.text()),
         }
     }
 }
@@ -407,32 +403,32 @@ mod tests {
     #[test]
     fn cleanups_remove_their_files_and_temporaries_only() {
         let dir = tempfile::tempdir().unwrap();
-        let mut ours = Vec::new();
-        for f in RunFile::all() {
-            ours.extend([f.name(), f.temporary()]);
-        }
-        for name in ours.iter().chain(["keep.txt".to_string()].iter()) {
-            std::fs::write(dir.path().join(name), "x").unwrap();
-        }
-        remove_previous_run(dir.path()).unwrap();
-        let left: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(left, ["keep.txt"]);
-        // A second call finds nothing to remove and succeeds.
-        remove_previous_run(dir.path()).unwrap();
-
-        for f in SweepFile::all() {
-            for name in [f.name(), f.temporary()] {
+        let left = || -> Vec<String> {
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        };
+        let run = RunFile::all()
+            .into_iter()
+            .map(|f| [f.name(), f.temporary()]);
+        let sweep = SweepFile::all()
+            .into_iter()
+            .map(|f| [f.name(), f.temporary()]);
+        type Cleanup = fn(&Path) -> Result<(), RemoveError>;
+        let cleanups: [(Vec<[String; 2]>, Cleanup); 2] = [
+            (run.collect(), remove_previous_run),
+            (sweep.collect(), remove_sweep_files),
+        ];
+        std::fs::write(dir.path().join("keep.txt"), "x").unwrap();
+        for (files, cleanup) in cleanups {
+            for name in files.iter().flatten() {
                 std::fs::write(dir.path().join(name), "x").unwrap();
             }
+            cleanup(dir.path()).unwrap();
+            assert_eq!(left(), ["keep.txt"]);
+            // A second call finds nothing to remove and succeeds.
+            cleanup(dir.path()).unwrap();
         }
-        remove_sweep_files(dir.path()).unwrap();
-        let left: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(left, ["keep.txt"]);
     }
 }

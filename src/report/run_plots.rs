@@ -51,7 +51,7 @@ impl From<ReadError> for RunPlotError {
     }
 }
 
-/// Fault windows from `node_events.csv`, labelled "<kind> node <i>".
+/// Fault windows from `node_events.csv`, labelled `<kind> node <i>`.
 pub fn fault_windows(dir: &Path) -> Result<Vec<FaultWindow>, RunPlotError> {
     let path = RunDataFile::NodeEvents.path(dir);
     let mut r = csv::Reader::from_path(&path).map_err(|e| input(&path, e))?;
