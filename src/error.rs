@@ -30,7 +30,7 @@ pub enum Error {
     Output(#[from] OutputError),
     /// The files of an earlier run could not be removed (`--force`).
     #[error(transparent)]
-    Cleanup(std::io::Error),
+    Cleanup(crate::output::RemoveError),
     /// A sweep or merge failed.
     #[error(transparent)]
     Sweep(#[from] SweepError),

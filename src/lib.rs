@@ -4,14 +4,17 @@
 //!
 //! Layering (see `docs/design.md`): [`engine`] knows nothing of caches;
 //! [`config`] parses and validates model files; [`sim`] builds and runs one
-//! simulation; [`metrics`] streams what a run records; [`report`] writes files
-//! and plots from results; [`run_model`] and [`run_sweep`] run a model or an
-//! experiment and write their files; every failure is an [`Error`].
+//! simulation; [`metrics`] streams what a run records; [`output`] declares
+//! the files, timeline columns and metrics a run and a sweep leave;
+//! [`report`] writes a run's files and the plots from results; [`run_model`]
+//! and [`run_sweep`] run a model or an experiment and write their files;
+//! every failure is an [`Error`].
 
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod metrics;
+pub mod output;
 pub mod report;
 pub mod run;
 pub mod sim;

@@ -125,7 +125,7 @@ pub fn run_model(args: &RunArgs) -> Result<RunReport, Error> {
     }
     prepare_dir(&dir, args.force)?;
     if args.force {
-        remove_previous_run(&dir).map_err(Error::Cleanup)?;
+        crate::output::remove_previous_run(&dir).map_err(Error::Cleanup)?;
     }
     let output = write_run(&dir, &model, args.check_invariants)?;
     let plots = if args.no_plots {
@@ -161,31 +161,6 @@ pub fn write_run(dir: &Path, model: &Model, check_invariants: bool) -> Result<Ru
         .collect();
     write_node_events(dir, &out.node_events, &faults).map_err(io_err)?;
     Ok(out)
-}
-
-/// The files a run writes (and their temporaries): with `--force` they are
-/// removed before the run, so a run that fails, or one without plots, never
-/// leaves an earlier run's numbers beside its own. Other files stay.
-const RUN_FILES: &[&str] = &[
-    "timeline.csv",
-    "summary.json",
-    "node_events.csv",
-    "timeline.png",
-    "timeline.svg",
-    "nodes.png",
-    "nodes.svg",
-];
-
-fn remove_previous_run(dir: &Path) -> std::io::Result<()> {
-    for name in RUN_FILES {
-        for file in [name.to_string(), format!(".{name}.tmp")] {
-            match std::fs::remove_file(dir.join(&file)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-        }
-    }
-    Ok(())
 }
 
 /// What to redraw (`cachestorm plot`): the folder, and for a sweep the

@@ -1,50 +1,15 @@
-//! The files of one run: `timeline.csv`, `summary.json`, `node_events.csv`.
+//! The data files of one run ([`RunDataFile`]): `timeline.csv` (its columns
+//! declared by [`crate::output::timeline`]), `summary.json`,
+//! `node_events.csv` (its columns by [`NodeEventsColumn`]).
 
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
-use super::atomic::{AtomicFile, write_atomic};
 use crate::engine::time::secs;
 use crate::metrics::{Summary, TimelineRow};
+use crate::output::files::{FAULT_END, FAULT_START};
+use crate::output::{AtomicFile, NodeEventsColumn, RunDataFile, timeline, write_atomic};
 use crate::sim::client::NodeEvent;
-
-/// The fixed columns of `timeline.csv`; then four per node `node<i>_queue`,
-/// `node<i>_backlog`, `node<i>_state`, `node<i>_active`.
-pub const TIMELINE_COLUMNS: &[&str] = &[
-    "t_s",
-    "end_s",
-    "offered",
-    "succeeded",
-    "succeeded_cache",
-    "succeeded_db",
-    "late",
-    "rejected",
-    "timed_out",
-    "failed",
-    "unfinished",
-    "over_slo",
-    "mean_ms",
-    "p50_ms",
-    "p90_ms",
-    "p99_ms",
-    "p999_ms",
-    "max_ms",
-    "cache_hit",
-    "cache_miss",
-    "cache_stored",
-    "cache_timeout",
-    "cache_unsent_timeout",
-    "cache_cancelled",
-    "cache_redirected",
-    "cache_queue_full",
-    "cache_error",
-    "busy_threads",
-    "exec_queue",
-    "frontend_queue",
-    "db_in_flight",
-    "db_latency_ms",
-    "trips",
-];
 
 /// Streams timeline rows into `timeline.csv`.
 pub struct TimelineWriter {
@@ -57,7 +22,7 @@ impl TimelineWriter {
     /// Starts `dir/timeline.csv`.
     pub fn create(dir: &Path) -> io::Result<Self> {
         Ok(TimelineWriter {
-            out: AtomicFile::create(&dir.join("timeline.csv"))?,
+            out: AtomicFile::create(&RunDataFile::Timeline.path(dir))?,
             header_written: false,
             error: None,
         })
@@ -76,62 +41,10 @@ impl TimelineWriter {
 
     fn write_row(&mut self, r: &TimelineRow) -> io::Result<()> {
         if !self.header_written {
-            let mut header: Vec<String> = TIMELINE_COLUMNS.iter().map(|s| s.to_string()).collect();
-            for i in 0..r.nodes.len() {
-                for what in ["queue", "backlog", "state", "active"] {
-                    header.push(format!("node{i}_{what}"));
-                }
-            }
-            writeln!(self.out, "{}", header.join(","))?;
+            timeline::write_header(&mut self.out, r.nodes.len())?;
             self.header_written = true;
         }
-        let c = &r.cache;
-        let l = &r.latency;
-        write!(
-            self.out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{}",
-            secs(r.start),
-            secs(r.end),
-            r.offered,
-            r.succeeded(),
-            r.succeeded_cache,
-            r.succeeded_db,
-            r.late,
-            r.rejected,
-            r.timed_out,
-            r.failed,
-            r.unfinished,
-            r.over_slo,
-            l.mean,
-            l.p50,
-            l.p90,
-            l.p99,
-            l.p999,
-            l.max,
-            c.hit,
-            c.miss,
-            c.stored,
-            c.timeout,
-            c.unsent_timeout,
-            c.cancelled,
-            c.redirected,
-            c.queue_full,
-            c.error,
-            r.busy_threads,
-            r.exec_queue,
-            r.frontend_queue,
-            r.db_in_flight,
-            r.db_latency_ms,
-            r.trips,
-        )?;
-        for n in &r.nodes {
-            write!(
-                self.out,
-                ",{},{},{},{:.3}",
-                n.queue, n.client_backlog, n.state, n.active_share
-            )?;
-        }
-        writeln!(self.out)
+        timeline::write_row(&mut self.out, r)
     }
 
     /// Commits the file.
@@ -147,41 +60,68 @@ impl TimelineWriter {
 pub fn write_summary(dir: &Path, summary: &Summary) -> io::Result<()> {
     let mut json = serde_json::to_string_pretty(summary).map_err(io::Error::other)?;
     json.push('\n');
-    write_atomic(&dir.join("summary.json"), json.as_bytes())
+    write_atomic(&RunDataFile::Summary.path(dir), json.as_bytes())
+}
+
+/// One line of `node_events.csv`.
+struct EventLine {
+    t: f64,
+    client: String,
+    node: String,
+    event: String,
+    detail: String,
+}
+
+impl EventLine {
+    fn text(&self) -> String {
+        let cells: Vec<String> = NodeEventsColumn::ALL
+            .iter()
+            .map(|c| match c {
+                NodeEventsColumn::Time => format!("{:.6}", self.t),
+                NodeEventsColumn::Client => self.client.clone(),
+                NodeEventsColumn::Node => self.node.clone(),
+                NodeEventsColumn::Event => self.event.clone(),
+                NodeEventsColumn::Detail => self.detail.replace(',', ";"),
+            })
+            .collect();
+        cells.join(",")
+    }
 }
 
 /// Writes `node_events.csv`: what each client saw of each node, beside the
-/// fault schedule (`fault_start` / `fault_end` rows with client `-`).
+/// fault schedule (`fault_start` / `fault_end` rows with client `-`), in
+/// time order.
 pub fn write_node_events(
     dir: &Path,
     events: &[NodeEvent],
     faults: &[(f64, f64, String, String)],
 ) -> io::Result<()> {
-    let mut rows: Vec<(f64, String)> = Vec::new();
+    let mut lines: Vec<EventLine> = Vec::new();
     for (start, end, node, kind) in faults {
-        rows.push((*start, format!("{start:.6},-,{node},fault_start,{kind}")));
-        rows.push((*end, format!("{end:.6},-,{node},fault_end,{kind}")));
+        for (t, event) in [(*start, FAULT_START), (*end, FAULT_END)] {
+            lines.push(EventLine {
+                t,
+                client: "-".into(),
+                node: node.clone(),
+                event: event.into(),
+                detail: kind.clone(),
+            });
+        }
     }
-    for e in events {
-        let t = secs(e.time);
-        rows.push((
-            t,
-            format!(
-                "{t:.6},{},{},{},{}",
-                e.client,
-                e.node,
-                e.what,
-                e.detail.replace(',', ";")
-            ),
-        ));
-    }
-    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut out = String::from("t_s,client,node,event,detail\n");
-    for (_, line) in rows {
-        out.push_str(&line);
+    lines.extend(events.iter().map(|e| EventLine {
+        t: secs(e.time),
+        client: e.client.to_string(),
+        node: e.node.to_string(),
+        event: e.what.to_string(),
+        detail: e.detail.to_string(),
+    }));
+    lines.sort_by(|a, b| a.t.total_cmp(&b.t));
+    let mut out = NodeEventsColumn::header() + "\n";
+    for l in &lines {
+        out.push_str(&l.text());
         out.push('\n');
     }
-    write_atomic(&dir.join("node_events.csv"), out.as_bytes())
+    write_atomic(&RunDataFile::NodeEvents.path(dir), out.as_bytes())
 }
 
 /// Why an output folder cannot be used.

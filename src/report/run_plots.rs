@@ -11,6 +11,10 @@ use super::plot::{
     AxisScale, FaultWindow, NodeSeries, NodesData, OutcomeRates, PlotError, Rendered,
     TimelineBucket, TimelineData, write_nodes, write_timeline,
 };
+use crate::output::files::{FAULT_END, FAULT_START};
+use crate::output::{
+    NodeColumn, NodeEventsColumn, ReadError, RunChart, RunDataFile, TimelineColumn, TimelineTable,
+};
 
 /// Why a run's plots could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -35,72 +39,62 @@ fn input(path: &Path, message: impl ToString) -> RunPlotError {
     }
 }
 
-/// A timeline read back from `timeline.csv`: column name → values.
-pub struct TimelineTable {
-    columns: BTreeMap<String, Vec<f64>>,
-    rows: usize,
-}
-
-impl TimelineTable {
-    /// Reads `dir/timeline.csv`.
-    pub fn read(dir: &Path) -> Result<Self, RunPlotError> {
-        let path = dir.join("timeline.csv");
-        let mut r = csv::Reader::from_path(&path).map_err(|e| input(&path, e))?;
-        let headers: Vec<String> = r
-            .headers()
-            .map_err(|e| input(&path, e))?
-            .iter()
-            .map(String::from)
-            .collect();
-        let mut columns: BTreeMap<String, Vec<f64>> =
-            headers.iter().map(|h| (h.clone(), Vec::new())).collect();
-        let mut rows = 0;
-        for rec in r.records() {
-            let rec = rec.map_err(|e| input(&path, e))?;
-            for (h, v) in headers.iter().zip(rec.iter()) {
-                let x = v
-                    .parse::<f64>()
-                    .map_err(|_| input(&path, format!("column {h}: `{v}` is not a number")))?;
-                columns.get_mut(h).expect("header").push(x);
-            }
-            rows += 1;
+impl From<ReadError> for RunPlotError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Invalid { path, message } => RunPlotError::Input { path, message },
+            ReadError::MissingColumn { path, column } => RunPlotError::Input {
+                path,
+                message: format!("no column `{column}`"),
+            },
         }
-        Ok(TimelineTable { columns, rows })
-    }
-
-    /// A column, or zeros if the file has none of that name.
-    pub fn col(&self, name: &str) -> Vec<f64> {
-        self.columns
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| vec![0.0; self.rows])
-    }
-
-    /// Number of nodes (from the `node<i>_queue` columns).
-    pub fn nodes(&self) -> usize {
-        (0..)
-            .take_while(|i| self.columns.contains_key(&format!("node{i}_queue")))
-            .count()
     }
 }
 
-/// Fault windows from `node_events.csv`, labelled "<kind> node <i>".
+/// Fault windows from `node_events.csv`, labelled `<kind> node <i>`.
 pub fn fault_windows(dir: &Path) -> Result<Vec<FaultWindow>, RunPlotError> {
-    let path = dir.join("node_events.csv");
+    let path = RunDataFile::NodeEvents.path(dir);
     let mut r = csv::Reader::from_path(&path).map_err(|e| input(&path, e))?;
+    let headers = r.headers().map_err(|e| input(&path, e))?.clone();
+    let index = |c: NodeEventsColumn| {
+        headers
+            .iter()
+            .position(|h| h == c.name())
+            .ok_or_else(|| ReadError::MissingColumn {
+                path: path.clone(),
+                column: c.name().to_string(),
+            })
+    };
+    let at = [
+        index(NodeEventsColumn::Time)?,
+        index(NodeEventsColumn::Node)?,
+        index(NodeEventsColumn::Event)?,
+        index(NodeEventsColumn::Detail)?,
+    ];
     let mut open: BTreeMap<(String, String), f64> = BTreeMap::new();
     let mut out = Vec::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| input(&path, e))?;
-        let (t, node, event, kind) = (&rec[0], &rec[2], &rec[3], &rec[4]);
+        let cell = |i: usize| {
+            rec.get(i).ok_or_else(|| {
+                input(
+                    &path,
+                    format!(
+                        "line {}: too few fields",
+                        rec.position().map_or(0, |p| p.line())
+                    ),
+                )
+            })
+        };
+        let (t, node, event, kind) = (cell(at[0])?, cell(at[1])?, cell(at[2])?, cell(at[3])?);
         let t: f64 = t
             .parse()
             .map_err(|_| input(&path, format!("bad time `{t}`")))?;
         match event {
-            "fault_start" => {
+            FAULT_START => {
                 open.insert((node.to_string(), kind.to_string()), t);
             }
-            "fault_end" => {
+            FAULT_END => {
                 if let Some(start) = open.remove(&(node.to_string(), kind.to_string()))
                     && kind != "none"
                 {
@@ -120,7 +114,7 @@ pub fn fault_windows(dir: &Path) -> Result<Vec<FaultWindow>, RunPlotError> {
 
 /// Title and subtitle from `summary.json`.
 pub fn titles(dir: &Path) -> Result<(String, String), RunPlotError> {
-    let path = dir.join("summary.json");
+    let path = RunDataFile::Summary.path(dir);
     let text = std::fs::read_to_string(&path).map_err(|e| input(&path, e))?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| input(&path, e))?;
     let title = v["model"].as_str().unwrap_or("cachestorm run").to_string();
@@ -148,33 +142,39 @@ pub fn titles(dir: &Path) -> Result<(String, String), RunPlotError> {
     Ok((title, parts.join(" · ")))
 }
 
-/// The timeline chart's data.
+/// The timeline chart's data, or an error naming a column the file lacks.
 pub fn timeline_data(
     t: &TimelineTable,
     title: String,
     subtitle: String,
     faults: Vec<FaultWindow>,
-) -> TimelineData {
-    let start = t.col("t_s");
-    let end = t.col("end_s");
+) -> Result<TimelineData, ReadError> {
+    use TimelineColumn as C;
+    let start = t.col(C::Start)?;
+    let end = t.col(C::End)?;
     let width = |i: usize| (end[i] - start[i]).max(1e-9);
-    let per_s = |name: &str| -> Vec<f64> {
-        let c = t.col(name);
-        c.iter().enumerate().map(|(i, v)| v / width(i)).collect()
+    let per_s = |c: TimelineColumn| -> Result<Vec<f64>, ReadError> {
+        let values = t.col(c)?;
+        Ok(values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v / width(i))
+            .collect())
     };
     let (sc, sd, late, rej, to, failed) = (
-        per_s("succeeded_cache"),
-        per_s("succeeded_db"),
-        per_s("late"),
-        per_s("rejected"),
-        per_s("timed_out"),
-        per_s("failed"),
+        per_s(C::SucceededCache)?,
+        per_s(C::SucceededDb)?,
+        per_s(C::Late)?,
+        per_s(C::Rejected)?,
+        per_s(C::TimedOut)?,
+        per_s(C::Failed)?,
     );
-    let p99 = t.col("p99_ms");
-    let answered: Vec<f64> = (0..t.rows)
+    let p99 = t.col(C::P99Ms)?;
+    let rows = t.rows();
+    let answered: Vec<f64> = (0..rows)
         .map(|i| sc[i] + sd[i] + late[i] + failed[i])
         .collect();
-    let buckets = (0..t.rows)
+    let buckets = (0..rows)
         .map(|i| TimelineBucket {
             start_s: start[i],
             rates: OutcomeRates {
@@ -188,56 +188,70 @@ pub fn timeline_data(
             p99_latency_ms: (answered[i] > 0.0).then_some(p99[i]),
         })
         .collect();
-    TimelineData {
+    Ok(TimelineData {
         title,
         subtitle,
-        bucket_width_s: if t.rows > 0 { width(0) } else { 1.0 },
+        bucket_width_s: if rows > 0 { width(0) } else { 1.0 },
         buckets,
         faults,
-    }
+    })
 }
 
-/// The per-node chart's data.
+/// The per-node chart's data, or an error naming a column the file lacks.
 pub fn nodes_data(
     t: &TimelineTable,
     title: String,
     subtitle: String,
     faults: Vec<FaultWindow>,
-) -> NodesData {
-    let times = t.col("end_s");
+) -> Result<NodesData, ReadError> {
+    let times = t.col(TimelineColumn::End)?.to_vec();
     let nodes = (0..t.nodes())
-        .map(|i| NodeSeries {
-            name: format!("node {i}"),
-            queue_depth: t.col(&format!("node{i}_queue")),
-            active_share: t.col(&format!("node{i}_active")),
+        .map(|i| {
+            Ok(NodeSeries {
+                name: format!("node {i}"),
+                queue_depth: t.node_col(i, NodeColumn::Queue)?.to_vec(),
+                active_share: t.node_col(i, NodeColumn::Active)?.to_vec(),
+            })
         })
-        .collect();
-    NodesData {
+        .collect::<Result<_, ReadError>>()?;
+    Ok(NodesData {
         title,
         subtitle,
         times_s: times,
         nodes,
         faults,
         depth_scale: AxisScale::Auto,
-    }
+    })
 }
 
-/// Renders `timeline` and `nodes` (PNG and SVG) into `dir` from its files.
+/// Renders every [`RunChart`] (PNG and SVG) into `dir` from its files.
 pub fn render_run_plots(dir: &Path) -> Result<Vec<Rendered>, RunPlotError> {
     let table = TimelineTable::read(dir)?;
     let faults = fault_windows(dir)?;
     let (title, subtitle) = titles(dir)?;
-    let timeline = timeline_data(&table, title.clone(), subtitle.clone(), faults.clone());
-    let nodes = nodes_data(&table, title, subtitle, faults);
-    Ok(vec![
-        write_timeline(dir, "timeline", &timeline)?,
-        write_nodes(dir, "nodes", &nodes)?,
-    ])
+    let mut out = Vec::new();
+    for &chart in RunChart::ALL {
+        let (title, subtitle, faults) = (title.clone(), subtitle.clone(), faults.clone());
+        out.push(match chart {
+            RunChart::Timeline => write_timeline(
+                dir,
+                chart.stem(),
+                &timeline_data(&table, title, subtitle, faults)?,
+            )?,
+            RunChart::Nodes => write_nodes(
+                dir,
+                chart.stem(),
+                &nodes_data(&table, title, subtitle, faults)?,
+            )?,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::RunFile;
 
     #[test]
     fn plots_data_come_from_the_run_files() {
@@ -254,7 +268,7 @@ mod tests {
         assert_eq!(faults.len(), 1);
         assert_eq!(faults[0].label, "frozen node 1");
         assert_eq!((faults[0].start_s, faults[0].end_s), (30.0, 70.0));
-        let data = timeline_data(&table, "t".into(), "s".into(), faults.clone());
+        let data = timeline_data(&table, "t".into(), "s".into(), faults.clone()).unwrap();
         // The stacked rates add up to every request that ended.
         let total: f64 = data
             .buckets
@@ -271,11 +285,23 @@ mod tests {
             .sum();
         let s = &out.summary.requests;
         assert_eq!(total as u64, s.offered - s.unfinished);
-        let nodes = nodes_data(&table, "t".into(), "s".into(), faults);
+        let nodes = nodes_data(&table, "t".into(), "s".into(), faults).unwrap();
         assert_eq!(nodes.nodes.len(), 4);
-        // The frozen node is seen inactive at some bucket end after a trip.
+        // Node 1 is frozen from 30 s to 70 s: before the fault every client
+        // sees every node active; while it is frozen, clients that tripped
+        // on it see it inactive at some bucket end; the other nodes are seen
+        // active throughout.
+        assert!(out.summary.client.trips > 0);
+        let at = |n: usize| nodes.times_s.iter().zip(&nodes.nodes[n].active_share);
+        for n in 0..4 {
+            for (t, &a) in at(n) {
+                assert!(n == 1 && *t > 30.0 || a == 1.0, "node {n} at {t} s: {a}");
+            }
+        }
         assert!(
-            nodes.nodes[1].active_share.iter().any(|&a| a < 1.0) || out.summary.client.trips > 0
+            at(1).any(|(t, &a)| *t > 30.0 && *t <= 70.0 && a < 1.0),
+            "the frozen node is never seen inactive: {:?}",
+            nodes.nodes[1].active_share
         );
         let (title, subtitle) = titles(dir.path()).unwrap();
         assert_eq!(title, "testbed: frozen node");
@@ -284,7 +310,58 @@ mod tests {
             "{subtitle}"
         );
         let rendered = render_run_plots(dir.path()).unwrap();
-        assert_eq!(rendered.len(), 2);
-        assert!(dir.path().join("timeline.png").exists() && dir.path().join("nodes.svg").exists());
+        assert_eq!(rendered.len(), RunChart::ALL.len());
+        // A run with its plots leaves exactly the contract's run files (no
+        // temporaries), and the `--force` cleanup removes every one of them.
+        let listing = |d: &Path| -> std::collections::BTreeSet<String> {
+            std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        };
+        let declared: std::collections::BTreeSet<String> =
+            RunFile::all().into_iter().map(RunFile::name).collect();
+        assert_eq!(listing(dir.path()), declared);
+        crate::output::remove_previous_run(dir.path()).unwrap();
+        assert!(listing(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_run_folder_without_a_needed_column_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            RunDataFile::Timeline.path(dir.path()),
+            "t_s,end_s,succeeded_cache,succeeded_db,late,rejected,timed_out,failed,node0_queue\n0,1,1,1,1,1,1,1,0\n",
+        )
+        .unwrap();
+        std::fs::write(
+            RunDataFile::NodeEvents.path(dir.path()),
+            NodeEventsColumn::header() + "\n",
+        )
+        .unwrap();
+        std::fs::write(
+            RunDataFile::Summary.path(dir.path()),
+            r#"{"model": "m", "parameters": {}, "seed": 1}"#,
+        )
+        .unwrap();
+        let e = render_run_plots(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("timeline.csv") && e.contains("`p99_ms`"), "{e}");
+        let t = TimelineTable::read(dir.path()).unwrap();
+        let e = nodes_data(&t, "t".into(), "s".into(), vec![])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("`node0_active`"), "{e}");
+        // node_events.csv without its `event` column.
+        std::fs::write(
+            RunDataFile::NodeEvents.path(dir.path()),
+            "t_s,client,node,detail\n",
+        )
+        .unwrap();
+        let e = fault_windows(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("node_events.csv") && e.contains("`event`"),
+            "{e}"
+        );
     }
 }

@@ -17,8 +17,10 @@ use super::plot::{
     write_ranking,
 };
 use crate::config::units::parse_duration;
+use crate::output::metric::axis_label;
+use crate::output::{Format, Metric, SweepChart, SweepDataFile, Unit};
 use crate::sweep::journal::{self, Header};
-use crate::sweep::record::{Record, higher_is_better};
+use crate::sweep::record::Record;
 use crate::sweep::stats::{MetricStats, summarize};
 
 /// Why a sweep's plots could not be drawn.
@@ -123,27 +125,24 @@ pub fn numeric(value: &str) -> Option<f64> {
         .or_else(|| parse_duration(value).ok().map(|ns| ns as f64 / 1e6))
 }
 
-/// How a metric reads: ratios as percentages.
+/// How a metric's values and ticks read on a chart (from its
+/// [`Format`] in the metric table): shares as percentages.
 pub fn format_for(metric: &str) -> ValueFormat {
-    if metric.ends_with("_ratio") {
-        ValueFormat::Percent { decimals: 1 }
-    } else {
-        ValueFormat::Auto
+    match Metric::of(metric).format {
+        Format::Percent => ValueFormat::Percent { decimals: 1 },
+        Format::Significant => ValueFormat::Auto,
     }
 }
 
-/// A metric's label for axes and legends.
+/// A metric's label for axes and legends: its key and unit
+/// ([`axis_label`]).
 pub fn metric_label(metric: &str) -> String {
-    let unit = if metric.ends_with("_ratio") {
-        " (%)"
-    } else if metric.contains("latency_ms") {
-        " (ms)"
-    } else if metric.ends_with("_s") {
-        " (s)"
-    } else {
-        ""
-    };
-    format!("{metric}{unit}")
+    axis_label(metric)
+}
+
+/// Whether the metric is a share in [0, 1].
+fn is_share(metric: &str) -> bool {
+    Metric::of(metric).unit == Unit::Share
 }
 
 struct Layout {
@@ -280,7 +279,7 @@ pub fn heatmap_data(
         y_values: ys,
         panels,
         format: format_for(&l.metric),
-        color_range: l.metric.ends_with("_ratio").then_some((0.0, 1.0)),
+        color_range: is_share(&l.metric).then_some((0.0, 1.0)),
     }))
 }
 
@@ -317,7 +316,7 @@ pub fn lines_data(
     shown.extend(series);
     let l = layout(data, choice, &shown)?;
     let series_values = series.map_or(vec![String::new()], |s| data.values(s));
-    let ratio = l.metric.ends_with("_ratio");
+    let ratio = is_share(&l.metric);
     let mut out = Vec::new();
     for sv in &series_values {
         let mut points = Vec::new();
@@ -438,7 +437,7 @@ pub fn ranking_data(data: &SweepData, choice: &PlotChoice) -> Result<RankingData
         .filter(|k| !fixed.contains(k))
         .collect();
     let l = layout(data, choice, &shown)?;
-    let higher = higher_is_better(&l.metric);
+    let higher = Metric::of(&l.metric).direction.higher_is_better();
     let points: std::collections::BTreeSet<usize> = data
         .records
         .iter()
@@ -457,7 +456,7 @@ pub fn ranking_data(data: &SweepData, choice: &PlotChoice) -> Result<RankingData
             })
         })
         .collect();
-    let reference = (higher && l.metric.ends_with("_ratio")).then(|| ReferenceLine {
+    let reference = (higher && is_share(&l.metric)).then(|| ReferenceLine {
         value: 0.99,
         label: "99 %".into(),
     });
@@ -472,31 +471,33 @@ pub fn ranking_data(data: &SweepData, choice: &PlotChoice) -> Result<RankingData
     })
 }
 
-/// Renders `heatmap`, `lines` and `ranking` (PNG and SVG, where the sweep's
-/// shape allows them) into `dir`.
+/// Renders every [`SweepChart`] the sweep's shape allows (PNG and SVG)
+/// into `dir`.
 pub fn render_sweep_plots(
     dir: &Path,
     choice: &PlotChoice,
 ) -> Result<Vec<Rendered>, SweepPlotError> {
     let data = SweepData::read(dir)?;
     let mut out = Vec::new();
-    if let Some(h) = heatmap_data(&data, choice)? {
-        out.push(write_heatmap(dir, "heatmap", &h)?);
+    for &chart in SweepChart::ALL {
+        let name = chart.stem();
+        let rendered = match chart {
+            SweepChart::Heatmap => heatmap_data(&data, choice)?
+                .map(|h| write_heatmap(dir, name, &h))
+                .transpose()?,
+            SweepChart::Lines => lines_data(&data, choice)?
+                .map(|l| write_lines(dir, name, &l))
+                .transpose()?,
+            SweepChart::Ranking => Some(write_ranking(dir, name, &ranking_data(&data, choice)?)?),
+        };
+        out.extend(rendered);
     }
-    if let Some(l) = lines_data(&data, choice)? {
-        out.push(write_lines(dir, "lines", &l)?);
-    }
-    out.push(write_ranking(
-        dir,
-        "ranking",
-        &ranking_data(&data, choice)?,
-    )?);
     Ok(out)
 }
 
 /// True when `dir` holds a sweep (its journal).
 pub fn is_sweep_dir(dir: &Path) -> bool {
-    dir.join(journal::JOURNAL).exists()
+    SweepDataFile::Journal.path(dir).exists()
 }
 
 /// The paths of rendered files, for messages.
@@ -624,8 +625,24 @@ mod tests {
             },
         );
         assert!(matches!(bad, Err(SweepPlotError::Input(m)) if m.contains("client.op_timeout")));
-        // Files render.
-        let rendered = render_sweep_plots(_dir.path().join("out").as_path(), &choice).unwrap();
-        assert_eq!(rendered.len(), 3);
+        // Files render: every sweep chart, as the sweep's shape allows
+        // them all; the folder then holds exactly the contract's sweep
+        // files, and the `--force` cleanup removes every one of them.
+        let out = _dir.path().join("out");
+        let rendered = render_sweep_plots(&out, &choice).unwrap();
+        assert_eq!(rendered.len(), SweepChart::ALL.len());
+        let listing = || -> std::collections::BTreeSet<String> {
+            std::fs::read_dir(&out)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        };
+        let declared: std::collections::BTreeSet<String> = crate::output::SweepFile::all()
+            .into_iter()
+            .map(crate::output::SweepFile::name)
+            .collect();
+        assert_eq!(listing(), declared);
+        crate::output::remove_sweep_files(&out).unwrap();
+        assert!(listing().is_empty());
     }
 }

@@ -3,7 +3,8 @@
 //! appended, flushed and synced as the run completes, so a crash, a kill -9
 //! or a power cut loses at most the runs still in progress. `--resume` reads
 //! it back and `merge` joins the journals of shards. When a sweep completes,
-//! the journal is rewritten in (point, replication) order, so the finished
+//! the journal is rewritten in (point, replication) order (by
+//! [`write_final`](super::output::write_final)), so the finished
 //! folder does not depend on the order runs completed in.
 
 use std::collections::BTreeSet;
@@ -15,10 +16,10 @@ use serde::{Deserialize, Serialize};
 
 use super::record::Record;
 use super::{Shard, SweepError};
-use crate::report::write_atomic;
+use crate::output::{SweepDataFile, write_atomic};
 
 /// The journal's file name.
-pub const JOURNAL: &str = "journal.jsonl";
+pub const JOURNAL: &str = SweepDataFile::Journal.name();
 /// The value of the header's `format`.
 pub const FORMAT: &str = "cachestorm-sweep-journal";
 /// The header's `version`.
@@ -233,12 +234,6 @@ fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
-}
-
-/// Rewrites `dir`'s journal atomically: header, then `records` as given.
-pub fn rewrite(dir: &Path, header: &Header, records: &[Record]) -> Result<(), SweepError> {
-    let path = dir.join(JOURNAL);
-    write_atomic(&path, render(header, records).as_bytes()).map_err(io_err(&path))
 }
 
 #[cfg(test)]

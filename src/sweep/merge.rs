@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::journal::{self, Header};
-use super::output::{EXPERIMENT_COPY, PointStats, write_final};
+use super::output::{PointStats, write_final};
 use super::record::Record;
 use super::{SweepError, prepare_out};
+use crate::output::SweepDataFile;
 
 /// What a merge did.
 #[derive(Clone, Debug)]
@@ -91,7 +92,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<MergeReport, S
             examples.join(", ")
         )));
     }
-    let copy_path = first_dir.join(EXPERIMENT_COPY);
+    let copy_path = SweepDataFile::Experiment.path(first_dir);
     let copy = std::fs::read_to_string(&copy_path).map_err(|source| SweepError::Io {
         path: copy_path,
         source,

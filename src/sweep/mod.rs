@@ -24,7 +24,6 @@
 //! none of its numbers. The seed is `--seed`, else the experiment's `seed`,
 //! else the model's `seed`.
 
-pub mod flat;
 pub mod journal;
 pub mod merge;
 pub mod output;
@@ -44,9 +43,11 @@ use serde::{Deserialize, Serialize};
 use crate::config::experiment::Experiment;
 use crate::config::{ConfigError, Model};
 use crate::engine::rng::derive;
+use crate::output::metric::{FieldKind, field_kind, summary_fields};
+use crate::output::{SweepDataFile, remove_sweep_files, write_atomic};
 use journal::{FORMAT, Header, VERSION};
-use output::{EXPERIMENT_COPY, PointStats, REPLICATIONS, RESULTS};
-use record::{FieldKind, Record, field_kind, summary_fields};
+use output::PointStats;
+use record::Record;
 
 /// Why a sweep or a merge could not be done.
 #[derive(Debug, thiserror::Error)]
@@ -449,25 +450,10 @@ impl SweepReport {
     }
 }
 
-/// The sweep files a folder may hold.
-const SWEEP_FILES: &[&str] = &[
-    journal::JOURNAL,
-    RESULTS,
-    REPLICATIONS,
-    EXPERIMENT_COPY,
-    ranking::RANKING_CSV,
-    ranking::RANKING_MD,
-    "heatmap.png",
-    "heatmap.svg",
-    "lines.png",
-    "lines.svg",
-    "ranking.png",
-    "ranking.svg",
-];
-
 /// Makes `dir` ready for a new sweep: created if missing; a non-empty
 /// folder is refused unless `force`, and then only the sweep's own files are
-/// removed.
+/// removed ([`remove_sweep_files`]: every file of the output contract's
+/// [`SweepFile`](crate::output::SweepFile) set, and their temporaries).
 pub fn prepare_out(dir: &Path, force: bool, what: &str) -> Result<(), SweepError> {
     let io = |source| SweepError::Io {
         path: dir.to_path_buf(),
@@ -490,13 +476,10 @@ pub fn prepare_out(dir: &Path, force: bool, what: &str) -> Result<(), SweepError
             )));
         }
         if force {
-            for f in SWEEP_FILES {
-                let p = dir.join(f);
-                if p.exists() {
-                    std::fs::remove_file(&p)
-                        .map_err(|source| SweepError::Io { path: p, source })?;
-                }
-            }
+            remove_sweep_files(dir).map_err(|e| SweepError::Io {
+                path: e.path,
+                source: e.source,
+            })?;
         }
     }
     std::fs::create_dir_all(dir).map_err(io)
@@ -578,10 +561,9 @@ pub fn run_sweep(
             prepare_out(&dir, args.force, "sweep")?;
             let write = |name: &str, bytes: &[u8]| {
                 let path = dir.join(name);
-                crate::report::write_atomic(&path, bytes)
-                    .map_err(|source| SweepError::Io { path, source })
+                write_atomic(&path, bytes).map_err(|source| SweepError::Io { path, source })
             };
-            write(EXPERIMENT_COPY, copy.as_bytes())?;
+            write(SweepDataFile::Experiment.name(), copy.as_bytes())?;
             (Vec::new(), journal::Journal::create(&dir, &plan.header)?)
         }
     };

@@ -18,16 +18,11 @@ use std::path::Path;
 
 use super::SweepError;
 use super::journal::{self, Header};
-use super::record::{Record, fmt_f64, higher_is_better};
+use super::record::Record;
 use super::stats::{MetricStats, summarize};
-use crate::report::write_atomic;
-
-/// `results.csv`.
-pub const RESULTS: &str = "results.csv";
-/// `replications.csv`.
-pub const REPLICATIONS: &str = "replications.csv";
-/// `experiment.toml`, the copy of the experiment as run.
-pub const EXPERIMENT_COPY: &str = "experiment.toml";
+use crate::output::flat::fmt_f64;
+use crate::output::metric::significant;
+use crate::output::{Metric, SweepDataFile, write_atomic};
 
 /// One point's statistics.
 #[derive(Clone, Debug, PartialEq)]
@@ -140,9 +135,9 @@ pub fn replications_csv(header: &Header, records: &[Record]) -> Vec<u8> {
 }
 
 /// Writes the final files of a sweep (or of a shard, or of a merge) into
-/// `dir`: `results.csv`, `replications.csv`, `experiment.toml` and the
-/// journal rewritten in (point, replication) order. Each is written to a
-/// temporary file and renamed. Returns the points' statistics.
+/// `dir`: every [`SweepDataFile`], the journal rewritten in (point,
+/// replication) order. Each is written to a temporary file and renamed.
+/// Returns the points' statistics.
 pub fn write_final(
     dir: &Path,
     header: &Header,
@@ -151,48 +146,26 @@ pub fn write_final(
 ) -> Result<Vec<PointStats>, SweepError> {
     sort(records);
     let stats = point_stats(header, records);
-    let write = |name: &str, bytes: &[u8]| {
-        let path = dir.join(name);
-        write_atomic(&path, bytes).map_err(|source| SweepError::Io { path, source })
-    };
-    write(EXPERIMENT_COPY, experiment_copy.as_bytes())?;
-    write(RESULTS, &results_csv(header, &stats))?;
-    write(REPLICATIONS, &replications_csv(header, records))?;
     let ranked = super::ranking::rows(header, &stats, records);
-    write(
-        super::ranking::RANKING_CSV,
-        &super::ranking::csv(header, &ranked),
-    )?;
-    write(
-        super::ranking::RANKING_MD,
-        super::ranking::markdown(header, &ranked).as_bytes(),
-    )?;
-    journal::rewrite(dir, header, records)?;
+    for &file in SweepDataFile::ALL {
+        let bytes = match file {
+            SweepDataFile::Experiment => experiment_copy.as_bytes().to_vec(),
+            SweepDataFile::Results => results_csv(header, &stats),
+            SweepDataFile::Replications => replications_csv(header, records),
+            SweepDataFile::RankingCsv => super::ranking::csv(header, &ranked),
+            SweepDataFile::RankingMd => super::ranking::markdown(header, &ranked).into_bytes(),
+            SweepDataFile::Journal => journal::render(header, records).into_bytes(),
+        };
+        let path = file.path(dir);
+        write_atomic(&path, &bytes).map_err(|source| SweepError::Io { path, source })?;
+    }
     Ok(stats)
-}
-
-/// A number for people: four significant digits, no exponent.
-pub fn human(x: f64) -> String {
-    if !x.is_finite() {
-        return fmt_f64(x).unwrap_or_else(|| "n/a".into());
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    let mag = x.abs().log10().floor() as i32;
-    let decimals = (3 - mag).clamp(0, 6) as usize;
-    let s = format!("{x:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
 }
 
 /// Points in rank order by metric `m` (index into the header's metrics):
 /// best first, missing values last, ties by point index.
 pub fn ranked<'s>(header: &Header, stats: &'s [PointStats], m: usize) -> Vec<&'s PointStats> {
-    let higher = higher_is_better(&header.metrics[m]);
+    let higher = Metric::of(&header.metrics[m]).direction.higher_is_better();
     let mut v: Vec<&PointStats> = stats.iter().collect();
     v.sort_by(|a, b| {
         let (x, y) = (a.metrics[m].mean, b.metrics[m].mean);
@@ -275,24 +248,25 @@ pub fn table(header: &Header, stats: &[PointStats], show: usize) -> String {
         let ms = &s.metrics[m];
         r.push(match (ms.mean, ms.low, ms.high) {
             (Some(x), Some(l), Some(h)) if s.n > 1 => {
-                format!("{} [{}, {}]", human(x), human(l), human(h))
+                format!(
+                    "{} [{}, {}]",
+                    significant(x),
+                    significant(l),
+                    significant(h)
+                )
             }
-            (Some(x), _, _) => human(x),
+            (Some(x), _, _) => significant(x),
             _ => "n/a".into(),
         });
         r.extend(
             others
                 .iter()
-                .map(|&i| s.metrics[i].mean.map_or("n/a".into(), human)),
+                .map(|&i| s.metrics[i].mean.map_or("n/a".into(), significant)),
         );
         r
     };
     let mut sections: Vec<(String, Vec<Vec<String>>)> = Vec::new();
-    let dir = if higher_is_better(&header.rank_by) {
-        "higher is better"
-    } else {
-        "lower is better"
-    };
+    let dir = Metric::of(&header.rank_by).direction.describe();
     if order.len() <= 2 * show {
         sections.push((
             format!(
@@ -449,13 +423,5 @@ mod tests {
             ["fault.0.kind", "fault.1.kind"]
         );
         assert_eq!(p(&["a.rate", "b.rate"]), ["a.rate", "b.rate"]);
-    }
-
-    #[test]
-    fn human_numbers() {
-        assert_eq!(human(0.951234), "0.9512");
-        assert_eq!(human(1234.6), "1235");
-        assert_eq!(human(12.0), "12");
-        assert_eq!(human(0.0001234), "0.000123");
     }
 }

@@ -5,14 +5,11 @@
 //! nothing is broken). Feeds the ranking plot.
 
 use super::journal::Header;
-use super::output::{PointStats, human, ranked};
-use super::record::{Record, fmt_f64};
+use super::output::{PointStats, ranked};
+use super::record::Record;
 use super::stats::{MetricStats, summarize};
-
-/// `ranking.csv`.
-pub const RANKING_CSV: &str = "ranking.csv";
-/// `ranking.md`.
-pub const RANKING_MD: &str = "ranking.md";
+use crate::output::Metric;
+use crate::output::flat::fmt_f64;
 
 /// The costs shown beside the ranking metric.
 pub const COSTS: [&str; 2] = ["db.peak_in_flight", "windows.steady.latency_ms.p99"];
@@ -86,11 +83,7 @@ pub fn csv(header: &Header, rows: &[Row]) -> Vec<u8> {
 }
 
 fn show(metric: &str, x: Option<f64>) -> String {
-    match x {
-        None => "–".into(),
-        Some(v) if metric.ends_with("_ratio") => format!("{:.2} %", 100.0 * v),
-        Some(v) => human(v),
-    }
+    x.map_or("–".into(), |v| Metric::of(metric).format.text(v))
 }
 
 /// The text of `ranking.md`: a Markdown table for a review document.

@@ -11,10 +11,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::flat::{Leaf, leaves};
-
 use crate::metrics::Summary;
-use crate::metrics::summary::NodeSummary;
+use crate::output::flat::{Leaf, leaves};
 
 /// One run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,19 +40,6 @@ impl Record {
     }
 }
 
-/// The one spelling of a float in every file the sweep writes: the shortest
-/// text that reads back to the same `f64` (`0.1`, `12.5`, `1000`), `inf` and
-/// `-inf` for infinities; NaN has no spelling (an empty cell).
-pub fn fmt_f64(x: f64) -> Option<String> {
-    if x.is_nan() {
-        None
-    } else if x.is_infinite() {
-        Some(if x > 0.0 { "inf" } else { "-inf" }.into())
-    } else {
-        Some(format!("{x}"))
-    }
-}
-
 /// Flattens a summary: every number (and every missing number, `null` in
 /// `summary.json`) by dotted path, in the summary's field order. Text fields
 /// and the summary's `seed` (the record has its own) are left out.
@@ -68,58 +53,11 @@ pub fn flatten(summary: &Summary) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-/// What a metric name refers to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldKind {
-    /// A number (or a number that may be missing).
-    Numeric,
-    /// Text (`model`, `nodes.0.name`).
-    Text,
-    /// Not a summary field.
-    Unknown,
-}
-
-/// The summary fields of a model with `nodes` cache nodes: numeric ones,
-/// and text ones (which cannot be metrics).
-pub fn summary_fields(nodes: usize) -> (Vec<String>, Vec<String>) {
-    let summary = Summary {
-        nodes: vec![NodeSummary::default(); nodes],
-        ..Default::default()
-    };
-    let mut numeric = Vec::new();
-    let mut text = Vec::new();
-    for (k, leaf) in leaves(&summary) {
-        match leaf {
-            Leaf::Number(_) => numeric.push(k),
-            Leaf::Text => text.push(k),
-        }
-    }
-    (numeric, text)
-}
-
-/// Whether `name` is a numeric summary field of a model with `nodes` nodes.
-pub fn field_kind(name: &str, nodes: usize) -> FieldKind {
-    let (numeric, text) = summary_fields(nodes);
-    if numeric.iter().any(|f| f == name) {
-        FieldKind::Numeric
-    } else if text.iter().any(|f| f == name) {
-        FieldKind::Text
-    } else {
-        FieldKind::Unknown
-    }
-}
-
-/// Whether a larger value of `metric` is better (for ranking): true for
-/// success counts and ratios and cache hits, false for everything else
-/// (latency, errors, rejections, peaks, times).
-pub fn higher_is_better(metric: &str) -> bool {
-    let last = metric.rsplit('.').next().unwrap_or(metric);
-    last.contains("success") || last.contains("succeeded") || last == "hit"
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::summary::NodeSummary;
+    use crate::output::flat::fmt_f64;
 
     #[test]
     fn floats_round_trip_exactly() {
@@ -154,18 +92,5 @@ mod tests {
         assert_eq!(get("model"), None);
         assert_eq!(get("nodes.0.name"), None);
         assert_eq!(f[0].0, "simulated_s", "summary order is kept");
-    }
-
-    #[test]
-    fn knows_numeric_and_text_fields() {
-        assert_eq!(field_kind("latency_ms.p99", 4), FieldKind::Numeric);
-        assert_eq!(field_kind("recovery_s", 4), FieldKind::Numeric);
-        assert_eq!(field_kind("nodes.3.served", 4), FieldKind::Numeric);
-        assert_eq!(field_kind("nodes.4.served", 4), FieldKind::Unknown);
-        assert_eq!(field_kind("nodes.0.name", 4), FieldKind::Text);
-        assert_eq!(field_kind("latency.p99", 4), FieldKind::Unknown);
-        assert!(higher_is_better("windows.fault.success_ratio"));
-        assert!(!higher_is_better("latency_ms.p99"));
-        assert!(!higher_is_better("over_slo"));
     }
 }

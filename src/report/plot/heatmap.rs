@@ -16,7 +16,7 @@ use super::style::{
 };
 use super::{Plot, PlotError, Rendered, render};
 
-const KIND: &str = "heatmap";
+const KIND: &str = crate::output::SweepChart::Heatmap.stem();
 
 /// One panel: the metric for every (y, x) pair at one value of the third
 /// parameter.

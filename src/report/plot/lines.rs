@@ -16,7 +16,7 @@ use super::style::{
 };
 use super::{Plot, PlotError, Rendered, render};
 
-const KIND: &str = "lines";
+const KIND: &str = crate::output::SweepChart::Lines.stem();
 
 /// One point of a line: the estimate and its 95 % confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -22,6 +22,8 @@ use plotters::coord::Shift;
 use plotters::drawing::DrawingAreaErrorKind;
 use plotters::prelude::*;
 
+use crate::output::ImageFormat;
+
 pub mod heatmap;
 pub mod lines;
 pub mod nodes;
@@ -138,13 +140,13 @@ pub fn render<P: Plot>(plot: &P, dir: &Path, name: &str) -> Result<Rendered, Plo
         path: dir.to_path_buf(),
         source,
     })?;
-    let png = dir.join(format!("{name}.png"));
-    let svg = dir.join(format!("{name}.svg"));
+    let png = dir.join(ImageFormat::Png.file(name));
+    let svg = dir.join(ImageFormat::Svg.file(name));
     // Each image is drawn into a temporary file beside it and renamed, so an
     // interrupted render leaves the old image or the new one, never half of
     // one (the backends pick the format from the extension, hence the name).
-    let png_tmp = dir.join(format!(".{name}.tmp.png"));
-    let svg_tmp = dir.join(format!(".{name}.tmp.svg"));
+    let png_tmp = dir.join(ImageFormat::Png.temporary(name));
+    let svg_tmp = dir.join(ImageFormat::Svg.temporary(name));
     let rename = |from: &Path, to: &Path| {
         std::fs::rename(from, to).map_err(|source| PlotError::Io {
             path: to.to_path_buf(),

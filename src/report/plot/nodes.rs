@@ -21,7 +21,7 @@ use super::style::{
 };
 use super::{FaultWindow, Plot, PlotError, Rendered, render, validate_faults};
 
-const KIND: &str = "nodes";
+const KIND: &str = crate::output::RunChart::Nodes.stem();
 
 /// One cache node's series, sampled at [`NodesData::times_s`].
 #[derive(Debug, Clone, PartialEq)]

@@ -18,7 +18,7 @@ use super::style::{
 };
 use super::{Plot, PlotError, Rendered, render};
 
-const KIND: &str = "ranking";
+const KIND: &str = crate::output::SweepChart::Ranking.stem();
 
 /// One configuration's result.
 #[derive(Debug, Clone, PartialEq)]

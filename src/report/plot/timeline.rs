@@ -15,7 +15,7 @@ use super::style::{
 };
 use super::{FaultWindow, Plot, PlotError, Rendered, render, validate_faults};
 
-const KIND: &str = "timeline";
+const KIND: &str = crate::output::RunChart::Timeline.stem();
 
 /// What became of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -5,6 +5,12 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+/// The name a file called `name` is written under until it is complete:
+/// `.<name>.tmp` in the same folder.
+pub fn temporary_name(name: &str) -> String {
+    format!(".{name}.tmp")
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = AtomicFile::create(path)?;
@@ -31,7 +37,7 @@ impl AtomicFile {
         let name = path
             .file_name()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
-        let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
+        let tmp = dir.join(temporary_name(&name.to_string_lossy()));
         let out = BufWriter::new(File::create(&tmp)?);
         Ok(AtomicFile {
             tmp,

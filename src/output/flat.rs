@@ -1,5 +1,6 @@
 //! A serde serializer that flattens any `Serialize` value into
-//! (dotted path, leaf) pairs in declaration order.
+//! (dotted path, leaf) pairs in declaration order: how a metric's key is
+//! spelled (`windows.fault.success_ratio`, `nodes.1.served`).
 //!
 //! Going through `serde_json::Value` would sort the keys (its map is a
 //! `BTreeMap` unless a crate somewhere in the build turns on
@@ -13,7 +14,18 @@ use std::fmt;
 use serde::Serialize;
 use serde::ser::{self, Impossible, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 
-use super::record::fmt_f64;
+/// The one spelling of a float in every file the sweep writes: the shortest
+/// text that reads back to the same `f64` (`0.1`, `12.5`, `1000`), `inf` and
+/// `-inf` for infinities; NaN has no spelling (an empty cell).
+pub fn fmt_f64(x: f64) -> Option<String> {
+    if x.is_nan() {
+        None
+    } else if x.is_infinite() {
+        Some(if x > 0.0 { "inf" } else { "-inf" }.into())
+    } else {
+        Some(format!("{x}"))
+    }
+}
 
 /// A leaf of a flattened value.
 #[derive(Clone, Debug, PartialEq, Eq)]
