@@ -85,7 +85,7 @@ impl Error {
             Error::Config(_) | Error::Refused(_) => BadInput,
             Error::Output(e) => match e {
                 OutputError::Exists(_) => BadInput,
-                OutputError::Invariant(_) | OutputError::Io { .. } => Internal,
+                OutputError::Io { .. } => Internal,
             },
             Error::Sweep(e) => {
                 if e.is_bad_input() {

@@ -132,9 +132,6 @@ pub enum OutputError {
         "{0} already exists and is not empty; pass --force to overwrite it, or --out to choose another folder"
     )]
     Exists(std::path::PathBuf),
-    /// The simulator broke one of its invariants (a bug).
-    #[error(transparent)]
-    Invariant(#[from] crate::sim::Violation),
     /// Reading or writing failed.
     #[error("{path}: {source}")]
     Io {
