@@ -11,6 +11,6 @@ pub mod timeline;
 
 pub use histogram::LatencyHistogram;
 pub use outcome::{CacheCounts, CacheOutcome, Outcome, RequestFlags};
-pub use recorder::{Gauges, NodeGauge, Recorder};
+pub use recorder::{Gauges, Recorder};
 pub use summary::Summary;
-pub use timeline::TimelineRow;
+pub use timeline::{NodeGauge, TimelineRow};

@@ -1,7 +1,7 @@
 //! The recorder: counts every request once, by arrival window and by
 //! completion bucket, and emits one timeline row per bucket.
 
-use serde::Serialize;
+use super::timeline::NodeGauge;
 
 use super::histogram::LatencyHistogram;
 use super::outcome::{CacheCounts, CacheOutcome, Outcome, RequestFlags};
@@ -9,20 +9,6 @@ use super::summary::{RequestCounts, Window, Windows};
 use super::timeline::{Percentiles, TimelineRow};
 use crate::engine::Nanos;
 use crate::engine::time::secs;
-
-/// A node's state at the end of a bucket.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
-pub struct NodeGauge {
-    /// Requests at the node: queued at its workers or in service.
-    pub queue: u64,
-    /// Requests queued in clients for this node (input + write queues) plus
-    /// written but unanswered ones.
-    pub client_backlog: u64,
-    /// 0 up, 1 frozen, 2 down, 3 host down (reboot), 4 slow, 5 partitioned, 6 lossy.
-    pub state: u8,
-    /// Share of clients that see the node active.
-    pub active_share: f64,
-}
 
 /// Gauges sampled at a bucket boundary.
 #[derive(Clone, Debug, Default)]

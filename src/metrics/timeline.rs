@@ -1,8 +1,21 @@
 //! One row of the timeline: a bucket of simulated time.
 
 use super::outcome::CacheCounts;
-use super::recorder::NodeGauge;
 use crate::engine::Nanos;
+
+/// A node's state at the end of a bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct NodeGauge {
+    /// Requests at the node: queued at its workers or in service.
+    pub queue: u64,
+    /// Requests queued in clients for this node (input + write queues) plus
+    /// written but unanswered ones.
+    pub client_backlog: u64,
+    /// 0 up, 1 frozen, 2 down, 3 host down (reboot), 4 slow, 5 partitioned, 6 lossy.
+    pub state: u8,
+    /// Share of clients that see the node active.
+    pub active_share: f64,
+}
 
 /// Latency percentiles of a set of requests, in milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]

@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::error::SweepError;
+use super::options::Shard;
 use super::record::Record;
-use super::{Shard, SweepError};
 use crate::output::{SweepDataFile, write_atomic};
 
 /// The journal's file name.

@@ -24,340 +24,29 @@
 //! none of its numbers. The seed is `--seed`, else the experiment's `seed`,
 //! else the model's `seed`.
 
+mod error;
 pub mod journal;
 pub mod merge;
+mod options;
 pub mod output;
+mod plan;
 pub mod ranking;
 pub mod record;
 pub mod runner;
 pub mod stats;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::atomic::AtomicBool;
 
-use md5::{Digest, Md5};
-use serde::{Deserialize, Serialize};
-
 use crate::config::experiment::Experiment;
-use crate::config::{ConfigError, Model};
-use crate::engine::rng::derive;
-use crate::output::metric::{FieldKind, field_kind, summary_fields};
 use crate::output::{SweepDataFile, remove_sweep_files, write_atomic};
-use journal::{FORMAT, Header, VERSION};
+use journal::Header;
 use output::PointStats;
 use record::Record;
 
-/// Why a sweep or a merge could not be done.
-#[derive(Debug, thiserror::Error)]
-pub enum SweepError {
-    /// The experiment or a model is invalid.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The request cannot be honoured as given: an output folder that would
-    /// be overwritten, a journal of another experiment, shards that do not
-    /// add up.
-    #[error("{0}")]
-    Refused(String),
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file or folder.
-        path: PathBuf,
-        /// The error.
-        source: std::io::Error,
-    },
-    /// A run failed (a bug in the simulator); the runs before it are kept.
-    #[error("{0}")]
-    Internal(String),
-}
-
-impl SweepError {
-    /// True when the user's input is at fault (exit status 2).
-    pub fn is_bad_input(&self) -> bool {
-        matches!(self, SweepError::Config(_) | SweepError::Refused(_))
-    }
-}
-
-/// How replication seeds are chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SeedMode {
-    /// Replication r of every point uses the same seed (common random
-    /// numbers).
-    Common,
-    /// Every point has its own seeds, from a hash of the point.
-    Independent,
-}
-
-impl SeedMode {
-    /// `common` or `independent`.
-    pub fn name(self) -> &'static str {
-        match self {
-            SeedMode::Common => "common",
-            SeedMode::Independent => "independent",
-        }
-    }
-}
-
-/// Where the experiment seed came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SeedSource {
-    /// `--seed`.
-    CommandLine,
-    /// The experiment's `seed`.
-    Experiment,
-    /// The model's `seed`.
-    Model,
-}
-
-/// `--shard i/n`: the points whose index modulo n is i − 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
-pub struct Shard {
-    /// 1-based shard number.
-    pub index: u32,
-    /// Number of shards.
-    pub count: u32,
-}
-
-impl Shard {
-    /// True when this shard runs `point`.
-    pub fn contains(&self, point: usize) -> bool {
-        point % self.count as usize == (self.index - 1) as usize
-    }
-}
-
-impl fmt::Display for Shard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-impl FromStr for Shard {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Shard, String> {
-        let bad = || format!("`{s}` is not a shard: write I/N with 1 ≤ I ≤ N, e.g. 2/3");
-        let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let index: u32 = i.trim().parse().map_err(|_| bad())?;
-        let count: u32 = n.trim().parse().map_err(|_| bad())?;
-        if index == 0 || count == 0 || index > count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-}
-
-impl From<Shard> for String {
-    fn from(s: Shard) -> String {
-        s.to_string()
-    }
-}
-
-impl TryFrom<String> for Shard {
-    type Error = String;
-    fn try_from(s: String) -> Result<Shard, String> {
-        s.parse()
-    }
-}
-
-/// Choices that change which runs are made, or their seeds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PlanOptions {
-    /// `--seed`.
-    pub seed: Option<u64>,
-    /// Common or independent seeds.
-    pub seed_mode: SeedMode,
-    /// `--shard`.
-    pub shard: Option<Shard>,
-}
-
-impl Default for PlanOptions {
-    fn default() -> Self {
-        PlanOptions {
-            seed: None,
-            seed_mode: SeedMode::Common,
-            shard: None,
-        }
-    }
-}
-
-/// A checked experiment ready to run.
-pub struct Plan {
-    /// The experiment.
-    pub experiment: Experiment,
-    /// The options it was planned with.
-    pub options: PlanOptions,
-    /// The experiment seed in force.
-    pub seed: u64,
-    /// Where it came from.
-    pub seed_source: SeedSource,
-    /// The journal header (and fingerprint) of this sweep.
-    pub header: Header,
-    /// The models of the points this shard runs (`None` for the others).
-    models: Vec<Option<Model>>,
-    /// Per point, the seed its replication seeds derive from.
-    point_seeds: Vec<u64>,
-}
-
-/// A stable 64-bit hash of text: the first 8 bytes of its MD5, little-endian.
-pub fn stable_hash(text: &str) -> u64 {
-    let d = Md5::digest(text.as_bytes());
-    u64::from_le_bytes(d[..8].try_into().expect("md5 has 16 bytes"))
-}
-
-impl Plan {
-    /// Checks every point's model and the metrics, fixes the seeds and the
-    /// fingerprint. Nothing runs.
-    pub fn new(experiment: Experiment, options: PlanOptions) -> Result<Plan, ConfigError> {
-        let n = experiment.points.len();
-        let mut models = Vec::with_capacity(n);
-        let mut max_nodes = 0;
-        let mut model_seed = None;
-        for p in 0..n {
-            let m = experiment.model_for(p)?;
-            max_nodes = max_nodes.max(m.node_count());
-            model_seed.get_or_insert(m.seed);
-            let ours = options.shard.is_none_or(|s| s.contains(p));
-            models.push(ours.then_some(m));
-        }
-        let (numeric, _) = summary_fields(max_nodes);
-        for m in &experiment.metrics {
-            match field_kind(&m.value, max_nodes) {
-                FieldKind::Numeric => {}
-                kind => {
-                    let hint = crate::config::error::did_you_mean(
-                        &m.value,
-                        numeric.iter().map(String::as_str),
-                    )
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                    return Err(ConfigError {
-                        origin: m.origin.clone(),
-                        key: "metrics".into(),
-                        message: if kind == FieldKind::Text {
-                            format!("`{}` is text, not a number", m.value)
-                        } else {
-                            format!("`{}` is not a field of the run summary{hint}", m.value)
-                        },
-                        allowed: Some(
-                            "a numeric field of summary.json by dotted path, e.g. windows.fault.success_ratio, latency_ms.p99, db.peak_in_flight, nodes.0.utilization".into(),
-                        ),
-                    });
-                }
-            }
-        }
-        let (seed, seed_source) = match (options.seed, &experiment.seed) {
-            (Some(s), _) => (s, SeedSource::CommandLine),
-            (None, Some(s)) => (s.value, SeedSource::Experiment),
-            (None, None) => (model_seed.unwrap_or(1), SeedSource::Model),
-        };
-        let canon: Vec<String> = (0..n).map(|p| experiment.point_canonical(p)).collect();
-        let point_seeds = canon
-            .iter()
-            .map(|c| match options.seed_mode {
-                SeedMode::Common => seed,
-                SeedMode::Independent => derive(seed, stable_hash(c)),
-            })
-            .collect();
-        let metrics: Vec<String> = experiment.metrics.iter().map(|m| m.value.clone()).collect();
-        let rank_by = experiment
-            .rank_by
-            .as_ref()
-            .map_or_else(|| metrics[0].clone(), |r| r.value.clone());
-        let version = env!("CARGO_PKG_VERSION");
-        let fingerprint = {
-            let mut h = Md5::new();
-            let mut part = |name: &str, text: &str| {
-                h.update(format!("{name} {}\n", text.len()).as_bytes());
-                h.update(text.as_bytes());
-                h.update(b"\n");
-            };
-            part("cachestorm", version);
-            part("experiment", &experiment.text);
-            part("model", &experiment.model_text);
-            part("seed_mode", options.seed_mode.name());
-            part("seed", &seed.to_string());
-            for (p, c) in canon.iter().enumerate() {
-                part(&format!("point {p}"), c);
-            }
-            h.finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        };
-        let header = Header {
-            format: FORMAT.into(),
-            version: VERSION,
-            cachestorm: version.into(),
-            fingerprint,
-            experiment: experiment.name.clone(),
-            seed,
-            seed_mode: options.seed_mode.name().into(),
-            replications: experiment.replications.value,
-            params: experiment.axes.iter().map(|a| a.key.clone()).collect(),
-            points: (0..n)
-                .map(|p| {
-                    experiment
-                        .point_values(p)
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect()
-                })
-                .collect(),
-            metrics,
-            rank_by,
-            shard: options.shard,
-        };
-        Ok(Plan {
-            experiment,
-            options,
-            seed,
-            seed_source,
-            header,
-            models,
-            point_seeds,
-        })
-    }
-
-    /// The seed of replication `r` of point `p`.
-    pub fn run_seed(&self, p: usize, r: u32) -> u64 {
-        derive(self.point_seeds[p], r as u64)
-    }
-
-    /// The model of point `p`, if this shard runs it.
-    pub fn model(&self, p: usize) -> Option<&Model> {
-        self.models[p].as_ref()
-    }
-
-    /// The (point, replication) pairs this plan runs, in order.
-    pub fn runs(&self) -> Vec<(usize, u32)> {
-        let r = self.header.replications;
-        (0..self.models.len())
-            .filter(|&p| self.models[p].is_some())
-            .flat_map(|p| (0..r).map(move |i| (p, i)))
-            .collect()
-    }
-
-    /// The text of `experiment.toml`: the experiment as run, its `model`
-    /// resolved to an absolute path, with a comment naming the seed.
-    pub fn experiment_copy(&self) -> String {
-        let e = &self.experiment;
-        let resolved = std::path::absolute(&e.model_path).unwrap_or_else(|_| e.model_path.clone());
-        let source = match self.seed_source {
-            SeedSource::CommandLine => "--seed",
-            SeedSource::Experiment => "the experiment's `seed`",
-            SeedSource::Model => "the model's `seed`",
-        };
-        format!(
-            "# The experiment as run by cachestorm {}: seed {} (from {source}), {} random numbers; `model` resolved.\n{}",
-            self.header.cachestorm,
-            self.seed,
-            self.options.seed_mode.name(),
-            e.text_with_model(&resolved)
-        )
-    }
-}
+pub use error::SweepError;
+pub use options::{PlanOptions, SeedMode, SeedSource, Shard};
+pub use plan::{Plan, stable_hash};
 
 /// What `cachestorm sweep` was asked.
 #[derive(Clone, Debug, Default)]
@@ -615,6 +304,7 @@ fn describe(h: &Header) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::rng::derive;
 
     const MODEL: &str = include_str!("../../models/checks/mm1.toml");
 

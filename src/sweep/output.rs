@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::SweepError;
+use super::error::SweepError;
 use super::journal::{self, Header};
 use super::record::Record;
 use super::stats::{MetricStats, summarize};

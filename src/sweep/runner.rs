@@ -10,8 +10,9 @@ use std::sync::mpsc;
 
 use rayon::prelude::*;
 
+use super::error::SweepError;
+use super::plan::Plan;
 use super::record::{Record, flatten};
-use super::{Plan, SweepError};
 
 /// How a batch of runs ended.
 #[derive(Debug, PartialEq, Eq)]

@@ -9,12 +9,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
+use super::chart::{Plot, PlotError, Rendered, render};
 use super::scale::{ValueFormat, finite_min_max, nice_ticks};
 use super::style::{
     AXIS, AXIS_PX, MARGIN, SUBTLE, TEXT, TICK_PX, bold, draw_header, draw_text, draw_text_mid,
     draw_text_up, fit_text, font, layout_width,
 };
-use super::{Plot, PlotError, Rendered, render};
 
 const KIND: &str = crate::output::SweepChart::Heatmap.stem();
 

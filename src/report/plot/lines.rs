@@ -6,6 +6,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::chart::{Plot, PlotError, Rendered, render};
 use super::scale::{
     AxisScale, ValueFormat, decades, format_plain, format_si, log_range, nice_ticks, padded_range,
 };
@@ -14,7 +15,6 @@ use super::style::{
     draw_legend, draw_marker, draw_x_ticks, font, legend_size, series_color, series_marker,
     y_tick_nudge,
 };
-use super::{Plot, PlotError, Rendered, render};
 
 const KIND: &str = crate::output::SweepChart::Lines.stem();
 

@@ -16,14 +16,7 @@
 //! (the heatmap's sequential scale); both stay distinguishable under the
 //! common colour-vision deficiencies.
 
-use std::path::{Path, PathBuf};
-
-use plotters::coord::Shift;
-use plotters::drawing::DrawingAreaErrorKind;
-use plotters::prelude::*;
-
-use crate::output::ImageFormat;
-
+mod chart;
 pub mod heatmap;
 pub mod lines;
 pub mod nodes;
@@ -32,175 +25,13 @@ pub mod scale;
 mod style;
 pub mod timeline;
 
+pub use chart::{FaultWindow, HEIGHT, Plot, PlotError, Rendered, WIDTH, render};
 pub use heatmap::{HeatmapData, HeatmapPanel, write_heatmap};
 pub use lines::{LinePoint, LineSeriesData, LinesData, XAxis, write_lines};
 pub use nodes::{DepthAxis, NodeSeries, NodesData, write_nodes};
 pub use ranking::{RankingData, RankingEntry, ReferenceLine, write_ranking};
 pub use scale::{AxisScale, ValueFormat};
 pub use timeline::{Outcome, OutcomeRates, TimelineBucket, TimelineData, write_timeline};
-
-/// Width of every rendered image, in pixels.
-pub const WIDTH: u32 = 1600;
-/// Height of every rendered image, in pixels.
-pub const HEIGHT: u32 = 900;
-
-/// Why a plot could not be drawn or written.
-#[derive(Debug, thiserror::Error)]
-pub enum PlotError {
-    /// The input holds nothing that could be drawn.
-    #[error("{chart}: nothing to plot ({reason})")]
-    NoData {
-        /// Which kind of chart.
-        chart: &'static str,
-        /// What was missing.
-        reason: String,
-    },
-    /// Two parallel collections differ in length.
-    #[error("{chart}: {what} has {got} values, expected {expected}")]
-    LengthMismatch {
-        /// Which kind of chart.
-        chart: &'static str,
-        /// Which collection.
-        what: String,
-        /// Length it should have.
-        expected: usize,
-        /// Length it has.
-        got: usize,
-    },
-    /// A value that cannot be shown (negative rate, unordered times, …).
-    #[error("{chart}: invalid input: {reason}")]
-    InvalidData {
-        /// Which kind of chart.
-        chart: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The bundled font could not be registered.
-    #[error("the bundled font could not be registered with plotters")]
-    Font,
-    /// The output name is not a plain file stem.
-    #[error("invalid plot name {0:?}: use a plain file stem without path separators")]
-    BadName(String),
-    /// The output directory could not be created.
-    #[error("cannot create plot directory {path}: {source}")]
-    Io {
-        /// The directory.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The backend failed (also covers failing to write the file).
-    #[error("drawing failed: {0}")]
-    Draw(String),
-}
-
-impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for PlotError {
-    fn from(e: DrawingAreaErrorKind<E>) -> Self {
-        PlotError::Draw(e.to_string())
-    }
-}
-
-/// A chart that can be drawn on any plotters backend.
-pub trait Plot {
-    /// Short name of the kind of chart, used in errors.
-    const KIND: &'static str;
-
-    /// Checks the input without drawing anything.
-    fn validate(&self) -> Result<(), PlotError>;
-
-    /// Draws the whole chart (title, axes, legend) onto `root`, which should
-    /// be [`WIDTH`] × [`HEIGHT`] pixels; other sizes work but are not tuned.
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError>;
-}
-
-/// Paths of the files a front function wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rendered {
-    /// The bitmap, `<dir>/<name>.png`.
-    pub png: PathBuf,
-    /// The vector image, `<dir>/<name>.svg`.
-    pub svg: PathBuf,
-}
-
-/// Writes `<dir>/<name>.png` and `<dir>/<name>.svg` (1600 × 900 px) for any
-/// [`Plot`]. The input is validated first, so bad data leaves no files.
-pub fn render<P: Plot>(plot: &P, dir: &Path, name: &str) -> Result<Rendered, PlotError> {
-    if name.is_empty()
-        || name.contains(['/', '\\'])
-        || name == "."
-        || name == ".."
-        || name.contains('\0')
-    {
-        return Err(PlotError::BadName(name.to_string()));
-    }
-    plot.validate()?;
-    style::ensure_fonts()?;
-    std::fs::create_dir_all(dir).map_err(|source| PlotError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let png = dir.join(ImageFormat::Png.file(name));
-    let svg = dir.join(ImageFormat::Svg.file(name));
-    // Each image is drawn into a temporary file beside it and renamed, so an
-    // interrupted render leaves the old image or the new one, never half of
-    // one (the backends pick the format from the extension, hence the name).
-    let png_tmp = dir.join(ImageFormat::Png.temporary(name));
-    let svg_tmp = dir.join(ImageFormat::Svg.temporary(name));
-    let rename = |from: &Path, to: &Path| {
-        std::fs::rename(from, to).map_err(|source| PlotError::Io {
-            path: to.to_path_buf(),
-            source,
-        })
-    };
-    let drawn = (|| -> Result<(), PlotError> {
-        {
-            let root = BitMapBackend::new(&png_tmp, (WIDTH, HEIGHT)).into_drawing_area();
-            plot.draw(&root)?;
-            root.present()?;
-        }
-        let root = SVGBackend::new(&svg_tmp, (WIDTH, HEIGHT)).into_drawing_area();
-        plot.draw(&root)?;
-        root.present()?;
-        Ok(())
-    })();
-    if let Err(e) = drawn {
-        let _ = std::fs::remove_file(&png_tmp);
-        let _ = std::fs::remove_file(&svg_tmp);
-        return Err(e);
-    }
-    rename(&png_tmp, &png)?;
-    rename(&svg_tmp, &svg)?;
-    Ok(Rendered { png, svg })
-}
-
-/// A span of simulated time during which a fault was active, shaded in the
-/// time-based charts and labelled at the top of the band.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FaultWindow {
-    /// Start, in simulated seconds.
-    pub start_s: f64,
-    /// End, in simulated seconds (not before `start_s`).
-    pub end_s: f64,
-    /// Short label, e.g. the fault kind and node: `"frozen node 1"`.
-    pub label: String,
-}
-
-/// Checks fault windows: finite and ordered.
-fn validate_faults(chart: &'static str, faults: &[FaultWindow]) -> Result<(), PlotError> {
-    for f in faults {
-        if !f.start_s.is_finite() || !f.end_s.is_finite() || f.end_s < f.start_s {
-            return Err(PlotError::InvalidData {
-                chart,
-                reason: format!(
-                    "fault window {:?} spans {}..{} s; it needs finite bounds with start <= end",
-                    f.label, f.start_s, f.end_s
-                ),
-            });
-        }
-    }
-    Ok(())
-}
 
 #[cfg(test)]
 pub(crate) mod test_util {
@@ -249,6 +80,9 @@ pub(crate) mod test_util {
 
 #[cfg(test)]
 mod tests {
+    use plotters::prelude::*;
+
+    use super::chart::validate_faults;
     use super::*;
 
     /// Renders one example of each chart through its front function and

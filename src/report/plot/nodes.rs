@@ -10,6 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
+use super::chart::{FaultWindow, Plot, PlotError, Rendered, render, validate_faults};
 use super::scale::{
     AxisScale, format_log_tick, format_plain, format_si, log_range, nice_ceil, wants_log,
 };
@@ -19,7 +20,6 @@ use super::style::{
     label_faults, layout_width, legend_size, series_color, series_dashed, shade_faults,
     y_tick_nudge,
 };
-use super::{FaultWindow, Plot, PlotError, Rendered, render, validate_faults};
 
 const KIND: &str = crate::output::RunChart::Nodes.stem();
 

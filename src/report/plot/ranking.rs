@@ -8,6 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
+use super::chart::{Plot, PlotError, Rendered, render};
 use super::scale::{
     ValueFormat, finite_min_max, format_plain, format_si, nice_step, nice_ticks, padded_range,
 };
@@ -16,7 +17,6 @@ use super::style::{
     bold, draw_dashed, draw_header, draw_legend, draw_text, draw_text_mid, draw_x_ticks, fit_text,
     font, layout_width, legend_size, okabe_ito,
 };
-use super::{Plot, PlotError, Rendered, render};
 
 const KIND: &str = crate::output::SweepChart::Ranking.stem();
 

@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{FaultWindow, PlotError};
+use super::chart::{FaultWindow, PlotError};
 
 /// Font family name the bundled font is registered under. Written verbatim
 /// into SVG `font-family`, so it doubles as a CSS fallback list.

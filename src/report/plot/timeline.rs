@@ -7,13 +7,13 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
+use super::chart::{FaultWindow, Plot, PlotError, Rendered, render, validate_faults};
 use super::scale::{decades, format_log_tick, format_plain, format_si, log_range, nice_ceil};
 use super::style::{
     AXIS, AXIS_PX, FAULT_ROW_H, GRID, LEGEND_PX, LegendEntry, MARGIN, SUBTLE, Swatch, TEXT,
     TICK_PX, draw_header, draw_legend, draw_text_mid, fault_label_rows, fault_spans, font,
     label_faults, legend_size, okabe_ito, shade_faults, text_size, y_tick_nudge,
 };
-use super::{FaultWindow, Plot, PlotError, Rendered, render, validate_faults};
 
 const KIND: &str = crate::output::RunChart::Timeline.stem();
 

@@ -1,0 +1,188 @@
+//! A checked experiment ready to run: every point's model, each run's seed,
+//! and the experiment's fingerprint.
+
+use md5::{Digest, Md5};
+
+use super::journal::{FORMAT, Header, VERSION};
+use super::options::{PlanOptions, SeedMode, SeedSource};
+use crate::config::experiment::Experiment;
+use crate::config::{ConfigError, Model};
+use crate::engine::rng::derive;
+use crate::output::metric::{FieldKind, field_kind, summary_fields};
+
+/// A checked experiment ready to run.
+pub struct Plan {
+    /// The experiment.
+    pub experiment: Experiment,
+    /// The options it was planned with.
+    pub options: PlanOptions,
+    /// The experiment seed in force.
+    pub seed: u64,
+    /// Where it came from.
+    pub seed_source: SeedSource,
+    /// The journal header (and fingerprint) of this sweep.
+    pub header: Header,
+    /// The models of the points this shard runs (`None` for the others).
+    models: Vec<Option<Model>>,
+    /// Per point, the seed its replication seeds derive from.
+    point_seeds: Vec<u64>,
+}
+
+/// A stable 64-bit hash of text: the first 8 bytes of its MD5, little-endian.
+pub fn stable_hash(text: &str) -> u64 {
+    let d = Md5::digest(text.as_bytes());
+    u64::from_le_bytes(d[..8].try_into().expect("md5 has 16 bytes"))
+}
+
+impl Plan {
+    /// Checks every point's model and the metrics, fixes the seeds and the
+    /// fingerprint. Nothing runs.
+    pub fn new(experiment: Experiment, options: PlanOptions) -> Result<Plan, ConfigError> {
+        let n = experiment.points.len();
+        let mut models = Vec::with_capacity(n);
+        let mut max_nodes = 0;
+        let mut model_seed = None;
+        for p in 0..n {
+            let m = experiment.model_for(p)?;
+            max_nodes = max_nodes.max(m.node_count());
+            model_seed.get_or_insert(m.seed);
+            let ours = options.shard.is_none_or(|s| s.contains(p));
+            models.push(ours.then_some(m));
+        }
+        let (numeric, _) = summary_fields(max_nodes);
+        for m in &experiment.metrics {
+            match field_kind(&m.value, max_nodes) {
+                FieldKind::Numeric => {}
+                kind => {
+                    let hint = crate::config::error::did_you_mean(
+                        &m.value,
+                        numeric.iter().map(String::as_str),
+                    )
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                    return Err(ConfigError {
+                        origin: m.origin.clone(),
+                        key: "metrics".into(),
+                        message: if kind == FieldKind::Text {
+                            format!("`{}` is text, not a number", m.value)
+                        } else {
+                            format!("`{}` is not a field of the run summary{hint}", m.value)
+                        },
+                        allowed: Some(
+                            "a numeric field of summary.json by dotted path, e.g. windows.fault.success_ratio, latency_ms.p99, db.peak_in_flight, nodes.0.utilization".into(),
+                        ),
+                    });
+                }
+            }
+        }
+        let (seed, seed_source) = match (options.seed, &experiment.seed) {
+            (Some(s), _) => (s, SeedSource::CommandLine),
+            (None, Some(s)) => (s.value, SeedSource::Experiment),
+            (None, None) => (model_seed.unwrap_or(1), SeedSource::Model),
+        };
+        let canon: Vec<String> = (0..n).map(|p| experiment.point_canonical(p)).collect();
+        let point_seeds = canon
+            .iter()
+            .map(|c| match options.seed_mode {
+                SeedMode::Common => seed,
+                SeedMode::Independent => derive(seed, stable_hash(c)),
+            })
+            .collect();
+        let metrics: Vec<String> = experiment.metrics.iter().map(|m| m.value.clone()).collect();
+        let rank_by = experiment
+            .rank_by
+            .as_ref()
+            .map_or_else(|| metrics[0].clone(), |r| r.value.clone());
+        let version = env!("CARGO_PKG_VERSION");
+        let fingerprint = {
+            let mut h = Md5::new();
+            let mut part = |name: &str, text: &str| {
+                h.update(format!("{name} {}\n", text.len()).as_bytes());
+                h.update(text.as_bytes());
+                h.update(b"\n");
+            };
+            part("cachestorm", version);
+            part("experiment", &experiment.text);
+            part("model", &experiment.model_text);
+            part("seed_mode", options.seed_mode.name());
+            part("seed", &seed.to_string());
+            for (p, c) in canon.iter().enumerate() {
+                part(&format!("point {p}"), c);
+            }
+            h.finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        };
+        let header = Header {
+            format: FORMAT.into(),
+            version: VERSION,
+            cachestorm: version.into(),
+            fingerprint,
+            experiment: experiment.name.clone(),
+            seed,
+            seed_mode: options.seed_mode.name().into(),
+            replications: experiment.replications.value,
+            params: experiment.axes.iter().map(|a| a.key.clone()).collect(),
+            points: (0..n)
+                .map(|p| {
+                    experiment
+                        .point_values(p)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect()
+                })
+                .collect(),
+            metrics,
+            rank_by,
+            shard: options.shard,
+        };
+        Ok(Plan {
+            experiment,
+            options,
+            seed,
+            seed_source,
+            header,
+            models,
+            point_seeds,
+        })
+    }
+
+    /// The seed of replication `r` of point `p`.
+    pub fn run_seed(&self, p: usize, r: u32) -> u64 {
+        derive(self.point_seeds[p], r as u64)
+    }
+
+    /// The model of point `p`, if this shard runs it.
+    pub fn model(&self, p: usize) -> Option<&Model> {
+        self.models[p].as_ref()
+    }
+
+    /// The (point, replication) pairs this plan runs, in order.
+    pub fn runs(&self) -> Vec<(usize, u32)> {
+        let r = self.header.replications;
+        (0..self.models.len())
+            .filter(|&p| self.models[p].is_some())
+            .flat_map(|p| (0..r).map(move |i| (p, i)))
+            .collect()
+    }
+
+    /// The text of `experiment.toml`: the experiment as run, its `model`
+    /// resolved to an absolute path, with a comment naming the seed.
+    pub fn experiment_copy(&self) -> String {
+        let e = &self.experiment;
+        let resolved = std::path::absolute(&e.model_path).unwrap_or_else(|_| e.model_path.clone());
+        let source = match self.seed_source {
+            SeedSource::CommandLine => "--seed",
+            SeedSource::Experiment => "the experiment's `seed`",
+            SeedSource::Model => "the model's `seed`",
+        };
+        format!(
+            "# The experiment as run by cachestorm {}: seed {} (from {source}), {} random numbers; `model` resolved.\n{}",
+            self.header.cachestorm,
+            self.seed,
+            self.options.seed_mode.name(),
+            e.text_with_model(&resolved)
+        )
+    }
+}
