@@ -2,7 +2,7 @@
 //! connections between clients and nodes, the memcached nodes, key placement
 //! per pool and the key space.
 
-use super::client::{Client, Plain};
+use super::client::{Client, Setup};
 use super::fault::FaultState;
 use super::keys::{KeySpace, Placement};
 use super::network::Network;
@@ -76,68 +76,16 @@ impl Cache {
         );
         let mut clients = Vec::new();
         for c in 0..n_clients {
-            let client = match &model.client.policy {
-                PolicyConfig::Plain(cfg) => {
-                    net.connect_all(ClientId::new(c), &mut nodes);
-                    Client::Plain(Plain::new(
-                        ClientId::new(c),
-                        model.client.op_timeout,
-                        cfg.drop_expired,
-                        n_nodes,
-                        sched,
-                    ))
-                }
-                PolicyConfig::Spymemcached(cfg) => {
-                    Client::Spymemcached(Box::new(super::client::Spymemcached::new(
-                        ClientId::new(c),
-                        cfg,
-                        model,
-                        sched,
-                        &mut net,
-                        &mut nodes,
-                    )))
-                }
-                PolicyConfig::Mcrouter(cfg) => {
-                    Client::Mcrouter(Box::new(super::client::Mcrouter::new(
-                        ClientId::new(c),
-                        cfg,
-                        model,
-                        sched,
-                        &mut net,
-                        &mut nodes,
-                    )))
-                }
-                PolicyConfig::Twemproxy(cfg) => {
-                    Client::Twemproxy(Box::new(super::client::Twemproxy::new(
-                        ClientId::new(c),
-                        cfg,
-                        model,
-                        sched,
-                        &mut net,
-                        &mut nodes,
-                    )))
-                }
-                PolicyConfig::Pymemcache(cfg) => {
-                    Client::Pymemcache(Box::new(super::client::Pymemcache::new(
-                        ClientId::new(c),
-                        cfg,
-                        model,
-                        sched,
-                        &mut net,
-                        &mut nodes,
-                    )))
-                }
-                PolicyConfig::Libmemcached(cfg) => {
-                    Client::Libmemcached(Box::new(super::client::Libmemcached::new(
-                        ClientId::new(c),
-                        cfg,
-                        model,
-                        sched,
-                        &mut net,
-                        &mut nodes,
-                    )))
-                }
-            };
+            let client = Client::new(
+                &model.client.policy,
+                &mut Setup {
+                    id: ClientId::new(c),
+                    model,
+                    sched,
+                    net: &mut net,
+                    nodes: &mut nodes,
+                },
+            );
             clients.push(client);
         }
         Cache {

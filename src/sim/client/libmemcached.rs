@@ -24,16 +24,14 @@
 //! concurrency this reconnects less often than the real per-thread sockets,
 //! which reconnect once per timeout.
 
+use super::Setup;
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LinkState, LiveRing, PipePolicy, Target, Why};
-use crate::config::{LibmemcachedConfig as Spec, Model};
-use crate::engine::{Nanos, Scheduler};
+use crate::config::LibmemcachedConfig as Spec;
+use crate::engine::Nanos;
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
-use crate::sim::event::Event;
-use crate::sim::ids::{ClientId, NodeId};
-use crate::sim::network::Network;
-use crate::sim::node::Node;
+use crate::sim::ids::NodeId;
 use crate::sim::protocol::CacheResult;
 use crate::sim::protocol::OpKind;
 
@@ -59,27 +57,13 @@ pub struct Libmemcached {
 
 impl Libmemcached {
     /// A client connected to every node.
-    pub fn new(
-        id: ClientId,
-        cfg: &Spec,
-        model: &Model,
-        sched: &mut Scheduler<Event>,
-        net: &mut Network,
-        nodes: &mut [Node],
-    ) -> Self {
+    pub fn new(cfg: &Spec, s: &mut Setup) -> Self {
         let cfg = cfg.clone();
-        let core = Core::new(
-            id,
-            Some(cfg.poll_timeout),
-            Some(cfg.connect_timeout),
-            sched,
-            net,
-            nodes,
-        );
+        let core = Core::new(Some(cfg.poll_timeout), Some(cfg.connect_timeout), s);
         Libmemcached {
             core,
-            servers: vec![LibmemcachedServer::default(); nodes.len()],
-            ring: LiveRing::new(model),
+            servers: vec![LibmemcachedServer::default(); s.nodes.len()],
+            ring: LiveRing::new(s.model),
             cfg,
             ejections: 0,
         }

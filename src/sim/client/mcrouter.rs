@@ -21,17 +21,16 @@
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
+use super::Setup;
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, PipePolicy, Target, Why};
-use crate::config::{McrouterConfig as Spec, Model};
-use crate::engine::{Nanos, Scheduler, stream};
+use crate::config::McrouterConfig as Spec;
+use crate::engine::{Nanos, stream};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
 use crate::sim::event::ClientTimer;
 use crate::sim::event::Event;
-use crate::sim::ids::{ClientId, NodeId};
-use crate::sim::network::Network;
-use crate::sim::node::Node;
+use crate::sim::ids::NodeId;
 use crate::sim::protocol::CacheResult;
 use crate::sim::protocol::OpKind;
 
@@ -69,35 +68,21 @@ pub struct Mcrouter {
 
 impl Mcrouter {
     /// A sidecar connected to every node.
-    pub fn new(
-        id: ClientId,
-        cfg: &Spec,
-        model: &Model,
-        sched: &mut Scheduler<Event>,
-        net: &mut Network,
-        nodes: &mut [Node],
-    ) -> Self {
+    pub fn new(cfg: &Spec, s: &mut Setup) -> Self {
         let cfg = cfg.clone();
-        let core = Core::new(
-            id,
-            Some(cfg.server_timeout),
-            Some(cfg.connect_timeout),
-            sched,
-            net,
-            nodes,
-        );
+        let core = Core::new(Some(cfg.server_timeout), Some(cfg.connect_timeout), s);
         let mut pool_of = Vec::new();
         let mut pools = Vec::new();
-        for (p, pool) in model.pools.iter().enumerate() {
-            pools.push((model.pool_offset(p) as u16, pool.nodes.len() as u16));
+        for (p, pool) in s.model.pools.iter().enumerate() {
+            pools.push((s.model.pool_offset(p) as u16, pool.nodes.len() as u16));
             pool_of.extend(std::iter::repeat_n(p as u16, pool.nodes.len()));
         }
         Mcrouter {
             core,
-            dests: vec![Dest::default(); nodes.len()],
+            dests: vec![Dest::default(); s.nodes.len()],
             pool_of,
             pools,
-            rng: stream(model.seed, &format!("mcrouter/{}", id.0)),
+            rng: stream(s.model.seed, &format!("mcrouter/{}", s.id.0)),
             cfg,
             tkos: 0,
         }

@@ -15,8 +15,12 @@ pub mod pymemcache;
 pub mod spymemcached;
 pub mod twemproxy;
 
-use crate::sim::event::ClientTimer;
-use crate::sim::ids::{NodeId, OpRef};
+use crate::config::{Model, PolicyConfig};
+use crate::engine::Scheduler;
+use crate::sim::event::{ClientTimer, Event};
+use crate::sim::ids::{ClientId, ConnId, NodeId, OpRef};
+use crate::sim::network::Network;
+use crate::sim::node::Node;
 use crate::sim::protocol::{Call, ClientMsg, Waiter};
 
 pub use crate::sim::protocol::NodeEvent;
@@ -63,7 +67,47 @@ macro_rules! dispatch {
     };
 }
 
+/// What building a client takes: its id, the model, and the scheduler,
+/// connections and nodes it connects to.
+pub struct Setup<'a> {
+    /// The client (service instance).
+    pub id: ClientId,
+    /// The model.
+    pub model: &'a Model,
+    /// For the client's timeout lanes.
+    pub sched: &'a mut Scheduler<Event>,
+    /// Connections.
+    pub net: &'a mut Network,
+    /// Every node, by global id.
+    pub nodes: &'a mut [Node],
+}
+
+impl Setup<'_> {
+    /// Connects the client to every node (the service starts its client, or
+    /// its sidecar proxy, before load starts): one connection per node, in
+    /// node order.
+    pub fn connect_all(&mut self) -> Vec<ConnId> {
+        self.net.connect_all(self.id, self.nodes)
+    }
+}
+
 impl Client {
+    /// The client of `policy`, connected to every node.
+    pub fn new(policy: &PolicyConfig, s: &mut Setup) -> Self {
+        match policy {
+            PolicyConfig::Plain(cfg) => Client::Plain(Plain::new(cfg, s)),
+            PolicyConfig::Spymemcached(cfg) => {
+                Client::Spymemcached(Box::new(Spymemcached::new(cfg, s)))
+            }
+            PolicyConfig::Mcrouter(cfg) => Client::Mcrouter(Box::new(Mcrouter::new(cfg, s))),
+            PolicyConfig::Twemproxy(cfg) => Client::Twemproxy(Box::new(Twemproxy::new(cfg, s))),
+            PolicyConfig::Pymemcache(cfg) => Client::Pymemcache(Box::new(Pymemcache::new(cfg, s))),
+            PolicyConfig::Libmemcached(cfg) => {
+                Client::Libmemcached(Box::new(Libmemcached::new(cfg, s)))
+            }
+        }
+    }
+
     /// Makes a cache call. Awaited calls report through `ctx.done` (possibly
     /// at once, e.g. a cancellation).
     #[inline]

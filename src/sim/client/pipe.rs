@@ -10,18 +10,17 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use super::Setup;
 use super::ops::{NO_PARENT, Op, OpSlab};
 use super::plain::wire_bytes;
 use crate::config::{HashChoice, LocatorChoice, Model};
-use crate::engine::{Lane, Nanos, Scheduler};
+use crate::engine::{Lane, Nanos};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::Event;
 use crate::sim::event::{ClientTimer, ConnectOutcome};
 use crate::sim::ids::{ClientId, ConnId, NodeId, OpRef};
 use crate::sim::locator::{HashAlg, Locator, LocatorKind};
-use crate::sim::network::Network;
-use crate::sim::node::Node;
 use crate::sim::protocol::{BulkWorst, CacheResult, Call, NodeEvent, Waiter, bulk_outcome};
 use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
 
@@ -120,16 +119,9 @@ impl Core {
     /// client, or its sidecar proxy, before load starts). `timeout` is the
     /// per-op timeout (`None`: ops wait forever); `connect_timeout` `None`
     /// means the operating system's (`network.connect_timeout`).
-    pub fn new(
-        id: ClientId,
-        timeout: Option<Nanos>,
-        connect_timeout: Option<Nanos>,
-        sched: &mut Scheduler<Event>,
-        net: &mut Network,
-        nodes: &mut [Node],
-    ) -> Self {
-        let links = net
-            .connect_all(id, nodes)
+    pub fn new(timeout: Option<Nanos>, connect_timeout: Option<Nanos>, s: &mut Setup) -> Self {
+        let links = s
+            .connect_all()
             .into_iter()
             .map(|conn| Link {
                 conn,
@@ -139,11 +131,11 @@ impl Core {
             })
             .collect();
         Core {
-            id,
+            id: s.id,
             ops: OpSlab::default(),
             links,
-            lane: timeout.map(|t| sched.lane(t)),
-            connect_timeout: connect_timeout.unwrap_or(net.connect_timeout),
+            lane: timeout.map(|t| s.sched.lane(t)),
+            connect_timeout: connect_timeout.unwrap_or(s.net.connect_timeout),
             events: Vec::new(),
             lost: 0,
             reconnects: 0,

@@ -4,8 +4,10 @@
 //! (`client.plain.drop_expired`, the SimPy peer's `--drop-expired`). No
 //! connection state, no failure detection: for textbook checks and the peer.
 
+use super::Setup;
 use super::ops::{NO_PARENT, Op, OpSlab};
-use crate::engine::{Lane, Nanos, Scheduler};
+use crate::config::PlainConfig;
+use crate::engine::{Lane, Nanos};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::ClientTimer;
@@ -47,21 +49,18 @@ pub struct Plain {
 }
 
 impl Plain {
-    /// A plain client with this op timeout over `nodes` nodes.
-    pub fn new(
-        id: ClientId,
-        op_timeout: Nanos,
-        drop_expired: bool,
-        nodes: usize,
-        sched: &mut Scheduler<Event>,
-    ) -> Self {
+    /// A plain client connected to every node, with the model's op timeout.
+    pub fn new(cfg: &PlainConfig, s: &mut Setup) -> Self {
+        // It finds its connections by (client, node) when it sends.
+        s.connect_all();
+        let op_timeout = s.model.client.op_timeout;
         Plain {
-            id,
+            id: s.id,
             ops: OpSlab::default(),
-            lane: sched.lane(op_timeout),
-            drop_expired,
+            lane: s.sched.lane(op_timeout),
+            drop_expired: cfg.drop_expired,
             op_timeout,
-            outstanding: vec![0; nodes],
+            outstanding: vec![0; s.nodes.len()],
         }
     }
 

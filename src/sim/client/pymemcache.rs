@@ -20,16 +20,14 @@
 //! default. The rendezvous hash is approximated by the pool's locator over
 //! the live nodes.
 
+use super::Setup;
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LiveRing, PipePolicy, Target, Why};
-use crate::config::{Model, PymemcacheConfig as Spec};
-use crate::engine::{Nanos, Scheduler};
+use crate::config::PymemcacheConfig as Spec;
+use crate::engine::Nanos;
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
-use crate::sim::event::Event;
-use crate::sim::ids::{ClientId, NodeId};
-use crate::sim::network::Network;
-use crate::sim::node::Node;
+use crate::sim::ids::NodeId;
 use crate::sim::protocol::CacheResult;
 use crate::sim::protocol::OpKind;
 
@@ -54,20 +52,13 @@ pub struct Pymemcache {
 
 impl Pymemcache {
     /// A client connected to every node.
-    pub fn new(
-        id: ClientId,
-        cfg: &Spec,
-        model: &Model,
-        sched: &mut Scheduler<Event>,
-        net: &mut Network,
-        nodes: &mut [Node],
-    ) -> Self {
+    pub fn new(cfg: &Spec, s: &mut Setup) -> Self {
         let cfg = cfg.clone();
-        let core = Core::new(id, cfg.timeout, cfg.connect_timeout, sched, net, nodes);
+        let core = Core::new(cfg.timeout, cfg.connect_timeout, s);
         Pymemcache {
             core,
-            servers: vec![PymemcacheServer::default(); nodes.len()],
-            ring: LiveRing::new(model),
+            servers: vec![PymemcacheServer::default(); s.nodes.len()],
+            ring: LiveRing::new(s.model),
             last_dead_check: 0,
             cfg,
             deaths: 0,

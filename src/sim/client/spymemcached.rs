@@ -16,18 +16,17 @@
 
 use std::collections::VecDeque;
 
+use super::Setup;
 use super::ops::{NO_PARENT, Op, OpSlab};
 use super::plain::wire_bytes;
-use crate::config::{FailureMode, Model, SpymemcachedConfig as SpySpec};
+use crate::config::{FailureMode, SpymemcachedConfig as SpySpec};
 use crate::engine::time::SEC;
-use crate::engine::{Lane, Nanos, Scheduler};
+use crate::engine::{Lane, Nanos};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::Event;
 use crate::sim::event::{ClientTimer, ConnectOutcome};
 use crate::sim::ids::{ClientId, ConnId, NodeId, OpRef};
-use crate::sim::network::Network;
-use crate::sim::node::Node;
 use crate::sim::protocol::{BulkWorst, CacheResult, Call, NodeEvent, Waiter, bulk_outcome};
 use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
 
@@ -122,16 +121,9 @@ enum Deferred {
 impl Spymemcached {
     /// A client connected to every node of the model (the harness builds the
     /// client before load starts, so every connection is up at time 0).
-    pub fn new(
-        id: ClientId,
-        cfg: &SpySpec,
-        model: &Model,
-        sched: &mut Scheduler<Event>,
-        net: &mut Network,
-        nodes: &mut [Node],
-    ) -> Self {
-        let states = net
-            .connect_all(id, nodes)
+    pub fn new(cfg: &SpySpec, s: &mut Setup) -> Self {
+        let states = s
+            .connect_all()
             .into_iter()
             .map(|conn_id| SpyNode {
                 conn_id,
@@ -148,12 +140,12 @@ impl Spymemcached {
             })
             .collect();
         Spymemcached {
-            id,
+            id: s.id,
             cfg: cfg.clone(),
-            op_timeout: model.client.op_timeout,
+            op_timeout: s.model.client.op_timeout,
             nodes: states,
             ops: OpSlab::default(),
-            lane: sched.lane(model.client.op_timeout),
+            lane: s.sched.lane(s.model.client.op_timeout),
             io_busy_until: 0,
             io_free_scheduled: false,
             wakeup_scheduled: false,

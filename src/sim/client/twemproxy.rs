@@ -16,16 +16,14 @@
 //! each request). The next request to a closed server reconnects. Errors
 //! reach the service as `SERVER_ERROR` (a cache error).
 
+use super::Setup;
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LiveRing, PipePolicy, Target, Why};
-use crate::config::{Model, TwemproxyConfig as Spec};
-use crate::engine::{Nanos, Scheduler};
+use crate::config::TwemproxyConfig as Spec;
+use crate::engine::Nanos;
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
-use crate::sim::event::Event;
-use crate::sim::ids::{ClientId, NodeId};
-use crate::sim::network::Network;
-use crate::sim::node::Node;
+use crate::sim::ids::NodeId;
 use crate::sim::protocol::CacheResult;
 use crate::sim::protocol::OpKind;
 
@@ -48,20 +46,13 @@ pub struct Twemproxy {
 
 impl Twemproxy {
     /// A sidecar connected to every node.
-    pub fn new(
-        id: ClientId,
-        cfg: &Spec,
-        model: &Model,
-        sched: &mut Scheduler<Event>,
-        net: &mut Network,
-        nodes: &mut [Node],
-    ) -> Self {
+    pub fn new(cfg: &Spec, s: &mut Setup) -> Self {
         let cfg = cfg.clone();
-        let core = Core::new(id, cfg.timeout, cfg.timeout, sched, net, nodes);
+        let core = Core::new(cfg.timeout, cfg.timeout, s);
         Twemproxy {
             core,
-            servers: vec![TwemproxyServer::default(); nodes.len()],
-            ring: LiveRing::new(model),
+            servers: vec![TwemproxyServer::default(); s.nodes.len()],
+            ring: LiveRing::new(s.model),
             cfg,
             ejections: 0,
         }
