@@ -275,7 +275,7 @@ pub fn run_sweep(
         Ok(())
     });
     drop(journal);
-    let interrupted = outcome? == runner::Outcome::Cancelled;
+    let interrupted = outcome? == runner::BatchEnd::Cancelled;
     let stats = if interrupted {
         Vec::new()
     } else {

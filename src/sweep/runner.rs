@@ -16,7 +16,7 @@ use super::record::{Record, flatten};
 
 /// How a batch of runs ended.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum BatchEnd {
     /// Every run finished.
     Complete,
     /// `cancel` was set: runs under way finished and were handed over; the
@@ -59,7 +59,7 @@ pub fn execute(
     threads: usize,
     cancel: &AtomicBool,
     done: &mut dyn FnMut(Vec<Record>) -> Result<(), SweepError>,
-) -> Result<Outcome, SweepError> {
+) -> Result<BatchEnd, SweepError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("sweep-{i}"))
@@ -123,7 +123,7 @@ pub fn execute(
     });
     match error {
         Some(e) => Err(e),
-        None if received < todo.len() => Ok(Outcome::Cancelled),
-        None => Ok(Outcome::Complete),
+        None if received < todo.len() => Ok(BatchEnd::Cancelled),
+        None => Ok(BatchEnd::Complete),
     }
 }

@@ -31,7 +31,7 @@ pub use lines::{LinePoint, LineSeriesData, LinesData, XAxis, write_lines};
 pub use nodes::{DepthAxis, NodeSeries, NodesData, write_nodes};
 pub use ranking::{RankingData, RankingEntry, ReferenceLine, write_ranking};
 pub use scale::{AxisScale, ValueFormat};
-pub use timeline::{Outcome, OutcomeRates, TimelineBucket, TimelineData, write_timeline};
+pub use timeline::{OutcomeBand, OutcomeRates, TimelineBucket, TimelineData, write_timeline};
 
 #[cfg(test)]
 pub(crate) mod test_util {

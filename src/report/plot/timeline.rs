@@ -19,7 +19,7 @@ const KIND: &str = crate::output::RunChart::Timeline.stem();
 
 /// What became of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Outcome {
+pub enum OutcomeBand {
     /// Answered from the cache.
     SucceededCache,
     /// Answered after a cache miss, from the database.
@@ -34,37 +34,37 @@ pub enum Outcome {
     Failed,
 }
 
-impl Outcome {
+impl OutcomeBand {
     /// All outcomes in stacking order, bottom first.
-    pub const ALL: [Outcome; 6] = [
-        Outcome::SucceededCache,
-        Outcome::SucceededDatabase,
-        Outcome::Late,
-        Outcome::Rejected,
-        Outcome::TimedOut,
-        Outcome::Failed,
+    pub const ALL: [OutcomeBand; 6] = [
+        OutcomeBand::SucceededCache,
+        OutcomeBand::SucceededDatabase,
+        OutcomeBand::Late,
+        OutcomeBand::Rejected,
+        OutcomeBand::TimedOut,
+        OutcomeBand::Failed,
     ];
 
     /// Legend label.
     pub fn label(self) -> &'static str {
         match self {
-            Outcome::SucceededCache => "succeeded (cache)",
-            Outcome::SucceededDatabase => "succeeded (database)",
-            Outcome::Late => "late",
-            Outcome::Rejected => "rejected",
-            Outcome::TimedOut => "timed out",
-            Outcome::Failed => "failed",
+            OutcomeBand::SucceededCache => "succeeded (cache)",
+            OutcomeBand::SucceededDatabase => "succeeded (database)",
+            OutcomeBand::Late => "late",
+            OutcomeBand::Rejected => "rejected",
+            OutcomeBand::TimedOut => "timed out",
+            OutcomeBand::Failed => "failed",
         }
     }
 
     fn color(self) -> RGBColor {
         match self {
-            Outcome::SucceededCache => okabe_ito::BLUISH_GREEN,
-            Outcome::SucceededDatabase => okabe_ito::SKY_BLUE,
-            Outcome::Late => okabe_ito::YELLOW,
-            Outcome::Rejected => okabe_ito::ORANGE,
-            Outcome::TimedOut => okabe_ito::REDDISH_PURPLE,
-            Outcome::Failed => okabe_ito::VERMILLION,
+            OutcomeBand::SucceededCache => okabe_ito::BLUISH_GREEN,
+            OutcomeBand::SucceededDatabase => okabe_ito::SKY_BLUE,
+            OutcomeBand::Late => okabe_ito::YELLOW,
+            OutcomeBand::Rejected => okabe_ito::ORANGE,
+            OutcomeBand::TimedOut => okabe_ito::REDDISH_PURPLE,
+            OutcomeBand::Failed => okabe_ito::VERMILLION,
         }
     }
 }
@@ -83,14 +83,14 @@ pub struct OutcomeRates {
 
 impl OutcomeRates {
     /// The rate of one outcome.
-    pub fn get(&self, o: Outcome) -> f64 {
+    pub fn get(&self, o: OutcomeBand) -> f64 {
         match o {
-            Outcome::SucceededCache => self.succeeded_cache,
-            Outcome::SucceededDatabase => self.succeeded_database,
-            Outcome::Late => self.late,
-            Outcome::Rejected => self.rejected,
-            Outcome::TimedOut => self.timed_out,
-            Outcome::Failed => self.failed,
+            OutcomeBand::SucceededCache => self.succeeded_cache,
+            OutcomeBand::SucceededDatabase => self.succeeded_database,
+            OutcomeBand::Late => self.late,
+            OutcomeBand::Rejected => self.rejected,
+            OutcomeBand::TimedOut => self.timed_out,
+            OutcomeBand::Failed => self.failed,
         }
     }
 }
@@ -133,22 +133,22 @@ fn p99(v: Option<f64>) -> Option<f64> {
 impl TimelineData {
     /// Outcomes with a positive rate somewhere, bottom of the stack first:
     /// only these are drawn and listed in the legend.
-    pub fn visible_outcomes(&self) -> Vec<Outcome> {
-        Outcome::ALL
+    pub fn visible_outcomes(&self) -> Vec<OutcomeBand> {
+        OutcomeBand::ALL
             .into_iter()
             .filter(|&o| self.buckets.iter().any(|b| rate(b.rates.get(o)) > 0.0))
             .collect()
     }
 
     /// Cumulative stack tops per bucket: `[i][k]` is the sum of the rates of
-    /// `Outcome::ALL[..=k]` in bucket `i` (NaN counted as zero).
+    /// `OutcomeBand::ALL[..=k]` in bucket `i` (NaN counted as zero).
     pub fn stacked(&self) -> Vec<[f64; 6]> {
         self.buckets
             .iter()
             .map(|b| {
                 let mut acc = 0.0;
                 let mut tops = [0.0; 6];
-                for (k, o) in Outcome::ALL.into_iter().enumerate() {
+                for (k, o) in OutcomeBand::ALL.into_iter().enumerate() {
                     acc += rate(b.rates.get(o));
                     tops[k] = acc;
                 }
@@ -191,8 +191,8 @@ impl TimelineData {
     /// Step-shaped polygons (data coordinates) for one outcome's band: one
     /// per run of consecutive buckets where the band is thicker than zero,
     /// so zero stretches draw nothing (not even a hairline).
-    pub fn band_polygons(&self, stacked: &[[f64; 6]], o: Outcome) -> Vec<Vec<(f64, f64)>> {
-        let k = Outcome::ALL.iter().position(|&x| x == o).unwrap_or(0);
+    pub fn band_polygons(&self, stacked: &[[f64; 6]], o: OutcomeBand) -> Vec<Vec<(f64, f64)>> {
+        let k = OutcomeBand::ALL.iter().position(|&x| x == o).unwrap_or(0);
         let n = self.buckets.len().min(stacked.len());
         let low = |i: usize| if k == 0 { 0.0 } else { stacked[i][k - 1] };
         let top = |i: usize| stacked[i][k];
@@ -271,7 +271,7 @@ impl Plot for TimelineData {
                 });
             }
             prev = b.start_s;
-            for o in Outcome::ALL {
+            for o in OutcomeBand::ALL {
                 let v = b.rates.get(o);
                 if v < 0.0 || v.is_infinite() {
                     return Err(PlotError::InvalidData {
@@ -498,7 +498,7 @@ pub(crate) mod tests {
         let b = &d.buckets[50].rates;
         assert_eq!(st[50][0], b.succeeded_cache);
         assert_eq!(st[50][1], b.succeeded_cache + b.succeeded_database);
-        let total: f64 = Outcome::ALL.iter().map(|&o| b.get(o)).sum();
+        let total: f64 = OutcomeBand::ALL.iter().map(|&o| b.get(o)).sum();
         assert!((st[50][5] - total).abs() < 1e-9);
         for row in &st {
             assert!(row.windows(2).all(|w| w[0] <= w[1]));
@@ -509,13 +509,13 @@ pub(crate) mod tests {
     fn bands_cover_only_buckets_where_they_are_thick() {
         let d = sample();
         let st = d.stacked();
-        let failed = d.band_polygons(&st, Outcome::Failed);
+        let failed = d.band_polygons(&st, OutcomeBand::Failed);
         assert_eq!(failed.len(), 1, "one run: the fault window");
         let xs: Vec<f64> = failed[0].iter().map(|p| p.0).collect();
         assert_eq!(xs.iter().cloned().fold(f64::INFINITY, f64::min), 40.0);
         assert_eq!(xs.iter().cloned().fold(0.0, f64::max), 70.0);
-        assert!(d.band_polygons(&st, Outcome::Rejected).is_empty());
-        let cache = d.band_polygons(&st, Outcome::SucceededCache);
+        assert!(d.band_polygons(&st, OutcomeBand::Rejected).is_empty());
+        let cache = d.band_polygons(&st, OutcomeBand::SucceededCache);
         assert_eq!(cache.len(), 1);
         assert_eq!(cache[0].len(), 4 * d.buckets.len());
     }
@@ -533,9 +533,9 @@ pub(crate) mod tests {
     fn all_zero_outcomes_are_left_out_of_the_legend() {
         let d = sample();
         let v = d.visible_outcomes();
-        assert!(!v.contains(&Outcome::Rejected));
+        assert!(!v.contains(&OutcomeBand::Rejected));
         assert_eq!(v.len(), 5);
-        assert_eq!(v[0], Outcome::SucceededCache);
+        assert_eq!(v[0], OutcomeBand::SucceededCache);
     }
 
     #[test]
