@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use rand::RngExt;
 use rand_distr::{Distribution, Zipf};
 
-use super::locator::{HashAlg, Locator, LocatorKind, Route};
+use super::locator::{Locator, Route};
 use crate::config::{HashChoice, KeysConfig, LocatorChoice, Popularity};
 use crate::engine::rng::{SplitMix64, derive};
 
@@ -143,15 +143,8 @@ pub struct Placement {
 impl Placement {
     /// A placement over `nodes` (addresses `host:port`).
     pub fn new(locator: LocatorChoice, hash: HashChoice, nodes: &[String], keys: u32) -> Self {
-        let kind = match locator {
-            LocatorChoice::ArrayMod => LocatorKind::ArrayMod,
-            LocatorChoice::Ketama => LocatorKind::Ketama,
-        };
-        let hash = match hash {
-            HashChoice::Native => HashAlg::Native,
-            HashChoice::Ketama => HashAlg::Ketama,
-        };
-        let locator = Locator::new(kind, hash, nodes).expect("validated: 1 to 65535 nodes");
+        let locator =
+            Locator::new(locator.into(), hash.into(), nodes).expect("validated: 1 to 65535 nodes");
         Placement {
             locator,
             primaries: vec![UNKNOWN; keys as usize],

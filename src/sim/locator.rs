@@ -14,6 +14,8 @@ use std::fmt;
 
 use md5::{Digest, Md5};
 
+use crate::config::{HashChoice, LocatorChoice};
+
 /// Points a node contributes to the Ketama ring (reference §6;
 /// `DefaultKetamaNodeLocatorConfiguration.numReps`).
 pub const KETAMA_POINTS_PER_NODE: usize = 160;
@@ -103,6 +105,26 @@ pub enum LocatorKind {
     ArrayMod,
     /// `KetamaNodeLocator`: consistent hashing on a 160-points-per-node ring.
     Ketama,
+}
+
+/// The locator a model's `client.<policy>.locator` names.
+impl From<LocatorChoice> for LocatorKind {
+    fn from(choice: LocatorChoice) -> Self {
+        match choice {
+            LocatorChoice::ArrayMod => LocatorKind::ArrayMod,
+            LocatorChoice::Ketama => LocatorKind::Ketama,
+        }
+    }
+}
+
+/// The hash a model's `client.<policy>.hash` names.
+impl From<HashChoice> for HashAlg {
+    fn from(choice: HashChoice) -> Self {
+        match choice {
+            HashChoice::Native => HashAlg::Native,
+            HashChoice::Ketama => HashAlg::Ketama,
+        }
+    }
 }
 
 /// Why a locator could not be built.

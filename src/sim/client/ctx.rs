@@ -1,10 +1,10 @@
 //! What a client may touch while it handles something, and how it hands a
 //! result to its caller.
 
-use crate::engine::{Nanos, Scheduler};
+use crate::engine::{Lane, Nanos, Scheduler};
 use crate::metrics::{CacheOutcome, Recorder};
 use crate::sim::event::Event;
-use crate::sim::ids::NodeId;
+use crate::sim::ids::{ClientId, NodeId, OpRef};
 use crate::sim::keys::{KeySpace, Placement};
 use crate::sim::network::Network;
 use crate::sim::protocol::{CacheResult, Completion, Waiter};
@@ -49,6 +49,14 @@ impl Ctx<'_> {
     #[inline]
     pub fn global(&self, pool: u16, node: u16) -> NodeId {
         NodeId(self.pool_offsets[pool as usize] + node)
+    }
+
+    /// Arms the caller's timeout of `client`'s op `(slot, generation)` on
+    /// `lane` (the lane's delay from now).
+    #[inline]
+    pub fn arm_timeout(&mut self, lane: Lane, client: ClientId, slot: u32, generation: u32) {
+        let op = OpRef { slot, generation };
+        self.sched.after_lane(lane, Event::OpTimeout { client, op });
     }
 }
 

@@ -19,8 +19,8 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::Event;
 use crate::sim::event::{ClientTimer, ConnectOutcome};
-use crate::sim::ids::{ClientId, ConnId, NodeId, OpRef};
-use crate::sim::locator::{HashAlg, Locator, LocatorKind};
+use crate::sim::ids::{ClientId, ConnId, NodeId};
+use crate::sim::locator::Locator;
 use crate::sim::protocol::{BulkWorst, CacheResult, Call, NodeEvent, Waiter, bulk_outcome};
 use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
 
@@ -312,13 +312,7 @@ pub fn submit<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: NodeId, mut op: Op)
     op.node = node;
     let (slot, generation) = core.ops.alloc(op);
     if let Some(lane) = core.lane {
-        ctx.sched.after_lane(
-            lane,
-            Event::OpTimeout {
-                client: core.id,
-                op: OpRef { slot, generation },
-            },
-        );
+        ctx.arm_timeout(lane, core.id, slot, generation);
     }
     match core.links[node.index()].state {
         LinkState::Up => core.write(ctx, node, slot),
@@ -615,15 +609,8 @@ impl LiveRing {
                 .iter()
                 .map(|&i| p.names[i as usize].clone())
                 .collect();
-            let kind = match locator {
-                LocatorChoice::ArrayMod => LocatorKind::ArrayMod,
-                LocatorChoice::Ketama => LocatorKind::Ketama,
-            };
-            let hash = match hash {
-                HashChoice::Native => HashAlg::Native,
-                HashChoice::Ketama => HashAlg::Ketama,
-            };
-            let l = Locator::new(kind, hash, &names).expect("at least one live node");
+            let l =
+                Locator::new(locator.into(), hash.into(), &names).expect("at least one live node");
             p.ring = Some((l, members));
         }
         let (l, members) = p.ring.as_ref().expect("built");

@@ -11,8 +11,7 @@ use crate::engine::{Lane, Nanos};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::ClientTimer;
-use crate::sim::event::Event;
-use crate::sim::ids::{ClientId, NodeId, OpRef};
+use crate::sim::ids::{ClientId, NodeId};
 use crate::sim::protocol::{BulkWorst, CacheResult, Call, Waiter, bulk_outcome};
 use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
 
@@ -110,16 +109,7 @@ impl Plain {
             },
         );
         if call.waiter.is_some() {
-            ctx.sched.after_lane(
-                self.lane,
-                Event::OpTimeout {
-                    client: self.id,
-                    op: OpRef {
-                        slot: i,
-                        generation,
-                    },
-                },
-            );
+            ctx.arm_timeout(self.lane, self.id, i, generation);
         }
     }
 
@@ -134,16 +124,7 @@ impl Plain {
             remaining: keys.len() as u32,
             ..Op::default()
         });
-        ctx.sched.after_lane(
-            self.lane,
-            Event::OpTimeout {
-                client: self.id,
-                op: OpRef {
-                    slot: p,
-                    generation: pgen,
-                },
-            },
-        );
+        ctx.arm_timeout(self.lane, self.id, p, pgen);
         for &key in keys {
             let local = ctx.placement[pool as usize].primary(key, ctx.keys);
             let node = ctx.global(pool, local);

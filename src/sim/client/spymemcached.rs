@@ -292,16 +292,7 @@ impl Spymemcached {
             self.bulks.resize_with(p as usize + 1, Vec::new);
         }
         self.bulks[p as usize].clear();
-        ctx.sched.after_lane(
-            self.lane,
-            Event::OpTimeout {
-                client: self.id,
-                op: OpRef {
-                    slot: p,
-                    generation: pgen,
-                },
-            },
-        );
+        ctx.arm_timeout(self.lane, self.id, p, pgen);
         for &key in keys {
             let node = self
                 .route(ctx, pool, key, true)
@@ -379,16 +370,7 @@ impl Spymemcached {
         let generation = op.generation;
         op.timeout_at = since + self.op_timeout;
         if since == op.created {
-            ctx.sched.after_lane(
-                self.lane,
-                Event::OpTimeout {
-                    client: self.id,
-                    op: OpRef {
-                        slot: i,
-                        generation,
-                    },
-                },
-            );
+            ctx.arm_timeout(self.lane, self.id, i, generation);
         } else {
             // The caller was blocked in addOp: its wait starts later.
             ctx.sched.after(
