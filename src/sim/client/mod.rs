@@ -84,10 +84,11 @@ pub struct Setup<'a> {
 
 impl Setup<'_> {
     /// Connects the client to every node (the service starts its client, or
-    /// its sidecar proxy, before load starts): one connection per node, in
-    /// node order.
-    pub fn connect_all(&mut self) -> Vec<ConnId> {
-        self.net.connect_all(self.id, self.nodes)
+    /// its sidecar proxy, before load starts): the client's state of each
+    /// node's connection, `state(conn)`, in node order.
+    pub fn connect_all<T>(&mut self, state: impl FnMut(ConnId) -> T) -> Vec<T> {
+        let conns = self.net.connect_all(self.id, self.nodes);
+        conns.into_iter().map(state).collect()
     }
 }
 

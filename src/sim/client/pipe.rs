@@ -120,16 +120,12 @@ impl Core {
     /// per-op timeout (`None`: ops wait forever); `connect_timeout` `None`
     /// means the operating system's (`network.connect_timeout`).
     pub fn new(timeout: Option<Nanos>, connect_timeout: Option<Nanos>, s: &mut Setup) -> Self {
-        let links = s
-            .connect_all()
-            .into_iter()
-            .map(|conn| Link {
-                conn,
-                state: LinkState::Up,
-                inflight: VecDeque::new(),
-                queued: VecDeque::new(),
-            })
-            .collect();
+        let links = s.connect_all(|conn| Link {
+            conn,
+            state: LinkState::Up,
+            inflight: VecDeque::new(),
+            queued: VecDeque::new(),
+        });
         Core {
             id: s.id,
             ops: OpSlab::default(),

@@ -32,6 +32,20 @@ pub fn wire_bytes(kind: OpKind, key_len: usize, size: u32) -> u32 {
     }
 }
 
+/// One key's get in the bulk get `(parent, parent_gen)`, to `node`.
+pub fn bulk_member(ctx: &Ctx, key: u32, node: NodeId, parent: u32, parent_gen: u32) -> Op {
+    Op {
+        kind: OpKind::Get,
+        key,
+        node,
+        bytes: wire_bytes(OpKind::Get, ctx.keys.spelled_len(key), 0),
+        created: ctx.now(),
+        parent,
+        parent_gen,
+        ..Op::default()
+    }
+}
+
 fn digits(n: u32) -> u32 {
     n.checked_ilog10().unwrap_or(0) + 1
 }
@@ -50,8 +64,9 @@ pub struct Plain {
 impl Plain {
     /// A plain client connected to every node, with the model's op timeout.
     pub fn new(cfg: &PlainConfig, s: &mut Setup) -> Self {
-        // It finds its connections by (client, node) when it sends.
-        s.connect_all();
+        // It keeps no state per connection: it finds a node's by (client,
+        // node) when it sends.
+        s.connect_all(|_conn| ());
         let op_timeout = s.model.client.op_timeout;
         Plain {
             id: s.id,
@@ -128,20 +143,8 @@ impl Plain {
         for &key in keys {
             let local = ctx.placement[pool as usize].primary(key, ctx.keys);
             let node = ctx.global(pool, local);
-            let bytes = wire_bytes(OpKind::Get, ctx.keys.spelled_len(key), 0);
-            self.send(
-                ctx,
-                Op {
-                    kind: OpKind::Get,
-                    key,
-                    node,
-                    bytes,
-                    created: now,
-                    parent: p,
-                    parent_gen: pgen,
-                    ..Op::default()
-                },
-            );
+            let op = bulk_member(ctx, key, node, p, pgen);
+            self.send(ctx, op);
         }
     }
 

@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 
 use super::Setup;
 use super::ops::{NO_PARENT, Op, OpSlab};
-use super::plain::wire_bytes;
+use super::plain::{bulk_member, wire_bytes};
 use crate::config::{FailureMode, SpymemcachedConfig as SpySpec};
 use crate::engine::time::SEC;
 use crate::engine::{Lane, Nanos};
@@ -122,23 +122,19 @@ impl Spymemcached {
     /// A client connected to every node of the model (the harness builds the
     /// client before load starts, so every connection is up at time 0).
     pub fn new(cfg: &SpySpec, s: &mut Setup) -> Self {
-        let states = s
-            .connect_all()
-            .into_iter()
-            .map(|conn_id| SpyNode {
-                conn_id,
-                conn: ConnState::Connected,
-                attempt: 0,
-                timeouts: 0,
-                input: VecDeque::new(),
-                write: VecDeque::new(),
-                read: VecDeque::new(),
-                partial: None,
-                blocked: VecDeque::new(),
-                reconnect_due: false,
-                noop: None,
-            })
-            .collect();
+        let states = s.connect_all(|conn_id| SpyNode {
+            conn_id,
+            conn: ConnState::Connected,
+            attempt: 0,
+            timeouts: 0,
+            input: VecDeque::new(),
+            write: VecDeque::new(),
+            read: VecDeque::new(),
+            partial: None,
+            blocked: VecDeque::new(),
+            reconnect_due: false,
+            noop: None,
+        });
         Spymemcached {
             id: s.id,
             cfg: cfg.clone(),
@@ -302,17 +298,7 @@ impl Spymemcached {
                 Some(e) => e.1 += 1,
                 None => entry.push((node, 1)),
             }
-            let bytes = wire_bytes(OpKind::Get, ctx.keys.spelled_len(key), 0);
-            let (i, _) = self.ops.alloc(Op {
-                kind: OpKind::Get,
-                key,
-                node,
-                bytes,
-                created: now,
-                parent: p,
-                parent_gen: pgen,
-                ..Op::default()
-            });
+            let (i, _) = self.ops.alloc(bulk_member(ctx, key, node, p, pgen));
             self.add_op(ctx, node.index(), i);
         }
         self.after_activity(ctx);
