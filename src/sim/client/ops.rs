@@ -2,7 +2,7 @@
 
 use crate::engine::Nanos;
 use crate::sim::ids::NodeId;
-use crate::sim::protocol::{BulkWorst, OpKind, Waiter};
+use crate::sim::protocol::{BulkWorst, NodeMsg, OpKind, Waiter};
 
 /// No parent (not part of a bulk get).
 pub const NO_PARENT: u32 = u32::MAX;
@@ -45,6 +45,22 @@ pub struct Op {
     pub remaining: u32,
     /// Bulk parent: the worst sub-result so far.
     pub worst: BulkWorst,
+}
+
+impl Op {
+    /// The request that carries this op, in slot `slot`, to its node; the
+    /// node skips it after `deadline` (`Nanos::MAX`: never).
+    pub fn request(&self, slot: u32, deadline: Nanos) -> NodeMsg {
+        NodeMsg {
+            op: slot,
+            op_gen: self.generation,
+            kind: self.kind,
+            key: self.key,
+            version: self.version,
+            bytes: self.bytes,
+            deadline,
+        }
+    }
 }
 
 impl Default for Op {

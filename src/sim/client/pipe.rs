@@ -22,7 +22,7 @@ use crate::sim::event::{ClientTimer, ConnectOutcome};
 use crate::sim::ids::{ClientId, ConnId, NodeId};
 use crate::sim::locator::Locator;
 use crate::sim::protocol::{BulkWorst, CacheResult, Call, NodeEvent, Waiter, bulk_outcome};
-use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
+use crate::sim::protocol::{ClientMsg, OpKind, Reply};
 
 /// A connection as the client sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,19 +169,8 @@ impl Core {
         let op = self.ops.at_mut(slot);
         op.written = true;
         link.inflight.push_back((slot, op.generation));
-        ctx.net.send_to_node(
-            ctx.sched,
-            link.conn,
-            NodeMsg {
-                op: slot,
-                op_gen: op.generation,
-                kind: op.kind,
-                key: op.key,
-                version: op.version,
-                bytes: op.bytes,
-                deadline: Nanos::MAX,
-            },
-        );
+        ctx.net
+            .send_to_node(ctx.sched, link.conn, op.request(slot, Nanos::MAX));
     }
 
     /// Starts a connect to `node`.

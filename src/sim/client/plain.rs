@@ -13,7 +13,7 @@ use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::ClientTimer;
 use crate::sim::ids::{ClientId, NodeId};
 use crate::sim::protocol::{BulkWorst, CacheResult, Call, Waiter, bulk_outcome};
-use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
+use crate::sim::protocol::{ClientMsg, OpKind, Reply};
 
 /// Bytes of a request on the wire, memcached text protocol.
 pub fn wire_bytes(kind: OpKind, key_len: usize, size: u32) -> u32 {
@@ -87,19 +87,8 @@ impl Plain {
         } else {
             Nanos::MAX
         };
-        ctx.net.send_to_node(
-            ctx.sched,
-            conn,
-            NodeMsg {
-                op: i,
-                op_gen: generation,
-                kind: op.kind,
-                key: op.key,
-                version: op.version,
-                bytes: op.bytes,
-                deadline,
-            },
-        );
+        let request = self.ops.at(i).request(i, deadline);
+        ctx.net.send_to_node(ctx.sched, conn, request);
         self.outstanding[node.index()] += 1;
         (i, generation)
     }

@@ -461,20 +461,8 @@ impl Spymemcached {
         let conn = self.nodes[n].conn_id;
         let op = self.ops.at_mut(i);
         op.written = true;
-        ctx.net.send_to_node_prepaid(
-            ctx.sched,
-            conn,
-            NodeMsg {
-                op: i,
-                op_gen: op.generation,
-                kind: op.kind,
-                key: op.key,
-                version: op.version,
-                bytes: op.bytes,
-                deadline: Nanos::MAX,
-            },
-            prepaid,
-        );
+        ctx.net
+            .send_to_node_prepaid(ctx.sched, conn, op.request(i, Nanos::MAX), prepaid);
     }
 
     fn finish_unsent(&mut self, ctx: &mut Ctx, i: u32) {
