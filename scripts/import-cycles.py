@@ -270,32 +270,28 @@ def main():
         return all_mods.get(mod)
 
     edges = defaultdict(set)
+
+    def add_edge(f, pos, segs):
+        """An edge from `f` to the file defining path `segs` written at `pos`."""
+        ab = absolute(module_at(f, pos), segs)
+        if ab is None:
+            return
+        rest, base = ab
+        target = resolve(tuple(base) + tuple(rest))
+        if target and target != f:
+            edges[f].add(target)
+
     path_re = re.compile(r"(?<![A-Za-z0-9_:])((?:" + IDENT + r"::)+" + IDENT + r")")
     for f, text in texts.items():
         use_spans = []
         for names, alias, pub, pos in use_entries(text):
-            mod = module_at(f, pos)
-            ab = absolute(mod, [n for n in names if n != "*"])
-            if ab is None:
-                continue
-            rest, base = ab
-            target = resolve(tuple(base) + tuple(rest))
-            if target and target != f:
-                edges[f].add(target)
+            add_edge(f, pos, [n for n in names if n != "*"])
         for _, span in use_trees(text):
             use_spans.append(span)
         for m in path_re.finditer(text):
             if any(s <= m.start() < e for s, e in use_spans):
                 continue
-            segs = m.group(1).split("::")
-            mod = module_at(f, m.start())
-            ab = absolute(mod, segs)
-            if ab is None:
-                continue
-            rest, base = ab
-            target = resolve(tuple(base) + tuple(rest))
-            if target and target != f:
-                edges[f].add(target)
+            add_edge(f, m.start(), m.group(1).split("::"))
 
     if siblings:
         def parent_child(a, b):

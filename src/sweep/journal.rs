@@ -237,26 +237,33 @@ fn sync_dir(dir: &Path) {
     }
 }
 
+/// A test sweep's header: two replications of one parameter `param` at two
+/// points, measuring `metrics` and ranked by the first.
+#[cfg(test)]
+pub(crate) fn test_header(param: &str, points: [&str; 2], metrics: &[&str]) -> Header {
+    Header {
+        format: FORMAT.into(),
+        version: VERSION,
+        cachestorm: "test".into(),
+        fingerprint: "f".into(),
+        experiment: "e".into(),
+        seed: 1,
+        seed_mode: "common".into(),
+        replications: 2,
+        params: vec![param.into()],
+        points: points.iter().map(|p| vec![p.to_string()]).collect(),
+        metrics: metrics.iter().map(|m| m.to_string()).collect(),
+        rank_by: metrics[0].into(),
+        shard: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn header() -> Header {
-        Header {
-            format: FORMAT.into(),
-            version: VERSION,
-            cachestorm: "test".into(),
-            fingerprint: "f".into(),
-            experiment: "e".into(),
-            seed: 1,
-            seed_mode: "common".into(),
-            replications: 2,
-            params: vec!["a".into()],
-            points: vec![vec!["1".into()], vec!["2".into()]],
-            metrics: vec!["over_slo".into()],
-            rank_by: "over_slo".into(),
-            shard: None,
-        }
+        test_header("a", ["1", "2"], &["over_slo"])
     }
 
     fn rec(point: usize, replication: u32) -> Record {

@@ -339,24 +339,14 @@ pub fn table(header: &Header, stats: &[PointStats], show: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sweep::journal::{FORMAT, VERSION};
+    use crate::sweep::journal::test_header;
 
     fn header() -> Header {
-        Header {
-            format: FORMAT.into(),
-            version: VERSION,
-            cachestorm: "t".into(),
-            fingerprint: "f".into(),
-            experiment: "e".into(),
-            seed: 1,
-            seed_mode: "common".into(),
-            replications: 2,
-            params: vec!["client.op_timeout".into()],
-            points: vec![vec!["100ms".into()], vec!["2,5s".into()]],
-            metrics: vec!["windows.fault.success_ratio".into(), "over_slo".into()],
-            rank_by: "windows.fault.success_ratio".into(),
-            shard: None,
-        }
+        test_header(
+            "client.op_timeout",
+            ["100ms", "2,5s"],
+            &["windows.fault.success_ratio", "over_slo"],
+        )
     }
 
     fn rec(point: usize, replication: u32, ratio: &str, over: Option<&str>) -> Record {
