@@ -295,3 +295,16 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks of the whole command line (conflicting
+    /// names, defaults that do not parse, …), which otherwise only fire when
+    /// a user reaches the broken flag.
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -41,5 +41,5 @@ pub fn run_checked(
     checks: bool,
     sink: &mut dyn FnMut(&TimelineRow),
 ) -> Result<RunOutput, Violation> {
-    World::new(model).check_invariants_too(checks).run(sink)
+    World::new(model).with_invariant_checks(checks).run(sink)
 }

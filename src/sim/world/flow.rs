@@ -390,7 +390,7 @@ impl World {
         let now = self.sched.now();
         let req = self.reqs.get(r).expect("live").clone();
         if req.answered {
-            self.orphans -= 1;
+            self.answered_live -= 1;
         } else {
             let answered = matches!(
                 outcome,
@@ -476,7 +476,7 @@ impl World {
         }
         req.answered = true;
         req.holds_slot = false;
-        self.orphans += 1;
+        self.answered_live += 1;
         let (arrival, flags, server) = (req.arrival, req.flags, req.instance as usize);
         self.rec
             .request_end(arrival, now, Outcome::TimedOut, flags, false);

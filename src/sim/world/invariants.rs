@@ -11,7 +11,7 @@ impl World {
     pub(crate) fn check_invariants(&self) -> Result<(), String> {
         let ended = self.rec.requests().offered;
         let live = self.reqs.live() as u64;
-        let answered_live = self.answered_live();
+        let answered_live = self.answered_live;
         if self.arrived != ended - answered_live + live {
             return Err(format!(
                 "{} requests arrived, {ended} ended (of which {answered_live} answered early but still running), {live} in flight",

@@ -72,8 +72,9 @@ pub struct World {
     bucket_start: Nanos,
     /// Requests that arrived.
     pub(crate) arrived: u64,
-    /// Requests already answered (a 504) whose backend work goes on.
-    pub(crate) orphans: u64,
+    /// Live requests already answered (a 504: their outcome is recorded)
+    /// whose backend work goes on.
+    pub(crate) answered_live: u64,
     checks: bool,
 }
 
@@ -152,7 +153,7 @@ impl World {
             events: 0,
             bucket_start: 0,
             arrived: 0,
-            orphans: 0,
+            answered_live: 0,
             checks: cfg!(debug_assertions),
             sched,
             model,
@@ -161,15 +162,11 @@ impl World {
         world
     }
 
-    /// Turns the invariant checks on (they are always on in debug builds).
-    pub fn check_invariants_too(mut self, on: bool) -> Self {
+    /// Turns the invariant checks on when `on` (they are always on in debug
+    /// builds).
+    pub fn with_invariant_checks(mut self, on: bool) -> Self {
         self.checks |= on;
         self
-    }
-
-    /// Live requests that were already answered (their outcome recorded).
-    pub(crate) fn answered_live(&self) -> u64 {
-        self.orphans
     }
 
     /// Events handled so far (skipped stale timers not counted).
@@ -190,13 +187,7 @@ impl World {
         self.schedule_faults();
         let mut last = 0;
         while let Some((now, ev)) = self.sched.pop_before(end) {
-            let counted = match ev {
-                Event::Tick => {
-                    self.tick(sink);
-                    true
-                }
-                ev => self.handle(ev),
-            };
+            let counted = self.handle(ev, sink);
             self.events += counted as u64;
             self.pump();
             if self.checks {
@@ -244,13 +235,16 @@ impl World {
     }
 
     /// Handles one event; false when it was a stale timer (not counted).
-    fn handle(&mut self, ev: Event) -> bool {
+    fn handle(&mut self, ev: Event, sink: &mut dyn FnMut(&TimelineRow)) -> bool {
         match ev {
             Event::Arrival => {
                 self.arrival();
                 true
             }
-            Event::Tick => true,
+            Event::Tick => {
+                self.tick(sink);
+                true
+            }
             Event::Fault { index, action } => {
                 self.fault(index, action);
                 true
