@@ -24,9 +24,9 @@
 //! concurrency this reconnects less often than the real per-thread sockets,
 //! which reconnect once per timeout.
 
-use super::Setup;
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LinkState, LiveRing, PipePolicy, Target, Why};
+use super::setup::Setup;
 use crate::config::LibmemcachedConfig as Spec;
 use crate::engine::Nanos;
 use crate::metrics::CacheOutcome;

@@ -21,9 +21,9 @@
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
-use super::Setup;
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, PipePolicy, Target, Why};
+use super::setup::Setup;
 use crate::config::McrouterConfig as Spec;
 use crate::engine::{Nanos, stream};
 use crate::metrics::CacheOutcome;

@@ -12,15 +12,13 @@ pub mod ops;
 pub mod pipe;
 pub mod plain;
 pub mod pymemcache;
+pub mod setup;
 pub mod spymemcached;
 pub mod twemproxy;
 
-use crate::config::{Model, PolicyConfig};
-use crate::engine::Scheduler;
-use crate::sim::event::{ClientTimer, Event};
-use crate::sim::ids::{ClientId, ConnId, NodeId, OpRef};
-use crate::sim::network::Network;
-use crate::sim::node::Node;
+use crate::config::PolicyConfig;
+use crate::sim::event::ClientTimer;
+use crate::sim::ids::{NodeId, OpRef};
 use crate::sim::protocol::{Call, ClientMsg, Waiter};
 
 pub use crate::sim::protocol::NodeEvent;
@@ -30,6 +28,7 @@ pub use mcrouter::Mcrouter;
 pub use ops::{Op, OpSlab};
 pub use plain::Plain;
 pub use pymemcache::Pymemcache;
+pub use setup::Setup;
 pub use spymemcached::Spymemcached;
 pub use twemproxy::Twemproxy;
 
@@ -65,31 +64,6 @@ macro_rules! dispatch {
             Client::Libmemcached($c) => $piped,
         }
     };
-}
-
-/// What building a client takes: its id, the model, and the scheduler,
-/// connections and nodes it connects to.
-pub struct Setup<'a> {
-    /// The client (service instance).
-    pub id: ClientId,
-    /// The model.
-    pub model: &'a Model,
-    /// For the client's timeout lanes.
-    pub sched: &'a mut Scheduler<Event>,
-    /// Connections.
-    pub net: &'a mut Network,
-    /// Every node, by global id.
-    pub nodes: &'a mut [Node],
-}
-
-impl Setup<'_> {
-    /// Connects the client to every node (the service starts its client, or
-    /// its sidecar proxy, before load starts): the client's state of each
-    /// node's connection, `state(conn)`, in node order.
-    pub fn connect_all<T>(&mut self, state: impl FnMut(ConnId) -> T) -> Vec<T> {
-        let conns = self.net.connect_all(self.id, self.nodes);
-        conns.into_iter().map(state).collect()
-    }
 }
 
 impl Client {

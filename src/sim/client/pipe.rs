@@ -10,9 +10,9 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::Setup;
 use super::ops::{NO_PARENT, Op, OpSlab};
 use super::plain::wire_bytes;
+use super::setup::Setup;
 use crate::config::{HashChoice, LocatorChoice, Model};
 use crate::engine::{Lane, Nanos};
 use crate::metrics::CacheOutcome;

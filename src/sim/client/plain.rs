@@ -4,8 +4,8 @@
 //! (`client.plain.drop_expired`, the SimPy peer's `--drop-expired`). No
 //! connection state, no failure detection: for textbook checks and the peer.
 
-use super::Setup;
 use super::ops::{NO_PARENT, Op, OpSlab};
+use super::setup::Setup;
 use crate::config::PlainConfig;
 use crate::engine::{Lane, Nanos};
 use crate::metrics::CacheOutcome;

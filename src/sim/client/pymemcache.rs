@@ -20,9 +20,9 @@
 //! default. The rendezvous hash is approximated by the pool's locator over
 //! the live nodes.
 
-use super::Setup;
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LiveRing, PipePolicy, Target, Why};
+use super::setup::Setup;
 use crate::config::PymemcacheConfig as Spec;
 use crate::engine::Nanos;
 use crate::metrics::CacheOutcome;

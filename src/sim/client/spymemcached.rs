@@ -16,9 +16,9 @@
 
 use std::collections::VecDeque;
 
-use super::Setup;
 use super::ops::{NO_PARENT, Op, OpSlab};
 use super::plain::{bulk_member, wire_bytes};
+use super::setup::Setup;
 use crate::config::{FailureMode, SpymemcachedConfig as SpySpec};
 use crate::engine::time::SEC;
 use crate::engine::{Lane, Nanos};

@@ -16,9 +16,9 @@
 //! each request). The next request to a closed server reconnects. Errors
 //! reach the service as `SERVER_ERROR` (a cache error).
 
-use super::Setup;
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, LiveRing, PipePolicy, Target, Why};
+use super::setup::Setup;
 use crate::config::TwemproxyConfig as Spec;
 use crate::engine::Nanos;
 use crate::metrics::CacheOutcome;
