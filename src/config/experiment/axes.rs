@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use serde_spanned::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::{DeArray, DeTable, DeValue};
 
 use super::literal::{literal, quote, same_value};
 use super::parse::Text;
@@ -20,21 +20,40 @@ fn join_key(prefix: &str, key: &str) -> String {
     }
 }
 
+/// A `[vary]` leaf's value and where it stands.
+pub(super) struct Varied<'s, 'a> {
+    /// The value's span.
+    pub span: Range<usize>,
+    /// The value.
+    pub form: VariedForm<'s, 'a>,
+}
+
+/// The two forms a varied key's value takes.
+pub(super) enum VariedForm<'s, 'a> {
+    /// `key = [a, b, c]`.
+    List(&'s DeArray<'a>),
+    /// `key = { from, to, step }`.
+    Range(&'s DeTable<'a>),
+}
+
 /// Flattens `[vary]`: arrays and range tables are leaves, other tables nest.
 pub(super) fn collect_vary<'s, 'a>(
     cx: &Text<'_, '_>,
     table: &'s DeTable<'a>,
     prefix: &str,
-    out: &mut Vec<(String, Range<usize>, &'s Spanned<DeValue<'a>>)>,
+    out: &mut Vec<(String, Range<usize>, Varied<'s, 'a>)>,
 ) -> Result<(), ConfigError> {
     for (k, v) in table.iter() {
         let key = join_key(prefix, k.get_ref());
-        match v.get_ref() {
-            DeValue::Array(_) => out.push((key, k.span(), v)),
+        let form = match v.get_ref() {
+            DeValue::Array(items) => VariedForm::List(items),
             DeValue::Table(t) if ["from", "to", "step"].iter().any(|r| t.contains_key(*r)) => {
-                out.push((key, k.span(), v))
+                VariedForm::Range(t)
             }
-            DeValue::Table(t) => collect_vary(cx, t, &key, out)?,
+            DeValue::Table(t) => {
+                collect_vary(cx, t, &key, out)?;
+                continue;
+            }
             other => {
                 return Err(cx.err_allowed(
                     &v.span(),
@@ -48,7 +67,9 @@ pub(super) fn collect_vary<'s, 'a>(
                     ),
                 ));
             }
-        }
+        };
+        let span = v.span();
+        out.push((key, k.span(), Varied { span, form }));
     }
     Ok(())
 }
@@ -243,20 +264,19 @@ pub(super) fn axis(
     cx: &Text<'_, '_>,
     key: String,
     key_span: &Range<usize>,
-    value: &Spanned<DeValue<'_>>,
+    value: Varied<'_, '_>,
 ) -> Result<Axis, ConfigError> {
     check_key(cx, &key, key_span, "vary")?;
-    let values = match value.get_ref() {
-        DeValue::Array(items) => items
+    let values = match value.form {
+        VariedForm::List(items) => items
             .iter()
             .map(|item| param(cx, item.get_ref(), &item.span()))
             .collect(),
-        DeValue::Table(t) => range(cx, &key, t, &value.span())?,
-        _ => unreachable!("collect_vary keeps arrays and tables"),
+        VariedForm::Range(t) => range(cx, &key, t, &value.span)?,
     };
     if values.is_empty() {
         return Err(cx.err_allowed(
-            &value.span(),
+            &value.span,
             &key,
             "the list of values is empty",
             "at least one value",
@@ -274,7 +294,7 @@ pub(super) fn axis(
     }
     Ok(Axis {
         key,
-        origin: cx.origin(&value.span()),
+        origin: cx.origin(&value.span),
         values,
         variants: None,
     })

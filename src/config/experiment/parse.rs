@@ -240,7 +240,7 @@ impl Parsed {
             };
             let mut raw = Vec::new();
             collect_vary(&cx, t, "", &mut raw)?;
-            raw.sort_by_key(|(_, _, v)| v.span().start);
+            raw.sort_by_key(|(_, _, v)| v.span.start);
             for (key, key_span, value) in raw {
                 axes.push(axis(&cx, key, &key_span, value)?);
             }
