@@ -28,6 +28,17 @@ pub fn run(model: &Model) -> RunOutput {
     sim::run(model, &mut |_| {})
 }
 
+/// `cachestorm run <model> --quiet --no-plots --force --out <out>`, run in
+/// folder `dir`.
+pub fn forced_run(dir: &Path, model: &str, out: &Path) -> assert_cmd::assert::Assert {
+    assert_cmd::Command::cargo_bin("cachestorm")
+        .unwrap()
+        .current_dir(dir)
+        .args(["run", model, "--quiet", "--no-plots", "--force", "--out"])
+        .arg(out)
+        .assert()
+}
+
 /// Times (s) at which client `client` saw `what` on node `node`.
 pub fn event_times(out: &RunOutput, node: u16, what: &str) -> Vec<f64> {
     out.node_events

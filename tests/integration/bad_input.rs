@@ -239,30 +239,13 @@ fn fuzz_findings_stay_fixed() {
 
 // ------------------------------------------------------------------ outputs
 
-fn cachestorm_in_corpus() -> Command {
-    let mut c = Command::cargo_bin("cachestorm").unwrap();
-    c.current_dir(corpus());
-    c
-}
-
 /// `--out` naming a file is bad input, and the file is left alone.
 #[test]
 fn an_output_path_that_is_a_file_is_refused() {
     let t = tempfile::tempdir().unwrap();
     let out = t.path().join("results");
     std::fs::write(&out, "mine").unwrap();
-    let a = cachestorm_in_corpus()
-        .args([
-            "run",
-            "set_base.toml",
-            "--quiet",
-            "--no-plots",
-            "--force",
-            "--out",
-        ])
-        .arg(&out)
-        .assert()
-        .code(2);
+    let a = crate::common::forced_run(&corpus(), "set_base.toml", &out).code(2);
     let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("the output folder is a file"), "{stderr}");
@@ -286,18 +269,7 @@ fn force_leaves_no_file_of_an_earlier_run() {
         std::fs::write(out.join(f), "stale").unwrap();
     }
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
-    cachestorm_in_corpus()
-        .args([
-            "run",
-            "set_base.toml",
-            "--quiet",
-            "--no-plots",
-            "--force",
-            "--out",
-        ])
-        .arg(&out)
-        .assert()
-        .success();
+    crate::common::forced_run(&corpus(), "set_base.toml", &out).success();
     assert_eq!(
         crate::common::file_names(&out),
         [

@@ -216,18 +216,7 @@ fn an_existing_output_folder_is_not_overwritten_without_force() {
         std::fs::read_to_string(out.join("keep.txt")).unwrap(),
         "mine"
     );
-    cachestorm()
-        .args([
-            "run",
-            "models/testbed/none.toml",
-            "--quiet",
-            "--no-plots",
-            "--force",
-            "--out",
-        ])
-        .arg(&out)
-        .assert()
-        .success();
+    crate::common::forced_run(&root(), "models/testbed/none.toml", &out).success();
     assert!(out.join("summary.json").exists());
 }
 
