@@ -24,6 +24,21 @@ pub struct RequestCounts {
     pub unfinished: u64,
 }
 
+impl RequestCounts {
+    /// The six outcomes, in the order above: succeeded, late, rejected, timed
+    /// out, failed, unfinished (their sum is `offered`).
+    pub fn outcomes(&self) -> [u64; 6] {
+        [
+            self.succeeded,
+            self.late,
+            self.rejected,
+            self.timed_out,
+            self.failed,
+            self.unfinished,
+        ]
+    }
+}
+
 /// A window of the run by arrival time.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Window {

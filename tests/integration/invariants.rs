@@ -621,14 +621,9 @@ fn check_text(text: &str) -> Result<(), String> {
     if std::env::var("INVARIANT_DEBUG").is_ok() {
         let r = &a.summary.requests;
         eprintln!(
-            "offered {} ok {} late {} rej {} to {} failed {} unf {} ev {actual} est {estimate} cache {:?}",
+            "offered {} outcomes (ok late rej to failed unf) {:?} ev {actual} est {estimate} cache {:?}",
             r.offered,
-            r.succeeded,
-            r.late,
-            r.rejected,
-            r.timed_out,
-            r.failed,
-            r.unfinished,
+            r.outcomes(),
             a.summary.cache_ops
         );
     }

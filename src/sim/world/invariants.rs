@@ -47,14 +47,7 @@ impl World {
     /// sum of the timeline.
     pub(crate) fn check_final(&self) -> Result<(), String> {
         let r = self.rec.requests();
-        let outcomes = [
-            r.succeeded,
-            r.late,
-            r.rejected,
-            r.timed_out,
-            r.failed,
-            r.unfinished,
-        ];
+        let outcomes = r.outcomes();
         if outcomes.iter().sum::<u64>() != r.offered || r.offered != self.arrived {
             return Err(format!(
                 "{} arrived but the outcomes are {outcomes:?}",
