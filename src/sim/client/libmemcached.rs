@@ -88,20 +88,18 @@ impl Libmemcached {
     /// Ejected servers whose dead timeout has passed get one more try.
     fn revive(&mut self, ctx: &mut Ctx) {
         let now = ctx.now();
-        for n in 0..self.servers.len() {
-            if let Some(Some(t)) = self.servers[n].ejected
-                && now >= t
-            {
-                let s = &mut self.servers[n];
-                s.ejected = None;
-                // One reconnect try: a failure ejects it again.
-                s.failures = self.cfg.server_failure_limit - 1;
-                s.next_retry = 0;
-                self.ring.set_live(NodeId(n as u16), true);
-                self.core
-                    .event(now, NodeId(n as u16), "readd", String::new());
-            }
-        }
+        let limit = self.cfg.server_failure_limit;
+        self.ring
+            .readd(&mut self.core, now, &mut self.servers, |s| {
+                let due = matches!(s.ejected, Some(Some(t)) if now >= t);
+                if due {
+                    s.ejected = None;
+                    // One reconnect try: a failure ejects it again.
+                    s.failures = limit - 1;
+                    s.next_retry = 0;
+                }
+                due
+            });
     }
 }
 

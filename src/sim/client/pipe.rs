@@ -547,6 +547,24 @@ impl LiveRing {
         p.live[(node.0 - p.offset) as usize]
     }
 
+    /// Puts back in its ring each node whose server state `readd` takes out
+    /// of ejection at `now` (it returns whether it did), and logs "readd".
+    pub fn readd<S>(
+        &mut self,
+        core: &mut Core,
+        now: Nanos,
+        servers: &mut [S],
+        mut readd: impl FnMut(&mut S) -> bool,
+    ) {
+        for (n, server) in servers.iter_mut().enumerate() {
+            if readd(server) {
+                let node = NodeId(n as u16);
+                self.set_live(node, true);
+                core.event(now, node, "readd", String::new());
+            }
+        }
+    }
+
     /// Puts global node `node` in its pool's ring or takes it out.
     pub fn set_live(&mut self, node: NodeId, live: bool) {
         let i = self.pool_of(node);

@@ -100,16 +100,10 @@ impl Twemproxy {
     /// back in the ring.
     fn update(&mut self, ctx: &mut Ctx) {
         let now = ctx.now();
-        for n in 0..self.servers.len() {
-            if let Some(t) = self.servers[n].next_retry
-                && now >= t
-            {
-                self.servers[n].next_retry = None;
-                self.ring.set_live(NodeId(n as u16), true);
-                self.core
-                    .event(now, NodeId(n as u16), "readd", String::new());
-            }
-        }
+        self.ring
+            .readd(&mut self.core, now, &mut self.servers, |s| {
+                s.next_retry.take_if(|t| now >= *t).is_some()
+            });
     }
 }
 
