@@ -11,9 +11,8 @@ use super::scale::{
     AxisScale, ValueFormat, decades, format_plain, format_si, log_range, nice_ticks, padded_range,
 };
 use super::style::{
-    AXIS, AXIS_PX, GRID, LegendEntry, MARGIN, SUBTLE, Swatch, TEXT, TICK_PX, draw_header,
-    draw_legend, draw_marker, draw_x_ticks, font, legend_size, series_color, series_marker,
-    y_tick_nudge,
+    LegendEntry, MARGIN, SUBTLE, Swatch, TICK_PX, draw_header, draw_legend, draw_marker,
+    draw_x_ticks, house_mesh, legend_size, series_color, series_marker, y_tick_nudge,
 };
 
 const KIND: &str = crate::output::SweepChart::Lines.stem();
@@ -284,20 +283,14 @@ impl Plot for LinesData {
         } else {
             self.x_label.clone()
         };
-        chart
-            .configure_mesh()
+        house_mesh(&mut chart.configure_mesh())
             .x_desc(x_desc)
             .y_desc(self.y_label.clone())
-            .label_style(font(TICK_PX).color(&TEXT))
-            .axis_desc_style(font(AXIS_PX).color(&TEXT))
             .disable_x_mesh()
             .x_labels(0)
             .y_labels(10)
             .y_label_offset(y_tick_nudge::<DB>(TICK_PX))
             .y_label_formatter(&fmt_y)
-            .bold_line_style(GRID.stroke_width(1))
-            .max_light_lines(0)
-            .axis_style(AXIS.stroke_width(2))
             .draw()?;
 
         // x ticks drawn here: at the swept values, thinned if they collide.

@@ -15,9 +15,9 @@ use super::scale::{
     AxisScale, format_log_tick, format_plain, format_si, log_range, nice_ceil, wants_log,
 };
 use super::style::{
-    AXIS, AXIS_PX, FAULT_ROW_H, GRID, LegendEntry, MARGIN, NOTE_PX, SUBTLE, Swatch, TEXT, TICK_PX,
+    AXIS_PX, FAULT_ROW_H, GRID, LegendEntry, MARGIN, NOTE_PX, SUBTLE, Swatch, TEXT, TICK_PX,
     draw_header, draw_legend, draw_text_mid, fault_label_rows, fault_spans, fit_text, font,
-    label_faults, layout_width, legend_size, series_color, series_dashed, shade_faults,
+    house_mesh, label_faults, layout_width, legend_size, series_color, series_dashed, shade_faults,
     y_tick_nudge,
 };
 
@@ -306,18 +306,13 @@ impl Plot for NodesData {
         } else {
             6
         };
-        top.configure_mesh()
+        house_mesh(&mut top.configure_mesh())
             .y_desc(depth_desc)
-            .label_style(font(TICK_PX).color(&TEXT))
-            .axis_desc_style(font(AXIS_PX).color(&TEXT))
             .x_labels(12)
             .y_labels(y_labels)
             .x_label_formatter(&|_| String::new())
             .y_label_offset(y_tick_nudge::<DB>(TICK_PX))
             .y_label_formatter(&fmt_depth)
-            .bold_line_style(GRID.stroke_width(1))
-            .max_light_lines(0)
-            .axis_style(AXIS.stroke_width(2))
             .draw()?;
         let (_, top_y) = top.plotting_area().get_pixel_range();
         shade_faults(root, &spans, (top_y.start, top_y.end))?;
@@ -342,17 +337,11 @@ impl Plot for NodesData {
             .x_label_area_size(X_AREA)
             .y_label_area_size(y_area)
             .build_cartesian_2d(t0..t1, 0.0..count as f64)?;
-        bottom
-            .configure_mesh()
+        house_mesh(&mut bottom.configure_mesh())
             .x_desc("simulated time (s)")
-            .label_style(font(TICK_PX).color(&TEXT))
-            .axis_desc_style(font(AXIS_PX).color(&TEXT))
             .x_labels(12)
             .y_labels(0)
             .x_label_formatter(&|v| format_plain(*v))
-            .bold_line_style(GRID.stroke_width(1))
-            .max_light_lines(0)
-            .axis_style(AXIS.stroke_width(2))
             .draw()?;
         let (_, bot_y) = bottom.plotting_area().get_pixel_range();
         shade_faults(root, &spans, (bot_y.start, bot_y.end))?;

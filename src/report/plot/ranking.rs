@@ -13,9 +13,9 @@ use super::scale::{
     ValueFormat, finite_min_max, format_plain, format_si, nice_step, nice_ticks, padded_range,
 };
 use super::style::{
-    AXIS, AXIS_PX, GRID, LegendEntry, MARGIN, NOTE_PX, SUBTLE, SVG_SLACK, Swatch, TEXT, TICK_PX,
-    bold, draw_dashed, draw_header, draw_legend, draw_text, draw_text_mid, draw_x_ticks, fit_text,
-    font, layout_width, legend_size, okabe_ito,
+    LegendEntry, MARGIN, NOTE_PX, SUBTLE, SVG_SLACK, Swatch, TEXT, TICK_PX, bold, draw_dashed,
+    draw_header, draw_legend, draw_text, draw_text_mid, draw_x_ticks, fit_text, font, house_mesh,
+    layout_width, legend_size, okabe_ito,
 };
 
 const KIND: &str = crate::output::SweepChart::Ranking.stem();
@@ -225,18 +225,12 @@ impl Plot for RankingData {
             .x_label_area_size(X_AREA)
             .y_label_area_size(label_w + 18)
             .build_cartesian_2d(x0..x1, 0.0..n)?;
-        chart
-            .configure_mesh()
+        house_mesh(&mut chart.configure_mesh())
             .x_desc(self.metric_label.clone())
-            .label_style(font(TICK_PX).color(&TEXT))
-            .axis_desc_style(font(AXIS_PX).color(&TEXT))
             .disable_y_mesh()
             .disable_mesh()
             .x_labels(0)
             .y_labels(0)
-            .bold_line_style(GRID.stroke_width(1))
-            .max_light_lines(0)
-            .axis_style(AXIS.stroke_width(2))
             .draw()?;
         let (x_px, y_px) = chart.plotting_area().get_pixel_range();
         let ticks: Vec<(i32, String)> = self

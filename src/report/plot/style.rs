@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -92,6 +93,23 @@ pub fn font(size: f64) -> FontDesc<'static> {
 
 pub fn bold(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FAMILY), size, FontStyle::Bold)
+}
+
+/// The house style of a chart's mesh: tick and axis-title fonts, a light
+/// grid with no minor lines, dark axes. The caller adds its labels and draws.
+pub fn house_mesh<'m, 'a, 'b, X, Y, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged,
+    Y: Ranged,
+    DB: DrawingBackend,
+{
+    mesh.label_style(font(TICK_PX).color(&TEXT))
+        .axis_desc_style(font(AXIS_PX).color(&TEXT))
+        .bold_line_style(GRID.stroke_width(1))
+        .max_light_lines(0)
+        .axis_style(AXIS.stroke_width(2))
 }
 
 /// A text style with colour and anchor.

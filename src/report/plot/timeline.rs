@@ -10,8 +10,8 @@ use plotters::style::text_anchor::HPos;
 use super::chart::{FaultWindow, Plot, PlotError, Rendered, render, validate_faults};
 use super::scale::{decades, format_log_tick, format_plain, format_si, log_range, nice_ceil};
 use super::style::{
-    AXIS, AXIS_PX, FAULT_ROW_H, GRID, LEGEND_PX, LegendEntry, MARGIN, SUBTLE, Swatch, TEXT,
-    TICK_PX, draw_header, draw_legend, draw_text_mid, fault_label_rows, fault_spans, font,
+    AXIS, AXIS_PX, FAULT_ROW_H, LEGEND_PX, LegendEntry, MARGIN, SUBTLE, Swatch, TEXT, TICK_PX,
+    draw_header, draw_legend, draw_text_mid, fault_label_rows, fault_spans, font, house_mesh,
     label_faults, legend_size, okabe_ito, shade_faults, text_size, y_tick_nudge,
 };
 
@@ -351,20 +351,14 @@ impl Plot for TimelineData {
             .build_cartesian_2d(t0..t1, 0.0..y_max)?
             .set_secondary_coord(t0..t1, (lat_lo..lat_hi).log_scale());
 
-        chart
-            .configure_mesh()
+        house_mesh(&mut chart.configure_mesh())
             .x_desc("simulated time (s)")
             .y_desc("requests per second")
-            .label_style(font(TICK_PX).color(&TEXT))
-            .axis_desc_style(font(AXIS_PX).color(&TEXT))
             .x_labels(12)
             .y_labels(7)
             .x_label_formatter(&|v| format_plain(*v))
             .y_label_offset(y_tick_nudge::<DB>(TICK_PX))
             .y_label_formatter(&|v| format_si(*v))
-            .bold_line_style(GRID.stroke_width(1))
-            .max_light_lines(0)
-            .axis_style(AXIS.stroke_width(2))
             .draw()?;
         if !segments.is_empty() {
             chart
