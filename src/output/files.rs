@@ -336,6 +336,33 @@ fn remove_all(dir: &Path, names: impl IntoIterator<Item = String>) -> Result<(),
     Ok(())
 }
 
+/// Why an output folder is not ready.
+#[derive(Debug)]
+pub enum PrepareError {
+    /// It holds files and `force` was not given.
+    NotEmpty,
+    /// It could not be read or created.
+    Io(io::Error),
+}
+
+/// Makes `dir` ready for output, for a run, a sweep or a merge: created if
+/// missing; an existing folder with files in it is refused unless `force`.
+/// Returns whether `dir` existed (what `force` then has to clear).
+pub fn prepare_folder(dir: &Path, force: bool) -> Result<bool, PrepareError> {
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).map_err(PrepareError::Io)?;
+        return Ok(false);
+    }
+    let non_empty = std::fs::read_dir(dir)
+        .map_err(PrepareError::Io)?
+        .next()
+        .is_some();
+    if non_empty && !force {
+        return Err(PrepareError::NotEmpty);
+    }
+    Ok(true)
+}
+
 /// `--force` for a run: removes every file a run writes, and their
 /// temporaries, from `dir`, so a run that fails, or one without plots, never
 /// leaves an earlier run's numbers beside its own. Other files stay.

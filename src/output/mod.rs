@@ -50,8 +50,9 @@ pub mod timeline;
 
 pub use atomic::{AtomicFile, write_atomic};
 pub use files::{
-    Chart, ImageFormat, NodeEventsColumn, RemoveError, RunChart, RunDataFile, RunFile, SweepChart,
-    SweepDataFile, SweepFile, remove_previous_run, remove_sweep_files,
+    Chart, ImageFormat, NodeEventsColumn, PrepareError, RemoveError, RunChart, RunDataFile,
+    RunFile, SweepChart, SweepDataFile, SweepFile, prepare_folder, remove_previous_run,
+    remove_sweep_files,
 };
 pub use metric::{Direction, Format, Metric, Unit};
 pub use timeline::{NodeColumn, TimelineColumn, TimelineTable};

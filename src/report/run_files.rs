@@ -8,7 +8,9 @@ use std::path::Path;
 use crate::engine::time::secs;
 use crate::metrics::{Summary, TimelineRow};
 use crate::output::files::{FAULT_END, FAULT_START};
-use crate::output::{AtomicFile, NodeEventsColumn, RunDataFile, timeline, write_atomic};
+use crate::output::{
+    AtomicFile, NodeEventsColumn, PrepareError, RunDataFile, prepare_folder, timeline, write_atomic,
+};
 use crate::sim::client::NodeEvent;
 
 /// Streams timeline rows into `timeline.csv`.
@@ -145,15 +147,12 @@ pub enum OutputError {
 /// Makes `dir` ready for output: created if missing; an existing folder with
 /// files in it is refused unless `force`.
 pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
-    let io_err = |source| OutputError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    if dir.exists() {
-        let non_empty = std::fs::read_dir(dir).map_err(io_err)?.next().is_some();
-        if non_empty && !force {
-            return Err(OutputError::Exists(dir.to_path_buf()));
-        }
+    match prepare_folder(dir, force) {
+        Ok(_) => Ok(()),
+        Err(PrepareError::NotEmpty) => Err(OutputError::Exists(dir.to_path_buf())),
+        Err(PrepareError::Io(source)) => Err(OutputError::Io {
+            path: dir.to_path_buf(),
+            source,
+        }),
     }
-    std::fs::create_dir_all(dir).map_err(io_err)
 }

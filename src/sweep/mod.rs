@@ -39,7 +39,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::config::experiment::Experiment;
-use crate::output::{SweepDataFile, remove_sweep_files, write_atomic};
+use crate::output::{
+    PrepareError, SweepDataFile, prepare_folder, remove_sweep_files, write_atomic,
+};
 use journal::Header;
 use output::PointStats;
 use record::Record;
@@ -144,13 +146,17 @@ impl SweepReport {
 /// removed ([`remove_sweep_files`]: every file of the output contract's
 /// [`SweepFile`](crate::output::SweepFile) set, and their temporaries).
 pub fn prepare_out(dir: &Path, force: bool, what: &str) -> Result<(), SweepError> {
-    let io = |source| SweepError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    if dir.exists() {
-        let non_empty = std::fs::read_dir(dir).map_err(io)?.next().is_some();
-        if non_empty && !force {
+    match prepare_folder(dir, force) {
+        Ok(existed) if existed && force => remove_sweep_files(dir).map_err(|e| SweepError::Io {
+            path: e.path,
+            source: e.source,
+        }),
+        Ok(_) => Ok(()),
+        Err(PrepareError::Io(source)) => Err(SweepError::Io {
+            path: dir.to_path_buf(),
+            source,
+        }),
+        Err(PrepareError::NotEmpty) => {
             let resume = if dir.join(journal::JOURNAL).exists() && what == "sweep" {
                 format!(
                     "pass --resume {} to continue the sweep it holds, ",
@@ -159,19 +165,12 @@ pub fn prepare_out(dir: &Path, force: bool, what: &str) -> Result<(), SweepError
             } else {
                 String::new()
             };
-            return Err(SweepError::Refused(format!(
+            Err(SweepError::Refused(format!(
                 "{} already exists and is not empty; {resume}pass --force to replace its sweep files, or --out to choose another folder",
                 dir.display()
-            )));
-        }
-        if force {
-            remove_sweep_files(dir).map_err(|e| SweepError::Io {
-                path: e.path,
-                source: e.source,
-            })?;
+            )))
         }
     }
-    std::fs::create_dir_all(dir).map_err(io)
 }
 
 /// Runs (or resumes) a sweep: checks the experiment, runs what is not yet in
