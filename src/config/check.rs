@@ -31,15 +31,21 @@ impl Check<'_, '_> {
         self.doc.error_at(&path, message, Some(allowed.into()))
     }
 
-    pub(super) fn positive(&self, path: Vec<Seg>, v: Nanos) -> Result<Nanos, ConfigError> {
-        if v == 0 {
-            return Err(self.err_allowed(
-                path,
-                "must be greater than zero",
-                "a positive duration, e.g. \"1s\"",
-            ));
+    /// `v` if it is not zero; `allowed` says what a valid value looks like.
+    fn nonzero<T: Default + PartialEq>(
+        &self,
+        path: Vec<Seg>,
+        v: T,
+        allowed: &str,
+    ) -> Result<T, ConfigError> {
+        if v == T::default() {
+            return Err(self.err_allowed(path, "must be greater than zero", allowed));
         }
         Ok(v)
+    }
+
+    pub(super) fn positive(&self, path: Vec<Seg>, v: Nanos) -> Result<Nanos, ConfigError> {
+        self.nonzero(path, v, "a positive duration, e.g. \"1s\"")
     }
 
     pub(super) fn at_least(&self, path: Vec<Seg>, v: u32, min: u32) -> Result<u32, ConfigError> {
@@ -84,14 +90,7 @@ impl Check<'_, '_> {
     }
 
     pub(super) fn nonzero_bytes(&self, path: Vec<Seg>, b: u64) -> Result<u64, ConfigError> {
-        if b == 0 {
-            return Err(self.err_allowed(
-                path,
-                "must be greater than zero",
-                "a size in bytes, e.g. 131072 or \"128KiB\"",
-            ));
-        }
-        Ok(b)
+        self.nonzero(path, b, "a size in bytes, e.g. 131072 or \"128KiB\"")
     }
 
     pub(super) fn dist(&self, path: Vec<Seg>, spec: &DistSpec) -> Result<Dist, ConfigError> {
