@@ -73,16 +73,11 @@ impl Executor {
     /// A new request on `lane`: runs, queues or is rejected.
     #[inline]
     pub fn admit(&mut self, lane: u16, r: ReqRef) -> Admission {
-        let l = &mut self.lanes[lane as usize];
-        if l.busy < l.threads {
-            l.busy += 1;
-            Admission::Run
-        } else if self.capacity.is_none_or(|c| l.fresh < c) {
-            l.queue.push_back((r, true));
-            l.fresh += 1;
-            Admission::Queued
-        } else {
+        let l = &self.lanes[lane as usize];
+        if l.busy >= l.threads && self.capacity.is_some_and(|c| l.fresh >= c) {
             Admission::Rejected
+        } else {
+            self.enter(lane, r, true)
         }
     }
 
@@ -90,12 +85,20 @@ impl Executor {
     /// continuation after a bulkhead call): runs, or queues past any bound.
     #[inline]
     pub fn resume(&mut self, lane: u16, r: ReqRef) -> Admission {
+        self.enter(lane, r, false)
+    }
+
+    /// Runs `r` on a free thread of `lane`, or queues it; a `fresh` (new)
+    /// request counts against the queue's bound.
+    #[inline]
+    fn enter(&mut self, lane: u16, r: ReqRef, fresh: bool) -> Admission {
         let l = &mut self.lanes[lane as usize];
         if l.busy < l.threads {
             l.busy += 1;
             Admission::Run
         } else {
-            l.queue.push_back((r, false));
+            l.queue.push_back((r, fresh));
+            l.fresh += fresh as u32;
             Admission::Queued
         }
     }
