@@ -120,8 +120,8 @@ pub struct NodeEvent {
     pub client: u16,
     /// Global node.
     pub node: u16,
-    /// `connected`, `lost`, `trip`, `refused`, `connect_timeout`, `verify_failed`.
-    pub what: &'static str,
+    /// What happened (its CSV text is [`NodeEventKind::as_str`]).
+    pub what: NodeEventKind,
     /// Free text: counts, delays.
     pub detail: String,
 }
