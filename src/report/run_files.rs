@@ -114,7 +114,7 @@ pub fn write_node_events(
         t: secs(e.time),
         client: e.client.to_string(),
         node: e.node.to_string(),
-        event: e.what.to_string(),
+        event: e.what.as_str().to_string(),
         detail: e.detail.to_string(),
     }));
     lines.sort_by(|a, b| a.t.total_cmp(&b.t));

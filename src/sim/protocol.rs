@@ -120,10 +120,137 @@ pub struct NodeEvent {
     pub client: u16,
     /// Global node.
     pub node: u16,
-    /// `connected`, `lost`, `trip`, `refused`, `connect_timeout`, `verify_failed`.
-    pub what: &'static str,
+    /// What happened (its CSV text is [`NodeEventKind::as_str`]).
+    pub what: NodeEventKind,
     /// Free text: counts, delays.
     pub detail: String,
+}
+
+/// What a client saw of a node: the `event` column of `node_events.csv`.
+/// Each client policy logs the kinds its library would; the breaker kinds come
+/// from the resilience layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NodeEventKind {
+    /// A connection opened (pipelined policies, spymemcached).
+    Connected,
+    /// An open connection was lost: reset by the node, or dropped by the client.
+    Lost,
+    /// spymemcached: the continuous-timeout threshold was exceeded.
+    Trip,
+    /// A connect was refused.
+    Refused,
+    /// A connect got no answer in time.
+    ConnectTimeout,
+    /// spymemcached: the version noop after connecting went unanswered.
+    VerifyFailed,
+    /// pymemcache: the server is marked dead.
+    Dead,
+    /// libmemcached, twemproxy: the server was ejected from the ring.
+    Eject,
+    /// An ejected or dead server is back (ring re-add, pymemcache retry due).
+    Readd,
+    /// libmemcached: a connect failure below the ejection limit.
+    InTimeout,
+    /// pymemcache: first failure of a server (detail: why).
+    Failed,
+    /// mcrouter: a probe sent to a TKO'd server.
+    Probe,
+    /// mcrouter: the server is marked TKO (detail: hard or soft).
+    Tko,
+    /// mcrouter: a probe answered, TKO cleared.
+    TkoClear,
+    /// twemproxy: a timed-out request closed its connection.
+    TimeoutClose,
+    /// pymemcache: another failure while retrying a failed server.
+    RetryFailed,
+    /// A circuit breaker opened.
+    BreakerOpen,
+    /// A circuit breaker closed.
+    BreakerClosed,
+    /// A circuit breaker let a trial call through (half open).
+    BreakerHalfOpen,
+}
+
+impl NodeEventKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [NodeEventKind; 19] = [
+        NodeEventKind::Connected,
+        NodeEventKind::Lost,
+        NodeEventKind::Trip,
+        NodeEventKind::Refused,
+        NodeEventKind::ConnectTimeout,
+        NodeEventKind::VerifyFailed,
+        NodeEventKind::Dead,
+        NodeEventKind::Eject,
+        NodeEventKind::Readd,
+        NodeEventKind::InTimeout,
+        NodeEventKind::Failed,
+        NodeEventKind::Probe,
+        NodeEventKind::Tko,
+        NodeEventKind::TkoClear,
+        NodeEventKind::TimeoutClose,
+        NodeEventKind::RetryFailed,
+        NodeEventKind::BreakerOpen,
+        NodeEventKind::BreakerClosed,
+        NodeEventKind::BreakerHalfOpen,
+    ];
+
+    /// The text in `node_events.csv`'s `event` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeEventKind::Connected => "connected",
+            NodeEventKind::Lost => "lost",
+            NodeEventKind::Trip => "trip",
+            NodeEventKind::Refused => "refused",
+            NodeEventKind::ConnectTimeout => "connect_timeout",
+            NodeEventKind::VerifyFailed => "verify_failed",
+            NodeEventKind::Dead => "dead",
+            NodeEventKind::Eject => "eject",
+            NodeEventKind::Readd => "readd",
+            NodeEventKind::InTimeout => "in_timeout",
+            NodeEventKind::Failed => "failed",
+            NodeEventKind::Probe => "probe",
+            NodeEventKind::Tko => "tko",
+            NodeEventKind::TkoClear => "tko_clear",
+            NodeEventKind::TimeoutClose => "timeout_close",
+            NodeEventKind::RetryFailed => "retry_failed",
+            NodeEventKind::BreakerOpen => "breaker_open",
+            NodeEventKind::BreakerClosed => "breaker_closed",
+            NodeEventKind::BreakerHalfOpen => "breaker_half_open",
+        }
+    }
+
+    /// The kind's position in [`NodeEventKind::ALL`]. An exhaustive match, so
+    /// a new variant does not compile until it is given a place in `ALL`.
+    pub fn index(self) -> usize {
+        match self {
+            NodeEventKind::Connected => 0,
+            NodeEventKind::Lost => 1,
+            NodeEventKind::Trip => 2,
+            NodeEventKind::Refused => 3,
+            NodeEventKind::ConnectTimeout => 4,
+            NodeEventKind::VerifyFailed => 5,
+            NodeEventKind::Dead => 6,
+            NodeEventKind::Eject => 7,
+            NodeEventKind::Readd => 8,
+            NodeEventKind::InTimeout => 9,
+            NodeEventKind::Failed => 10,
+            NodeEventKind::Probe => 11,
+            NodeEventKind::Tko => 12,
+            NodeEventKind::TkoClear => 13,
+            NodeEventKind::TimeoutClose => 14,
+            NodeEventKind::RetryFailed => 15,
+            NodeEventKind::BreakerOpen => 16,
+            NodeEventKind::BreakerClosed => 17,
+            NodeEventKind::BreakerHalfOpen => 18,
+        }
+    }
+}
+
+impl std::fmt::Display for NodeEventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The worst sub-result of a bulk get so far (worst wins: the order of the
@@ -177,4 +304,51 @@ pub struct SlotRef {
     pub slot: u32,
     /// Generation of the slot when the reference was made.
     pub generation: u32,
+}
+
+#[cfg(test)]
+mod node_event_kind_tests {
+    use super::NodeEventKind;
+
+    #[test]
+    fn all_lists_every_kind_once_in_order() {
+        for (i, k) in NodeEventKind::ALL.iter().enumerate() {
+            assert_eq!(k.index(), i, "{k:?} is out of place in ALL");
+        }
+    }
+
+    #[test]
+    fn names_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for k in NodeEventKind::ALL {
+            let name = k.as_str();
+            assert!(seen.insert(name), "{name} named twice");
+            assert!(
+                !name.is_empty()
+                    && name.starts_with(|c: char| c.is_ascii_lowercase())
+                    && !name.ends_with('_')
+                    && !name.contains("__")
+                    && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{name} is not snake_case"
+            );
+        }
+    }
+
+    /// README.md documents node_events.csv's event column: every kind must
+    /// be named there (as `name`).
+    #[test]
+    fn readme_names_every_kind() {
+        let readme = include_str!("../../README.md");
+        let line = readme
+            .lines()
+            .find(|l| l.starts_with("| `node_events.csv` |"))
+            .expect("README.md describes node_events.csv in its output table");
+        for k in NodeEventKind::ALL {
+            assert!(
+                line.contains(&format!("`{}`", k.as_str())),
+                "README.md's node_events.csv row does not name `{}`",
+                k.as_str()
+            );
+        }
+    }
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use cachestorm::config::{self, Model};
+use cachestorm::sim::protocol::NodeEventKind;
 use cachestorm::sim::{self, RunOutput};
 
 /// The repository root.
@@ -40,7 +41,7 @@ pub fn forced_run(dir: &Path, model: &str, out: &Path) -> assert_cmd::assert::As
 }
 
 /// Times (s) at which client `client` saw `what` on node `node`.
-pub fn event_times(out: &RunOutput, node: u16, what: &str) -> Vec<f64> {
+pub fn event_times(out: &RunOutput, node: u16, what: NodeEventKind) -> Vec<f64> {
     out.node_events
         .iter()
         .filter(|e| e.node == node && e.what == what)
@@ -81,7 +82,7 @@ pub fn read_csv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> 
 pub fn assert_never(
     out: &RunOutput,
     node: u16,
-    what: &str,
+    what: NodeEventKind,
     control: &RunOutput,
     control_node: u16,
 ) {

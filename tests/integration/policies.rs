@@ -5,6 +5,7 @@
 
 use crate::common::{self, assert_never, event_times, parse, run};
 use cachestorm::metrics::TimelineRow;
+use cachestorm::sim::protocol::NodeEventKind;
 use cachestorm::sim::{self, RunOutput};
 
 /// Four nodes, node 1 frozen from 10 s to 40 s; reads with the read-through
@@ -90,7 +91,7 @@ fn mcrouter_marks_a_frozen_node_tko_and_probes_it_back() {
         FOUR_NODES,
         &["duration=120s", "fault.0.duration=60s"],
     ));
-    let tko = event_times(&out, 1, "tko");
+    let tko = event_times(&out, 1, NodeEventKind::Tko);
     assert_eq!(tko.len(), 1, "{tko:?}");
     assert!(
         (1.0..1.01).contains(&(tko[0] - 10.0)),
@@ -98,7 +99,7 @@ fn mcrouter_marks_a_frozen_node_tko_and_probes_it_back() {
         tko[0] - 10.0
     );
     // Probe timer: delays 10, 15, 22.5, 33.75, 50.6, 60 s, each × [1.05, 1.5].
-    let probes = event_times(&out, 1, "probe");
+    let probes = event_times(&out, 1, NodeEventKind::Probe);
     let mut last = tko[0];
     let mut delay = 10.0f64;
     for &p in &probes {
@@ -113,7 +114,7 @@ fn mcrouter_marks_a_frozen_node_tko_and_probes_it_back() {
     }
     // Recovery at 70 s: the first probe sent after it (or in flight at it)
     // clears the TKO, within one probe interval.
-    let clear = event_times(&out, 1, "tko_clear");
+    let clear = event_times(&out, 1, NodeEventKind::TkoClear);
     assert_eq!(clear.len(), 1, "{clear:?}");
     let sent = probes.iter().rev().find(|&&p| p <= clear[0]).unwrap();
     assert!(
@@ -139,7 +140,7 @@ fn mcrouter_marks_a_crashed_node_hard_tko_at_the_first_refused_connect() {
     let tko: Vec<_> = out
         .node_events
         .iter()
-        .filter(|e| e.node == 1 && e.what == "tko")
+        .filter(|e| e.node == 1 && e.what == NodeEventKind::Tko)
         .collect();
     assert_eq!(tko.len(), 1);
     assert_eq!(tko[0].detail, "hard");
@@ -198,7 +199,7 @@ nodes = ["10.0.1.1:11211"]"#,
         "after expiry: {expired} vs {warm}"
     );
     // The node is back at 110 s, but stays TKO until a probe answers.
-    let clears = event_times(&out, 1, "tko_clear");
+    let clears = event_times(&out, 1, NodeEventKind::TkoClear);
     assert!(
         !clears.is_empty() && clears.iter().all(|&t| t > 110.0),
         "{clears:?}"
@@ -263,9 +264,9 @@ fn twemproxy_ejects_after_two_timeouts_and_readds_thirty_seconds_later() {
             "fault.0.duration=100s",
         ],
     ));
-    let closes = event_times(&out, 1, "timeout_close");
-    let ejects = event_times(&out, 1, "eject");
-    let readds = event_times(&out, 1, "readd");
+    let closes = event_times(&out, 1, NodeEventKind::TimeoutClose);
+    let ejects = event_times(&out, 1, NodeEventKind::Eject);
+    let readds = event_times(&out, 1, NodeEventKind::Readd);
     assert!(ejects.len() >= 3, "{ejects:?}");
     // First close 0.4 s after the freeze, second 0.4 s after the reconnect.
     assert!(near(closes[0], 10.4, 0.01), "{closes:?}");
@@ -285,8 +286,8 @@ fn twemproxy_ejects_after_two_timeouts_and_readds_thirty_seconds_later() {
         FOUR_NODES,
         &["client.policy=twemproxy", "client.twemproxy.timeout=400ms"],
     ));
-    assert_never(&kept, 1, "eject", &out, 1);
-    assert!(event_times(&kept, 1, "timeout_close").len() > 60);
+    assert_never(&kept, 1, NodeEventKind::Eject, &out, 1);
+    assert!(event_times(&kept, 1, NodeEventKind::TimeoutClose).len() > 60);
 }
 
 // ---------------------------------------------------------------- pymemcache
@@ -301,9 +302,9 @@ fn pymemcache_fails_fast_with_misses_then_marks_dead_after_two_failed_retries() 
         ONE_SLOW_CALLER,
         &["client.pymemcache.timeout=200ms"],
     ));
-    let failed = event_times(&out, 0, "failed");
-    let retries = event_times(&out, 0, "retry_failed");
-    let dead = event_times(&out, 0, "dead");
+    let failed = event_times(&out, 0, NodeEventKind::Failed);
+    let retries = event_times(&out, 0, NodeEventKind::RetryFailed);
+    let dead = event_times(&out, 0, NodeEventKind::Dead);
     // 10.0 sent → fails at 10.2; 10.5, 11.0 not tried; 11.5 retried → 11.7;
     // 12.0, 12.5 not tried; 13.0 retried → 13.2; 13.5 marks it dead and is
     // sent → fails at 13.7.
@@ -313,7 +314,7 @@ fn pymemcache_fails_fast_with_misses_then_marks_dead_after_two_failed_retries() 
     assert_eq!(failed.get(1).copied(), Some(13.7));
     // Back in the hash at the first call more than 60 s after the death:
     // 74.0 s; the node answers again (resumed at 69.9 s).
-    assert_eq!(event_times(&out, 0, "readd"), [74.0]);
+    assert_eq!(event_times(&out, 0, NodeEventKind::Readd), [74.0]);
     let c = &out.summary.cache_ops;
     // Four misses not tried (10.5, 11.0, 12.0, 12.5), four timeouts, and the
     // calls while the only node is dead raise "all servers down" (errors).
@@ -368,11 +369,11 @@ fn pymemcache_counts_refused_connects_not_server_closes() {
     let failed: Vec<_> = out
         .node_events
         .iter()
-        .filter(|e| e.node == 1 && e.what == "failed")
+        .filter(|e| e.node == 1 && e.what == NodeEventKind::Failed)
         .collect();
     assert!(!failed.is_empty());
     assert_eq!(failed[0].detail, "refused");
-    assert!(!event_times(&out, 1, "dead").is_empty());
+    assert!(!event_times(&out, 1, NodeEventKind::Dead).is_empty());
 }
 
 // ---------------------------------------------------------------- libmemcached
@@ -409,7 +410,7 @@ fn libmemcached_frozen_node_every_op_waits_five_seconds_and_is_never_ejected() {
             "fault.0.kind=crash",
         ],
     ));
-    for what in ["in_timeout", "eject"] {
+    for what in [NodeEventKind::InTimeout, NodeEventKind::Eject] {
         assert_never(&out, 0, what, &crashed, 1);
     }
     // One op at a time (one every 6.67 s): each timeout closes the socket and
@@ -419,8 +420,11 @@ fn libmemcached_frozen_node_every_op_waits_five_seconds_and_is_never_ejected() {
     let out = run(&parse(ONE_SLOW_CALLER, &sets));
     let timeouts = out.summary.cache_ops.timeout;
     assert!(timeouts >= 4);
-    assert_eq!(event_times(&out, 0, "connected").len() as u64, timeouts);
-    assert_never(&out, 0, "eject", &crashed, 1);
+    assert_eq!(
+        event_times(&out, 0, NodeEventKind::Connected).len() as u64,
+        timeouts
+    );
+    assert_never(&out, 0, NodeEventKind::Eject, &crashed, 1);
 }
 
 /// §7: a crashed node: each refused connect counts and puts it "in timeout"
@@ -431,7 +435,7 @@ fn libmemcached_frozen_node_every_op_waits_five_seconds_and_is_never_ejected() {
 fn libmemcached_crash_counts_connect_failures_and_ejects_at_five() {
     let crash = ["client.policy=libmemcached", "fault.0.kind=crash"];
     let kept = run(&parse(FOUR_NODES, &crash));
-    let t = event_times(&kept, 1, "in_timeout");
+    let t = event_times(&kept, 1, NodeEventKind::InTimeout);
     assert!(t.len() > 10, "{t:?}");
     for w in t.windows(2) {
         assert!((2.0..2.01).contains(&(w[1] - w[0])), "{t:?}");
@@ -439,16 +443,16 @@ fn libmemcached_crash_counts_connect_failures_and_ejects_at_five() {
     let mut sets = crash.to_vec();
     sets.push("client.libmemcached.auto_eject_hosts=true");
     let out = run(&parse(FOUR_NODES, &sets));
-    assert_never(&kept, 1, "eject", &out, 1);
-    let t = event_times(&out, 1, "in_timeout");
-    let e = event_times(&out, 1, "eject");
+    assert_never(&kept, 1, NodeEventKind::Eject, &out, 1);
+    let t = event_times(&out, 1, NodeEventKind::InTimeout);
+    let e = event_times(&out, 1, NodeEventKind::Eject);
     assert_eq!(t.len(), 4, "{t:?}");
     assert_eq!(e.len(), 1);
     assert!((2.0..2.01).contains(&(e[0] - t[3])));
     // Never reconnected, even after the restart at 40 s (without the
     // ejection it is).
-    assert_never(&out, 1, "connected", &kept, 1);
-    assert!(event_times(&out, 1, "refused").len() == 5);
+    assert_never(&out, 1, NodeEventKind::Connected, &kept, 1);
+    assert!(event_times(&out, 1, NodeEventKind::Refused).len() == 5);
 }
 
 // ---------------------------------------------------------------- resilience
@@ -497,9 +501,9 @@ fn breaker_opens_at_the_threshold_and_half_opens_after_sixty_seconds() {
         ],
     ));
     let scope = cachestorm::sim::resilience::CLIENT_SCOPE;
-    let open = event_times(&out, scope, "breaker_open");
-    let half = event_times(&out, scope, "breaker_half_open");
-    let closed = event_times(&out, scope, "breaker_closed");
+    let open = event_times(&out, scope, NodeEventKind::BreakerOpen);
+    let half = event_times(&out, scope, NodeEventKind::BreakerHalfOpen);
+    let closed = event_times(&out, scope, NodeEventKind::BreakerClosed);
     // 100 calls a second, all failing from 10 s: the 50th failure makes 50 %
     // of the last 100 calls.
     assert!(near(open[0], 10.49, 0.002), "{open:?}");
@@ -530,7 +534,7 @@ fn node_breakers_open_for_the_failing_node_only() {
     let opened: Vec<u16> = out
         .node_events
         .iter()
-        .filter(|e| e.what == "breaker_open")
+        .filter(|e| e.what == NodeEventKind::BreakerOpen)
         .map(|e| e.node)
         .collect();
     assert_eq!(opened, [1]);

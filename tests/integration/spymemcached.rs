@@ -5,6 +5,7 @@
 use cachestorm::sim::RunOutput;
 
 use crate::common::{self, assert_never, event_times, parse, run};
+use cachestorm::sim::protocol::NodeEventKind;
 
 /// Two memcached nodes on loopback, Ketama, as in the reference's harness;
 /// node 1 is frozen (SIGSTOP) from 10 s on.
@@ -44,7 +45,7 @@ duration = "100s"
 /// renamed or no longer counted.
 fn assert_never_trips(out: &RunOutput) {
     let control = run(&parse(TWO_NODES, &[]));
-    assert_never(out, 1, "trip", &control, 1);
+    assert_never(out, 1, NodeEventKind::Trip, &control, 1);
     assert_eq!(out.summary.client.trips, 0);
     assert!(
         control.summary.client.trips > 0,
@@ -63,7 +64,7 @@ fn periods(times: &[f64]) -> Vec<f64> {
 fn open_loop_frozen_cycle_is_six_and_a_half_seconds() {
     // Ketama puts about half the keys on each of the two nodes.
     let out = run(&parse(TWO_NODES, &[]));
-    let trips = event_times(&out, 1, "trip");
+    let trips = event_times(&out, 1, NodeEventKind::Trip);
     assert!(trips.len() >= 10, "{trips:?}");
     let first = trips[0] - 10.0;
     assert!(
@@ -83,7 +84,7 @@ fn retry_mode_cycle_is_shorter() {
         TWO_NODES,
         &["client.spymemcached.failure_mode=retry"],
     ));
-    let trips = event_times(&out, 1, "trip");
+    let trips = event_times(&out, 1, NodeEventKind::Trip);
     let p = periods(&trips);
     let mean = p.iter().sum::<f64>() / p.len() as f64;
     assert!((mean - 4.5).abs() < 0.5, "mean cycle {mean:.2} s: {p:?}");
@@ -103,7 +104,7 @@ fn thirty_two_blocking_callers_trip_after_about_78_seconds() {
             "duration=110s",
         ],
     ));
-    let trips = event_times(&out, 1, "trip");
+    let trips = event_times(&out, 1, NodeEventKind::Trip);
     assert!(!trips.is_empty(), "no trip");
     let after_first_timeouts = trips[0] - 10.0 - 2.5;
     assert!(
@@ -117,8 +118,8 @@ fn thirty_two_blocking_callers_trip_after_about_78_seconds() {
 #[test]
 fn frozen_node_reconnects_after_exactly_two_seconds() {
     let out = run(&parse(TWO_NODES, &[]));
-    let trips = event_times(&out, 1, "trip");
-    let connected = event_times(&out, 1, "connected");
+    let trips = event_times(&out, 1, NodeEventKind::Trip);
+    let connected = event_times(&out, 1, NodeEventKind::Connected);
     assert_eq!(trips.len(), connected.len());
     for (t, c) in trips.iter().zip(&connected) {
         assert!((c - t - 2.0).abs() < 1e-3, "trip {t} connected {c}");
@@ -143,7 +144,7 @@ fn threshold_n_trips_at_n_minus_one_consecutive_timeouts() {
                 "duration=30s",
             ],
         ));
-        let trips = event_times(&out, 0, "trip");
+        let trips = event_times(&out, 0, NodeEventKind::Trip);
         // Arrivals at k × 2 ms; the first to time out arrived at 10 s.
         let first = trips[0] - 12.5;
         assert!(
@@ -186,7 +187,7 @@ fn a_partly_answering_node_never_trips() {
 #[test]
 fn crashed_node_backoff_schedule() {
     let out = run(&parse(TWO_NODES, &["fault.0.kind=crash", "duration=110s"]));
-    let refused: Vec<f64> = event_times(&out, 1, "refused")
+    let refused: Vec<f64> = event_times(&out, 1, NodeEventKind::Refused)
         .iter()
         .map(|t| t - 10.0)
         .collect();
@@ -227,7 +228,7 @@ fn verify_alive_on_connect_grows_the_backoff_and_stalls_healthy_nodes() {
             "duration=110s",
         ],
     ));
-    let failed = event_times(&out, 1, "verify_failed");
+    let failed = event_times(&out, 1, NodeEventKind::VerifyFailed);
     assert!(failed.len() >= 4, "{failed:?}");
     let gaps = periods(&failed);
     // attempt at t, fails at t + 2.5 s; the next attempt 2^n s after that.
@@ -240,7 +241,7 @@ fn verify_alive_on_connect_grows_the_backoff_and_stalls_healthy_nodes() {
     // wait, so nothing is ever dropped unsent.
     let without = run(&parse(TWO_NODES, &["duration=110s"]));
     // Without the check the frozen node is reconnected after each trip.
-    assert_never(&out, 1, "connected", &without, 1);
+    assert_never(&out, 1, NodeEventKind::Connected, &without, 1);
     assert_eq!(without.summary.cache_ops.unsent_timeout, 0);
     assert!(
         out.summary.cache_ops.unsent_timeout > 100,
@@ -272,8 +273,8 @@ fn discard_logging_stalls_every_node_of_the_client() {
     ));
     let healthy_failures = |s: &cachestorm::metrics::Summary| s.windows.steady.cache_timeout_ratio;
     assert_eq!(healthy_failures(&quiet.summary), 0.0);
-    let lost = event_times(&noisy, 1, "lost");
-    let trips = event_times(&noisy, 1, "trip");
+    let lost = event_times(&noisy, 1, NodeEventKind::Lost);
+    let trips = event_times(&noisy, 1, NodeEventKind::Trip);
     assert!(
         lost[0] - trips[0] > 0.04,
         "the lost event follows the logging stall"
@@ -324,7 +325,11 @@ fn socket_buffers_fill_on_a_frozen_node() {
         testbed.summary.cache_ops.unsent_timeout, 0,
         "writes never blocked"
     );
-    for e in testbed.node_events.iter().filter(|e| e.what == "lost") {
+    for e in testbed
+        .node_events
+        .iter()
+        .filter(|e| e.what == NodeEventKind::Lost)
+    {
         let n: u64 = e.detail.split_whitespace().next().unwrap().parse().unwrap();
         assert!((1_800..=2_600).contains(&n), "{n} ops discarded at a drop");
     }

@@ -5,6 +5,7 @@
 
 use crate::common::{event_times, load, read_csv, root, run};
 use cachestorm::metrics::Summary;
+use cachestorm::sim::protocol::NodeEventKind;
 
 struct Measured {
     success: f64,
@@ -82,7 +83,7 @@ fn frozen_node_matches_the_testbed() {
     compare("frozen", &out.summary, &m);
     // The testbed logs `lost` after the client wrote its discard WARN lines;
     // so does the model.
-    let lost = event_times(&out, 1, "lost");
+    let lost = event_times(&out, 1, NodeEventKind::Lost);
     assert!(
         lost.len() >= 2,
         "at least two drops in the window: {lost:?}"
@@ -101,8 +102,8 @@ fn frozen_node_matches_the_testbed() {
     );
     // After each drop the node is inactive for 2.0 s (a reconnect to a frozen
     // node succeeds at TCP level).
-    let trips = event_times(&out, 1, "trip");
-    let connected = event_times(&out, 1, "connected");
+    let trips = event_times(&out, 1, NodeEventKind::Trip);
+    let connected = event_times(&out, 1, NodeEventKind::Connected);
     for (t, c) in trips.iter().zip(&connected) {
         assert!((c - t - 2.0).abs() < 0.01, "reconnect {c} after trip {t}");
     }
@@ -113,11 +114,11 @@ fn crashed_node_matches_the_testbed() {
     let out = run(&load("models/testbed/crash.toml", &[]));
     let m = measured("crash_Redistribute_2500");
     compare("crash", &out.summary, &m);
-    let lost = event_times(&out, 1, "lost");
+    let lost = event_times(&out, 1, NodeEventKind::Lost);
     assert!((lost[0] - 30.0 - m.first_drop.unwrap()).abs() <= 2.0);
     // Refused reconnects back off 2, 4, 8, 16, 30 s: attempts at +2, +6, +14,
     // +30, +60, +90 s; the node restarts at 70 s and is picked up at 90 s.
-    let refused: Vec<f64> = event_times(&out, 1, "refused")
+    let refused: Vec<f64> = event_times(&out, 1, NodeEventKind::Refused)
         .iter()
         .map(|t| t - 30.0)
         .collect();
@@ -126,7 +127,7 @@ fn crashed_node_matches_the_testbed() {
     for (r, e) in refused.iter().zip(expected) {
         assert!((r - e).abs() < 0.01, "{refused:?}");
     }
-    let back = event_times(&out, 1, "connected")[0] - 70.0;
+    let back = event_times(&out, 1, NodeEventKind::Connected)[0] - 70.0;
     let measured_back = m.reconnect_after_restore.unwrap();
     assert!(
         (back - measured_back).abs() <= 2.0,

@@ -33,6 +33,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
 use crate::sim::ids::NodeId;
 use crate::sim::protocol::CacheResult;
+use crate::sim::protocol::NodeEventKind;
 use crate::sim::protocol::OpKind;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -169,11 +170,19 @@ impl PipePolicy for Libmemcached {
             self.servers[node.index()].ejected = Some(back);
             self.ring.set_live(node, false);
             self.ejections += 1;
-            self.core
-                .event(now, node, "eject", format!("{failures} connect failures"));
+            self.core.event(
+                now,
+                node,
+                NodeEventKind::Eject,
+                format!("{failures} connect failures"),
+            );
         } else {
-            self.core
-                .event(now, node, "in_timeout", format!("failure {failures}"));
+            self.core.event(
+                now,
+                node,
+                NodeEventKind::InTimeout,
+                format!("failure {failures}"),
+            );
         }
     }
 

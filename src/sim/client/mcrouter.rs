@@ -32,6 +32,7 @@ use crate::sim::event::ClientTimer;
 use crate::sim::event::Event;
 use crate::sim::ids::NodeId;
 use crate::sim::protocol::CacheResult;
+use crate::sim::protocol::NodeEventKind;
 use crate::sim::protocol::OpKind;
 
 /// `kProbeExponentialFactor`.
@@ -152,7 +153,7 @@ impl Mcrouter {
         self.core.event(
             now,
             node,
-            "tko",
+            NodeEventKind::Tko,
             if hard { "hard" } else { "soft" }.to_string(),
         );
         self.schedule_probe(ctx, node);
@@ -187,7 +188,8 @@ impl Mcrouter {
         if !d.probe_inflight {
             self.dests[node.index()].probe_inflight = true;
             let now = ctx.now();
-            self.core.event(now, node, "probe", String::new());
+            self.core
+                .event(now, node, NodeEventKind::Probe, String::new());
             let op = Op {
                 kind: OpKind::Noop,
                 bytes: super::plain::wire_bytes(OpKind::Noop, 0, 0),
@@ -238,7 +240,8 @@ impl PipePolicy for Mcrouter {
                 d.consecutive = 0;
                 d.probe_due = Nanos::MAX;
                 let now = ctx.now();
-                self.core.event(now, node, "tko_clear", String::new());
+                self.core
+                    .event(now, node, NodeEventKind::TkoClear, String::new());
             }
             return;
         }

@@ -21,7 +21,7 @@ use crate::sim::event::ClientTimer;
 use crate::sim::ids::{NodeId, OpRef};
 use crate::sim::protocol::{Call, ClientMsg, Waiter};
 
-pub use crate::sim::protocol::NodeEvent;
+pub use crate::sim::protocol::{NodeEvent, NodeEventKind};
 pub use ctx::Ctx;
 pub use libmemcached::Libmemcached;
 pub use mcrouter::Mcrouter;

@@ -21,7 +21,9 @@ use crate::sim::event::Event;
 use crate::sim::event::{ClientTimer, ConnectOutcome};
 use crate::sim::ids::{ClientId, ConnId, NodeId};
 use crate::sim::locator::Locator;
-use crate::sim::protocol::{BulkWorst, CacheResult, Call, NodeEvent, Waiter, bulk_outcome};
+use crate::sim::protocol::{
+    BulkWorst, CacheResult, Call, NodeEvent, NodeEventKind, Waiter, bulk_outcome,
+};
 use crate::sim::protocol::{ClientMsg, OpKind, Reply};
 
 /// A connection as the client sees it.
@@ -65,13 +67,14 @@ pub enum Why {
 }
 
 impl Why {
-    /// The name used in `node_events.csv`.
+    /// The word for it in `node_events.csv`'s detail column (pymemcache's
+    /// `failed`); the same word as the node event where there is one.
     pub fn name(self) -> &'static str {
         match self {
             Why::Timeout => "timeout",
-            Why::Reset => "lost",
-            Why::Refused => "refused",
-            Why::ConnectTimeout => "connect_timeout",
+            Why::Reset => NodeEventKind::Lost.as_str(),
+            Why::Refused => NodeEventKind::Refused.as_str(),
+            Why::ConnectTimeout => NodeEventKind::ConnectTimeout.as_str(),
             Why::Closed => "closed",
         }
     }
@@ -139,7 +142,7 @@ impl Core {
     }
 
     /// Records a node event.
-    pub fn event(&mut self, time: Nanos, node: NodeId, what: &'static str, detail: String) {
+    pub fn event(&mut self, time: Nanos, node: NodeId, what: NodeEventKind, detail: String) {
         self.events.push(NodeEvent {
             time,
             client: self.id.0,
@@ -409,8 +412,12 @@ pub fn reset<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: NodeId) -> bool {
     }
     let ops = p.core().close(ctx, node);
     let now = ctx.now();
-    p.core()
-        .event(now, node, "lost", format!("{} ops failed", ops.len()));
+    p.core().event(
+        now,
+        node,
+        NodeEventKind::Lost,
+        format!("{} ops failed", ops.len()),
+    );
     p.link_down(ctx, node, Why::Reset);
     fail_all(p, ctx, ops, Why::Reset);
     true
@@ -455,7 +462,7 @@ pub fn timer<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, t: ClientTimer) -> bool {
                 link.state = LinkState::Up;
                 ctx.net.conn_mut(link.conn).open = true;
                 core.reconnects += 1;
-                core.event(now, node, "connected", String::new());
+                core.event(now, node, NodeEventKind::Connected, String::new());
                 p.link_up(ctx, node);
                 let core = p.core();
                 let queued: Vec<(u32, u32)> = core.links[node.index()].queued.drain(..).collect();
@@ -466,13 +473,13 @@ pub fn timer<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, t: ClientTimer) -> bool {
                 }
                 return true;
             }
-            let why = if outcome == ConnectOutcome::Refused {
-                Why::Refused
+            let (why, kind) = if outcome == ConnectOutcome::Refused {
+                (Why::Refused, NodeEventKind::Refused)
             } else {
-                Why::ConnectTimeout
+                (Why::ConnectTimeout, NodeEventKind::ConnectTimeout)
             };
             let ops = core.close(ctx, node);
-            core.event(now, node, why.name(), String::new());
+            core.event(now, node, kind, String::new());
             p.link_down(ctx, node, why);
             fail_all(p, ctx, ops, why);
             true
@@ -560,7 +567,7 @@ impl LiveRing {
             if readd(server) {
                 let node = NodeId(n as u16);
                 self.set_live(node, true);
-                core.event(now, node, "readd", String::new());
+                core.event(now, node, NodeEventKind::Readd, String::new());
             }
         }
     }

@@ -29,6 +29,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
 use crate::sim::ids::NodeId;
 use crate::sim::protocol::CacheResult;
+use crate::sim::protocol::NodeEventKind;
 use crate::sim::protocol::OpKind;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -89,7 +90,8 @@ impl Pymemcache {
         s.dead = Some(now);
         self.ring.set_live(node, false);
         self.deaths += 1;
-        self.core.event(now, node, "dead", String::new());
+        self.core
+            .event(now, node, NodeEventKind::Dead, String::new());
     }
 
     /// The dead-node check at the top of `_get_client`.
@@ -106,7 +108,7 @@ impl Pymemcache {
                 self.ring.set_live(NodeId(n as u16), true);
                 self.last_dead_check = now;
                 self.core
-                    .event(now, NodeId(n as u16), "readd", String::new());
+                    .event(now, NodeId(n as u16), NodeEventKind::Readd, String::new());
             }
         }
     }
@@ -174,7 +176,8 @@ impl PipePolicy for Pymemcache {
             match s.failed {
                 None if self.cfg.retry_attempts > 0 => {
                     s.failed = Some((now, 0));
-                    self.core.event(now, node, "failed", why.name().to_string());
+                    self.core
+                        .event(now, node, NodeEventKind::Failed, why.name().to_string());
                 }
                 None => self.mark_dead(ctx, node),
                 Some((_, attempts)) => {
@@ -182,7 +185,7 @@ impl PipePolicy for Pymemcache {
                     self.core.event(
                         now,
                         node,
-                        "retry_failed",
+                        NodeEventKind::RetryFailed,
                         format!("attempt {}", attempts + 1),
                     );
                 }

@@ -27,7 +27,9 @@ use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::Event;
 use crate::sim::event::{ClientTimer, ConnectOutcome};
 use crate::sim::ids::{ClientId, ConnId, NodeId, OpRef};
-use crate::sim::protocol::{BulkWorst, CacheResult, Call, NodeEvent, Waiter, bulk_outcome};
+use crate::sim::protocol::{
+    BulkWorst, CacheResult, Call, NodeEvent, NodeEventKind, Waiter, bulk_outcome,
+};
 use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
 
 /// The connection's state as the client sees it.
@@ -51,7 +53,7 @@ enum DropCause {
     /// The peer reset or closed the connection.
     Reset,
     /// A connect attempt failed (refused, timed out, noop unanswered).
-    ConnectFailed(&'static str),
+    ConnectFailed(NodeEventKind),
 }
 
 /// The client's view of one node.
@@ -169,7 +171,7 @@ impl Spymemcached {
         self.ops.uncounted()
     }
 
-    fn event(&mut self, time: Nanos, node: usize, what: &'static str, detail: String) {
+    fn event(&mut self, time: Nanos, node: usize, what: NodeEventKind, detail: String) {
         self.events.push(NodeEvent {
             time,
             client: self.id.0,
@@ -731,7 +733,7 @@ impl Spymemcached {
                 self.event(
                     now,
                     n,
-                    "trip",
+                    NodeEventKind::Trip,
                     format!("{} consecutive timeouts", self.cfg.timeout_threshold + 1),
                 );
             }
@@ -743,7 +745,7 @@ impl Spymemcached {
             self.event(
                 at,
                 n,
-                "lost",
+                NodeEventKind::Lost,
                 format!(
                     "{discarded} ops cancelled; reconnect in {}",
                     crate::engine::format_nanos(delay)
@@ -844,11 +846,13 @@ impl Spymemcached {
                 }
             }
             ConnectOutcome::Refused => {
-                self.drop_connection(ctx, n, DropCause::ConnectFailed("refused"))
+                self.drop_connection(ctx, n, DropCause::ConnectFailed(NodeEventKind::Refused))
             }
-            ConnectOutcome::TimedOut => {
-                self.drop_connection(ctx, n, DropCause::ConnectFailed("connect_timeout"))
-            }
+            ConnectOutcome::TimedOut => self.drop_connection(
+                ctx,
+                n,
+                DropCause::ConnectFailed(NodeEventKind::ConnectTimeout),
+            ),
         }
         true
     }
@@ -862,7 +866,7 @@ impl Spymemcached {
         st.timeouts = 0;
         st.conn = ConnState::Connected;
         self.reconnects += 1;
-        self.event(now, n, "connected", String::new());
+        self.event(now, n, NodeEventKind::Connected, String::new());
         self.move_input(ctx, n);
         self.write(ctx, n);
     }
@@ -923,7 +927,11 @@ impl Spymemcached {
         }
         // `connected()` was never called, so the back-off grows.
         self.io_busy_until = ctx.now();
-        self.drop_connection(ctx, n, DropCause::ConnectFailed("verify_failed"));
+        self.drop_connection(
+            ctx,
+            n,
+            DropCause::ConnectFailed(NodeEventKind::VerifyFailed),
+        );
         self.io_loop(ctx);
         true
     }

@@ -25,6 +25,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
 use crate::sim::ids::NodeId;
 use crate::sim::protocol::CacheResult;
+use crate::sim::protocol::NodeEventKind;
 use crate::sim::protocol::OpKind;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -91,7 +92,7 @@ impl Twemproxy {
         self.core.event(
             now,
             node,
-            "eject",
+            NodeEventKind::Eject,
             format!("{} failures", self.cfg.server_failure_limit),
         );
     }
@@ -144,7 +145,7 @@ impl PipePolicy for Twemproxy {
             self.core.event(
                 now,
                 node,
-                "timeout_close",
+                NodeEventKind::TimeoutClose,
                 format!("{} other requests failed", others.len()),
             );
             self.failure(ctx, node);

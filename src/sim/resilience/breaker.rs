@@ -14,6 +14,7 @@
 
 use crate::config::BreakerConfig as Spec;
 use crate::engine::Nanos;
+use crate::sim::protocol::NodeEventKind;
 
 /// Where a breaker is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,8 +74,27 @@ pub struct Breaker {
     window: Window,
 }
 
-/// A state change, for `node_events.csv`.
-pub type Transition = &'static str;
+/// A state change, logged in `node_events.csv` as [`Transition::event`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    /// CLOSED or HALF_OPEN → OPEN.
+    Open,
+    /// OPEN → HALF_OPEN.
+    HalfOpen,
+    /// HALF_OPEN → CLOSED.
+    Closed,
+}
+
+impl Transition {
+    /// The node event it is logged as.
+    pub fn event(self) -> NodeEventKind {
+        match self {
+            Transition::Open => NodeEventKind::BreakerOpen,
+            Transition::HalfOpen => NodeEventKind::BreakerHalfOpen,
+            Transition::Closed => NodeEventKind::BreakerClosed,
+        }
+    }
+}
 
 impl Breaker {
     /// A closed breaker.
@@ -102,7 +122,7 @@ impl Breaker {
                 }
                 self.window = Window::new(self.spec.half_open_calls);
                 self.state = State::HalfOpen(self.spec.half_open_calls - 1);
-                (true, Some("breaker_half_open"))
+                (true, Some(Transition::HalfOpen))
             }
             State::HalfOpen(0) => (false, None),
             State::HalfOpen(n) => {
@@ -131,12 +151,12 @@ impl Breaker {
         match (self.state, over) {
             (_, true) => {
                 self.state = State::Open(now);
-                Some("breaker_open")
+                Some(Transition::Open)
             }
             (State::HalfOpen(_), false) => {
                 self.state = State::Closed;
                 self.window = Window::new(self.spec.window);
-                Some("breaker_closed")
+                Some(Transition::Closed)
             }
             _ => None,
         }
@@ -170,14 +190,14 @@ mod tests {
             assert_eq!(b.record(0, true, MS), None);
         }
         assert_eq!(b.state(), State::Closed);
-        assert_eq!(b.record(0, true, MS), Some("breaker_open"));
+        assert_eq!(b.record(0, true, MS), Some(Transition::Open));
         let mut b = Breaker::new(&spec());
         for i in 0..100 {
             // 51 successes, then 49 failures: 49 % of 100, closed.
             assert_eq!(b.record(0, i >= 51, MS), None);
         }
         // One more failure replaces the oldest success: 50 of the last 100.
-        assert_eq!(b.record(0, true, MS), Some("breaker_open"));
+        assert_eq!(b.record(0, true, MS), Some(Transition::Open));
     }
 
     #[test]
@@ -187,7 +207,7 @@ mod tests {
             b.record(0, true, MS);
         }
         assert_eq!(b.acquire(59 * SEC), (false, None));
-        assert_eq!(b.acquire(60 * SEC), (true, Some("breaker_half_open")));
+        assert_eq!(b.acquire(60 * SEC), (true, Some(Transition::HalfOpen)));
         for _ in 0..9 {
             assert_eq!(b.acquire(60 * SEC), (true, None));
         }
@@ -195,7 +215,7 @@ mod tests {
         // 5 of 10 trials fail: open again.
         for i in 0..10 {
             let t = b.record(61 * SEC, i < 5, MS);
-            assert_eq!(t, (i == 9).then_some("breaker_open"));
+            assert_eq!(t, (i == 9).then_some(Transition::Open));
         }
         assert_eq!(b.state(), State::Open(61 * SEC));
         b.acquire(121 * SEC);
@@ -204,7 +224,7 @@ mod tests {
         }
         for i in 0..10 {
             let t = b.record(122 * SEC, i < 4, MS);
-            assert_eq!(t, (i == 9).then_some("breaker_closed"));
+            assert_eq!(t, (i == 9).then_some(Transition::Closed));
         }
         assert_eq!(b.state(), State::Closed);
     }

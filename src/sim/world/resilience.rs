@@ -5,6 +5,7 @@ use super::{World, ctx};
 use crate::metrics::CacheOutcome;
 use crate::sim::event::Event;
 use crate::sim::protocol::{CacheResult, Call, Completion, NodeEvent, SlotRef, Waiter};
+use crate::sim::resilience::breaker::Transition;
 use crate::sim::resilience::{CLIENT_SCOPE, Pending};
 
 impl World {
@@ -65,13 +66,13 @@ impl World {
         self.attempt(slot, generation);
     }
 
-    fn breaker_event(&mut self, instance: u16, node: u16, what: &'static str) {
+    fn breaker_event(&mut self, instance: u16, node: u16, what: Transition) {
         let now = self.sched.now();
         self.node_events.push(NodeEvent {
             time: now,
             client: instance,
             node,
-            what,
+            what: what.event(),
             detail: if node == CLIENT_SCOPE {
                 "instance breaker".into()
             } else {
@@ -92,7 +93,7 @@ impl World {
         let instance = c.instance as usize;
         let single = c.keys.is_empty();
         let (pool, key) = (c.call.pool as usize, c.call.key);
-        let mut events: Vec<(u16, &'static str)> = Vec::new();
+        let mut events: Vec<(u16, Transition)> = Vec::new();
         // The per-instance breaker first (the outer decorator), then the
         // node's; a node breaker's refusal is a failure to the outer one.
         let mut permitted = true;
@@ -163,7 +164,7 @@ impl World {
         let (instance, node, client_permit, took) =
             (c.instance, c.node, c.client_permit, now - c.started);
         let failure = matches!(result, CacheResult::Failed(_));
-        let mut events: Vec<(u16, &'static str)> = Vec::new();
+        let mut events: Vec<(u16, Transition)> = Vec::new();
         let inst = &mut res.instances[instance as usize];
         if let Some(n) = node
             && let Some(t) = inst.nodes[n as usize].record(now, failure, took)
