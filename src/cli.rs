@@ -17,7 +17,7 @@ use crate::console;
 /// A deterministic simulator of memcached clusters, their clients and the
 /// services that call them, under node failures.
 #[derive(Parser)]
-#[command(name = "cachestorm", version, about, long_about = None)]
+#[command(name = "cachestorm", version = cachestorm::LONG_VERSION, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -63,6 +63,14 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = estimate::DEFAULT_MAX_EVENTS)]
         max_events: u64,
     },
+    /// Print a shell completion script: `cachestorm completions bash >
+    /// ~/.local/share/bash-completion/completions/cachestorm`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `cachestorm man > cachestorm.1`.
+    Man,
 }
 
 // The arguments of `run` (its help text is the variant's doc comment).
@@ -225,7 +233,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
         Command::Sweep(cmd) => {
             let (quiet, no_plots) = (cmd.quiet, cmd.no_plots);
             let args = cmd.args();
-            console::catch_ctrl_c();
+            console::catch_signals();
             let bar = console::progress_bar(quiet);
             let started = Instant::now();
             let mut first = true;
@@ -272,6 +280,19 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             for r in cachestorm::replot(cmd.args())? {
                 println!("wrote {} and {}", r.png.display(), r.svg.display());
             }
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "cachestorm", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .map_err(Error::Print)?;
             Ok(())
         }
         Command::Check {

@@ -1,27 +1,62 @@
 //! What the command line prints: the summary of a run, the line and table of
-//! a sweep or a merge, the sweep's progress bar, and the Ctrl-C handler.
+//! a sweep or a merge, the sweep's progress bar, and the Ctrl-C / SIGTERM handler.
 
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 use cachestorm::metrics::Summary;
 use cachestorm::sweep::{self, SweepArgs, SweepReport, merge::MergeReport};
 
-/// Set by the first Ctrl-C: the sweep stops scheduling runs. A second
-/// Ctrl-C exits at once (the journal still holds every finished run).
+/// Set by the first Ctrl-C or SIGTERM: the sweep stops scheduling runs. A
+/// second signal exits at once (the journal still holds every finished run).
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Installs the Ctrl-C handler that sets [`INTERRUPTED`].
-pub fn catch_ctrl_c() {
-    let _ = ctrlc::set_handler(|| {
-        if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+/// The number of the first signal that stopped the sweep (SIGINT when none
+/// was recorded).
+static SIGNAL: AtomicI32 = AtomicI32::new(SIGINT);
+
+const SIGINT: i32 = 2;
+
+/// The exit status of a sweep stopped by a signal: 128 + its number, as a
+/// shell reports a process killed by it (130 for Ctrl-C, 143 for SIGTERM).
+pub fn interrupted_exit_code() -> u8 {
+    u8::try_from(128 + SIGNAL.load(Ordering::SeqCst)).unwrap_or(130)
+}
+
+/// What the first signal does: stop scheduling runs. The second exits.
+fn on_signal(signo: i32, name: &str) {
+    if INTERRUPTED.swap(true, Ordering::SeqCst) {
+        std::process::exit(128 + signo);
+    }
+    SIGNAL.store(signo, Ordering::SeqCst);
+    eprintln!("\ninterrupted{name}: finishing the runs under way (Ctrl-C again to quit now)");
+}
+
+/// Installs the handler that sets [`INTERRUPTED`] on SIGINT (Ctrl-C) and
+/// SIGTERM, which batch systems send before they kill a job (Slurm at its
+/// time limit, Kubernetes when a pod is deleted or evicted). Having a
+/// handler also matters when cachestorm is a container's PID 1: Linux
+/// delivers to a namespace's init only the signals it handles.
+#[cfg(unix)]
+pub fn catch_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        for signo in signals.forever() {
+            on_signal(signo, if signo == SIGTERM { " by SIGTERM" } else { "" });
         }
-        eprintln!("\ninterrupted: finishing the runs under way (Ctrl-C again to quit now)");
     });
+}
+
+/// Installs the handler that sets [`INTERRUPTED`] on Ctrl-C.
+#[cfg(not(unix))]
+pub fn catch_signals() {
+    let _ = ctrlc::set_handler(|| on_signal(SIGINT, ""));
 }
 
 /// The sweep's progress bar on stderr (hidden when `quiet` or when stderr is

@@ -47,6 +47,9 @@ pub enum Error {
     /// The simulator broke one of its invariants (a bug).
     #[error(transparent)]
     Invariant(#[from] Violation),
+    /// Standard output could not be written (`completions`, `man`).
+    #[error("cannot write to standard output: {0}")]
+    Print(#[source] std::io::Error),
     /// Ctrl-C stopped a sweep; its finished runs are kept in its journal.
     #[error("interrupted: the finished runs are kept in {}", .0.display())]
     Interrupted(PathBuf),
@@ -102,7 +105,9 @@ impl Error {
                 SweepPlotError::Input(_) => BadInput,
                 SweepPlotError::Plot(_) => Internal,
             },
-            Error::Cleanup(_) | Error::FreshRunPlot(_) | Error::Invariant(_) => Internal,
+            Error::Cleanup(_) | Error::FreshRunPlot(_) | Error::Invariant(_) | Error::Print(_) => {
+                Internal
+            }
             Error::Interrupted(_) => Interrupted,
         }
     }

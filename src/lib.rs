@@ -21,5 +21,29 @@ pub mod sim;
 pub mod sweep;
 
 pub use error::{Error, ErrorKind};
+
+/// What decides the numbers this build computes: MD5 (16 hex digits) of its
+/// sources, `Cargo.toml`, `Cargo.lock` and the compiler's version, computed
+/// by `build.rs`. Part of every sweep's fingerprint, so shards and journals
+/// of another build are refused.
+pub const BUILD: &str = env!("CACHESTORM_BUILD");
+
+/// The git commit this build came from (`-dirty` with uncommitted edits;
+/// `unknown` outside a checkout or a packaged crate).
+pub const COMMIT: &str = env!("CACHESTORM_COMMIT");
+
+/// The version with its build, as journals record it:
+/// `0.1.0+<BUILD>` (semver build metadata).
+pub const VERSION_BUILD: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("CACHESTORM_BUILD"));
+
+/// What `--version` prints after the name.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("CACHESTORM_COMMIT"),
+    ", build ",
+    env!("CACHESTORM_BUILD"),
+    ")"
+);
 pub use run::{PlotArgs, RunArgs, RunReport, check_model, replot, run_model};
 pub use sweep::{SweepArgs, SweepReport, run_sweep};

@@ -1,8 +1,8 @@
 //! The `cachestorm` binary: all logic is in the library; `cli.rs` holds the
 //! arguments and the dispatch, `console.rs` what is printed. Exit codes: 0
 //! success, 2 bad input (a malformed model or experiment, a refused output
-//! folder, shards that do not merge), 1 an internal error, 130 a sweep
-//! stopped by Ctrl-C (its finished runs are kept; `--resume` continues it):
+//! folder, shards that do not merge), 1 an internal error, 130 / 143 a sweep
+//! stopped by Ctrl-C / SIGTERM (its finished runs are kept; `--resume` continues it):
 //! see [`cachestorm::ErrorKind`].
 
 mod cli;
@@ -23,8 +23,9 @@ fn main() -> ExitCode {
         ErrorKind::BadInput => eprintln!("error: {e}"),
         // The whole chain of causes, as anyhow's `{:#}` prints it.
         ErrorKind::Internal => eprintln!("error: {:#}", anyhow::Error::from(e)),
-        // The console has said how to resume.
-        ErrorKind::Interrupted => {}
+        // The console has said how to resume; 128 + the signal's number
+        // (130 for Ctrl-C, 143 for SIGTERM).
+        ErrorKind::Interrupted => return ExitCode::from(console::interrupted_exit_code()),
     }
     ExitCode::from(kind.exit_code())
 }

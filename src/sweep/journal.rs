@@ -34,10 +34,11 @@ pub struct Header {
     pub format: String,
     /// Always [`VERSION`].
     pub version: u32,
-    /// Version of cachestorm that wrote it.
+    /// Version and build of cachestorm that wrote it
+    /// ([`crate::VERSION_BUILD`], `0.1.0+<build>`).
     pub cachestorm: String,
     /// MD5 (hex) of the experiment text, the model text, the resolved points,
-    /// the seed mode and seed, and the cachestorm version: two journals with
+    /// the seed mode and seed, and the cachestorm version and build: two journals with
     /// the same fingerprint hold runs of the same sweep.
     pub fingerprint: String,
     /// Experiment name.

@@ -37,6 +37,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<MergeReport, S
     for dir in dirs {
         let c = journal::read(dir)?;
         if let Some(h) = &first {
+            if c.header.cachestorm != h.cachestorm {
+                return Err(SweepError::Refused(super::different_build(
+                    dir,
+                    &c.header.cachestorm,
+                    &h.cachestorm,
+                )));
+            }
             if c.header.fingerprint != h.fingerprint {
                 return Err(SweepError::Refused(format!(
                     "{} belongs to another sweep than {} (fingerprint {} ≠ {}; experiment `{}` seed {} vs `{}` seed {}): merge only shards of one experiment run with the same files and flags",

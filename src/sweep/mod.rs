@@ -223,6 +223,13 @@ pub fn run_sweep(
         Some(_) => {
             let contents = journal::read(&dir)?;
             let h = &contents.header;
+            if h.cachestorm != plan.header.cachestorm {
+                return Err(SweepError::Refused(different_build(
+                    &dir,
+                    &h.cachestorm,
+                    &plan.header.cachestorm,
+                )));
+            }
             if h.fingerprint != plan.header.fingerprint {
                 return Err(SweepError::Refused(format!(
                     "{} holds a different sweep (fingerprint {}, this one {}): the experiment file, the model file, --seed or --independent-seeds differ from when it started. Resume with the same files and flags ({}), or start a new sweep with --out",
@@ -293,6 +300,15 @@ pub fn run_sweep(
 }
 
 /// A short description of a journal's sweep for messages.
+/// The one line that refuses a journal written by another build of
+/// cachestorm (`--resume` and `merge`).
+pub(crate) fn different_build(dir: &std::path::Path, theirs: &str, ours: &str) -> String {
+    format!(
+        "{} was written by another build of cachestorm ({theirs}; this one is {ours}): builds from different sources or compilers may compute different numbers, so every shard and resume must use one build (`cachestorm --version` shows it)",
+        dir.display()
+    )
+}
+
 fn describe(h: &Header) -> String {
     format!(
         "it was started as `{}` with seed {} and {} seeds",

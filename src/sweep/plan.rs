@@ -93,7 +93,9 @@ impl Plan {
             .rank_by
             .as_ref()
             .map_or_else(|| metrics[0].clone(), |r| r.value.clone());
-        let version = env!("CARGO_PKG_VERSION");
+        // The build, not only the version: two builds of one version can
+        // compute different numbers.
+        let version = crate::VERSION_BUILD;
         let fingerprint = {
             let mut h = Md5::new();
             let mut part = |name: &str, text: &str| {

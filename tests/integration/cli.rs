@@ -266,3 +266,61 @@ fn shipped_models_keep_the_invariants() {
         }
     }
 }
+
+/// `--version` names the commit and the build that the sweep fingerprint
+/// carries.
+#[test]
+fn version_names_the_commit_and_build() {
+    let out = cachestorm().arg("--version").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        text.trim(),
+        format!(
+            "cachestorm {} (commit {}, build {})",
+            env!("CARGO_PKG_VERSION"),
+            cachestorm::COMMIT,
+            cachestorm::BUILD
+        )
+    );
+    assert_eq!(cachestorm::BUILD.len(), 16);
+    assert!(cachestorm::BUILD.chars().all(|c| c.is_ascii_hexdigit()));
+}
+
+/// Completion scripts and the manual page come from the clap definitions:
+/// every subcommand is in them.
+#[test]
+fn completions_and_man_page_name_every_subcommand() {
+    let subcommands = [
+        "run",
+        "plot",
+        "sweep",
+        "merge",
+        "check",
+        "completions",
+        "man",
+    ];
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = cachestorm().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for sub in subcommands {
+            assert!(text.contains(sub), "{shell} completions lack `{sub}`");
+        }
+    }
+    let out = cachestorm().arg("man").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(".ie \\n(.g .ds Aq") || text.contains(".TH cachestorm"),
+        "{text}"
+    );
+    for sub in subcommands {
+        assert!(
+            text.contains(&format!("cachestorm\\-{sub}")),
+            "man page lacks `{sub}`"
+        );
+    }
+    let bad = cachestorm().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

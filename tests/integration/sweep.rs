@@ -243,9 +243,11 @@ fn kill_9_then_resume_gives_the_same_files() {
     assert_same_files(&killed, &whole);
 }
 
+/// A signal stops the sweep cleanly: the runs under way finish and are
+/// journaled, it exits with 128 + the signal's number and says how to
+/// resume, and resuming gives the files of an uninterrupted sweep.
 #[cfg(unix)]
-#[test]
-fn ctrl_c_keeps_finished_runs_and_says_how_to_resume() {
+fn signal_keeps_finished_runs_and_says_how_to_resume(signal: &str, code: i32) {
     let t = tempfile::tempdir().unwrap();
     let e = experiment(
         t.path(),
@@ -278,13 +280,13 @@ fn ctrl_c_keeps_finished_runs_and_says_how_to_resume() {
         std::thread::sleep(Duration::from_millis(2));
     }
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_eq!(out.status.code(), Some(code), "{signal}: {err}");
     assert!(
         err.contains("--resume") && err.contains("--seed 11"),
         "{err}"
@@ -307,6 +309,20 @@ fn ctrl_c_keeps_finished_runs_and_says_how_to_resume() {
         "--quiet",
     ]));
     assert_same_files(&stopped, &whole);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_keeps_finished_runs_and_says_how_to_resume() {
+    signal_keeps_finished_runs_and_says_how_to_resume("INT", 130);
+}
+
+/// Batch systems stop jobs with SIGTERM (Slurm at the time limit,
+/// Kubernetes when a pod is deleted): handled as Ctrl-C, exit 143.
+#[cfg(unix)]
+#[test]
+fn sigterm_keeps_finished_runs_and_says_how_to_resume() {
+    signal_keeps_finished_runs_and_says_how_to_resume("TERM", 143);
 }
 
 fn merge(dirs: &[&Path], out: &Path) -> Output {
@@ -377,6 +393,58 @@ fn three_shards_merge_into_the_single_machine_files_and_bad_sets_are_refused() {
     // A merge does not overwrite a folder either.
     let again = merge(&[&shards[0], &shards[1], &shards[2]], &merged);
     assert_eq!(again.status.code(), Some(2));
+}
+
+/// Rewrites the `cachestorm` (version and build) of a journal's header, as
+/// another build of cachestorm would have written it.
+fn as_if_from_another_build(dir: &Path) {
+    let j = String::from_utf8(read(dir, "journal.jsonl")).unwrap();
+    let (head, rest) = j.split_once('\n').unwrap();
+    let mine = format!("\"cachestorm\":\"{}\"", cachestorm::VERSION_BUILD);
+    assert!(head.contains(&mine), "{head}");
+    let theirs = head.replace(&mine, "\"cachestorm\":\"0.1.0+0123456789abcdef\"");
+    std::fs::write(dir.join("journal.jsonl"), format!("{theirs}\n{rest}")).unwrap();
+}
+
+#[test]
+fn shards_and_journals_of_another_build_are_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let e = experiment(
+        t.path(),
+        "e.toml",
+        "models/checks/mm1.toml",
+        &mm1_body(2, "[300, 500]"),
+    );
+    let shard = |i: u32| {
+        let d = t.path().join(format!("shard{i}"));
+        ok(sweep(&[
+            s(&e),
+            "--shard",
+            &format!("{i}/2"),
+            "--out",
+            s(&d),
+            "--quiet",
+        ]));
+        d
+    };
+    let (one, two) = (shard(1), shard(2));
+    // The same build merges.
+    ok(merge(&[&one, &two], &t.path().join("merged")));
+    as_if_from_another_build(&two);
+    let out = merge(&[&one, &two], &t.path().join("refused"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("another build of cachestorm (0.1.0+0123456789abcdef")
+            && err.contains(cachestorm::VERSION_BUILD),
+        "{err}"
+    );
+    // --resume refuses it too.
+    let out = sweep(&[s(&e), "--shard", "2/2", "--resume", s(&two), "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("another build of cachestorm"), "{err}");
 }
 
 #[test]
