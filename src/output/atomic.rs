@@ -1,5 +1,7 @@
 //! Crash-safe file writes: a temporary file in the target's folder, flushed,
-//! synced and renamed over the target.
+//! synced and renamed over the target, then the folder synced, so after a
+//! crash or a power cut the file is either complete or absent (the rename
+//! itself is durable only once the folder's entry is on disk).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -52,8 +54,25 @@ impl AtomicFile {
         let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         drop(file);
-        std::fs::rename(&self.tmp, &self.target)
+        std::fs::rename(&self.tmp, &self.target)?;
+        sync_dir(&self.target)
     }
+}
+
+/// Syncs the folder holding `path`, making a rename into it durable. Unix
+/// only: other systems cannot open a folder as a file.
+#[cfg(unix)]
+fn sync_dir(path: &Path) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_: &Path) -> io::Result<()> {
+    Ok(())
 }
 
 impl Write for AtomicFile {

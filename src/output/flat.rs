@@ -1,18 +1,15 @@
-//! A serde serializer that flattens any `Serialize` value into
-//! (dotted path, leaf) pairs in declaration order: how a metric's key is
-//! spelled (`windows.fault.success_ratio`, `nodes.1.served`).
+//! Flattens any `Serialize` value into (dotted path, leaf) pairs in
+//! declaration order: how a metric's key is spelled
+//! (`windows.fault.success_ratio`, `nodes.1.served`).
 //!
-//! Going through `serde_json::Value` would sort the keys (its map is a
-//! `BTreeMap` unless a crate somewhere in the build turns on
-//! `preserve_order`, which would silently change the column order), and
-//! going through JSON text would re-parse floats, which `serde_json` does not
-//! promise to do exactly. This walks the value itself: floats arrive as the
-//! `f64` the run computed, fields in the order the struct declares them.
-
-use std::fmt;
+//! The value goes through `serde_json::to_value`, with serde_json's
+//! `preserve_order` feature on (`Cargo.toml`): objects keep the order the
+//! struct declares its fields in, and floats arrive as the `f64` the run
+//! computed (no text in between). Like `summary.json`, a non-finite float
+//! has no JSON value: it becomes a missing number (an empty cell).
 
 use serde::Serialize;
-use serde::ser::{self, Impossible, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
+use serde_json::Value;
 
 /// The one spelling of a float in every file the sweep writes: the shortest
 /// text that reads back to the same `f64` (`0.1`, `12.5`, `1000`), `inf` and
@@ -39,32 +36,10 @@ pub enum Leaf {
 
 /// Flattens `value` into (dotted path, leaf) pairs.
 pub fn leaves<T: Serialize + ?Sized>(value: &T) -> Vec<(String, Leaf)> {
+    let v = serde_json::to_value(value).expect("flattening cannot fail on plain data");
     let mut out = Vec::new();
-    value
-        .serialize(At {
-            out: &mut out,
-            path: String::new(),
-        })
-        .expect("flattening cannot fail on plain data");
+    walk(&v, String::new(), &mut out);
     out
-}
-
-/// Why a value cannot be flattened (never for plain structs of numbers).
-#[derive(Debug)]
-pub struct FlatError(String);
-
-impl fmt::Display for FlatError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for FlatError {}
-
-impl ser::Error for FlatError {
-    fn custom<T: fmt::Display>(msg: T) -> Self {
-        FlatError(msg.to_string())
-    }
 }
 
 fn join(prefix: &str, key: &str) -> String {
@@ -75,248 +50,30 @@ fn join(prefix: &str, key: &str) -> String {
     }
 }
 
-/// Serializes one value found at `path`.
-struct At<'a> {
-    out: &'a mut Vec<(String, Leaf)>,
-    path: String,
-}
-
-impl At<'_> {
-    fn leaf(self, leaf: Leaf) -> Result<(), FlatError> {
-        self.out.push((self.path, leaf));
-        Ok(())
-    }
-    fn num(self, text: String) -> Result<(), FlatError> {
-        self.leaf(Leaf::Number(Some(text)))
-    }
-}
-
-/// A sequence, struct or map being serialized.
-struct Compound<'a> {
-    out: &'a mut Vec<(String, Leaf)>,
-    path: String,
-    index: usize,
-    key: Option<String>,
-}
-
-impl<'a> Serializer for At<'a> {
-    type Ok = ();
-    type Error = FlatError;
-    type SerializeSeq = Compound<'a>;
-    type SerializeTuple = Compound<'a>;
-    type SerializeTupleStruct = Compound<'a>;
-    type SerializeTupleVariant = Impossible<(), FlatError>;
-    type SerializeMap = Compound<'a>;
-    type SerializeStruct = Compound<'a>;
-    type SerializeStructVariant = Impossible<(), FlatError>;
-
-    fn serialize_bool(self, _: bool) -> Result<(), FlatError> {
-        self.leaf(Leaf::Text)
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), FlatError> {
-        self.num(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), FlatError> {
-        self.num(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), FlatError> {
-        self.num(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), FlatError> {
-        self.num(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), FlatError> {
-        self.num(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), FlatError> {
-        self.num(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), FlatError> {
-        self.num(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), FlatError> {
-        self.num(v.to_string())
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), FlatError> {
-        self.serialize_f64(v as f64)
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), FlatError> {
-        self.leaf(Leaf::Number(fmt_f64(v)))
-    }
-    fn serialize_char(self, _: char) -> Result<(), FlatError> {
-        self.leaf(Leaf::Text)
-    }
-    fn serialize_str(self, _: &str) -> Result<(), FlatError> {
-        self.leaf(Leaf::Text)
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), FlatError> {
-        self.leaf(Leaf::Text)
-    }
-    fn serialize_none(self) -> Result<(), FlatError> {
-        self.leaf(Leaf::Number(None))
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), FlatError> {
-        value.serialize(self)
-    }
-    fn serialize_unit(self) -> Result<(), FlatError> {
-        self.leaf(Leaf::Number(None))
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), FlatError> {
-        self.serialize_unit()
-    }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-    ) -> Result<(), FlatError> {
-        self.leaf(Leaf::Text)
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), FlatError> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        value: &T,
-    ) -> Result<(), FlatError> {
-        let path = join(&self.path, variant);
-        value.serialize(At {
-            out: self.out,
-            path,
-        })
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a>, FlatError> {
-        Ok(Compound {
-            out: self.out,
-            path: self.path,
-            index: 0,
-            key: None,
-        })
-    }
-    fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, FlatError> {
-        self.serialize_seq(Some(len))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        len: usize,
-    ) -> Result<Compound<'a>, FlatError> {
-        self.serialize_seq(Some(len))
-    }
-    fn serialize_tuple_variant(
-        self,
-        name: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, FlatError> {
-        Err(FlatError(format!("cannot flatten tuple variant of {name}")))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a>, FlatError> {
-        self.serialize_seq(None)
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'a>, FlatError> {
-        self.serialize_seq(None)
-    }
-    fn serialize_struct_variant(
-        self,
-        name: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, FlatError> {
-        Err(FlatError(format!(
-            "cannot flatten struct variant of {name}"
-        )))
-    }
-}
-
-impl Compound<'_> {
-    fn child<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), FlatError> {
-        value.serialize(At {
-            out: self.out,
-            path: join(&self.path, key),
-        })
-    }
-    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), FlatError> {
-        let i = self.index;
-        self.index += 1;
-        self.child(&i.to_string(), value)
-    }
-}
-
-impl SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = FlatError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), FlatError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), FlatError> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = FlatError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), FlatError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), FlatError> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = FlatError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), FlatError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), FlatError> {
-        Ok(())
-    }
-}
-
-impl SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = FlatError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), FlatError> {
-        self.child(key, value)
-    }
-    fn end(self) -> Result<(), FlatError> {
-        Ok(())
-    }
-}
-
-impl SerializeMap for Compound<'_> {
-    type Ok = ();
-    type Error = FlatError;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), FlatError> {
-        let k = serde_json::to_value(key).map_err(|e| FlatError(e.to_string()))?;
-        self.key = Some(match k {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
-        });
-        Ok(())
-    }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), FlatError> {
-        let key = self.key.take().unwrap_or_default();
-        self.child(&key, value)
-    }
-    fn end(self) -> Result<(), FlatError> {
-        Ok(())
+fn walk(v: &Value, path: String, out: &mut Vec<(String, Leaf)>) {
+    match v {
+        Value::Null => out.push((path, Leaf::Number(None))),
+        Value::Bool(_) | Value::String(_) => out.push((path, Leaf::Text)),
+        Value::Number(n) => {
+            let text = if let Some(u) = n.as_u64() {
+                Some(u.to_string())
+            } else if let Some(i) = n.as_i64() {
+                Some(i.to_string())
+            } else {
+                n.as_f64().and_then(fmt_f64)
+            };
+            out.push((path, Leaf::Number(text)));
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk(item, join(&path, &i.to_string()), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                walk(item, join(&path, k), out);
+            }
+        }
     }
 }
 
@@ -359,6 +116,45 @@ mod tests {
                 ("list.0.z".into(), n("1")),
                 ("list.0.a".into(), n("3")),
                 ("flag".into(), Leaf::Text),
+            ]
+        );
+    }
+
+    /// The shapes the summary uses besides structs: maps keep their
+    /// iteration order, newtype variants add their name, unit variants are
+    /// text, and an infinity (no JSON value) is a missing number.
+    #[test]
+    fn maps_enums_and_non_finite_floats() {
+        #[derive(Serialize)]
+        enum Kind {
+            Plain,
+            Wrapped(u32),
+        }
+        #[derive(Serialize)]
+        struct S {
+            m: std::collections::BTreeMap<u16, f64>,
+            k: Kind,
+            w: Kind,
+            inf: f64,
+            neg: i64,
+        }
+        let v = S {
+            m: [(2, 0.5), (10, 1.5)].into_iter().collect(),
+            k: Kind::Plain,
+            w: Kind::Wrapped(7),
+            inf: f64::INFINITY,
+            neg: -3,
+        };
+        let n = |s: &str| Leaf::Number(Some(s.to_string()));
+        assert_eq!(
+            leaves(&v),
+            vec![
+                ("m.2".into(), n("0.5")),
+                ("m.10".into(), n("1.5")),
+                ("k".into(), Leaf::Text),
+                ("w.Wrapped".into(), n("7")),
+                ("inf".into(), Leaf::Number(None)),
+                ("neg".into(), n("-3")),
             ]
         );
     }

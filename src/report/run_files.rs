@@ -75,18 +75,18 @@ struct EventLine {
 }
 
 impl EventLine {
-    fn text(&self) -> String {
-        let cells: Vec<String> = NodeEventsColumn::ALL
+    /// The line's cells, in the order of [`NodeEventsColumn::ALL`].
+    fn cells(&self) -> Vec<String> {
+        NodeEventsColumn::ALL
             .iter()
             .map(|c| match c {
                 NodeEventsColumn::Time => format!("{:.6}", self.t),
                 NodeEventsColumn::Client => self.client.clone(),
                 NodeEventsColumn::Node => self.node.clone(),
                 NodeEventsColumn::Event => self.event.clone(),
-                NodeEventsColumn::Detail => self.detail.replace(',', ";"),
+                NodeEventsColumn::Detail => self.detail.clone(),
             })
-            .collect();
-        cells.join(",")
+            .collect()
     }
 }
 
@@ -118,12 +118,15 @@ pub fn write_node_events(
         detail: e.detail.to_string(),
     }));
     lines.sort_by(|a, b| a.t.total_cmp(&b.t));
-    let mut out = NodeEventsColumn::header() + "\n";
+    // The csv writer quotes a cell holding a comma, a quote or a line
+    // break, so a detail reads back as written.
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(NodeEventsColumn::ALL.iter().map(|c| c.name()))?;
     for l in &lines {
-        out.push_str(&l.text());
-        out.push('\n');
+        w.write_record(l.cells())?;
     }
-    write_atomic(&RunDataFile::NodeEvents.path(dir), out.as_bytes())
+    let out = w.into_inner().map_err(|e| e.into_error())?;
+    write_atomic(&RunDataFile::NodeEvents.path(dir), &out)
 }
 
 /// Why an output folder cannot be used.
@@ -154,5 +157,36 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
             path: dir.to_path_buf(),
             source,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A detail holding a comma or a quote is quoted, not altered: it reads
+    /// back as written, and the columns stay in place.
+    #[test]
+    fn node_event_details_are_quoted_and_read_back_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let odd = "slow, then \"dead\"";
+        let faults = [
+            (1.5, 2.5, "0".to_string(), odd.to_string()),
+            (3.0, 4.0, "1".to_string(), "crash".to_string()),
+        ];
+        write_node_events(dir.path(), &[], &faults).unwrap();
+        let path = RunDataFile::NodeEvents.path(dir.path());
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"slow, then \"\"dead\"\"\""), "{text}");
+        assert!(
+            text.contains("\n3.000000,-,1,fault_start,crash\n"),
+            "{text}"
+        );
+        let mut r = csv::Reader::from_path(&path).unwrap();
+        let details: Vec<String> = r
+            .records()
+            .map(|rec| rec.unwrap()[NodeEventsColumn::ALL.len() - 1].to_string())
+            .collect();
+        assert_eq!(details, [odd, odd, "crash", "crash"]);
     }
 }
