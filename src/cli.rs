@@ -8,6 +8,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 use cachestorm::config::estimate;
+use cachestorm::import;
 use cachestorm::report::sweep_plots::{PlotChoice, render_sweep_plots};
 use cachestorm::sweep::{self, Shard, SweepArgs};
 use cachestorm::{Error, PlotArgs, RunArgs};
@@ -63,6 +64,11 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = estimate::DEFAULT_MAX_EVENTS)]
         max_events: u64,
     },
+    /// Write a model skeleton from the configuration files you have:
+    /// twemproxy `nutcracker.yml`, an mcrouter JSON config, an HAProxy
+    /// `haproxy.cfg` backend, spymemcached settings (`*.properties` or
+    /// builder calls). Values no file gives are marked ASSUMPTION.
+    Import(ImportCmd),
     /// Print a shell completion script: `cachestorm completions bash >
     /// ~/.local/share/bash-completion/completions/cachestorm`.
     Completions {
@@ -71,6 +77,44 @@ enum Command {
     },
     /// Print the manual page (roff): `cachestorm man > cachestorm.1`.
     Man,
+}
+
+// The arguments of `import` (its help text is the variant's doc comment).
+#[derive(clap::Args)]
+struct ImportCmd {
+    /// Configuration files (format from the extension: .yml twemproxy,
+    /// .json mcrouter, .cfg HAProxy, .properties spymemcached).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Read every file as this format.
+    #[arg(long, value_enum)]
+    format: Option<ImportFormat>,
+    /// Write the model here (default: standard output).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace an existing --out file.
+    #[arg(long)]
+    force: bool,
+}
+
+/// `import --format`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ImportFormat {
+    Twemproxy,
+    Mcrouter,
+    Haproxy,
+    Spymemcached,
+}
+
+impl ImportFormat {
+    fn format(self) -> import::Format {
+        match self {
+            ImportFormat::Twemproxy => import::Format::Twemproxy,
+            ImportFormat::Mcrouter => import::Format::Mcrouter,
+            ImportFormat::Haproxy => import::Format::Haproxy,
+            ImportFormat::Spymemcached => import::Format::Spymemcached,
+        }
+    }
 }
 
 // The arguments of `run` (its help text is the variant's doc comment).
@@ -279,6 +323,26 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
         Command::Plot(cmd) => {
             for r in cachestorm::replot(cmd.args())? {
                 println!("wrote {} and {}", r.png.display(), r.svg.display());
+            }
+            Ok(())
+        }
+        Command::Import(cmd) => {
+            let model = import::import(&cmd.files, cmd.format.map(ImportFormat::format))?;
+            match &cmd.out {
+                Some(path) => {
+                    import::write(path, &model, cmd.force)?;
+                    eprintln!(
+                        "wrote {}: review every ASSUMPTION, then `cachestorm check {}`",
+                        path.display(),
+                        path.display()
+                    );
+                }
+                None => {
+                    use std::io::Write;
+                    std::io::stdout()
+                        .write_all(model.as_bytes())
+                        .map_err(Error::Print)?;
+                }
             }
             Ok(())
         }

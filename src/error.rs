@@ -47,6 +47,9 @@ pub enum Error {
     /// The simulator broke one of its invariants (a bug).
     #[error(transparent)]
     Invariant(#[from] Violation),
+    /// `cachestorm import` could not read a configuration or write the model.
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
     /// Standard output could not be written (`completions`, `man`).
     #[error("cannot write to standard output: {0}")]
     Print(#[source] std::io::Error),
@@ -105,6 +108,13 @@ impl Error {
                 SweepPlotError::Input(_) => BadInput,
                 SweepPlotError::Plot(_) => Internal,
             },
+            Error::Import(e) => {
+                if e.is_bad_input() {
+                    BadInput
+                } else {
+                    Internal
+                }
+            }
             Error::Cleanup(_) | Error::FreshRunPlot(_) | Error::Invariant(_) | Error::Print(_) => {
                 Internal
             }
