@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# Runs the SimPy peer (shared/peers/simpy_cache.py) and cachestorm's version
-# of the same model (models/peers/simpy-cache.toml) on this machine, and
+# Runs the SimPy peer (a SimPy 4 program of the same model, not shipped with
+# cachestorm) and cachestorm's version of it (models/peers/simpy-cache.toml)
+# on this machine, interleaved seed by seed so both see the same load, and
 # prints the ratio of SimPy's own reported wall_s (model build + run, no
-# interpreter start-up) to cachestorm's whole-process wall time (--no-plots).
+# interpreter start-up) to cachestorm's whole-process wall time (--no-plots),
+# with the CPU time of each side (a shared machine's wall times are noisy;
+# instruction counts from callgrind are the stable figure, docs/performance.md).
 #
-# Usage: scripts/peer-compare.sh [PEER_SCRIPT] [RUNS]
-#   PEER_SCRIPT  default: ../shared/peers/simpy_cache.py (or $CACHESTORM_PEER)
+# Usage: scripts/peer-compare.sh PEER_SCRIPT [RUNS]
+#   PEER_SCRIPT  the peer's simpy_cache.py (or set $CACHESTORM_PEER and omit it)
 #   RUNS         default 5 (seeds 1..RUNS); medians are reported
 # Needs python3 with venv; SimPy 4.1.2 is installed into a venv outside the
 # repository ($CACHESTORM_PEER_VENV, default ~/.cache/cachestorm/venv-simpy).
 set -euo pipefail
+peer=${1:-${CACHESTORM_PEER:-}}
+if [ -z "$peer" ]; then
+  echo "usage: scripts/peer-compare.sh PEER_SCRIPT [RUNS]  (or set CACHESTORM_PEER)" >&2
+  exit 2
+fi
+# Resolved against the caller's folder, before moving to the repository.
+[ -f "$peer" ] && peer=$(cd "$(dirname "$peer")" && pwd)/$(basename "$peer")
 cd "$(dirname "$0")/.."
-peer=${1:-${CACHESTORM_PEER:-../shared/peers/simpy_cache.py}}
 runs=${2:-5}
 venv=${CACHESTORM_PEER_VENV:-$HOME/.cache/cachestorm/venv-simpy}
 if [ ! -f "$peer" ]; then

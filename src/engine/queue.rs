@@ -6,8 +6,15 @@
 //! (every operation arms the same op timeout, every hop of a constant-latency
 //! network takes the same time), so events scheduled `delay` after "now" on
 //! one lane are already in time order: a `VecDeque` per distinct delay keeps
-//! them out of the heap. Popping takes the smallest (time, sequence) among the
-//! heap top and the lane heads.
+//! them out of the heap.
+//!
+//! The lane heads' keys sit side by side in a small array with their minimum
+//! cached: a pop from the heap compares three keys (heap top, earliest lane
+//! head, zero-delay FIFO) and scans nothing; only a pop from a lane rescans
+//! the few head keys. Events with no delay at all (a zero-latency network
+//! hop) go to one FIFO compared by the same key comparison: they never touch
+//! the heap. The order of pops is exactly (time, sequence), whatever
+//! structure an event waits in (`pops_match_a_stable_sort` below).
 //!
 //! Cancellation is lazy and belongs to the model: a cancelled timer stays
 //! queued and its handler recognises it as stale (a generation counter), which
@@ -47,6 +54,7 @@ impl<E> PartialOrd for HeapEntry<E> {
 }
 impl<E> Ord for HeapEntry<E> {
     /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest key.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
         other.key.cmp(&self.key)
     }
@@ -56,16 +64,15 @@ impl<E> Ord for HeapEntry<E> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Lane(u32);
 
+/// The handle of the zero-delay lane.
+const ZERO_LANE: u32 = u32::MAX;
+
+/// The key of an empty lane: later than any event.
+const EMPTY: u128 = u128::MAX;
+
 struct LaneQueue<E> {
     delay: Nanos,
     queue: VecDeque<(u128, E)>,
-}
-
-/// Where the next event comes from.
-#[derive(Clone, Copy)]
-enum Source {
-    Heap,
-    Lane(usize),
 }
 
 /// The event queue of one run.
@@ -74,6 +81,14 @@ pub struct Scheduler<E> {
     seq: u64,
     heap: BinaryHeap<HeapEntry<E>>,
     lanes: Vec<LaneQueue<E>>,
+    /// Each lane's head key (`EMPTY` when the lane is empty), side by side so
+    /// that finding the earliest head is a short scan of plain integers.
+    heads: Vec<u128>,
+    /// The earliest lane head and its lane, kept up to date when a head
+    /// changes, so a pop from the heap compares one key.
+    lane_min: (u128, usize),
+    /// Events scheduled with no delay, in order (all at `now`).
+    zero: VecDeque<(u128, E)>,
 }
 
 impl<E> Default for Scheduler<E> {
@@ -90,6 +105,9 @@ impl<E> Scheduler<E> {
             seq: 0,
             heap: BinaryHeap::with_capacity(1024),
             lanes: Vec::new(),
+            heads: Vec::new(),
+            lane_min: (EMPTY, 0),
+            zero: VecDeque::with_capacity(64),
         }
     }
 
@@ -101,6 +119,9 @@ impl<E> Scheduler<E> {
 
     /// The lane for timers of exactly `delay`, created on first use.
     pub fn lane(&mut self, delay: Nanos) -> Lane {
+        if delay == 0 {
+            return Lane(ZERO_LANE);
+        }
         if let Some(i) = self.lanes.iter().position(|l| l.delay == delay) {
             return Lane(i as u32);
         }
@@ -108,12 +129,17 @@ impl<E> Scheduler<E> {
             delay,
             queue: VecDeque::with_capacity(256),
         });
+        self.heads.push(EMPTY);
         Lane((self.lanes.len() - 1) as u32)
     }
 
     /// The delay of a lane.
     pub fn lane_delay(&self, lane: Lane) -> Nanos {
-        self.lanes[lane.0 as usize].delay
+        if lane.0 == ZERO_LANE {
+            0
+        } else {
+            self.lanes[lane.0 as usize].delay
+        }
     }
 
     #[inline]
@@ -145,70 +171,104 @@ impl<E> Scheduler<E> {
     #[inline]
     pub fn after_lane(&mut self, lane: Lane, event: E) {
         let seq = self.next_seq();
-        let l = &mut self.lanes[lane.0 as usize];
-        let at = self.now.saturating_add(l.delay);
-        l.queue.push_back((key(at, seq), event));
-    }
-
-    /// Which source holds the earliest event, and its key.
-    #[inline]
-    fn earliest(&self) -> Option<(u128, Source)> {
-        let mut best = self.heap.peek().map(|e| (e.key, Source::Heap));
-        for (i, l) in self.lanes.iter().enumerate() {
-            if let Some(&(k, _)) = l.queue.front()
-                && best.is_none_or(|(b, _)| k < b)
-            {
-                best = Some((k, Source::Lane(i)));
+        if lane.0 == ZERO_LANE {
+            self.zero.push_back((key(self.now, seq), event));
+            return;
+        }
+        let i = lane.0 as usize;
+        let l = &mut self.lanes[i];
+        let k = key(self.now.saturating_add(l.delay), seq);
+        if l.queue.is_empty() {
+            // The event becomes the lane's head.
+            self.heads[i] = k;
+            if k < self.lane_min.0 {
+                self.lane_min = (k, i);
             }
         }
-        best
+        l.queue.push_back((k, event));
+    }
+
+    /// The key of the earliest event, if any.
+    #[inline]
+    fn earliest(&self) -> Option<u128> {
+        let h = self.heap.peek().map_or(EMPTY, |e| e.key);
+        let z = self.zero.front().map_or(EMPTY, |&(k, _)| k);
+        let m = h.min(z).min(self.lane_min.0);
+        (m != EMPTY).then_some(m)
     }
 
     /// The time of the next event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<Nanos> {
-        self.earliest().map(|(k, _)| key_time(k))
+        self.earliest().map(key_time)
     }
 
     /// Removes the earliest event if it is due before `end`, advances the
-    /// clock to it and returns it (one scan of the sources).
+    /// clock to it and returns it.
     #[inline]
     pub fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
-        let (k, source) = self.earliest()?;
-        if key_time(k) >= end {
+        self.pop_until(end.checked_sub(1)?)
+    }
+
+    /// Removes the earliest event if it is due at or before `last`.
+    #[inline]
+    fn pop_until(&mut self, last: Nanos) -> Option<(Nanos, E)> {
+        let h = self.heap.peek().map_or(EMPTY, |e| e.key);
+        let (l, li) = self.lane_min;
+        if let Some(&(z, _)) = self.zero.front()
+            && z < h
+            && z < l
+        {
+            if key_time(z) > last {
+                return None;
+            }
+            let (_, event) = self.zero.pop_front()?;
+            // A zero-delay event is due now: the clock does not move.
+            return Some((self.now, event));
+        }
+        let k = h.min(l);
+        if k == EMPTY || key_time(k) > last {
             return None;
         }
-        self.take(k, source)
+        let t = key_time(k);
+        debug_assert!(t >= self.now, "time moved backwards");
+        self.now = t;
+        if h < l {
+            return self.heap.pop().map(|e| (t, e.event));
+        }
+        let (_, event) = self.lanes[li].queue.pop_front()?;
+        self.heads[li] = self.lanes[li].queue.front().map_or(EMPTY, |&(k, _)| k);
+        self.lane_min = min_head(&self.heads);
+        Some((t, event))
     }
 
     /// Removes the earliest event, advances the clock to it and returns it.
     #[inline]
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
-        let (k, source) = self.earliest()?;
-        self.take(k, source)
-    }
-
-    #[inline]
-    fn take(&mut self, k: u128, source: Source) -> Option<(Nanos, E)> {
-        let event = match source {
-            Source::Heap => self.heap.pop().map(|e| e.event),
-            Source::Lane(i) => self.lanes[i].queue.pop_front().map(|(_, e)| e),
-        }?;
-        let t = key_time(k);
-        debug_assert!(t >= self.now, "time moved backwards");
-        self.now = t;
-        Some((t, event))
+        self.pop_until(Nanos::MAX)
     }
 
     /// Events still queued (including stale timers not yet skipped).
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lanes.iter().map(|l| l.queue.len()).sum::<usize>()
+        self.heap.len() + self.zero.len() + self.lanes.iter().map(|l| l.queue.len()).sum::<usize>()
     }
 
     /// True when nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The earliest of the lane heads and its lane.
+#[inline]
+fn min_head(heads: &[u128]) -> (u128, usize) {
+    let mut best = (EMPTY, 0);
+    for (i, &k) in heads.iter().enumerate() {
+        if k < best.0 {
+            best = (k, i);
+        }
+    }
+    best
 }
 
 #[cfg(test)]
@@ -242,9 +302,9 @@ mod tests {
         /// Whatever mix of heap and lane events, pops come out sorted by
         /// (time, scheduling order), exactly as a stable sort would give.
         #[test]
-        fn pops_match_a_stable_sort(ops in proptest::collection::vec((0u64..50, 0usize..4, any::<bool>()), 1..200)) {
+        fn pops_match_a_stable_sort(ops in proptest::collection::vec((0u64..50, 0usize..5, any::<bool>()), 1..200)) {
             let mut s = Scheduler::new();
-            let delays = [3u64, 8, 8, 20];
+            let delays = [0u64, 3, 8, 8, 20];
             let lanes: Vec<Lane> = delays.iter().map(|&d| s.lane(d)).collect();
             let mut expected = Vec::new();
             let mut id = 0usize;

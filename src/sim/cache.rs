@@ -105,6 +105,7 @@ impl Cache {
                 continue;
             }
             let offset = self.pool_offsets[p] as usize;
+            self.placement[p].prime_all(&mut self.space);
             for k in 0..self.space.count() {
                 let local = self.placement[p].primary(k, &mut self.space) as usize;
                 self.nodes[offset + local].put(k, 0);

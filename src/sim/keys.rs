@@ -6,6 +6,7 @@
 //! step s is a pure function of (that seed, s), never of earlier outcomes.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rand::RngExt;
 use rand_distr::{Distribution, Zipf};
@@ -17,7 +18,7 @@ use crate::engine::rng::{SplitMix64, derive};
 /// Draws key indices.
 pub struct KeySpace {
     count: u32,
-    zipf: Option<ZipfSampler>,
+    zipf: Option<Arc<ZipfSampler>>,
     prefix: String,
     suffix: String,
     spelled: String,
@@ -28,7 +29,11 @@ impl KeySpace {
     pub fn new(keys: &KeysConfig) -> Self {
         let zipf = match keys.popularity {
             Popularity::Uniform => None,
-            Popularity::Zipf(s) => Some(ZipfSampler::new(keys.count, s)),
+            Popularity::Zipf(s) => Some(shared(
+                zipf_tables(),
+                format!("{}/{:016x}", keys.count, s.to_bits()),
+                || ZipfSampler::new(keys.count, s),
+            )),
         };
         KeySpace {
             count: keys.count,
@@ -69,6 +74,46 @@ impl KeySpace {
         self.spelled.push_str(&self.suffix);
         &self.spelled
     }
+}
+
+/// How many tables of each kind a process keeps (a sweep varies the key
+/// space or the node list over a handful of values at most).
+const SHARED_CAP: usize = 8;
+
+/// A table of kind `T` computed once per process and shared by every world
+/// built with the same inputs (the runs of a sweep): the last `SHARED_CAP`
+/// entries, by their inputs spelled as `id`.
+type SharedTables<T> = Mutex<Vec<(String, Arc<T>)>>;
+
+fn zipf_tables() -> &'static SharedTables<ZipfSampler> {
+    static T: OnceLock<SharedTables<ZipfSampler>> = OnceLock::new();
+    T.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+fn primary_tables() -> &'static SharedTables<Vec<u16>> {
+    static T: OnceLock<SharedTables<Vec<u16>>> = OnceLock::new();
+    T.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// The table for `id`, built by `build` (outside the lock) when no earlier
+/// world of this process built it. The tables are pure functions of `id`, so
+/// sharing them changes no result.
+fn shared<T>(tables: &SharedTables<T>, id: String, build: impl FnOnce() -> T) -> Arc<T> {
+    let lock = || {
+        tables
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    if let Some((_, t)) = lock().iter().find(|(k, _)| *k == id) {
+        return Arc::clone(t);
+    }
+    let t = Arc::new(build());
+    let mut g = lock();
+    if g.len() >= SHARED_CAP {
+        g.remove(0);
+    }
+    g.push((id, Arc::clone(&t)));
+    t
 }
 
 /// Zipf sampling: P(key i) ∝ (i + 1)^-s. Up to [`ALIAS_MAX`] keys it uses
@@ -136,6 +181,9 @@ const UNKNOWN: u16 = u16::MAX;
 /// key (primaries in a dense table, full routes on demand).
 pub struct Placement {
     locator: Locator,
+    /// The locator and node list, spelled: with the key space, what a shared
+    /// table of primaries depends on.
+    id: String,
     primaries: Vec<u16>,
     routes: HashMap<u32, Route>,
 }
@@ -146,6 +194,12 @@ impl Placement {
         let locator =
             Locator::new(locator.into(), hash.into(), nodes).expect("validated: 1 to 65535 nodes");
         Placement {
+            id: format!(
+                "{:?}/{:?}/{}",
+                locator.kind(),
+                locator.hash_alg(),
+                nodes.join(",")
+            ),
             locator,
             primaries: vec![UNKNOWN; keys as usize],
             routes: HashMap::new(),
@@ -162,6 +216,26 @@ impl Placement {
         let p = self.locator.primary(space.spell(k));
         self.primaries[k as usize] = p;
         p
+    }
+
+    /// Computes the primary of every key (as a prefill needs), or copies them
+    /// from the table an earlier world of this process computed for the same
+    /// locator, nodes and key space: Ketama's MD5 over 100,000 keys is most of
+    /// building a world, and every run of a sweep would pay it again.
+    pub fn prime_all(&mut self, space: &mut KeySpace) {
+        let id = format!(
+            "{}/{}/{:?}/{:?}",
+            self.id, space.count, space.prefix, space.suffix
+        );
+        let primaries = std::mem::take(&mut self.primaries);
+        let table = shared(primary_tables(), id, || {
+            self.primaries = primaries;
+            for k in 0..space.count() {
+                self.primary(k, space);
+            }
+            std::mem::take(&mut self.primaries)
+        });
+        self.primaries = Vec::clone(&table);
     }
 
     /// The node Redistribute picks for key `k`: the primary if active, else
@@ -227,5 +301,48 @@ mod tests {
             let len = space.spelled_len(i);
             assert_eq!(len, space.spell(i).len());
         }
+    }
+}
+
+#[cfg(test)]
+mod shared_tests {
+    use super::*;
+
+    fn ketama(nodes: &[String], count: u32) -> (Placement, KeySpace) {
+        let keys = KeysConfig {
+            count,
+            prefix: "shared-test:".into(),
+            suffix: String::new(),
+            popularity: Popularity::Uniform,
+        };
+        (
+            Placement::new(LocatorChoice::Ketama, HashChoice::Ketama, nodes, count),
+            KeySpace::new(&keys),
+        )
+    }
+
+    /// A shared table of primaries holds exactly what the locator computes key
+    /// by key, and a second world with the same inputs gets the same table
+    /// without computing it; other nodes get their own.
+    #[test]
+    fn shared_primaries_equal_the_locators_own() {
+        let nodes: Vec<String> = (1..=4).map(|i| format!("10.9.0.{i}:11211")).collect();
+        let (mut lazy, mut space) = ketama(&nodes, 2000);
+        let own: Vec<u16> = (0..2000).map(|k| lazy.primary(k, &mut space)).collect();
+        let (mut first, mut space1) = ketama(&nodes, 2000);
+        first.prime_all(&mut space1);
+        assert_eq!(first.primaries, own);
+        let before = primary_tables().lock().unwrap().len();
+        let (mut second, mut space2) = ketama(&nodes, 2000);
+        second.prime_all(&mut space2);
+        assert_eq!(second.primaries, own);
+        assert!(primary_tables().lock().unwrap().len() <= before.max(SHARED_CAP));
+        let other: Vec<String> = (1..=5).map(|i| format!("10.9.0.{i}:11211")).collect();
+        let (mut third, mut space3) = ketama(&other, 2000);
+        third.prime_all(&mut space3);
+        let (mut lazy3, mut space4) = ketama(&other, 2000);
+        let own3: Vec<u16> = (0..2000).map(|k| lazy3.primary(k, &mut space4)).collect();
+        assert_eq!(third.primaries, own3);
+        assert_ne!(own3, own);
     }
 }

@@ -47,8 +47,12 @@ pub struct Header {
     pub seed: u64,
     /// `common` or `independent`.
     pub seed_mode: String,
-    /// Replications per point.
+    /// Replications per point (the most, with sequential stopping).
     pub replications: u32,
+    /// Sequential stopping, when the experiment asks for it (absent from
+    /// the journals of fixed replications, so they read as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<crate::config::experiment::Sequential>,
     /// The varied keys.
     pub params: Vec<String>,
     /// Every point's values (display spelling), by point index.
@@ -251,6 +255,7 @@ pub(crate) fn test_header(param: &str, points: [&str; 2], metrics: &[&str]) -> H
         seed: 1,
         seed_mode: "common".into(),
         replications: 2,
+        sequential: None,
         params: vec![param.into()],
         points: points.iter().map(|p| vec![p.to_string()]).collect(),
         metrics: metrics.iter().map(|m| m.to_string()).collect(),

@@ -77,10 +77,19 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<MergeReport, S
     let mut header = first.expect("at least one folder");
     header.shard = None;
     let mut missing = Vec::new();
-    for p in 0..header.points.len() {
-        for r in 0..header.replications {
-            if !owner.contains_key(&(p, r)) {
-                missing.push((p, r));
+    match &header.sequential {
+        // The runs each point's stopping rule still asks for.
+        Some(rule) => {
+            let points: Vec<usize> = (0..header.points.len()).collect();
+            missing = super::sequential::next_runs(&header, rule, &points, &records);
+        }
+        None => {
+            for p in 0..header.points.len() {
+                for r in 0..header.replications {
+                    if !owner.contains_key(&(p, r)) {
+                        missing.push((p, r));
+                    }
+                }
             }
         }
     }

@@ -33,6 +33,7 @@ mod plan;
 pub mod ranking;
 pub mod record;
 pub mod runner;
+pub mod sequential;
 pub mod stats;
 
 use std::path::{Path, PathBuf};
@@ -262,26 +263,67 @@ pub fn run_sweep(
             (Vec::new(), journal::Journal::create(&dir, &plan.header)?)
         }
     };
-    let done: std::collections::BTreeSet<(usize, u32)> =
-        records.iter().map(|r| (r.point, r.replication)).collect();
-    let todo: Vec<(usize, u32)> = plan
-        .runs()
-        .into_iter()
-        .filter(|k| !done.contains(k))
-        .collect();
-    let runs_total = plan.runs().len();
     let runs_resumed = records.len();
     let mut finished = runs_resumed;
-    progress(finished, runs_total);
-    let outcome = runner::execute(&plan, &todo, threads, cancel, &mut |batch: Vec<Record>| {
-        journal.append_all(&batch)?;
-        finished += batch.len();
-        records.extend(batch);
-        progress(finished, runs_total);
-        Ok(())
-    });
+    let outcome = match plan.header.sequential.clone() {
+        None => {
+            let done: std::collections::BTreeSet<(usize, u32)> =
+                records.iter().map(|r| (r.point, r.replication)).collect();
+            let todo: Vec<(usize, u32)> = plan
+                .runs()
+                .into_iter()
+                .filter(|k| !done.contains(k))
+                .collect();
+            let runs_total = plan.runs().len();
+            progress(finished, runs_total);
+            runner::execute(&plan, &todo, threads, cancel, &mut |batch: Vec<Record>| {
+                journal.append_all(&batch)?;
+                finished += batch.len();
+                records.extend(batch);
+                progress(finished, runs_total);
+                Ok(())
+            })
+        }
+        Some(rule) => {
+            // Waves: every point's first `min` replications, then one more
+            // for each point the rule keeps going, until none is.
+            let points: Vec<usize> = {
+                let mut p: Vec<usize> = plan.runs().into_iter().map(|r| r.0).collect();
+                p.dedup();
+                p
+            };
+            loop {
+                let todo = sequential::next_runs(&plan.header, &rule, &points, &records);
+                if todo.is_empty() {
+                    break Ok(runner::BatchEnd::Complete);
+                }
+                let wave_total = finished + todo.len();
+                progress(finished, wave_total);
+                let end =
+                    runner::execute(&plan, &todo, threads, cancel, &mut |batch: Vec<Record>| {
+                        journal.append_all(&batch)?;
+                        finished += batch.len();
+                        records.extend(batch);
+                        progress(finished, wave_total);
+                        Ok(())
+                    });
+                match end {
+                    Ok(runner::BatchEnd::Complete) => continue,
+                    other => break other,
+                }
+            }
+        }
+    };
     drop(journal);
     let interrupted = outcome? == runner::BatchEnd::Cancelled;
+    if let Some(rule) = &plan.header.sequential {
+        sequential::retain_decided(&plan.header, rule, &mut records);
+    }
+    let runs_total = if plan.header.sequential.is_some() {
+        records.len()
+    } else {
+        plan.runs().len()
+    };
     let stats = if interrupted {
         Vec::new()
     } else {

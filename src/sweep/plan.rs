@@ -125,6 +125,7 @@ impl Plan {
             seed,
             seed_mode: options.seed_mode.name().into(),
             replications: experiment.replications.value,
+            sequential: experiment.sequential.clone(),
             params: experiment.axes.iter().map(|a| a.key.clone()).collect(),
             points: (0..n)
                 .map(|p| {

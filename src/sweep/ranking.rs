@@ -88,9 +88,16 @@ fn show(metric: &str, x: Option<f64>) -> String {
 
 /// The text of `ranking.md`: a Markdown table for a review document.
 pub fn markdown(header: &Header, rows: &[Row]) -> String {
+    let replications = match &header.sequential {
+        None => format!("{} replications per point", header.replications),
+        Some(s) => format!(
+            "{} to {} replications per point (each point stopped once the interval of {} was within {})",
+            s.min, header.replications, header.rank_by, s.until
+        ),
+    };
     let mut out = format!(
-        "# {}: ranked by {}\n\n{} replications per point, seed {} ({} seeds); 95 % confidence intervals (Student t).\n\n",
-        header.experiment, header.rank_by, header.replications, header.seed, header.seed_mode
+        "# {}: ranked by {}\n\n{replications}, seed {} ({} seeds); 95 % confidence intervals (Student t).\n\n",
+        header.experiment, header.rank_by, header.seed, header.seed_mode
     );
     let mut head = vec!["rank".to_string()];
     head.extend(header.params.iter().cloned());

@@ -42,6 +42,40 @@ use super::error::{ConfigError, Origin};
 use super::{Model, model_from_doc};
 pub use literal::{literal, quote};
 
+/// Sequential stopping of a point's replications: after `min` replications,
+/// a point stops as soon as the 95 % interval of the ranking metric over its
+/// replications so far (taken in replication order) has a half-width within
+/// `until`; it never runs more than the experiment's `replications.max`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sequential {
+    /// Replications every point runs.
+    pub min: u32,
+    /// The half-width as written: `"±1 pp"` (percentage points of a ratio).
+    pub until: String,
+}
+
+impl Sequential {
+    /// The half-width of `until` in the metric's own units (a ratio: 1 pp is
+    /// 0.01), or `None` if it is not `±X pp` (also `+-X pp`) with X > 0.
+    pub fn parse_until(until: &str) -> Option<f64> {
+        let t = until.trim();
+        let t = t
+            .strip_prefix('±')
+            .or_else(|| t.strip_prefix("+-"))?
+            .trim()
+            .strip_suffix("pp")?
+            .trim();
+        let x: f64 = t.parse().ok()?;
+        (x.is_finite() && x > 0.0).then_some(x / 100.0)
+    }
+
+    /// The half-width in the metric's units.
+    pub fn half_width(&self) -> f64 {
+        Self::parse_until(&self.until).expect("validated when the experiment was read")
+    }
+}
+
 /// The metrics reported when an experiment names none: fault-window success
 /// and rejected ratios, p99 latency, requests over the SLO, database peak.
 pub const DEFAULT_METRICS: &[&str] = &[
@@ -134,8 +168,10 @@ pub struct Experiment {
     pub model_text: String,
     /// Byte span of the `model` value in `text` (for the copy in the output).
     model_span: Range<usize>,
-    /// Replications per point.
+    /// Replications per point (the most, with sequential stopping).
     pub replications: Located<u32>,
+    /// Sequential stopping, when `replications` is a table.
+    pub sequential: Option<Sequential>,
     /// The experiment seed, if written.
     pub seed: Option<Located<u64>>,
     /// Metrics to report, by dotted summary path; defaults to
@@ -173,6 +209,7 @@ impl Experiment {
             model_text: parsed.model_text,
             model_span: parsed.model_span,
             replications: parsed.replications,
+            sequential: parsed.sequential,
             seed: parsed.seed,
             metrics: parsed.metrics,
             rank_by: parsed.rank_by,

@@ -12,12 +12,28 @@ use toml::de::DeValue;
 use super::axes::{
     axis, check_key, check_overlaps, collect_set, collect_vary, exclude, param, variant_axis,
 };
-use super::{Axis, DEFAULT_METRICS, Exclude, Located, Setting};
+use super::{Axis, DEFAULT_METRICS, Exclude, Located, Sequential, Setting};
 use crate::config::doc::{Document, read_text};
 use crate::config::error::{ConfigError, Origin};
 
 /// Most points one experiment may have (before the filter).
 const MAX_POINTS: usize = 1_000_000;
+
+/// `replications = 5`, or `replications = { min = 3, max = 10, until = "±1 pp" }`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ReplicationsFile {
+    Fixed(u32),
+    Sequential(SequentialFile),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SequentialFile {
+    min: u32,
+    max: u32,
+    until: String,
+}
 
 /// The experiment file as written. serde reads the scalar keys (with
 /// `deny_unknown_fields` giving the did-you-mean for a misspelt key);
@@ -28,7 +44,7 @@ const MAX_POINTS: usize = 1_000_000;
 #[serde(deny_unknown_fields)]
 struct ExperimentFile {
     model: Spanned<String>,
-    pub(super) replications: Spanned<u32>,
+    pub(super) replications: Spanned<ReplicationsFile>,
     #[serde(default)]
     pub(super) seed: Option<Spanned<u64>>,
     #[serde(default)]
@@ -109,6 +125,7 @@ pub(super) struct Parsed {
     pub(super) model_text: String,
     pub(super) model_span: Range<usize>,
     pub(super) replications: Located<u32>,
+    pub(super) sequential: Option<Sequential>,
     pub(super) seed: Option<Located<u64>>,
     pub(super) metrics: Vec<Located<String>>,
     pub(super) rank_by: Option<Located<String>>,
@@ -147,17 +164,41 @@ impl Parsed {
         })?;
 
         // replications, seed
-        if *file.replications.get_ref() == 0 {
-            return Err(cx.err_allowed(
-                &file.replications.span(),
-                "replications",
-                "must be at least 1",
-                "an integer ≥ 1 (≥ 2 for confidence intervals)",
-            ));
-        }
+        let span = file.replications.span();
+        let bad = |message: &str, allowed: &str| {
+            Err(cx.err_allowed(&span, "replications", message, allowed))
+        };
+        let (count, sequential) = match file.replications.get_ref() {
+            ReplicationsFile::Fixed(0) => {
+                return bad(
+                    "must be at least 1",
+                    "an integer ≥ 1 (≥ 2 for confidence intervals)",
+                );
+            }
+            ReplicationsFile::Fixed(n) => (*n, None),
+            ReplicationsFile::Sequential(f) => {
+                let allowed = "{ min = 2…, max = min…, until = \"±X pp\" } with X > 0 (stop a point once the 95 % interval of `rank_by` is within ±X percentage points)";
+                if f.min < 2 || f.max < f.min {
+                    return bad("needs 2 ≤ min ≤ max", allowed);
+                }
+                if Sequential::parse_until(&f.until).is_none() {
+                    return bad(
+                        &format!("`until = \"{}\"` is not a half-width", f.until),
+                        allowed,
+                    );
+                }
+                (
+                    f.max,
+                    Some(Sequential {
+                        min: f.min,
+                        until: f.until.trim().to_string(),
+                    }),
+                )
+            }
+        };
         let replications = Located {
-            value: *file.replications.get_ref(),
-            origin: cx.origin(&file.replications.span()),
+            value: count,
+            origin: cx.origin(&span),
         };
         let seed = file.seed.map(|v| Located {
             value: *v.get_ref(),
@@ -337,6 +378,7 @@ impl Parsed {
             model_text,
             model_span,
             replications,
+            sequential,
             seed,
             metrics,
             rank_by,

@@ -205,3 +205,35 @@ fn the_copy_names_the_resolved_model() {
     );
     assert_eq!(e.points, vec![Vec::<usize>::new()]);
 }
+
+fn exp_with_replications(replications: &str) -> Result<Experiment, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "m.toml", MODEL);
+    let p = write(
+        dir.path(),
+        "e.toml",
+        &format!("model = \"m.toml\"\nreplications = {replications}\n"),
+    );
+    Experiment::load(&p)
+}
+
+#[test]
+fn replications_may_stop_sequentially() {
+    let e = exp_with_replications("{ min = 3, max = 10, until = \"±1 pp\" }").unwrap();
+    assert_eq!(e.replications.value, 10);
+    let s = e.sequential.unwrap();
+    assert_eq!((s.min, s.until.as_str()), (3, "±1 pp"));
+    assert_eq!(s.half_width(), 0.01);
+    assert!(exp_with_replications("4").unwrap().sequential.is_none());
+    for bad in [
+        "{ min = 1, max = 10, until = \"±1 pp\" }",
+        "{ min = 5, max = 4, until = \"±1 pp\" }",
+        "{ min = 3, max = 10, until = \"1 %\" }",
+    ] {
+        let err = exp_with_replications(bad).unwrap_err().to_string();
+        assert!(
+            err.contains("e.toml:2:") && err.contains("replications"),
+            "{bad}: {err}"
+        );
+    }
+}
