@@ -54,6 +54,8 @@ pub enum Reply {
     Stored,
     /// The connection was refused or reset.
     Reset,
+    /// `SERVER_ERROR …`: the node (or a proxy) failed the op.
+    ServerError,
 }
 
 /// A reply from a node to a client.

@@ -17,6 +17,7 @@ mod locator;
 mod peer;
 mod policies;
 mod queueing;
+mod shapes;
 mod spymemcached;
 mod sweep;
 mod testbed;

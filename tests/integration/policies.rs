@@ -724,6 +724,14 @@ duration = "20s"
             "fault.0.flapping.healthy=1s",
         ],
         &["fault.0.kind=partition"],
+        &["fault.0.kind=latency", "fault.0.latency.jitter=20ms"],
+        &["fault.0.kind=errors", "fault.0.errors.fraction=0.5"],
+        &[
+            "fault.0.kind=crash",
+            "fault.0.cycle.on=2s",
+            "fault.0.cycle.off=1s",
+            "fault.0.cycle.jitter=500ms",
+        ],
     ];
     let (mut seen_policies, mut seen_faults) = (Vec::new(), Vec::new());
     for p in policies {

@@ -52,6 +52,12 @@ enum DropCause {
     Trip,
     /// The peer reset or closed the connection.
     Reset,
+    /// A `SERVER_ERROR` (or `ERROR`, `CLIENT_ERROR`) line: in 2.12.3
+    /// `BaseOperationImpl.handleError` completes the op with an error and
+    /// throws `OperationException`, which `MemcachedConnection.handleIO`
+    /// catches with `lostConnection(node)`: the whole connection is dropped
+    /// (`queueReconnect`), cancelling everything in flight on it.
+    ServerError,
     /// A connect attempt failed (refused, timed out, noop unanswered).
     ConnectFailed(NodeEventKind),
 }
@@ -533,11 +539,28 @@ impl Spymemcached {
         self.nodes[n].read.pop_front();
         let op = *self.ops.at(msg.op);
         self.ops.free(msg.op);
+        if msg.reply == Reply::ServerError {
+            // The op completes with the error, then the connection is lost.
+            if op.parent != NO_PARENT {
+                self.child_done(ctx, op.parent, op.parent_gen, op.node, BulkWorst::Failed);
+            } else if op.waiting || op.waiter.is_none() {
+                deliver(
+                    ctx,
+                    if op.waiting { op.waiter } else { None },
+                    CacheOutcome::Error,
+                    CacheResult::Failed(CacheOutcome::Error),
+                );
+            }
+            if self.nodes[n].conn == ConnState::Connected {
+                self.drop_connection(ctx, n, DropCause::ServerError);
+            }
+            return;
+        }
         if op.parent != NO_PARENT {
             let worst = match msg.reply {
                 Reply::Hit(_) | Reply::Stored => BulkWorst::AllHit,
                 Reply::Miss => BulkWorst::SomeMiss,
-                Reply::Reset => BulkWorst::Failed,
+                Reply::Reset | Reply::ServerError => BulkWorst::Failed,
             };
             self.child_done(ctx, op.parent, op.parent_gen, op.node, worst);
             return;
@@ -545,7 +568,9 @@ impl Spymemcached {
         let (outcome, result) = match msg.reply {
             Reply::Hit(v) => (CacheOutcome::Hit, ctx.hit(op.key, v)),
             Reply::Miss => (CacheOutcome::Miss, CacheResult::Miss),
-            Reply::Stored | Reply::Reset => (CacheOutcome::Stored, CacheResult::Stored),
+            Reply::Stored | Reply::Reset | Reply::ServerError => {
+                (CacheOutcome::Stored, CacheResult::Stored)
+            }
         };
         if op.waiting {
             // Completed in time: opSucceeded resets the counter (§2.3 step 7).
@@ -737,7 +762,7 @@ impl Spymemcached {
                     format!("{} consecutive timeouts", self.cfg.timeout_threshold + 1),
                 );
             }
-            DropCause::Reset => {}
+            DropCause::Reset | DropCause::ServerError => {}
             DropCause::ConnectFailed(what) => self.event(now, n, what, String::new()),
         }
         if was_connected {
