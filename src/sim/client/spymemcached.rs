@@ -16,12 +16,14 @@
 
 use std::collections::VecDeque;
 
+use rand::rngs::ChaCha8Rng;
+
 use super::ops::{NO_PARENT, Op, OpSlab};
 use super::plain::{bulk_member, wire_bytes};
 use super::setup::Setup;
 use crate::config::{FailureMode, SpymemcachedConfig as SpySpec};
 use crate::engine::time::SEC;
-use crate::engine::{Lane, Nanos};
+use crate::engine::{Lane, Nanos, stream};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::Event;
@@ -31,6 +33,7 @@ use crate::sim::protocol::{
     BulkWorst, CacheResult, Call, NodeEvent, NodeEventKind, Waiter, bulk_outcome,
 };
 use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
+use crate::sim::sampler::sample;
 
 /// The connection's state as the client sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +121,8 @@ pub struct Spymemcached {
     pub lost: u64,
     /// Successful reconnects.
     pub reconnects: u64,
+    /// The per-drop draw of the discard-logging time per line.
+    discard_rng: ChaCha8Rng,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -159,6 +164,7 @@ impl Spymemcached {
             events: Vec::new(),
             lost: 0,
             reconnects: 0,
+            discard_rng: stream(s.model.seed, &format!("spymemcached/{}/discard", s.id.0)),
         }
     }
 
@@ -717,7 +723,9 @@ impl Spymemcached {
             self.ops.free(i);
         }
         let read: Vec<u32> = self.nodes[n].read.drain(..).collect();
-        let line = self.cfg.discard_log_line;
+        // One draw per drop: what the lines of one drop cost varies between
+        // drops (the machine, the JIT), not between lines.
+        let line = sample(&self.cfg.discard_log_line, &mut self.discard_rng);
         let stall_start = self.io_busy_until.max(now);
         for (k, &i) in read.iter().enumerate() {
             let op = *self.ops.at(i);
