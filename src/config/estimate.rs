@@ -159,6 +159,17 @@ pub fn events(model: &Model) -> EventEstimate {
                                 Condition::Miss | Condition::MissOrError => miss,
                                 Condition::Error => 0.0,
                             };
+                            // A per-key loop's step runs once per earlier
+                            // get that missed.
+                            let p = match s.each {
+                                None => p,
+                                Some((start, _)) => {
+                                    miss * f.steps[..start as usize]
+                                        .iter()
+                                        .filter(|g| g.op == StepOp::Get && g.wait)
+                                        .count() as f64
+                                }
+                            };
                             let events = match s.op {
                                 StepOp::Get | StepOp::Set | StepOp::Touch | StepOp::Delete => {
                                     EVENTS_PER_CACHE_KEY
