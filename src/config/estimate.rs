@@ -159,6 +159,17 @@ pub fn events(model: &Model) -> EventEstimate {
                                 Condition::Miss | Condition::MissOrError => miss,
                                 Condition::Error => 0.0,
                             };
+                            // A per-key loop's step runs once per earlier
+                            // get that missed.
+                            let p = match s.each {
+                                None => p,
+                                Some((start, _)) => {
+                                    miss * f.steps[..start as usize]
+                                        .iter()
+                                        .filter(|g| g.op == StepOp::Get && g.wait)
+                                        .count() as f64
+                                }
+                            };
                             let events = match s.op {
                                 StepOp::Get | StepOp::Set | StepOp::Touch | StepOp::Delete => {
                                     EVENTS_PER_CACHE_KEY
@@ -189,8 +200,15 @@ pub fn events(model: &Model) -> EventEstimate {
                 | FaultKindConfig::Crash
                 | FaultKindConfig::Frozen { .. }
                 | FaultKindConfig::Lossy { .. }
-                | FaultKindConfig::Partition => 0.0,
+                | FaultKindConfig::Partition
+                | FaultKindConfig::Latency { .. }
+                | FaultKindConfig::Errors { .. } => 0.0,
             };
+            // A duty cycle switches twice a period (its shortest, with jitter).
+            let toggles = toggles
+                + f.cycle.map_or(0.0, |c| {
+                    length / ((c.on + c.off - 2 * c.jitter).max(1) as f64) * 2.0
+                });
             // A client whose connection to the node is lost retries every
             // min(max_reconnect_delay, 2^n s) plus a connect round trip: two
             // events an attempt. Negligible with the defaults; a storm with
@@ -200,9 +218,12 @@ pub fn events(model: &Model) -> EventEstimate {
                 | FaultKindConfig::Frozen { .. }
                 | FaultKindConfig::Flapping { .. }
                 | FaultKindConfig::Partition => true,
+                // A `SERVER_ERROR` drops a spymemcached connection.
+                FaultKindConfig::Errors { .. } => true,
                 FaultKindConfig::None
                 | FaultKindConfig::Slow(_)
-                | FaultKindConfig::Lossy { .. } => false,
+                | FaultKindConfig::Lossy { .. }
+                | FaultKindConfig::Latency { .. } => false,
             };
             let reconnects = match &model.client.policy {
                 PolicyConfig::Spymemcached(spy) if drops_connections => {

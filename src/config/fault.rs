@@ -30,6 +30,11 @@ pub enum FaultKind {
     Flapping,
     /// Silent: connections stay open, nothing arrives either way.
     Partition,
+    /// Every reply from the node arrives later by a fixed delay (and
+    /// jitter): a slow link, distinct from `slow`'s service-time factor.
+    Latency,
+    /// The node answers a fraction of its ops with `SERVER_ERROR`.
+    Errors,
 }
 
 /// A node named by index in its pool or by `host:port`.
@@ -89,6 +94,103 @@ pub struct FaultFile {
     /// Parameters of `flapping`.
     #[serde(default)]
     pub flapping: FlappingFile,
+    /// Parameters of `latency`.
+    #[serde(default)]
+    pub latency: LatencyFile,
+    /// Parameters of `errors`.
+    #[serde(default)]
+    pub errors: ErrorsFile,
+    /// Puts the fault on a duty cycle: on for `on`, off for `off`, repeated
+    /// from `start` for `duration` (any kind but `flapping`, a `slow` duty
+    /// cycle and a `frozen` reboot, which have phases of their own).
+    pub cycle: Option<CycleFile>,
+}
+
+/// `[fault.latency]`: `tc qdisc add dev … root netem delay <delay> <jitter>`
+/// on the node's interface: each message from the node (replies, connect
+/// answers) leaves `delay` ± `jitter` later (uniform), still in order on
+/// its connection (TCP).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyFile {
+    /// Added one-way delay, node → client. Default [`DEFAULT_ADDED_LATENCY`].
+    #[serde(default = "default_added_latency")]
+    pub delay: Duration,
+    /// Uniform jitter around `delay` (at most `delay`). Default 0.
+    #[serde(default)]
+    pub jitter: Duration,
+}
+
+/// Added delay of a `latency` fault when none is given: the +50 ms per op of
+/// the example users ask about ("a node 50 ms away"): illustrative, not
+/// measured; set it to your link.
+pub const DEFAULT_ADDED_LATENCY: Nanos = 50 * crate::engine::time::MS;
+
+fn default_added_latency() -> Duration {
+    Duration(DEFAULT_ADDED_LATENCY)
+}
+
+impl Default for LatencyFile {
+    fn default() -> Self {
+        LatencyFile {
+            delay: default_added_latency(),
+            jitter: Duration(0),
+        }
+    }
+}
+
+/// `[fault.errors]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorsFile {
+    /// Share of the node's ops answered `SERVER_ERROR` (each op drawn
+    /// independently). Default [`DEFAULT_ERROR_FRACTION`].
+    #[serde(default = "default_error_fraction")]
+    pub fraction: f64,
+}
+
+/// Share of ops a node with an `errors` fault fails when none is given:
+/// illustrative (one op in ten), not measured.
+pub const DEFAULT_ERROR_FRACTION: f64 = 0.1;
+
+fn default_error_fraction() -> f64 {
+    DEFAULT_ERROR_FRACTION
+}
+
+impl Default for ErrorsFile {
+    fn default() -> Self {
+        ErrorsFile {
+            fraction: default_error_fraction(),
+        }
+    }
+}
+
+/// `[fault.cycle]`: the fault is on for `on`, off for `off`, and so on until
+/// its `duration` ends ("down 5 s, up 5 s for 3 minutes"). Each phase's
+/// length is drawn uniformly within ± `jitter` of its nominal length (stream
+/// `faults`).
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CycleFile {
+    /// Length of each on phase (the fault applied). Required, > 0.
+    pub on: Duration,
+    /// Length of each off phase (the node healthy). Required, > 0.
+    pub off: Duration,
+    /// Each phase is its length ± up to this (uniform); below `on` and
+    /// `off`. Default 0.
+    #[serde(default)]
+    pub jitter: Duration,
+}
+
+/// A validated duty cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cycle {
+    /// On phase.
+    pub on: Nanos,
+    /// Off phase.
+    pub off: Nanos,
+    /// ± jitter of each phase.
+    pub jitter: Nanos,
 }
 
 /// How a freeze ends.
@@ -193,7 +295,7 @@ fn default_flap() -> Duration {
 
 impl FaultKind {
     /// Every kind, in the order of the file's documentation.
-    pub const ALL: [FaultKind; 7] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::None,
         FaultKind::Crash,
         FaultKind::Frozen,
@@ -201,6 +303,8 @@ impl FaultKind {
         FaultKind::Lossy,
         FaultKind::Flapping,
         FaultKind::Partition,
+        FaultKind::Latency,
+        FaultKind::Errors,
     ];
 
     /// The kind's name in the model file.
@@ -213,6 +317,8 @@ impl FaultKind {
             FaultKind::Lossy => "lossy",
             FaultKind::Flapping => "flapping",
             FaultKind::Partition => "partition",
+            FaultKind::Latency => "latency",
+            FaultKind::Errors => "errors",
         }
     }
 }
@@ -229,6 +335,8 @@ pub struct FaultConfig {
     pub start: Nanos,
     /// End (start + duration).
     pub end: Nanos,
+    /// On a duty cycle: on/off phases between start and end.
+    pub cycle: Option<Cycle>,
 }
 
 /// A fault kind with its parameters.
@@ -261,6 +369,18 @@ pub enum FaultKindConfig {
     },
     /// Network partition.
     Partition,
+    /// Replies delayed by `delay` ± `jitter`.
+    Latency {
+        /// Added one-way delay, node → client.
+        delay: Nanos,
+        /// Uniform ± jitter.
+        jitter: Nanos,
+    },
+    /// A share of ops answered `SERVER_ERROR`.
+    Errors {
+        /// Probability per op.
+        fraction: f64,
+    },
 }
 
 impl FaultKindConfig {
@@ -274,6 +394,8 @@ impl FaultKindConfig {
             FaultKindConfig::Lossy { .. } => FaultKind::Lossy,
             FaultKindConfig::Flapping { .. } => FaultKind::Flapping,
             FaultKindConfig::Partition => FaultKind::Partition,
+            FaultKindConfig::Latency { .. } => FaultKind::Latency,
+            FaultKindConfig::Errors { .. } => FaultKind::Errors,
         }
     }
 
@@ -432,6 +554,36 @@ pub(super) fn validate(
                     f.flapping.healthy.0,
                 )?,
             },
+            FaultKind::Latency => {
+                let delay = v.positive(path!["fault", i, "latency", "delay"], f.latency.delay.0)?;
+                let jitter = f.latency.jitter.0;
+                if jitter > delay {
+                    return Err(v.err_allowed(
+                        path!["fault", i, "latency", "jitter"],
+                        format!(
+                            "the jitter {} is larger than the delay {}",
+                            f.latency.jitter, f.latency.delay
+                        ),
+                        "a jitter from 0 to `delay`",
+                    ));
+                }
+                FaultKindConfig::Latency { delay, jitter }
+            }
+            FaultKind::Errors => {
+                let fraction = f.errors.fraction;
+                if !(fraction > 0.0 && fraction <= 1.0) {
+                    return Err(v.err_allowed(
+                        path!["fault", i, "errors", "fraction"],
+                        format!("found {fraction}"),
+                        "a probability in (0, 1]",
+                    ));
+                }
+                FaultKindConfig::Errors { fraction }
+            }
+        };
+        let cycle = match f.cycle {
+            None => None,
+            Some(c) => Some(validate_cycle(v, i, &c, &kind)?),
         };
         let fault = FaultConfig {
             pool,
@@ -439,6 +591,7 @@ pub(super) fn validate(
             kind,
             start: f.start.0,
             end: f.start.0.saturating_add(length),
+            cycle,
         };
         if let Some((j, other)) = out.iter().find(|(_, o)| {
             o.pool == pool && o.node == node && o.start < fault.end && fault.start < o.end
@@ -458,6 +611,61 @@ pub(super) fn validate(
     let mut faults: Vec<FaultConfig> = out.into_iter().map(|(_, f)| f).collect();
     faults.sort_by_key(|f| (f.start, f.pool, f.node));
     Ok(faults)
+}
+
+/// A `[fault.cycle]`: positive phases, a jitter below both, and a kind
+/// without phases of its own.
+fn validate_cycle(
+    v: &Check,
+    i: usize,
+    c: &CycleFile,
+    kind: &FaultKindConfig,
+) -> Result<Cycle, ConfigError> {
+    let own_phases = match kind {
+        FaultKindConfig::Flapping { .. } => Some("`flapping` alternates phases of its own"),
+        FaultKindConfig::Slow(SlowMode::DutyCycle { .. }) => {
+            Some("a `slow` duty cycle alternates phases of its own")
+        }
+        FaultKindConfig::Frozen {
+            end: FrozenEnd::Reboot,
+            ..
+        } => Some("a `frozen` reboot happens once, at the fault's end"),
+        FaultKindConfig::None
+        | FaultKindConfig::Crash
+        | FaultKindConfig::Frozen {
+            end: FrozenEnd::Resume,
+            ..
+        }
+        | FaultKindConfig::Slow(SlowMode::Factor(_))
+        | FaultKindConfig::Lossy { .. }
+        | FaultKindConfig::Partition
+        | FaultKindConfig::Latency { .. }
+        | FaultKindConfig::Errors { .. } => None,
+    };
+    if let Some(why) = own_phases {
+        return Err(v.err_allowed(
+            path!["fault", i, "cycle"],
+            format!("{why}: it cannot also be put on a cycle"),
+            "a cycle on none, crash, frozen (resume), slow (factor), lossy, partition, latency or errors",
+        ));
+    }
+    let on = v.positive(path!["fault", i, "cycle", "on"], c.on.0)?;
+    let off = v.positive(path!["fault", i, "cycle", "off"], c.off.0)?;
+    if c.jitter.0 >= on.min(off) {
+        return Err(v.err_allowed(
+            path!["fault", i, "cycle", "jitter"],
+            format!(
+                "a jitter of {} could make a phase empty (on {}, off {})",
+                c.jitter, c.on, c.off
+            ),
+            "a jitter below both `on` and `off`",
+        ));
+    }
+    Ok(Cycle {
+        on,
+        off,
+        jitter: c.jitter.0,
+    })
 }
 
 #[cfg(test)]

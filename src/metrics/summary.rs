@@ -111,6 +111,15 @@ pub struct ClientSummary {
     pub reconnects: u64,
     /// Gets that returned a value older than the database's.
     pub stale_reads: u64,
+    /// Times a client or proxy took a node out of its rotation: spymemcached
+    /// trips, twemproxy and libmemcached ejections, pymemcache dead-markings,
+    /// mcrouter TKOs (`NodeEventKind::is_ejection`).
+    pub ejections: u64,
+    /// Time of the first ejection, seconds.
+    pub first_ejection_s: Option<f64>,
+    /// Times a client marked a node failed short of ejecting it: pymemcache
+    /// "failed" (first failure, failed retries), libmemcached "in timeout".
+    pub marked_failed: u64,
 }
 
 /// One node's figures.

@@ -11,7 +11,8 @@ pub struct NodeGauge {
     /// Requests queued in clients for this node (input + write queues) plus
     /// written but unanswered ones.
     pub client_backlog: u64,
-    /// 0 up, 1 frozen, 2 down, 3 host down (reboot), 4 slow, 5 partitioned, 6 lossy.
+    /// 0 up, 1 frozen, 2 down, 3 host down (reboot), 4 slow, 5 partitioned, 6 lossy,
+    /// 7 delayed, 8 erroring.
     pub state: u8,
     /// Share of clients that see the node active.
     pub active_share: f64,

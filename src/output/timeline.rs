@@ -244,7 +244,7 @@ closed_enum! {
         /// `node<i>_backlog`: requests held for it in clients.
         Backlog,
         /// `node<i>_state`: 0 up, 1 frozen, 2 down, 3 host down, 4 slow,
-        /// 5 partitioned, 6 lossy.
+        /// 5 partitioned, 6 lossy, 7 delayed, 8 erroring.
         State,
         /// `node<i>_active`: share of clients that see it active.
         Active,

@@ -89,6 +89,10 @@ pub enum FaultAction {
     Toggle,
     /// A frozen node's host goes down for the reboot.
     RebootDown,
+    /// A fault on a duty cycle enters an on phase (applied again).
+    CycleOn,
+    /// A fault on a duty cycle enters an off phase (lifted for a while).
+    CycleOff,
     /// The fault ends.
     End,
 }

@@ -6,13 +6,21 @@
 //! `reboot`: host down for the last `reboot_down`, then resets and an empty
 //! cache); `slow` multiplies service time or runs a stop/run duty cycle;
 //! `lossy` loses packets; `flapping` alternates frozen and healthy;
-//! `partition` silences the node's links.
+//! `partition` silences the node's links; `latency` delays what the node
+//! sends; `errors` makes it answer a share of ops `SERVER_ERROR`. Any of
+//! them may run on a duty cycle (`[fault.cycle]`): applied at each on
+//! phase, lifted at each off phase, phase lengths jittered from the stream
+//! `faults`.
+
+use rand::RngExt;
+use rand::rngs::ChaCha8Rng;
 
 use super::event::FaultAction;
 use super::ids::NodeId;
 use super::network::Network;
 use super::node::{Node, NodeMode};
-use crate::config::{FaultKindConfig, Model};
+use crate::config::{Cycle, FaultKindConfig, Model};
+use crate::engine::{Nanos, stream};
 
 /// Per-node fault bookkeeping.
 pub struct FaultState {
@@ -22,6 +30,11 @@ pub struct FaultState {
     active: Vec<Option<usize>>,
     /// Timeline state of each fault while active and the node is up.
     states: Vec<NodeState>,
+    /// Per fault on a cycle: in an on phase.
+    cycle_on: Vec<bool>,
+    /// Jitter of cycle phases (stream `faults`: no other component's draws
+    /// move when a cycle is added).
+    rng: ChaCha8Rng,
 }
 
 /// A node's state as the timeline shows it.
@@ -41,11 +54,16 @@ pub enum NodeState {
     Partitioned,
     /// Its links lose packets.
     Lossy,
+    /// Its replies arrive late (a `latency` fault).
+    Delayed,
+    /// It answers some ops with errors (an `errors` fault).
+    Erroring,
 }
 
 impl NodeState {
     /// The number the timeline writes (`node_state` columns): 0 up, 1 frozen,
-    /// 2 down, 3 host down, 4 slow, 5 partitioned, 6 lossy.
+    /// 2 down, 3 host down, 4 slow, 5 partitioned, 6 lossy, 7 delayed, 8
+    /// erroring.
     pub fn code(self) -> u8 {
         match self {
             NodeState::Up => 0,
@@ -55,6 +73,8 @@ impl NodeState {
             NodeState::Slow => 4,
             NodeState::Partitioned => 5,
             NodeState::Lossy => 6,
+            NodeState::Delayed => 7,
+            NodeState::Erroring => 8,
         }
     }
 }
@@ -75,6 +95,8 @@ impl FaultState {
                 .map(|f| match f.kind {
                     FaultKindConfig::Slow(_) => NodeState::Slow,
                     FaultKindConfig::Lossy { .. } => NodeState::Lossy,
+                    FaultKindConfig::Latency { .. } => NodeState::Delayed,
+                    FaultKindConfig::Errors { .. } => NodeState::Erroring,
                     // Their effect shows in the node's mode or its links.
                     FaultKindConfig::None
                     | FaultKindConfig::Crash
@@ -83,7 +105,28 @@ impl FaultState {
                     | FaultKindConfig::Partition => NodeState::Up,
                 })
                 .collect(),
+            cycle_on: vec![false; model.faults.len()],
+            rng: stream(model.seed, "faults"),
         }
+    }
+
+    /// Records whether fault `index` (on a cycle) is in an on phase.
+    pub fn set_cycle_on(&mut self, index: usize, on: bool) {
+        self.cycle_on[index] = on;
+    }
+
+    /// True while fault `index` (on a cycle) is in an on phase.
+    pub fn cycle_on(&self, index: usize) -> bool {
+        self.cycle_on[index]
+    }
+
+    /// The length of the next phase of a cycle: `base` ± up to `jitter`.
+    pub fn phase_length(&mut self, cycle: Cycle, on: bool) -> Nanos {
+        let base = if on { cycle.on } else { cycle.off };
+        if cycle.jitter == 0 {
+            return base;
+        }
+        base - cycle.jitter + self.rng.random_range(0..=2 * cycle.jitter)
     }
 
     /// Fault `index` changes phase: records it as active on its node from
@@ -93,7 +136,10 @@ impl FaultState {
         match action {
             FaultAction::Start => self.active[n.index()] = Some(index),
             FaultAction::End => self.active[n.index()] = None,
-            FaultAction::Toggle | FaultAction::RebootDown => {}
+            FaultAction::Toggle
+            | FaultAction::RebootDown
+            | FaultAction::CycleOn
+            | FaultAction::CycleOff => {}
         }
         n
     }

@@ -52,6 +52,11 @@ pub struct Network {
     rng: ChaCha8Rng,
     loss: Vec<f64>,
     partitioned: Vec<bool>,
+    /// Per node: (delay, jitter) added to what it sends (a `latency` fault).
+    added: Vec<(Nanos, Nanos)>,
+    /// Jitter of added latency (stream `network/added`, made at the first
+    /// `latency` fault so no other draw moves).
+    added_rng: Option<ChaCha8Rng>,
     rto: Nanos,
     rto_max: Nanos,
     /// Socket buffer space per connection (send + receive), bytes.
@@ -81,6 +86,8 @@ impl Network {
             rng,
             loss: vec![0.0; nodes],
             partitioned: vec![false; nodes],
+            added: vec![(0, 0); nodes],
+            added_rng: None,
             rto: spec.rto,
             rto_max: spec.rto_max,
             buffer: spec.send_buffer + spec.recv_buffer,
@@ -174,6 +181,24 @@ impl Network {
         self.loss[node.index()] = p;
     }
 
+    /// Adds `delay` ± `jitter` (uniform) to every message `node` sends
+    /// (0, 0: none), as `netem delay` on its interface would.
+    pub fn set_added_latency(&mut self, node: NodeId, delay: Nanos, jitter: Nanos, seed: u64) {
+        self.added[node.index()] = (delay, jitter);
+        if jitter > 0 && self.added_rng.is_none() {
+            self.added_rng = Some(crate::engine::stream(seed, "network/added"));
+        }
+    }
+
+    /// The delay a `latency` fault adds to the next message from `node`.
+    fn added_delay(&mut self, node: NodeId) -> Nanos {
+        let (delay, jitter) = self.added[node.index()];
+        match &mut self.added_rng {
+            Some(rng) if jitter > 0 => delay - jitter + rng.random_range(0..=2 * jitter),
+            Some(_) | None => delay,
+        }
+    }
+
     /// True while a node is partitioned.
     pub fn is_partitioned(&self, node: NodeId) -> bool {
         self.partitioned[node.index()]
@@ -237,7 +262,10 @@ impl Network {
     /// Delivery time of the next message on `id`, in order after the previous.
     fn delivery(&mut self, id: ConnId, now: Nanos, to_node: bool) -> Nanos {
         let node = self.node_of(id);
-        let at = now + self.hop(node);
+        let mut at = now + self.hop(node);
+        if !to_node && self.added[node.index()].0 > 0 {
+            at += self.added_delay(node);
+        }
         let c = &mut self.conns[id.index()];
         let last = if to_node {
             &mut c.last_to_node
@@ -324,6 +352,7 @@ impl Network {
         }
         if let Some(lane) = self.lane
             && self.loss[node.index()] == 0.0
+            && self.added[node.index()].0 == 0
             && self.conns[id.index()].last_to_client <= now + sched.lane_delay(lane)
         {
             self.conns[id.index()].last_to_client = now + sched.lane_delay(lane);
@@ -373,6 +402,11 @@ impl Network {
         if self.partitioned[node.index()] {
             return None;
         }
-        Some(self.hop(node))
+        let added = if self.added[node.index()].0 > 0 {
+            self.added_delay(node)
+        } else {
+            0
+        };
+        Some(self.hop(node) + added)
     }
 }

@@ -10,6 +10,7 @@
 
 use std::collections::VecDeque;
 
+use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
 use super::sampler::sample;
@@ -77,6 +78,10 @@ pub struct Node {
     pub mode: NodeMode,
     /// Service time multiplier (a slow fault).
     pub slow_factor: f64,
+    /// Share of ops answered `SERVER_ERROR` (an `errors` fault), and the
+    /// stream it draws from (`node/<global index>/errors`, made at the first
+    /// such fault so no other draw moves).
+    errors: (f64, Option<ChaCha8Rng>),
     workers: Vec<Worker>,
     /// Version + 1 of each key held (0 = absent).
     store: Vec<u32>,
@@ -120,6 +125,7 @@ impl Node {
             id,
             mode: NodeMode::Up,
             slow_factor: 1.0,
+            errors: (0.0, None),
             workers: vec![Worker::default(); workers as usize],
             store: vec![0; keys as usize],
             next_worker: 0,
@@ -136,6 +142,16 @@ impl Node {
             busy_ns: 0,
             ttl: None,
             expires: Vec::new(),
+        }
+    }
+
+    /// From now on, each op fails with `SERVER_ERROR` with probability
+    /// `fraction` (0: never), without touching the store.
+    pub fn set_errors(&mut self, fraction: f64, seed: u64) {
+        self.errors.0 = fraction;
+        if fraction > 0.0 && self.errors.1.is_none() {
+            let name = format!("node/{}/errors", self.id.index());
+            self.errors.1 = Some(crate::engine::stream(seed, &name));
         }
     }
 
@@ -265,6 +281,15 @@ impl Node {
         self.served += 1;
         let k = job.msg.key as usize;
         self.expire(k, now);
+        if self.errors.0 > 0.0
+            && let Some(rng) = &mut self.errors.1
+            && rng.random_bool(self.errors.0)
+        {
+            return Some(Done {
+                job,
+                reply: Reply::ServerError,
+            });
+        }
         let reply = match job.msg.kind {
             OpKind::Get => match self.store[k] {
                 0 => Reply::Miss,

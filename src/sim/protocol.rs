@@ -54,6 +54,8 @@ pub enum Reply {
     Stored,
     /// The connection was refused or reset.
     Reset,
+    /// `SERVER_ERROR …`: the node (or a proxy) failed the op.
+    ServerError,
 }
 
 /// A reply from a node to a client.
@@ -194,6 +196,56 @@ impl NodeEventKind {
         NodeEventKind::BreakerClosed,
         NodeEventKind::BreakerHalfOpen,
     ];
+
+    /// The client or proxy took the node out of its rotation (counted in
+    /// `client.ejections`).
+    pub fn is_ejection(self) -> bool {
+        match self {
+            NodeEventKind::Trip
+            | NodeEventKind::Dead
+            | NodeEventKind::Eject
+            | NodeEventKind::Tko => true,
+            NodeEventKind::Connected
+            | NodeEventKind::Lost
+            | NodeEventKind::Refused
+            | NodeEventKind::ConnectTimeout
+            | NodeEventKind::VerifyFailed
+            | NodeEventKind::Readd
+            | NodeEventKind::InTimeout
+            | NodeEventKind::Failed
+            | NodeEventKind::Probe
+            | NodeEventKind::TkoClear
+            | NodeEventKind::TimeoutClose
+            | NodeEventKind::RetryFailed
+            | NodeEventKind::BreakerOpen
+            | NodeEventKind::BreakerClosed
+            | NodeEventKind::BreakerHalfOpen => false,
+        }
+    }
+
+    /// The client marked the node failed short of ejecting it (counted in
+    /// `client.marked_failed`).
+    pub fn is_marked_failed(self) -> bool {
+        match self {
+            NodeEventKind::Failed | NodeEventKind::RetryFailed | NodeEventKind::InTimeout => true,
+            NodeEventKind::Connected
+            | NodeEventKind::Lost
+            | NodeEventKind::Trip
+            | NodeEventKind::Refused
+            | NodeEventKind::ConnectTimeout
+            | NodeEventKind::VerifyFailed
+            | NodeEventKind::Dead
+            | NodeEventKind::Eject
+            | NodeEventKind::Readd
+            | NodeEventKind::Probe
+            | NodeEventKind::Tko
+            | NodeEventKind::TkoClear
+            | NodeEventKind::TimeoutClose
+            | NodeEventKind::BreakerOpen
+            | NodeEventKind::BreakerClosed
+            | NodeEventKind::BreakerHalfOpen => false,
+        }
+    }
 
     /// The text in `node_events.csv`'s `event` column.
     pub fn as_str(self) -> &'static str {

@@ -70,6 +70,15 @@ pub struct Request {
     pub has_key: bool,
     /// Result of the last awaited get.
     pub last: LastGet,
+    /// Steps (bit = step index) whose awaited `get` missed or failed: the
+    /// keys an `each = "missed"` loop runs for.
+    pub missed: u64,
+    /// In a per-key loop: the step whose key the current or last iteration
+    /// used.
+    pub each_cursor: Option<u16>,
+    /// While an iteration of a per-key loop runs: its body (first step, one
+    /// past the last).
+    pub each_body: Option<(u16, u16)>,
     /// Version of the value this request holds (read from the database or
     /// the cache), written by a following set.
     pub version: u32,

@@ -145,7 +145,7 @@ pub fn row_problem(row: &cachestorm::metrics::TimelineRow, end: u64) -> Option<S
         ));
     }
     for (i, n) in row.nodes.iter().enumerate() {
-        if !(0.0..=1.0).contains(&n.active_share) || n.state > 6 {
+        if !(0.0..=1.0).contains(&n.active_share) || n.state > 8 {
             return Some(format!("node {i}: {n:?}"));
         }
     }

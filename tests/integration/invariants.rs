@@ -121,6 +121,9 @@ struct FaultGen {
     duty: (u64, u64),
     loss: f64,
     flap: (u64, u64),
+    /// On a duty cycle (`[fault.cycle]`, the `flap` lengths), where the kind
+    /// allows it.
+    cycle: bool,
 }
 
 fn fault() -> impl Strategy<Value = FaultGen> {
@@ -140,12 +143,13 @@ fn fault() -> impl Strategy<Value = FaultGen> {
             (1u64..300, 1u64..300),
             0.0f64..0.6,
             (1u64..800, 1u64..800),
+            any::<bool>(),
         ),
     )
         .prop_map(
             |(
                 (node, kind, start_ms, length_ms, by_address),
-                (reboot, reboot_down_ms, slow_factor, duty, loss, flap),
+                (reboot, reboot_down_ms, slow_factor, duty, loss, flap, cycle),
             )| FaultGen {
                 node,
                 kind,
@@ -158,6 +162,7 @@ fn fault() -> impl Strategy<Value = FaultGen> {
                 duty,
                 loss,
                 flap,
+                cycle,
             },
         )
 }
@@ -584,6 +589,22 @@ fn render(g: &ModelGen) -> String {
             )
             .unwrap(),
             _ => {}
+        }
+        let cyclable = match f.kind {
+            "flapping" => false,
+            "frozen" => !f.reboot,
+            "slow" => f.slow_factor.is_some(),
+            _ => true,
+        };
+        if f.cycle && cyclable {
+            writeln!(
+                w,
+                "cycle = {{ on = {}, off = {}, jitter = {} }}",
+                ms(f.flap.0),
+                ms(f.flap.1),
+                ms(f.flap.0.min(f.flap.1) / 2)
+            )
+            .unwrap();
         }
     }
     t

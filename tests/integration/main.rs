@@ -11,6 +11,7 @@ mod fuzz_harness;
 
 mod bad_input;
 mod cli;
+mod flows;
 mod import;
 mod invariants;
 mod library;
@@ -18,6 +19,7 @@ mod locator;
 mod peer;
 mod policies;
 mod queueing;
+mod shapes;
 mod spymemcached;
 mod sweep;
 mod testbed;

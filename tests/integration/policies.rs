@@ -288,6 +288,11 @@ fn twemproxy_ejects_after_two_timeouts_and_readds_thirty_seconds_later() {
     ));
     assert_never(&kept, 1, NodeEventKind::Eject, &out, 1);
     assert!(event_times(&kept, 1, NodeEventKind::TimeoutClose).len() > 60);
+    // summary.json counts the ejections (and no trips: a spymemcached word).
+    assert_eq!(out.summary.client.ejections, ejects.len() as u64);
+    assert_eq!(out.summary.client.first_ejection_s, Some(ejects[0]));
+    assert_eq!(out.summary.client.trips, 0);
+    assert_eq!(kept.summary.client.ejections, 0);
 }
 
 // ---------------------------------------------------------------- pymemcache
@@ -321,6 +326,17 @@ fn pymemcache_fails_fast_with_misses_then_marks_dead_after_two_failed_retries() 
     assert_eq!(c.miss, 4, "{c:?}");
     assert_eq!(c.timeout, 4, "{c:?}");
     assert_eq!(c.error, (74.0 - 14.0) as u64 * 2, "{c:?}");
+    // summary.json counts the dead-marking and the failed markings (a
+    // pymemcache run used to report 0 trips and nothing else).
+    let client = &out.summary.client;
+    assert_eq!(client.trips, 0);
+    assert_eq!(client.ejections, dead.len() as u64);
+    assert_eq!(client.first_ejection_s, Some(13.5));
+    assert_eq!(
+        client.marked_failed,
+        (failed.len() + retries.len()) as u64,
+        "{client:?}"
+    );
 }
 
 /// `ignore_exc` turns raised failures into the default: the caller sees a
@@ -724,6 +740,14 @@ duration = "20s"
             "fault.0.flapping.healthy=1s",
         ],
         &["fault.0.kind=partition"],
+        &["fault.0.kind=latency", "fault.0.latency.jitter=20ms"],
+        &["fault.0.kind=errors", "fault.0.errors.fraction=0.5"],
+        &[
+            "fault.0.kind=crash",
+            "fault.0.cycle.on=2s",
+            "fault.0.cycle.off=1s",
+            "fault.0.cycle.jitter=500ms",
+        ],
     ];
     let (mut seen_policies, mut seen_faults) = (Vec::new(), Vec::new());
     for p in policies {

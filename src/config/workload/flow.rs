@@ -83,6 +83,20 @@ pub enum KeyChoice {
     New,
 }
 
+/// Which keys a step iterates over.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Each {
+    /// Each key whose earlier awaited `get` of this request missed or failed,
+    /// in step order: the per-key fallback after several gets ("get k1, get
+    /// k2, then for each key that missed: database read, set").
+    Missed,
+}
+
+/// Most steps a flow with an `each` loop may have: the keys that missed are
+/// kept as a bit per step in a `u64`.
+pub const MAX_STEPS_WITH_EACH: usize = 64;
+
 /// One step of a flow.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,6 +121,10 @@ pub struct StepFile {
     pub size: Option<Bytes>,
     /// The cache pool (functional cache groups); default the first pool.
     pub pool: Option<String>,
+    /// `missed`: run this step once per key whose earlier awaited `get`
+    /// missed or failed, with that key as the current key. Consecutive steps
+    /// with `each` form one loop body, run key after key. Default: none.
+    pub each: Option<Each>,
 }
 
 fn yes() -> bool {
@@ -193,6 +211,8 @@ pub struct StepConfig {
     pub size: u32,
     /// Cache pool index.
     pub pool: usize,
+    /// Part of a per-key loop: the body's first step and one past its last.
+    pub each: Option<(u16, u16)>,
 }
 
 /// The flows of `[workload]`.
@@ -240,8 +260,9 @@ pub(super) fn validate(
                 format!("at most {MAX_U16} steps{U16_WHY}"),
             ));
         }
-        let mut steps = Vec::new();
+        let mut steps: Vec<StepConfig> = Vec::new();
         let mut seen_get = false;
+        let mut seen_single_get = false;
         for (si, s) in f.steps.iter().enumerate() {
             let at = |k: &str| path!["workload", "flow", fi, "steps", si, k];
             if !s.wait && !s.op.is_cache() {
@@ -292,8 +313,54 @@ pub(super) fn validate(
                 None => 0,
                 Some(name) => pool_index(v, at("pool"), pools, name)?,
             };
+            if let Some(Each::Missed) = s.each {
+                if !seen_single_get {
+                    return Err(v.err_allowed(
+                        at("each"),
+                        "`each = \"missed\"` loops over the keys of earlier awaited gets, and there is none",
+                        "an awaited `get` step before it (a multi_get's keys are not tracked one by one)",
+                    ));
+                }
+                if s.on != Condition::Always {
+                    return Err(v.err_allowed(
+                        at("on"),
+                        "a step of a per-key loop runs for each missed key: it takes no condition",
+                        "on = \"always\" (the default) with `each`",
+                    ));
+                }
+                if s.op.is_get() && s.wait {
+                    return Err(v.err_allowed(
+                        at("op"),
+                        "an awaited get inside a per-key loop would change the keys it loops over",
+                        "db_read, db_write, work, a set/touch/delete, or a get with wait = false",
+                    ));
+                }
+                if f.steps.len() > MAX_STEPS_WITH_EACH {
+                    return Err(v.err_allowed(
+                        at("each"),
+                        format!("the flow has {} steps", f.steps.len()),
+                        format!("at most {MAX_STEPS_WITH_EACH} steps in a flow with `each`"),
+                    ));
+                }
+            }
             if s.op.is_get() && s.wait {
                 seen_get = true;
+            }
+            if s.op == StepOp::Get && s.wait {
+                seen_single_get = true;
+            }
+            let each = match s.each {
+                None => None,
+                Some(Each::Missed) => match steps.last().and_then(|p| p.each) {
+                    // Continues the loop body begun by the previous step.
+                    Some((start, _)) => Some((start, si as u16 + 1)),
+                    None => Some((si as u16, si as u16 + 1)),
+                },
+            };
+            if let Some((start, end)) = each {
+                for p in &mut steps[start as usize..] {
+                    p.each = Some((start, end));
+                }
             }
             steps.push(StepConfig {
                 op: s.op,
@@ -304,6 +371,7 @@ pub(super) fn validate(
                 time,
                 size,
                 pool,
+                each,
             });
         }
         flows.push(FlowConfig {
@@ -352,5 +420,25 @@ mod tests {
             let forget = [&sets[..], &["workload.flow.0.steps.0.wait=false"]].concat();
             assert_eq!(model(&forget).is_ok(), op.is_cache(), "{op:?}");
         }
+    }
+
+    /// Consecutive `each` steps form one loop body: each knows the body's
+    /// bounds; a step without `each` ends it.
+    #[test]
+    fn consecutive_each_steps_form_one_body() {
+        let m = model(&[
+            "workload.flow.0.steps.0.op=get",
+            "workload.flow.0.steps.1.op=db_read",
+            "workload.flow.0.steps.1.on=always",
+            "workload.flow.0.steps.1.each=missed",
+            "workload.flow.0.steps.2.op=set",
+            "workload.flow.0.steps.2.on=always",
+            "workload.flow.0.steps.2.each=missed",
+            "workload.flow.0.steps.3.op=work",
+            "workload.flow.0.steps.3.time={ dist = \"constant\", value = \"1ms\" }",
+        ])
+        .unwrap();
+        let each: Vec<_> = m.workload.flows[0].steps.iter().map(|s| s.each).collect();
+        assert_eq!(each, [None, Some((1, 3)), Some((1, 3)), None]);
     }
 }

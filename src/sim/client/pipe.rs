@@ -440,6 +440,13 @@ pub fn reply<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, node: NodeId, msg: ClientM
         Reply::Hit(v) => (CacheOutcome::Hit, ctx.hit(op.key, v)),
         Reply::Miss => (CacheOutcome::Miss, CacheResult::Miss),
         Reply::Stored | Reply::Reset => (CacheOutcome::Stored, CacheResult::Stored),
+        // The server answered (so the policies count a success: twemproxy's
+        // `server_ok`, a reply for mcrouter's TKO counter), with an error
+        // the caller sees.
+        Reply::ServerError => (
+            CacheOutcome::Error,
+            CacheResult::Failed(CacheOutcome::Error),
+        ),
     };
     p.core().complete(ctx, &op, outcome, result);
 }

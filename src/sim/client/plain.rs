@@ -179,7 +179,7 @@ impl Plain {
             Reply::Hit(v) => (CacheOutcome::Hit, ctx.hit(op.key, v)),
             Reply::Miss => (CacheOutcome::Miss, CacheResult::Miss),
             Reply::Stored => (CacheOutcome::Stored, CacheResult::Stored),
-            Reply::Reset => (
+            Reply::Reset | Reply::ServerError => (
                 CacheOutcome::Error,
                 CacheResult::Failed(CacheOutcome::Error),
             ),
@@ -195,7 +195,7 @@ impl Plain {
         parent.worst = parent.worst.max(match reply {
             Reply::Hit(_) | Reply::Stored => BulkWorst::AllHit,
             Reply::Miss => BulkWorst::SomeMiss,
-            Reply::Reset => BulkWorst::Failed,
+            Reply::Reset | Reply::ServerError => BulkWorst::Failed,
         });
         parent.remaining -= 1;
         if parent.remaining > 0 {

@@ -16,12 +16,14 @@
 
 use std::collections::VecDeque;
 
+use rand::rngs::ChaCha8Rng;
+
 use super::ops::{NO_PARENT, Op, OpSlab};
 use super::plain::{bulk_member, wire_bytes};
 use super::setup::Setup;
 use crate::config::{FailureMode, SpymemcachedConfig as SpySpec};
 use crate::engine::time::SEC;
-use crate::engine::{Lane, Nanos};
+use crate::engine::{Lane, Nanos, stream};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::Event;
@@ -31,6 +33,7 @@ use crate::sim::protocol::{
     BulkWorst, CacheResult, Call, NodeEvent, NodeEventKind, Waiter, bulk_outcome,
 };
 use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
+use crate::sim::sampler::sample;
 
 /// The connection's state as the client sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +55,12 @@ enum DropCause {
     Trip,
     /// The peer reset or closed the connection.
     Reset,
+    /// A `SERVER_ERROR` (or `ERROR`, `CLIENT_ERROR`) line: in 2.12.3
+    /// `BaseOperationImpl.handleError` completes the op with an error and
+    /// throws `OperationException`, which `MemcachedConnection.handleIO`
+    /// catches with `lostConnection(node)`: the whole connection is dropped
+    /// (`queueReconnect`), cancelling everything in flight on it.
+    ServerError,
     /// A connect attempt failed (refused, timed out, noop unanswered).
     ConnectFailed(NodeEventKind),
 }
@@ -112,6 +121,8 @@ pub struct Spymemcached {
     pub lost: u64,
     /// Successful reconnects.
     pub reconnects: u64,
+    /// The per-drop draw of the discard-logging time per line.
+    discard_rng: ChaCha8Rng,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -153,6 +164,7 @@ impl Spymemcached {
             events: Vec::new(),
             lost: 0,
             reconnects: 0,
+            discard_rng: stream(s.model.seed, &format!("spymemcached/{}/discard", s.id.0)),
         }
     }
 
@@ -533,11 +545,28 @@ impl Spymemcached {
         self.nodes[n].read.pop_front();
         let op = *self.ops.at(msg.op);
         self.ops.free(msg.op);
+        if msg.reply == Reply::ServerError {
+            // The op completes with the error, then the connection is lost.
+            if op.parent != NO_PARENT {
+                self.child_done(ctx, op.parent, op.parent_gen, op.node, BulkWorst::Failed);
+            } else if op.waiting || op.waiter.is_none() {
+                deliver(
+                    ctx,
+                    if op.waiting { op.waiter } else { None },
+                    CacheOutcome::Error,
+                    CacheResult::Failed(CacheOutcome::Error),
+                );
+            }
+            if self.nodes[n].conn == ConnState::Connected {
+                self.drop_connection(ctx, n, DropCause::ServerError);
+            }
+            return;
+        }
         if op.parent != NO_PARENT {
             let worst = match msg.reply {
                 Reply::Hit(_) | Reply::Stored => BulkWorst::AllHit,
                 Reply::Miss => BulkWorst::SomeMiss,
-                Reply::Reset => BulkWorst::Failed,
+                Reply::Reset | Reply::ServerError => BulkWorst::Failed,
             };
             self.child_done(ctx, op.parent, op.parent_gen, op.node, worst);
             return;
@@ -545,7 +574,9 @@ impl Spymemcached {
         let (outcome, result) = match msg.reply {
             Reply::Hit(v) => (CacheOutcome::Hit, ctx.hit(op.key, v)),
             Reply::Miss => (CacheOutcome::Miss, CacheResult::Miss),
-            Reply::Stored | Reply::Reset => (CacheOutcome::Stored, CacheResult::Stored),
+            Reply::Stored | Reply::Reset | Reply::ServerError => {
+                (CacheOutcome::Stored, CacheResult::Stored)
+            }
         };
         if op.waiting {
             // Completed in time: opSucceeded resets the counter (§2.3 step 7).
@@ -692,7 +723,9 @@ impl Spymemcached {
             self.ops.free(i);
         }
         let read: Vec<u32> = self.nodes[n].read.drain(..).collect();
-        let line = self.cfg.discard_log_line;
+        // One draw per drop: what the lines of one drop cost varies between
+        // drops (the machine, the JIT), not between lines.
+        let line = sample(&self.cfg.discard_log_line, &mut self.discard_rng);
         let stall_start = self.io_busy_until.max(now);
         for (k, &i) in read.iter().enumerate() {
             let op = *self.ops.at(i);
@@ -737,7 +770,7 @@ impl Spymemcached {
                     format!("{} consecutive timeouts", self.cfg.timeout_threshold + 1),
                 );
             }
-            DropCause::Reset => {}
+            DropCause::Reset | DropCause::ServerError => {}
             DropCause::ConnectFailed(what) => self.event(now, n, what, String::new()),
         }
         if was_connected {

@@ -57,9 +57,51 @@ impl World {
         }
     }
 
-    /// A fault changes phase. Every kind names every phase: a new fault kind
-    /// or phase does not compile until it is handled here.
+    /// A fault changes phase. A fault on a duty cycle is applied at its
+    /// start and at each `CycleOn`, lifted at each `CycleOff` and at its end
+    /// (when on); the kind's own phases are in [`World::apply_fault`].
     pub(crate) fn fault(&mut self, index: u16, action: FaultAction) {
+        let i = index as usize;
+        let Some(cycle) = self.model.faults[i].cycle else {
+            self.apply_fault(index, action);
+            return;
+        };
+        match action {
+            FaultAction::Start | FaultAction::CycleOn => {
+                self.fault_state.set_cycle_on(i, true);
+                self.apply_fault(index, FaultAction::Start);
+                let after = self.fault_state.phase_length(cycle, true);
+                self.cycle_after(index, after, FaultAction::CycleOff);
+            }
+            FaultAction::CycleOff => {
+                self.fault_state.set_cycle_on(i, false);
+                self.apply_fault(index, FaultAction::End);
+                let after = self.fault_state.phase_length(cycle, false);
+                self.cycle_after(index, after, FaultAction::CycleOn);
+            }
+            FaultAction::End => {
+                if self.fault_state.cycle_on(i) {
+                    self.fault_state.set_cycle_on(i, false);
+                    self.apply_fault(index, FaultAction::End);
+                }
+            }
+            // Kinds with phases of their own are refused on a cycle.
+            FaultAction::Toggle | FaultAction::RebootDown => self.apply_fault(index, action),
+        }
+    }
+
+    fn cycle_after(&mut self, index: u16, after: Nanos, action: FaultAction) {
+        let end = self.model.faults[index as usize].end;
+        let at = self.sched.now() + after;
+        if at < end {
+            self.sched.at(at, Event::Fault { index, action });
+        }
+    }
+
+    /// What a fault kind does at each of its phases. Every kind names every
+    /// phase: a new fault kind or phase does not compile until it is handled
+    /// here (`CycleOn`/`CycleOff` arrive here as `Start`/`End`).
+    fn apply_fault(&mut self, index: u16, action: FaultAction) {
         let i = index as usize;
         let kind = self.model.faults[i].kind.clone();
         let n = self.fault_state.phase(i, action);
@@ -78,7 +120,10 @@ impl World {
                     node.clear();
                     node.mode = NodeMode::Up;
                 }
-                FaultAction::Toggle | FaultAction::RebootDown => {}
+                FaultAction::Toggle
+                | FaultAction::RebootDown
+                | FaultAction::CycleOn
+                | FaultAction::CycleOff => {}
             },
             FaultKindConfig::Frozen { end, .. } => match action {
                 FaultAction::Start => self.cache.nodes[n.index()].mode = NodeMode::Frozen,
@@ -97,12 +142,15 @@ impl World {
                         self.reset_connections(n);
                     }
                 },
-                FaultAction::Toggle => {}
+                FaultAction::Toggle | FaultAction::CycleOn | FaultAction::CycleOff => {}
             },
             FaultKindConfig::Slow(SlowMode::Factor(f)) => match action {
                 FaultAction::Start => self.cache.nodes[n.index()].slow_factor = f,
                 FaultAction::End => self.cache.nodes[n.index()].slow_factor = 1.0,
-                FaultAction::Toggle | FaultAction::RebootDown => {}
+                FaultAction::Toggle
+                | FaultAction::RebootDown
+                | FaultAction::CycleOn
+                | FaultAction::CycleOff => {}
             },
             FaultKindConfig::Slow(SlowMode::DutyCycle { stop, run }) => {
                 self.stop_run(index, n, action, stop, run)
@@ -113,12 +161,40 @@ impl World {
             FaultKindConfig::Lossy { loss } => match action {
                 FaultAction::Start => self.cache.net.set_loss(n, loss),
                 FaultAction::End => self.cache.net.set_loss(n, 0.0),
-                FaultAction::Toggle | FaultAction::RebootDown => {}
+                FaultAction::Toggle
+                | FaultAction::RebootDown
+                | FaultAction::CycleOn
+                | FaultAction::CycleOff => {}
+            },
+            FaultKindConfig::Latency { delay, jitter } => match action {
+                FaultAction::Start => {
+                    let seed = self.model.seed;
+                    self.cache.net.set_added_latency(n, delay, jitter, seed)
+                }
+                FaultAction::End => self.cache.net.set_added_latency(n, 0, 0, 0),
+                FaultAction::Toggle
+                | FaultAction::RebootDown
+                | FaultAction::CycleOn
+                | FaultAction::CycleOff => {}
+            },
+            FaultKindConfig::Errors { fraction } => match action {
+                FaultAction::Start => {
+                    let seed = self.model.seed;
+                    self.cache.nodes[n.index()].set_errors(fraction, seed)
+                }
+                FaultAction::End => self.cache.nodes[n.index()].set_errors(0.0, 0),
+                FaultAction::Toggle
+                | FaultAction::RebootDown
+                | FaultAction::CycleOn
+                | FaultAction::CycleOff => {}
             },
             FaultKindConfig::Partition => match action {
                 FaultAction::Start => self.cache.net.set_partitioned(n, true, &mut self.sched),
                 FaultAction::End => self.cache.net.set_partitioned(n, false, &mut self.sched),
-                FaultAction::Toggle | FaultAction::RebootDown => {}
+                FaultAction::Toggle
+                | FaultAction::RebootDown
+                | FaultAction::CycleOn
+                | FaultAction::CycleOff => {}
             },
         }
     }
@@ -145,7 +221,7 @@ impl World {
                     self.resume_node(n);
                 }
             }
-            FaultAction::RebootDown => {}
+            FaultAction::RebootDown | FaultAction::CycleOn | FaultAction::CycleOff => {}
         }
     }
 }

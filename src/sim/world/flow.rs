@@ -74,6 +74,17 @@ impl World {
         }
     }
 
+    /// The key a step of `flow` uses: that of the nearest step at or before
+    /// it that draws a new key, else the request's first key (as
+    /// [`World::advance`] draws them).
+    fn key_of_step(&mut self, flow: usize, step: usize, key_seed: u64) -> u32 {
+        let steps = &self.model.workload.flows[flow].steps;
+        match (0..=step).rev().find(|&s| steps[s].key == KeyChoice::New) {
+            Some(s) => self.cache.space.key(key_seed, s as u64),
+            None => self.cache.space.key(key_seed, u64::MAX),
+        }
+    }
+
     /// The current key of a request, drawn on first use.
     fn current_key(&mut self, r: ReqRef) -> u32 {
         let req = self.reqs.get_mut(r).expect("live");
@@ -95,11 +106,47 @@ impl World {
                 req.last,
                 req.instance as usize,
             );
+            // The end of an iteration of a per-key loop: back to the
+            // body's start for the next key.
+            if let Some((start, end)) = req.each_body
+                && step_index as u16 >= end
+            {
+                let req = self.reqs.get_mut(r).expect("live");
+                req.each_body = None;
+                req.step = start;
+                continue;
+            }
             let Some(step) = self.model.workload.flows[flow].steps.get(step_index) else {
                 self.complete(r);
                 return;
             };
             let step = step.clone();
+            if let Some((start, end)) = step.each
+                && step_index as u16 == start
+                && req.each_body.is_none()
+            {
+                // The start of a per-key loop: the next key that missed (in
+                // step order), or past the body when none is left.
+                let from = req.each_cursor.map_or(0, |s| u32::from(s) + 1);
+                let rest = if from >= 64 {
+                    0
+                } else {
+                    req.missed & (u64::MAX << from)
+                };
+                let req = self.reqs.get_mut(r).expect("live");
+                if rest == 0 {
+                    req.each_cursor = None;
+                    req.step = end;
+                    continue;
+                }
+                let s = rest.trailing_zeros() as u16;
+                req.each_cursor = Some(s);
+                req.each_body = Some((start, end));
+                let key = self.key_of_step(flow, s as usize, key_seed);
+                let req = self.reqs.get_mut(r).expect("live");
+                req.key = key;
+                req.has_key = true;
+            }
             let run = match step.on {
                 Condition::Always => true,
                 Condition::Hit => last == LastGet::Hit,
@@ -270,6 +317,9 @@ impl World {
                 if is_get {
                     req.last = LastGet::Miss;
                 }
+                if op == StepOp::Get && req.step < 64 {
+                    req.missed |= 1 << req.step;
+                }
             }
             CacheResult::Stored => {}
             CacheResult::Failed(o) => {
@@ -286,6 +336,9 @@ impl World {
                 });
                 if is_get {
                     req.last = LastGet::Error;
+                }
+                if op == StepOp::Get && req.step < 64 {
+                    req.missed |= 1 << req.step;
                 }
             }
         }

@@ -339,16 +339,28 @@ impl World {
         {
             return Err(self.violation(m));
         }
-        let summary = self.summary();
+        let summary = self.summary(&node_events);
         Ok(RunOutput {
             summary,
             node_events,
         })
     }
 
-    fn summary(&self) -> Summary {
+    fn summary(&self, node_events: &[super::protocol::NodeEvent]) -> Summary {
         use crate::metrics::summary::{ClientSummary, DbSummary, NodeSummary};
         let end = self.model.end();
+        // Every client's and proxy's markings, from what each logged (the
+        // events are sorted by time).
+        let ejections = node_events.iter().filter(|e| e.what.is_ejection());
+        let first_ejection_s = ejections
+            .clone()
+            .next()
+            .map(|e| crate::engine::time::secs(e.time));
+        let ejections = ejections.count() as u64;
+        let marked_failed = node_events
+            .iter()
+            .filter(|e| e.what.is_marked_failed())
+            .count() as u64;
         let (trips, first_trip_s) = self.rec.trips();
         let (lost, reconnects) = self.cache.connection_stats();
         let mut nodes = Vec::new();
@@ -397,6 +409,9 @@ impl World {
                 connections_lost: lost,
                 reconnects,
                 stale_reads: self.rec.stale_reads(),
+                ejections,
+                first_ejection_s,
+                marked_failed,
             },
             nodes,
         }
