@@ -35,7 +35,7 @@ enum Command {
     /// journal.jsonl. Ctrl-C stops it cleanly; --resume continues it.
     Sweep(SweepCmd),
     /// Join the folders of `sweep --shard` runs into the files one machine
-    /// running the whole sweep writes.
+    /// running the whole sweep writes, plots included.
     Merge {
         /// Shard folders.
         #[arg(required = true)]
@@ -49,6 +49,9 @@ enum Command {
         /// No table.
         #[arg(long)]
         quiet: bool,
+        /// Do not render plots.
+        #[arg(long)]
+        no_plots: bool,
     },
     /// Validate model files without running them.
     Check {
@@ -105,6 +108,19 @@ struct RunCmd {
 struct PlotCmd {
     /// A folder written by `cachestorm run` or `cachestorm sweep`.
     dir: PathBuf,
+    /// Where to write the plots (default: the folder itself, replacing
+    /// its plots). Created if missing.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Draw only this chart (repeatable): timeline or nodes for a run;
+    /// heatmap, lines or ranking for a sweep. Default: every chart the
+    /// folder allows.
+    #[arg(long = "chart", value_name = "CHART")]
+    charts: Vec<String>,
+    /// The title of every chart drawn (default: the model's or the
+    /// experiment's name and what the chart shows).
+    #[arg(long)]
+    title: Option<String>,
     /// Sweep: the metric to plot (a summary field by dotted path, e.g.
     /// `windows.fault.success_ratio`; default: the experiment's `rank_by`).
     #[arg(long)]
@@ -201,6 +217,9 @@ impl PlotCmd {
     fn args(self) -> PlotArgs {
         PlotArgs {
             dir: self.dir,
+            out: self.out,
+            charts: self.charts,
+            title: self.title,
             metric: self.metric,
             x: self.x,
             y: self.y,
@@ -261,8 +280,12 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             out,
             force,
             quiet,
+            no_plots,
         } => {
             let report = sweep::merge::merge(&dirs, &out, force)?;
+            if !no_plots {
+                render_sweep_plots(&out, &PlotChoice::default())?;
+            }
             if !quiet {
                 console::print_merge(&report, dirs.len(), &out);
             }

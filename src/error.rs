@@ -99,7 +99,7 @@ impl Error {
                 RunPlotError::Plot(_) => Internal,
             },
             Error::SweepPlot(e) => match e {
-                SweepPlotError::Input(_) => BadInput,
+                SweepPlotError::Input(_) | SweepPlotError::NotNumeric(_) => BadInput,
                 SweepPlotError::Plot(_) => Internal,
             },
             Error::Cleanup(_) | Error::FreshRunPlot(_) | Error::Invariant(_) => Internal,

@@ -112,3 +112,157 @@ pub fn markdown(header: &Header, rows: &[Row]) -> String {
     }
     out
 }
+
+/// The fault axes of a sweep: its varied `fault.<i>.kind` keys with more
+/// than one value (not among `skip`), and the combinations of their values
+/// (the fault scenarios) in grid order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultAxes {
+    /// Indices of the fault-kind keys.
+    pub keys: Vec<usize>,
+    /// Each scenario's values of those keys.
+    pub scenarios: Vec<Vec<String>>,
+}
+
+impl FaultAxes {
+    /// The fault axes of `header`, if any key besides `skip` varies a
+    /// fault's kind.
+    pub fn of(header: &Header, skip: &[usize]) -> Option<FaultAxes> {
+        let values = |k: usize| -> Vec<&String> {
+            let mut v: Vec<&String> = Vec::new();
+            for p in &header.points {
+                if !v.contains(&&p[k]) {
+                    v.push(&p[k]);
+                }
+            }
+            v
+        };
+        let keys: Vec<usize> = (0..header.params.len())
+            .filter(|k| !skip.contains(k))
+            .filter(|&k| crate::output::names::is_fault_kind(&header.params[k]))
+            .filter(|&k| values(k).len() > 1)
+            .collect();
+        if keys.is_empty() {
+            return None;
+        }
+        let mut scenarios: Vec<Vec<String>> = Vec::new();
+        for p in &header.points {
+            let s: Vec<String> = keys.iter().map(|&k| p[k].clone()).collect();
+            if !scenarios.contains(&s) {
+                scenarios.push(s);
+            }
+        }
+        Some(FaultAxes { keys, scenarios })
+    }
+
+    /// A scenario's name: its values joined (`frozen`, `crash + slow`).
+    pub fn name(&self, s: usize) -> String {
+        self.scenarios[s].join(" + ")
+    }
+}
+
+/// One configuration (a point with the fault axes left out) ranked by its
+/// worst case across the fault scenarios.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorstRow {
+    /// A point of the configuration (for its label).
+    pub point: usize,
+    /// The point of its worst scenario.
+    pub worst_point: usize,
+    /// The worst scenario's index in [`FaultAxes::scenarios`].
+    pub worst_scenario: usize,
+    /// The metric there.
+    pub worst: MetricStats,
+    /// Each scenario's point and statistics, in scenario order (`None`
+    /// where the point was not run).
+    pub per_scenario: Vec<Option<(usize, MetricStats)>>,
+}
+
+/// Orders two results best first by `higher`: by mean, then by the
+/// interval's pessimistic end (the lower end when higher is better), a
+/// missing mean last.
+pub fn better_first(a: &MetricStats, b: &MetricStats, higher: bool) -> std::cmp::Ordering {
+    let by = |x: f64, y: f64| {
+        if higher {
+            y.total_cmp(&x)
+        } else {
+            x.total_cmp(&y)
+        }
+    };
+    let pess = |s: &MetricStats| if higher { s.low } else { s.high };
+    let finite = |x: Option<f64>| x.filter(|v| !v.is_nan());
+    match (finite(a.mean), finite(b.mean)) {
+        (Some(x), Some(y)) => by(x, y).then_with(|| match (finite(pess(a)), finite(pess(b))) {
+            (Some(x), Some(y)) => by(x, y),
+            _ => std::cmp::Ordering::Equal,
+        }),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    }
+}
+
+/// Every configuration among `points` by its worst case across `axes`,
+/// best first (ties by interval, then by `label`). `stats` gives a point's
+/// statistics of the ranking metric.
+pub fn worst_case(
+    header: &Header,
+    axes: &FaultAxes,
+    points: &[usize],
+    higher: bool,
+    stats: impl Fn(usize) -> MetricStats,
+    label: impl Fn(usize) -> String,
+) -> Vec<WorstRow> {
+    let config = |p: usize| -> Vec<String> {
+        (0..header.params.len())
+            .filter(|k| !axes.keys.contains(k))
+            .map(|k| header.points[p][k].clone())
+            .collect()
+    };
+    let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
+    for &p in points {
+        let c = config(p);
+        match groups.iter_mut().find(|(g, _)| *g == c) {
+            Some((_, ps)) => ps.push(p),
+            None => groups.push((c, vec![p])),
+        }
+    }
+    let mut rows: Vec<WorstRow> = groups
+        .into_iter()
+        .filter_map(|(_, ps)| {
+            let per_scenario: Vec<Option<(usize, MetricStats)>> = axes
+                .scenarios
+                .iter()
+                .map(|s| {
+                    ps.iter()
+                        .copied()
+                        .find(|&p| {
+                            axes.keys
+                                .iter()
+                                .zip(s)
+                                .all(|(&k, v)| header.points[p][k] == *v)
+                        })
+                        .map(|p| (p, stats(p)))
+                })
+                .collect();
+            // The worst is the last in best-first order; a scenario with no
+            // value makes the configuration's worst case unknown.
+            let (worst_scenario, (worst_point, worst)) = per_scenario
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| x.map(|x| (i, x)))
+                .max_by(|a, b| better_first(&a.1.1, &b.1.1, higher).then(b.0.cmp(&a.0)))?;
+            Some(WorstRow {
+                point: ps[0],
+                worst_point,
+                worst_scenario,
+                worst,
+                per_scenario,
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        better_first(&a.worst, &b.worst, higher).then_with(|| label(a.point).cmp(&label(b.point)))
+    });
+    rows
+}
