@@ -23,7 +23,7 @@ use crate::output::{Format, Metric, SweepChart, SweepDataFile, Unit};
 use crate::sweep::journal::{self, Header};
 use crate::sweep::ranking::{FaultAxes, worst_case};
 use crate::sweep::record::Record;
-use crate::sweep::stats::{MetricStats, summarize};
+use crate::sweep::stats::{MetricStats, metric_stats};
 
 /// Why a sweep's plots could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -78,15 +78,10 @@ impl SweepData {
         })
     }
 
-    /// The metric's mean and 95 % interval at point `p`.
+    /// The metric's mean and 95 % interval at point `p` (a share's by
+    /// [`metric_stats`]'s logit-t interval).
     pub fn stats(&self, p: usize, metric: &str) -> MetricStats {
-        let values: Vec<f64> = self
-            .records
-            .iter()
-            .filter(|r| r.point == p)
-            .filter_map(|r| r.number(metric))
-            .collect();
-        summarize(&values)
+        metric_stats(metric, self.records.iter().filter(|r| r.point == p))
     }
 
     /// The distinct values of varied key `k`, in first-seen (grid) order.
