@@ -96,11 +96,11 @@ impl Error {
             }
             Error::RunPlot(e) => match e {
                 RunPlotError::Input { .. } => BadInput,
-                RunPlotError::Plot(_) => Internal,
+                RunPlotError::Plot(_) | RunPlotError::Report(_) => Internal,
             },
             Error::SweepPlot(e) => match e {
                 SweepPlotError::Input(_) | SweepPlotError::NotNumeric(_) => BadInput,
-                SweepPlotError::Plot(_) => Internal,
+                SweepPlotError::Plot(_) | SweepPlotError::Report(_) => Internal,
             },
             Error::Cleanup(_) | Error::FreshRunPlot(_) | Error::Invariant(_) => Internal,
             Error::Interrupted(_) => Interrupted,

@@ -32,6 +32,9 @@ pub enum RunPlotError {
     /// Drawing failed.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// `report.html` could not be written.
+    #[error(transparent)]
+    Report(#[from] super::html::ReportError),
 }
 
 fn input(path: &Path, message: impl ToString) -> RunPlotError {
@@ -335,6 +338,7 @@ pub fn render_run_plots_to(
             Drawn::Nodes(n) => write_nodes(out, chart.stem(), n)?,
         });
     }
+    super::html::write_run_report(dir, out, &info.subtitle, &faults, &rendered)?;
     Ok(rendered)
 }
 

@@ -37,6 +37,9 @@ pub enum SweepPlotError {
     /// Drawing failed.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// `report.html` could not be written.
+    #[error(transparent)]
+    Report(#[from] super::html::ReportError),
 }
 
 /// What to draw; everything left `None` is chosen from the sweep.
@@ -589,6 +592,7 @@ pub fn render_sweep_plots_to(
                 .transpose()?,
         });
     }
+    super::html::write_sweep_report(dir, out, &data.header, &data.records, &rendered)?;
     Ok(rendered)
 }
 

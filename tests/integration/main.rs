@@ -17,6 +17,7 @@ mod locator;
 mod peer;
 mod policies;
 mod queueing;
+mod report;
 mod spymemcached;
 mod sweep;
 mod testbed;
