@@ -53,9 +53,10 @@ enum Command {
         #[arg(long)]
         no_plots: bool,
     },
-    /// Validate model files without running them.
+    /// Validate model or experiment files without running them (an
+    /// experiment: every point's model, its metrics and its runs).
     Check {
-        /// Model files.
+        /// Model or experiment files.
         #[arg(required = true)]
         models: Vec<PathBuf>,
         /// Overrides, as for `run`.
@@ -178,6 +179,11 @@ struct SweepCmd {
     /// Do not render plots.
     #[arg(long)]
     no_plots: bool,
+    /// Check the experiment and every point's model, print the points, the
+    /// runs and an estimated time, and stop: nothing runs, nothing is
+    /// written.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 impl RunCmd {
@@ -242,10 +248,15 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Sweep(cmd) => {
-            let (quiet, no_plots) = (cmd.quiet, cmd.no_plots);
+            let (quiet, no_plots, dry) = (cmd.quiet, cmd.no_plots, cmd.dry_run);
             let args = cmd.args();
+            if dry {
+                console::print_dry_run(&sweep::dry_run(&args)?);
+                return Ok(());
+            }
             console::catch_ctrl_c();
             let bar = console::progress_bar(quiet);
+            let mut log = console::LogProgress::new(quiet);
             let started = Instant::now();
             let mut first = true;
             let report = cachestorm::run_sweep(&args, &console::INTERRUPTED, &mut |done, total| {
@@ -257,6 +268,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
                 } else {
                     bar.set_position(done as u64);
                 }
+                log.update(done, total);
             });
             bar.finish_and_clear();
             let report = report?;
@@ -303,6 +315,34 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             max_events,
         } => {
             for m in &models {
+                if sweep::is_experiment_file(m) {
+                    if !sets.is_empty() {
+                        return Err(Error::Refused(format!(
+                            "{}: --set applies to model files; an experiment sets keys in its [set] table",
+                            m.display()
+                        )));
+                    }
+                    let d = sweep::dry_run(&SweepArgs {
+                        experiment: m.clone(),
+                        out: None,
+                        resume: None,
+                        force: false,
+                        threads: None,
+                        shard: None,
+                        independent_seeds: false,
+                        seed: None,
+                    })?;
+                    println!(
+                        "{}: ok (experiment {}: {} point(s) × {} replication(s) = {} runs, about {} events; see `sweep --dry-run`)",
+                        m.display(),
+                        d.header.experiment,
+                        d.points.len(),
+                        d.header.replications,
+                        d.runs,
+                        estimate::sci(d.events)
+                    );
+                    continue;
+                }
                 let checked = cachestorm::check_model(m, &sets, max_events)?;
                 let model = &checked.model;
                 println!(

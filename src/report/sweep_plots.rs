@@ -532,6 +532,10 @@ pub fn render_sweep_plots_to(
     charts: Option<&[SweepChart]>,
 ) -> Result<Vec<Rendered>, SweepPlotError> {
     let data = SweepData::read(dir)?;
+    // Every --fix names a varied key, whichever charts use it.
+    for (k, _) in &choice.fix {
+        data.key_index(k)?;
+    }
     let asked = |c: SweepChart| charts.is_none_or(|cs| cs.contains(&c));
     let explicit = |c: SweepChart| charts.is_some_and(|cs| cs.contains(&c));
     let mut heatmap = None;

@@ -21,3 +21,4 @@ mod report;
 mod spymemcached;
 mod sweep;
 mod testbed;
+mod ux;
