@@ -185,6 +185,10 @@ fn assumptions(model: &Model) -> String {
     s
 }
 
+/// How the comment a sweep adds to its copy of the experiment starts
+/// (`sweep::plan::Plan::experiment_copy`).
+const COPY_NOTE: &str = "The experiment as run by cachestorm";
+
 /// The leading comment of an experiment or model file (its first
 /// paragraph): what it asks.
 pub fn question(text: &str) -> String {
@@ -194,6 +198,10 @@ pub fn question(text: &str) -> String {
             break;
         };
         let c = c.trim();
+        // The line a sweep puts on its copy of the experiment.
+        if lines.is_empty() && c.starts_with(COPY_NOTE) {
+            continue;
+        }
         if c.is_empty() {
             if lines.is_empty() {
                 continue;
@@ -413,5 +421,8 @@ mod tests {
         let q = question("# Which change would\n# keep it under 1 %?\n#\n# More.\nname = \"x\"\n");
         assert_eq!(q, "Which change would keep it under 1 %?");
         assert_eq!(question("name = 1\n# later"), "");
+        let copy =
+            "# The experiment as run by cachestorm 0.1.0: seed 42 (from `seed`).\n# Which one?\n";
+        assert_eq!(question(copy), "Which one?");
     }
 }
