@@ -26,8 +26,7 @@ copy incident nodes incident-nodes
 copy testbed-frozen timeline testbed-frozen-timeline
 copy testbed-frozen nodes testbed-frozen-nodes
 copy mitigations heatmap mitigations-heatmap
-"$bin" plot "$tmp/mitigations" --fix fault.0.kind=frozen > /dev/null
-copy mitigations ranking mitigations-ranking-frozen
+copy mitigations ranking mitigations-ranking   # the main job's own ranking, as it wrote it
 "$bin" plot "$tmp/degradation" --panel client.spymemcached.failure_mode \
   --x fault.0.slow.factor --y client.op_timeout > /dev/null
 copy degradation heatmap degradation-heatmap

@@ -36,7 +36,7 @@ enum Command {
     /// journal.jsonl. Ctrl-C stops it cleanly; --resume continues it.
     Sweep(SweepCmd),
     /// Join the folders of `sweep --shard` runs into the files one machine
-    /// running the whole sweep writes.
+    /// running the whole sweep writes, plots included.
     Merge {
         /// Shard folders.
         #[arg(required = true)]
@@ -50,10 +50,14 @@ enum Command {
         /// No table.
         #[arg(long)]
         quiet: bool,
+        /// Do not render plots.
+        #[arg(long)]
+        no_plots: bool,
     },
-    /// Validate model files without running them.
+    /// Validate model or experiment files without running them (an
+    /// experiment: every point's model, its metrics and its runs).
     Check {
-        /// Model files.
+        /// Model or experiment files.
         #[arg(required = true)]
         models: Vec<PathBuf>,
         /// Overrides, as for `run`.
@@ -157,6 +161,19 @@ struct RunCmd {
 struct PlotCmd {
     /// A folder written by `cachestorm run` or `cachestorm sweep`.
     dir: PathBuf,
+    /// Where to write the plots (default: the folder itself, replacing
+    /// its plots). Created if missing.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Draw only this chart (repeatable): timeline or nodes for a run;
+    /// heatmap, lines or ranking for a sweep. Default: every chart the
+    /// folder allows.
+    #[arg(long = "chart", value_name = "CHART")]
+    charts: Vec<String>,
+    /// The title of every chart drawn (default: the model's or the
+    /// experiment's name and what the chart shows).
+    #[arg(long)]
+    title: Option<String>,
     /// Sweep: the metric to plot (a summary field by dotted path, e.g.
     /// `windows.fault.success_ratio`; default: the experiment's `rank_by`).
     #[arg(long)]
@@ -214,6 +231,11 @@ struct SweepCmd {
     /// Do not render plots.
     #[arg(long)]
     no_plots: bool,
+    /// Check the experiment and every point's model, print the points, the
+    /// runs and an estimated time, and stop: nothing runs, nothing is
+    /// written.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 impl RunCmd {
@@ -253,6 +275,9 @@ impl PlotCmd {
     fn args(self) -> PlotArgs {
         PlotArgs {
             dir: self.dir,
+            out: self.out,
+            charts: self.charts,
+            title: self.title,
             metric: self.metric,
             x: self.x,
             y: self.y,
@@ -275,10 +300,15 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Sweep(cmd) => {
-            let (quiet, no_plots) = (cmd.quiet, cmd.no_plots);
+            let (quiet, no_plots, dry) = (cmd.quiet, cmd.no_plots, cmd.dry_run);
             let args = cmd.args();
+            if dry {
+                console::print_dry_run(&sweep::dry_run(&args)?);
+                return Ok(());
+            }
             console::catch_signals();
             let bar = console::progress_bar(quiet);
+            let mut log = console::LogProgress::new(quiet);
             let started = Instant::now();
             let mut first = true;
             let report = cachestorm::run_sweep(&args, &console::INTERRUPTED, &mut |done, total| {
@@ -290,6 +320,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
                 } else {
                     bar.set_position(done as u64);
                 }
+                log.update(done, total);
             });
             bar.finish_and_clear();
             let report = report?;
@@ -313,8 +344,12 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             out,
             force,
             quiet,
+            no_plots,
         } => {
             let report = sweep::merge::merge(&dirs, &out, force)?;
+            if !no_plots {
+                render_sweep_plots(&out, &PlotChoice::default())?;
+            }
             if !quiet {
                 console::print_merge(&report, dirs.len(), &out);
             }
@@ -365,6 +400,34 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             max_events,
         } => {
             for m in &models {
+                if sweep::is_experiment_file(m) {
+                    if !sets.is_empty() {
+                        return Err(Error::Refused(format!(
+                            "{}: --set applies to model files; an experiment sets keys in its [set] table",
+                            m.display()
+                        )));
+                    }
+                    let d = sweep::dry_run(&SweepArgs {
+                        experiment: m.clone(),
+                        out: None,
+                        resume: None,
+                        force: false,
+                        threads: None,
+                        shard: None,
+                        independent_seeds: false,
+                        seed: None,
+                    })?;
+                    println!(
+                        "{}: ok (experiment {}: {} point(s) × {} replication(s) = {} runs, about {} events; see `sweep --dry-run`)",
+                        m.display(),
+                        d.header.experiment,
+                        d.points.len(),
+                        d.header.replications,
+                        d.runs,
+                        estimate::sci(d.events)
+                    );
+                    continue;
+                }
                 let checked = cachestorm::check_model(m, &sets, max_events)?;
                 let model = &checked.model;
                 println!(

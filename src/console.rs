@@ -85,7 +85,106 @@ pub fn print_interrupted(report: &SweepReport, args: &SweepArgs) {
         "interrupted: {done} of {} runs are kept in {}; resume with:\n  {}",
         report.runs_total,
         report.dir.join(sweep::journal::JOURNAL).display(),
-        args.resume_command(&report.dir)
+        args.resume_command(&program(), &report.dir)
+    );
+}
+
+/// The program as it was invoked (`target/release/cachestorm`,
+/// `cachestorm`), for commands printed back to the user.
+pub fn program() -> String {
+    std::env::args_os()
+        .next()
+        .map_or("cachestorm".into(), |a| a.to_string_lossy().into_owned())
+}
+
+/// Progress for a stderr that is not a terminal (a log, CI, Slurm): one
+/// line every [`LOG_EVERY_S`] seconds at most, and at the end, with
+/// done/total, the rate and an ETA. Nothing when `quiet` or on a terminal
+/// (the bar shows it there).
+pub struct LogProgress {
+    on: bool,
+    started: std::time::Instant,
+    last: Option<std::time::Instant>,
+    first_done: Option<usize>,
+}
+
+/// Seconds between two progress lines in a log.
+pub const LOG_EVERY_S: f64 = 5.0;
+
+impl LogProgress {
+    /// Progress lines when stderr is not a terminal and not `quiet`.
+    pub fn new(quiet: bool) -> Self {
+        LogProgress {
+            on: !quiet && !std::io::stderr().is_terminal(),
+            started: std::time::Instant::now(),
+            last: None,
+            first_done: None,
+        }
+    }
+
+    /// Called after each finished run.
+    pub fn update(&mut self, done: usize, total: usize) {
+        if !self.on {
+            return;
+        }
+        let first = *self.first_done.get_or_insert(done);
+        let now = std::time::Instant::now();
+        let due = self
+            .last
+            .is_none_or(|t| now.duration_since(t).as_secs_f64() >= LOG_EVERY_S);
+        if !(due || done == total) {
+            return;
+        }
+        self.last = Some(now);
+        let elapsed = now.duration_since(self.started).as_secs_f64();
+        let rate = (done - first) as f64 / elapsed.max(1e-9);
+        let eta = if done >= total {
+            "done".to_string()
+        } else if rate > 0.0 {
+            format!("ETA {}", duration_text((total - done) as f64 / rate))
+        } else {
+            "ETA unknown".to_string()
+        };
+        eprintln!("progress: {done}/{total} runs, {rate:.1} runs/s, {eta}");
+    }
+}
+
+/// `95 s`, `3m 05s`, `1h 02m`.
+pub fn duration_text(s: f64) -> String {
+    let s = s.max(0.0).round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+/// What `sweep --dry-run` found: every point, the runs and an estimated
+/// time.
+pub fn print_dry_run(d: &sweep::DryRun) {
+    let h = &d.header;
+    println!(
+        "{}: {} point(s) × {} replication(s) = {} runs, about {} events",
+        h.experiment,
+        d.points.len(),
+        h.replications,
+        d.runs,
+        cachestorm::config::estimate::sci(d.events)
+    );
+    for &p in &d.points {
+        let values: Vec<String> = h
+            .params
+            .iter()
+            .zip(&h.points[p])
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        println!("  point {p}: {}", values.join(", "));
+    }
+    println!(
+        "estimated time: about {} on {} thread(s), at {:.0} M events/s per thread (docs/performance.md); nothing was run",
+        duration_text(d.seconds()),
+        d.threads.min(d.runs.max(1)),
+        sweep::DRY_RUN_EVENTS_PER_S / 1e6
     );
 }
 

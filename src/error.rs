@@ -102,11 +102,11 @@ impl Error {
             }
             Error::RunPlot(e) => match e {
                 RunPlotError::Input { .. } => BadInput,
-                RunPlotError::Plot(_) => Internal,
+                RunPlotError::Plot(_) | RunPlotError::Report(_) => Internal,
             },
             Error::SweepPlot(e) => match e {
-                SweepPlotError::Input(_) => BadInput,
-                SweepPlotError::Plot(_) => Internal,
+                SweepPlotError::Input(_) | SweepPlotError::NotNumeric(_) => BadInput,
+                SweepPlotError::Plot(_) | SweepPlotError::Report(_) => Internal,
             },
             Error::Import(e) => {
                 if e.is_bad_input() {

@@ -10,12 +10,13 @@ use std::path::{Path, PathBuf};
 use crate::config::{self, Model, estimate};
 use crate::engine::time::secs;
 use crate::error::Error;
+use crate::output::{RunChart, RunDataFile, SweepChart};
 use crate::report::plot::Rendered;
 use crate::report::run_files::{
     OutputError, TimelineWriter, prepare_dir, write_node_events, write_summary,
 };
-use crate::report::run_plots::render_run_plots;
-use crate::report::sweep_plots::{PlotChoice, is_sweep_dir, render_sweep_plots};
+use crate::report::run_plots::{render_run_plots, render_run_plots_to};
+use crate::report::sweep_plots::{PlotChoice, is_sweep_dir, render_sweep_plots_to};
 use crate::sim::{self, RunOutput};
 
 /// What to run and how (`cachestorm run`).
@@ -169,6 +170,13 @@ pub fn write_run(dir: &Path, model: &Model, check_invariants: bool) -> Result<Ru
 pub struct PlotArgs {
     /// A folder written by `run` or `sweep`.
     pub dir: PathBuf,
+    /// `--out`: where the plots go (default: `dir`, replacing its plots).
+    pub out: Option<PathBuf>,
+    /// `--chart`: the charts to draw, by stem (default: every chart the
+    /// folder allows).
+    pub charts: Vec<String>,
+    /// `--title`: every chart's title.
+    pub title: Option<String>,
     /// Sweep: the metric.
     pub metric: Option<String>,
     /// Sweep: the key across the x axis.
@@ -183,10 +191,67 @@ pub struct PlotArgs {
     pub fix: Vec<String>,
 }
 
-/// Redraws the plots of a run or sweep folder from its files.
+impl PlotArgs {
+    /// The sweep-only flags given, by name.
+    fn sweep_flags(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        for (given, name) in [
+            (self.metric.is_some(), "--metric"),
+            (self.x.is_some(), "--x"),
+            (self.y.is_some(), "--y"),
+            (self.panel.is_some(), "--panel"),
+            (self.series.is_some(), "--series"),
+            (!self.fix.is_empty(), "--fix"),
+        ] {
+            if given {
+                v.push(name);
+            }
+        }
+        v
+    }
+}
+
+/// The charts named by `--chart`, among `all` (by stem), or every one.
+fn charts<C: Copy + PartialEq>(
+    names: &[String],
+    all: &[C],
+    stem: fn(C) -> &'static str,
+    folder: &str,
+) -> Result<Vec<C>, Error> {
+    if names.is_empty() {
+        return Ok(all.to_vec());
+    }
+    let mut out = Vec::new();
+    for n in names {
+        let Some(&c) = all.iter().find(|&&c| stem(c) == n) else {
+            let allowed: Vec<&str> = all.iter().map(|&c| stem(c)).collect();
+            return Err(Error::Refused(format!(
+                "--chart {n}: a {folder} folder has the charts {}",
+                allowed.join(", ")
+            )));
+        };
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// Redraws the plots of a run or sweep folder from its files, into `--out`
+/// or the folder itself. Every flag is checked, and every chart's data
+/// computed, before the first file is written; flags that do not apply to
+/// the folder (the sweep-only ones on a run) are refused.
 pub fn replot(args: PlotArgs) -> Result<Vec<Rendered>, Error> {
     let dir = &args.dir;
+    let out = args.out.clone().unwrap_or_else(|| dir.clone());
+    if out.exists() && !out.is_dir() {
+        return Err(Error::Refused(format!(
+            "--out {}: is a file; choose a folder",
+            out.display()
+        )));
+    }
     if is_sweep_dir(dir) {
+        let charts = charts(&args.charts, SweepChart::ALL, SweepChart::stem, "sweep")?;
         let mut fixed = Vec::new();
         for f in &args.fix {
             let Some((k, v)) = f.split_once('=') else {
@@ -194,6 +259,7 @@ pub fn replot(args: PlotArgs) -> Result<Vec<Rendered>, Error> {
             };
             fixed.push((k.to_string(), v.to_string()));
         }
+        let explicit = !args.charts.is_empty();
         let choice = PlotChoice {
             metric: args.metric,
             x: args.x,
@@ -201,10 +267,35 @@ pub fn replot(args: PlotArgs) -> Result<Vec<Rendered>, Error> {
             panel: args.panel,
             series: args.series,
             fix: fixed,
+            title: args.title,
         };
-        Ok(render_sweep_plots(dir, &choice)?)
-    } else if dir.join("timeline.csv").exists() {
-        Ok(render_run_plots(dir)?)
+        Ok(render_sweep_plots_to(
+            dir,
+            &out,
+            &choice,
+            explicit.then_some(charts.as_slice()),
+        )?)
+    } else if RunDataFile::Timeline.path(dir).exists() {
+        let charts = charts(&args.charts, RunChart::ALL, RunChart::stem, "run")?;
+        let sweep_only = args.sweep_flags();
+        if !sweep_only.is_empty() {
+            return Err(Error::Refused(format!(
+                "{}: only for a sweep folder; {} is a run (its charts: {})",
+                sweep_only.join(", "),
+                dir.display(),
+                RunChart::ALL
+                    .iter()
+                    .map(|c| c.stem())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(render_run_plots_to(
+            dir,
+            &out,
+            args.title.as_deref(),
+            &charts,
+        )?)
     } else {
         Err(Error::Refused(format!(
             "{} holds neither a run (timeline.csv) nor a sweep (journal.jsonl)",

@@ -225,6 +225,11 @@ entries!(
     SweepChart by stem,
 );
 
+/// The page a reviewer opens, beside a run's or a sweep's files and
+/// written with the plots: the question, the assumptions, the ranking or the
+/// results, every chart inline, links to the data files.
+pub const REPORT: &str = "report.html";
+
 /// A file of a folder whose data files are `D` and charts `C`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FolderFile<D, C> {
@@ -232,6 +237,8 @@ pub enum FolderFile<D, C> {
     Data(D),
     /// A chart in one format.
     Image(C, ImageFormat),
+    /// [`REPORT`].
+    Report,
 }
 
 /// A file of a run's folder.
@@ -242,7 +249,7 @@ pub type SweepFile = FolderFile<SweepDataFile, SweepChart>;
 
 impl<D: Entry, C: Entry> FolderFile<D, C> {
     /// Every file of the folder: the data files, then each chart in each
-    /// format.
+    /// format, then the report.
     pub fn all() -> Vec<Self> {
         let data = D::ENTRIES.iter().map(|&d| FolderFile::Data(d));
         let images = C::ENTRIES.iter().flat_map(|&c| {
@@ -250,7 +257,9 @@ impl<D: Entry, C: Entry> FolderFile<D, C> {
                 .iter()
                 .map(move |&f| FolderFile::Image(c, f))
         });
-        data.chain(images).collect()
+        data.chain(images)
+            .chain(std::iter::once(FolderFile::Report))
+            .collect()
     }
 
     /// The file name.
@@ -258,6 +267,7 @@ impl<D: Entry, C: Entry> FolderFile<D, C> {
         match self {
             FolderFile::Data(d) => d.text().to_string(),
             FolderFile::Image(c, f) => f.file(c.text()),
+            FolderFile::Report => REPORT.to_string(),
         }
     }
 
@@ -266,6 +276,7 @@ impl<D: Entry, C: Entry> FolderFile<D, C> {
         match self {
             FolderFile::Data(d) => temporary_name(d.text()),
             FolderFile::Image(c, f) => f.temporary(c.text()),
+            FolderFile::Report => temporary_name(REPORT),
         }
     }
 }
@@ -394,8 +405,24 @@ mod tests {
     #[test]
     fn names_are_unique_and_temporaries_hidden() {
         let mut seen = BTreeSet::new();
+        // Both folders have the one report; every other name is unique.
+        assert_eq!(
+            RunFile::all()
+                .iter()
+                .filter(|f| **f == RunFile::Report)
+                .count(),
+            1
+        );
+        assert_eq!(
+            SweepFile::all()
+                .iter()
+                .filter(|f| **f == SweepFile::Report)
+                .count(),
+            1
+        );
         let run = RunFile::all()
             .into_iter()
+            .filter(|f| *f != RunFile::Report)
             .map(|f| (f.name(), f.temporary()));
         let sweep = SweepFile::all()
             .into_iter()

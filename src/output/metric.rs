@@ -325,12 +325,21 @@ pub fn label(key: &str) -> String {
     }
 }
 
-/// The axis title plots use today: the key, then its unit in parentheses
-/// (`windows.fault.success_ratio (%)`, `latency_ms.p99 (ms)`).
+/// The axis title of a metric: its human label with its window or node,
+/// then its unit (`success in the fault window (%)`, `p99 latency (ms)`,
+/// `node 2: peak queue`); the key itself when it is not in the table.
 pub fn axis_label(key: &str) -> String {
-    match Metric::of(key).unit.symbol() {
-        "" => key.to_string(),
-        unit => format!("{key} ({unit})"),
+    let Some(m) = Metric::find(key) else {
+        return key.to_string();
+    };
+    let text = match place(key).0 {
+        Place::Summary => m.label.to_string(),
+        Place::Window(w) => format!("{} in the {w} window", m.label),
+        Place::Node(i) => format!("node {i}: {}", m.label),
+    };
+    match m.unit.symbol() {
+        "" => text,
+        unit => format!("{text} ({unit})"),
     }
 }
 
@@ -456,14 +465,15 @@ mod tests {
         assert_eq!(label("db.peak_in_flight"), "database peak in flight");
         assert_eq!(
             axis_label("windows.fault.success_ratio"),
-            "windows.fault.success_ratio (%)"
+            "success in the fault window (%)"
         );
         assert_eq!(
             axis_label("windows.steady.latency_ms.p99"),
-            "windows.steady.latency_ms.p99 (ms)"
+            "p99 latency in the steady window (ms)"
         );
-        assert_eq!(axis_label("recovery_s"), "recovery_s (s)");
-        assert_eq!(axis_label("client.trips"), "client.trips");
+        assert_eq!(axis_label("recovery_s"), "time to recover (s)");
+        assert_eq!(axis_label("client.trips"), "client connection trips");
+        assert_eq!(axis_label("no.such.key"), "no.such.key");
         assert!(Metric::find("windows.other.success_ratio").is_none());
         assert!(Metric::find("success_ratio").is_none());
         assert!(Metric::find("nodes.x.served").is_none());

@@ -19,6 +19,7 @@
 //!   and its reader ([`TimelineTable`]);
 //! - [`metric`]: the metric table ([`metric::METRICS`]) and the dotted
 //!   keys of the summary's numbers;
+//! - [`names`]: human names of the model keys a sweep varies;
 //! - [`atomic`]: crash-safe writes ([`write_atomic`], [`AtomicFile`]).
 
 /// Declares a field-less enum and its `ALL` list from one list of variants,
@@ -46,6 +47,7 @@ pub mod atomic;
 pub mod files;
 pub mod flat;
 pub mod metric;
+pub mod names;
 pub mod timeline;
 
 pub use atomic::{AtomicFile, write_atomic};

@@ -4,6 +4,7 @@
 //! and sweeps. Reports read results, never the world; which files, columns
 //! and metrics there are is declared by [`crate::output`].
 
+pub mod html;
 pub mod plot;
 pub mod run_files;
 pub mod run_plots;

@@ -7,10 +7,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::plot::Plot;
 use super::plot::{
     AxisScale, FaultWindow, NodeSeries, NodesData, OutcomeRates, PlotError, Rendered,
     TimelineBucket, TimelineData, write_nodes, write_timeline,
 };
+use crate::config::client::PolicyKind;
 use crate::output::files::{FAULT_END, FAULT_START};
 use crate::output::{
     NodeColumn, NodeEventsColumn, ReadError, RunChart, RunDataFile, TimelineColumn, TimelineTable,
@@ -30,6 +32,9 @@ pub enum RunPlotError {
     /// Drawing failed.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// `report.html` could not be written.
+    #[error(transparent)]
+    Report(#[from] super::html::ReportError),
 }
 
 fn input(path: &Path, message: impl ToString) -> RunPlotError {
@@ -51,8 +56,10 @@ impl From<ReadError> for RunPlotError {
     }
 }
 
-/// Fault windows from `node_events.csv`, labelled `<kind> node <i>`.
-pub fn fault_windows(dir: &Path) -> Result<Vec<FaultWindow>, RunPlotError> {
+/// Fault windows from `node_events.csv`, labelled `<kind> <node name>`
+/// (the name the model gives the node, `names[i]`; `node <i>` when it has
+/// none).
+pub fn fault_windows(dir: &Path, names: &[String]) -> Result<Vec<FaultWindow>, RunPlotError> {
     let path = RunDataFile::NodeEvents.path(dir);
     let mut r = csv::Reader::from_path(&path).map_err(|e| input(&path, e))?;
     let headers = r.headers().map_err(|e| input(&path, e))?.clone();
@@ -101,7 +108,7 @@ pub fn fault_windows(dir: &Path) -> Result<Vec<FaultWindow>, RunPlotError> {
                     out.push(FaultWindow {
                         start_s: start,
                         end_s: t,
-                        label: format!("{kind} node {node}"),
+                        label: format!("{kind} {}", node_name(names, node)),
                     });
                 }
             }
@@ -112,8 +119,39 @@ pub fn fault_windows(dir: &Path) -> Result<Vec<FaultWindow>, RunPlotError> {
     Ok(out)
 }
 
-/// Title and subtitle from `summary.json`.
+/// A node's name for people: the model's (`10.0.1.4:11211`), else
+/// `node <i>`.
+fn node_name(names: &[String], node: &str) -> String {
+    node.parse::<usize>()
+        .ok()
+        .and_then(|i| names.get(i))
+        .filter(|n| !n.is_empty())
+        .cloned()
+        .unwrap_or_else(|| format!("node {node}"))
+}
+
+/// What the charts of a run say about it, from `summary.json`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunInfo {
+    /// The model's name.
+    pub title: String,
+    /// The settings in force, those of the active client policy only.
+    pub subtitle: String,
+    /// Each node's name as the model gives it (empty when it has none).
+    pub node_names: Vec<String>,
+}
+
+/// Title and subtitle from `summary.json` (see [`RunInfo`]).
 pub fn titles(dir: &Path) -> Result<(String, String), RunPlotError> {
+    let info = run_info(dir)?;
+    Ok((info.title, info.subtitle))
+}
+
+/// Reads [`RunInfo`] from `summary.json`. The subtitle states the settings
+/// the active client policy uses: `op timeout` only for the policies that
+/// use `client.op_timeout`, and every `client.<policy>.*` setting by name
+/// (`pymemcache timeout 25ms`).
+pub fn run_info(dir: &Path) -> Result<RunInfo, RunPlotError> {
     let path = RunDataFile::Summary.path(dir);
     let text = std::fs::read_to_string(&path).map_err(|e| input(&path, e))?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| input(&path, e))?;
@@ -129,17 +167,42 @@ pub fn titles(dir: &Path) -> Result<(String, String), RunPlotError> {
             get("service.executor").replace('_', " ")
         ),
         format!("{} nodes", get("cluster.nodes")),
-        get("client.policy"),
     ];
-    if let Some(m) = p["client.spymemcached.failure_mode"].as_str() {
-        parts.push(m.to_string());
+    let policy_name = get("client.policy");
+    parts.push(policy_name.clone());
+    let policy = PolicyKind::ALL.iter().find(|k| k.name() == policy_name);
+    if let Some(map) = p.as_object() {
+        let prefix = format!("client.{policy_name}.");
+        for (k, val) in map.iter().filter(|(k, _)| k.starts_with(&prefix)) {
+            let val = val.as_str().unwrap_or("?");
+            let setting = k[prefix.len()..].replace('_', " ");
+            parts.push(match setting.as_str() {
+                // A mode names itself (`redistribute`).
+                "failure mode" => val.to_string(),
+                _ => format!("{setting} {val}"),
+            });
+        }
     }
-    parts.push(format!("op timeout {}", get("client.op_timeout")));
+    if policy.is_none_or(|k| k.uses_op_timeout()) {
+        parts.push(format!("op timeout {}", get("client.op_timeout")));
+    }
     if let Some(b) = p["service.bulkhead"].as_str().filter(|b| *b != "off") {
         parts.push(format!("bulkhead {b}"));
     }
     parts.push(format!("seed {}", v["seed"]));
-    Ok((title, parts.join(" · ")))
+    let node_names = v["nodes"]
+        .as_array()
+        .map(|ns| {
+            ns.iter()
+                .map(|n| n["name"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(RunInfo {
+        title,
+        subtitle: parts.join(" · "),
+        node_names,
+    })
 }
 
 /// The timeline chart's data, or an error naming a column the file lacks.
@@ -203,12 +266,13 @@ pub fn nodes_data(
     title: String,
     subtitle: String,
     faults: Vec<FaultWindow>,
+    names: &[String],
 ) -> Result<NodesData, ReadError> {
     let times = t.col(TimelineColumn::End)?.to_vec();
     let nodes = (0..t.nodes())
         .map(|i| {
             Ok(NodeSeries {
-                name: format!("node {i}"),
+                name: node_name(names, &i.to_string()),
                 queue_depth: t.node_col(i, NodeColumn::Queue)?.to_vec(),
                 active_share: t.node_col(i, NodeColumn::Active)?.to_vec(),
             })
@@ -226,26 +290,56 @@ pub fn nodes_data(
 
 /// Renders every [`RunChart`] (PNG and SVG) into `dir` from its files.
 pub fn render_run_plots(dir: &Path) -> Result<Vec<Rendered>, RunPlotError> {
+    render_run_plots_to(dir, dir, None, RunChart::ALL)
+}
+
+/// Renders `charts` of the run in `dir` into `out`, with `title` instead of
+/// the model's name when given. Every chart's data is read and checked
+/// before the first file is written.
+pub fn render_run_plots_to(
+    dir: &Path,
+    out: &Path,
+    title: Option<&str>,
+    charts: &[RunChart],
+) -> Result<Vec<Rendered>, RunPlotError> {
     let table = TimelineTable::read(dir)?;
-    let faults = fault_windows(dir)?;
-    let (title, subtitle) = titles(dir)?;
-    let mut out = Vec::new();
-    for &chart in RunChart::ALL {
+    let info = run_info(dir)?;
+    let faults = fault_windows(dir, &info.node_names)?;
+    let title = title.map_or(info.title.clone(), str::to_string);
+    let subtitle = info.subtitle.clone();
+    enum Drawn {
+        Timeline(TimelineData),
+        Nodes(NodesData),
+    }
+    let mut drawn = Vec::new();
+    for &chart in charts {
         let (title, subtitle, faults) = (title.clone(), subtitle.clone(), faults.clone());
-        out.push(match chart {
-            RunChart::Timeline => write_timeline(
-                dir,
-                chart.stem(),
-                &timeline_data(&table, title, subtitle, faults)?,
-            )?,
-            RunChart::Nodes => write_nodes(
-                dir,
-                chart.stem(),
-                &nodes_data(&table, title, subtitle, faults)?,
-            )?,
+        drawn.push(match chart {
+            RunChart::Timeline => Drawn::Timeline(timeline_data(&table, title, subtitle, faults)?),
+            RunChart::Nodes => Drawn::Nodes(nodes_data(
+                &table,
+                title,
+                subtitle,
+                faults,
+                &info.node_names,
+            )?),
         });
     }
-    Ok(out)
+    for d in &drawn {
+        match d {
+            Drawn::Timeline(t) => t.validate()?,
+            Drawn::Nodes(n) => n.validate()?,
+        }
+    }
+    let mut rendered = Vec::new();
+    for (d, &chart) in drawn.iter().zip(charts) {
+        rendered.push(match d {
+            Drawn::Timeline(t) => write_timeline(out, chart.stem(), t)?,
+            Drawn::Nodes(n) => write_nodes(out, chart.stem(), n)?,
+        });
+    }
+    super::html::write_run_report(dir, out, &info.subtitle, &faults, &rendered)?;
+    Ok(rendered)
 }
 
 #[cfg(test)]
@@ -264,9 +358,12 @@ mod tests {
         let model = crate::config::model_from_str(Path::new("frozen.toml"), &text, &[]).unwrap();
         let out = crate::run::write_run(dir.path(), &model, true).unwrap();
         let table = TimelineTable::read(dir.path()).unwrap();
-        let faults = fault_windows(dir.path()).unwrap();
+        let names: Vec<String> = out.summary.nodes.iter().map(|n| n.name.clone()).collect();
+        let faults = fault_windows(dir.path(), &names).unwrap();
         assert_eq!(faults.len(), 1);
-        assert_eq!(faults[0].label, "frozen node 1");
+        // The fault is labelled with the node's name in the model.
+        assert_eq!(faults[0].label, format!("frozen {}", names[1]));
+        assert_eq!(run_info(dir.path()).unwrap().node_names, names);
         assert_eq!((faults[0].start_s, faults[0].end_s), (30.0, 70.0));
         let data = timeline_data(&table, "t".into(), "s".into(), faults.clone()).unwrap();
         // The stacked rates add up to every request that ended.
@@ -285,7 +382,8 @@ mod tests {
             .sum();
         let s = &out.summary.requests;
         assert_eq!(total as u64, s.offered - s.unfinished);
-        let nodes = nodes_data(&table, "t".into(), "s".into(), faults).unwrap();
+        let nodes = nodes_data(&table, "t".into(), "s".into(), faults, &names).unwrap();
+        assert_eq!(nodes.nodes[1].name, names[1]);
         assert_eq!(nodes.nodes.len(), 4);
         // Node 1 is frozen from 30 s to 70 s: before the fault every client
         // sees every node active; while it is frozen, clients that tripped
@@ -347,7 +445,7 @@ mod tests {
         let e = render_run_plots(dir.path()).unwrap_err().to_string();
         assert!(e.contains("timeline.csv") && e.contains("`p99_ms`"), "{e}");
         let t = TimelineTable::read(dir.path()).unwrap();
-        let e = nodes_data(&t, "t".into(), "s".into(), vec![])
+        let e = nodes_data(&t, "t".into(), "s".into(), vec![], &[])
             .err()
             .unwrap()
             .to_string();
@@ -358,7 +456,7 @@ mod tests {
             "t_s,client,node,detail\n",
         )
         .unwrap();
-        let e = fault_windows(dir.path()).unwrap_err().to_string();
+        let e = fault_windows(dir.path(), &[]).unwrap_err().to_string();
         assert!(
             e.contains("node_events.csv") && e.contains("`event`"),
             "{e}"

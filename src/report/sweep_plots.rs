@@ -12,16 +12,18 @@
 use std::path::{Path, PathBuf};
 
 use super::plot::{
-    AxisScale, HeatmapData, HeatmapPanel, LinePoint, LineSeriesData, LinesData, PlotError,
+    AxisScale, HeatmapData, HeatmapPanel, LinePoint, LineSeriesData, LinesData, Plot, PlotError,
     RankingData, RankingEntry, ReferenceLine, Rendered, ValueFormat, write_heatmap, write_lines,
     write_ranking,
 };
 use crate::config::units::parse_duration;
 use crate::output::metric::axis_label;
+use crate::output::names::{config_label, key_name, raw_keys_note};
 use crate::output::{Format, Metric, SweepChart, SweepDataFile, Unit};
 use crate::sweep::journal::{self, Header};
+use crate::sweep::ranking::{FaultAxes, worst_case};
 use crate::sweep::record::Record;
-use crate::sweep::stats::{MetricStats, summarize};
+use crate::sweep::stats::{MetricStats, metric_stats};
 
 /// Why a sweep's plots could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -29,9 +31,15 @@ pub enum SweepPlotError {
     /// The folder is not a finished sweep, or a choice does not fit it.
     #[error("{0}")]
     Input(String),
+    /// A lines chart was asked for along a key that is not numeric.
+    #[error("{0}")]
+    NotNumeric(String),
     /// Drawing failed.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// `report.html` could not be written.
+    #[error(transparent)]
+    Report(#[from] super::html::ReportError),
 }
 
 /// What to draw; everything left `None` is chosen from the sweep.
@@ -50,6 +58,9 @@ pub struct PlotChoice {
     /// Values for the keys a plot does not show (`key=value`); default: each
     /// key's first value.
     pub fix: Vec<(String, String)>,
+    /// The title of every chart (default: the experiment's name and what
+    /// the chart shows).
+    pub title: Option<String>,
 }
 
 /// A sweep read back from its folder.
@@ -70,15 +81,10 @@ impl SweepData {
         })
     }
 
-    /// The metric's mean and 95 % interval at point `p`.
+    /// The metric's mean and 95 % interval at point `p` (a share's by
+    /// [`metric_stats`]'s logit-t interval).
     pub fn stats(&self, p: usize, metric: &str) -> MetricStats {
-        let values: Vec<f64> = self
-            .records
-            .iter()
-            .filter(|r| r.point == p)
-            .filter_map(|r| r.number(metric))
-            .collect();
-        summarize(&values)
+        metric_stats(metric, self.records.iter().filter(|r| r.point == p))
     }
 
     /// The distinct values of varied key `k`, in first-seen (grid) order.
@@ -134,7 +140,7 @@ pub fn format_for(metric: &str) -> ValueFormat {
     }
 }
 
-/// A metric's label for axes and legends: its key and unit
+/// A metric's label for axes and legends: its human label and unit
 /// ([`axis_label`]).
 pub fn metric_label(metric: &str) -> String {
     axis_label(metric)
@@ -188,7 +194,10 @@ fn layout(
     Ok(Layout { metric, fixed })
 }
 
-fn subtitle(data: &SweepData, fixed: &[(usize, String)]) -> String {
+/// The subtitle: replications, seeds and the fixed keys by name, then (after
+/// a newline, drawn in small print) the raw keys of the metric and of every
+/// key named on the chart.
+fn subtitle(data: &SweepData, fixed: &[(usize, String)], metric: &str, shown: &[usize]) -> String {
     let h = &data.header;
     let mut parts = vec![format!(
         "{} replications per point, seed {} ({} seeds)",
@@ -197,11 +206,23 @@ fn subtitle(data: &SweepData, fixed: &[(usize, String)]) -> String {
     if !fixed.is_empty() {
         let f: Vec<String> = fixed
             .iter()
-            .map(|(k, v)| format!("{} = {v}", h.params[*k]))
+            .map(|(k, v)| format!("{} = {v}", key_name(&h.params[*k])))
             .collect();
         parts.push(format!("fixed: {}", f.join(", ")));
     }
-    parts.join(" · ")
+    let mut raw = vec![(axis_label(metric), metric.to_string())];
+    for &k in shown.iter().chain(fixed.iter().map(|(k, _)| k)) {
+        raw.push((key_name(&h.params[k]), h.params[k].clone()));
+    }
+    format!("{}\n{}", parts.join(" · "), raw_keys_note(raw))
+}
+
+/// A chart's title: `--title`, or the experiment's name and `what`.
+fn title(data: &SweepData, choice: &PlotChoice, what: &str) -> String {
+    choice
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("{}: {what}", data.header.experiment))
 }
 
 /// The heatmap's data, or `None` when fewer than two keys were varied.
@@ -269,11 +290,11 @@ pub fn heatmap_data(
         });
     }
     Ok(Some(HeatmapData {
-        title: format!("{}: {}", data.header.experiment, l.metric),
-        subtitle: subtitle(data, &l.fixed),
-        x_label: data.header.params[x].clone(),
-        y_label: data.header.params[y].clone(),
-        panel_label: panel.map_or(String::new(), |p| short_key(&data.header.params[p])),
+        title: title(data, choice, &metric_label(&l.metric)),
+        subtitle: subtitle(data, &l.fixed, &l.metric, &shown),
+        x_label: key_name(&data.header.params[x]),
+        y_label: key_name(&data.header.params[y]),
+        panel_label: panel.map_or(String::new(), |p| key_name(&data.header.params[p])),
         metric_label: metric_label(&l.metric),
         x_values: xs,
         y_values: ys,
@@ -294,8 +315,8 @@ pub fn lines_data(
         Some(k) => {
             let i = data.key_index(k)?;
             if !is_numeric(i) {
-                return Err(SweepPlotError::Input(format!(
-                    "`{k}` has values that are neither numbers nor durations: it cannot be a lines x axis"
+                return Err(SweepPlotError::NotNumeric(format!(
+                    "`{k}` has values that are neither numbers nor durations: it cannot be a lines x axis (draw the other charts with --chart heatmap or --chart ranking)"
                 )));
             }
             i
@@ -348,7 +369,7 @@ pub fn lines_data(
         points.sort_by(|a, b| a.x.total_cmp(&b.x));
         out.push(LineSeriesData {
             name: if sv.is_empty() {
-                l.metric.clone()
+                metric_label(&l.metric)
             } else {
                 sv.clone()
             },
@@ -360,15 +381,15 @@ pub fn lines_data(
         xs.iter().cloned().fold(f64::MIN, f64::max) / xs.iter().cloned().fold(f64::MAX, f64::min);
     let duration = data.values(x).iter().any(|v| v.parse::<f64>().is_err());
     Ok(Some(LinesData {
-        title: format!("{}: {}", data.header.experiment, l.metric),
-        subtitle: subtitle(data, &l.fixed),
+        title: title(data, choice, &metric_label(&l.metric)),
+        subtitle: subtitle(data, &l.fixed, &l.metric, &shown),
         x_label: format!(
             "{}{}",
-            data.header.params[x],
+            key_name(&data.header.params[x]),
             if duration { " (ms)" } else { "" }
         ),
         y_label: metric_label(&l.metric),
-        series_label: series.map_or(String::new(), |s| data.header.params[s].clone()),
+        series_label: series.map_or(String::new(), |s| key_name(&data.header.params[s])),
         x_scale: if xs.iter().all(|&v| v > 0.0) && spread >= 10.0 {
             AxisScale::Log
         } else {
@@ -379,54 +400,23 @@ pub fn lines_data(
     }))
 }
 
-/// A key cut to its last part, or its last two when the last says little
-/// alone (`bulkhead.enabled`, `slow.factor`); array indices are skipped.
-pub fn short_key(key: &str) -> String {
-    let parts: Vec<&str> = key
-        .split('.')
-        .filter(|s| s.parse::<usize>().is_err())
-        .collect();
-    match parts.as_slice() {
-        [.., a, b]
-            if [
-                "enabled", "kind", "factor", "threads", "queue", "deadline", "weight",
-            ]
-            .contains(b) =>
-        {
-            format!("{a}.{b}")
-        }
-        [.., b] => b.to_string(),
-        [] => key.to_string(),
-    }
-}
-
-/// Short labels for points: `key=value` for every varied key with more than
-/// one value, keys cut by [`short_key`]; a variant by its name alone.
+/// Short labels for points: each varied key with more than one value by
+/// its human name and value; a variant by its name alone.
 pub fn point_label(data: &SweepData, p: usize) -> String {
     point_label_without(data, p, &[])
 }
 
 fn point_label_without(data: &SweepData, p: usize, skip: &[usize]) -> String {
-    data.header
-        .params
-        .iter()
-        .zip(&data.header.points[p])
-        .enumerate()
-        .filter(|(i, _)| !skip.contains(i) && data.values(*i).len() > 1)
-        .map(|(_, (k, v))| {
-            if k == crate::config::experiment::VARIANT {
-                v.clone()
-            } else {
-                format!("{}={v}", short_key(k))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    config_label(&data.header.params, &data.header.points[p], |i| {
+        !skip.contains(&i) && data.values(i).len() > 1
+    })
 }
 
-/// The ranking's data: every point by the metric, best first; with
-/// `--fix key=value`, only the points with those values (the fixed keys are
-/// then left out of the labels).
+/// The ranking's data: with `--fix key=value`, only the points with those
+/// values (the fixed keys are then left out of the labels). When the sweep
+/// varies a fault's kind, each configuration is ranked by its worst case
+/// across the fault kinds, with each kind's mean as a marker on its row;
+/// otherwise every point by its mean. Best first.
 pub fn ranking_data(data: &SweepData, choice: &PlotChoice) -> Result<RankingData, SweepPlotError> {
     let fixed: Vec<usize> = choice
         .fix
@@ -438,35 +428,86 @@ pub fn ranking_data(data: &SweepData, choice: &PlotChoice) -> Result<RankingData
         .collect();
     let l = layout(data, choice, &shown)?;
     let higher = Metric::of(&l.metric).direction.higher_is_better();
-    let points: std::collections::BTreeSet<usize> = data
+    let points: Vec<usize> = data
         .records
         .iter()
         .map(|r| r.point)
-        .filter(|&p| l.fixed.iter().all(|(k, v)| data.header.points[p][*k] == *v))
-        .collect();
-    let entries = points
+        .collect::<std::collections::BTreeSet<usize>>()
         .into_iter()
-        .filter_map(|p| {
-            let s = data.stats(p, &l.metric);
-            Some(RankingEntry {
-                label: point_label_without(data, p, &fixed),
-                value: s.mean?,
-                ci_low: s.low?,
-                ci_high: s.high?,
-            })
-        })
+        .filter(|&p| l.fixed.iter().all(|(k, v)| data.header.points[p][*k] == *v))
         .collect();
     let reference = (higher && is_share(&l.metric)).then(|| ReferenceLine {
         value: 0.99,
         label: "99 %".into(),
     });
+    let entry = |label: String, s: MetricStats, marks: Vec<f64>| -> Option<RankingEntry> {
+        Some(RankingEntry {
+            label,
+            value: s.mean?,
+            ci_low: s.low?,
+            ci_high: s.high?,
+            marks,
+        })
+    };
+    let label = metric_label(&l.metric);
+    if let Some(axes) = FaultAxes::of(&data.header, &fixed) {
+        let mut skip = fixed.clone();
+        skip.extend(&axes.keys);
+        let rows = worst_case(
+            &data.header,
+            &axes,
+            &points,
+            higher,
+            |p| data.stats(p, &l.metric),
+            |p| point_label_without(data, p, &skip),
+        );
+        let entries = rows
+            .iter()
+            .filter_map(|r| {
+                let marks = r
+                    .per_scenario
+                    .iter()
+                    .map(|x| x.and_then(|(_, s)| s.mean).unwrap_or(f64::NAN))
+                    .collect();
+                entry(point_label_without(data, r.point, &skip), r.worst, marks)
+            })
+            .collect();
+        let kinds: Vec<String> = (0..axes.scenarios.len()).map(|s| axes.name(s)).collect();
+        return Ok(RankingData {
+            title: title(
+                data,
+                choice,
+                &format!("worst case across fault kinds, {label}"),
+            ),
+            subtitle: subtitle(data, &l.fixed, &l.metric, &axes.keys),
+            metric_label: label,
+            format: format_for(&l.metric),
+            higher_is_better: higher,
+            reference,
+            bar_label: format!("worst of {}", kinds.join(", ")),
+            mark_labels: kinds,
+            entries,
+        });
+    }
+    let entries = points
+        .into_iter()
+        .filter_map(|p| {
+            entry(
+                point_label_without(data, p, &fixed),
+                data.stats(p, &l.metric),
+                vec![],
+            )
+        })
+        .collect();
     Ok(RankingData {
-        title: format!("{}: ranked by {}", data.header.experiment, l.metric),
-        subtitle: subtitle(data, &l.fixed),
-        metric_label: metric_label(&l.metric),
+        title: title(data, choice, &format!("ranked by {label}")),
+        subtitle: subtitle(data, &l.fixed, &l.metric, &[]),
+        metric_label: label,
         format: format_for(&l.metric),
         higher_is_better: higher,
         reference,
+        bar_label: "mean over replications".into(),
+        mark_labels: vec![],
         entries,
     })
 }
@@ -477,22 +518,86 @@ pub fn render_sweep_plots(
     dir: &Path,
     choice: &PlotChoice,
 ) -> Result<Vec<Rendered>, SweepPlotError> {
+    render_sweep_plots_to(dir, dir, choice, None)
+}
+
+/// Renders the sweep in `dir` into `out`: the charts asked for (each must
+/// fit the sweep's shape), or every chart the shape allows (a lines chart
+/// whose x would not be numeric is then left out). Every chart's data is
+/// computed and checked before the first file is written.
+pub fn render_sweep_plots_to(
+    dir: &Path,
+    out: &Path,
+    choice: &PlotChoice,
+    charts: Option<&[SweepChart]>,
+) -> Result<Vec<Rendered>, SweepPlotError> {
     let data = SweepData::read(dir)?;
-    let mut out = Vec::new();
+    // Every --fix names a varied key, whichever charts use it.
+    for (k, _) in &choice.fix {
+        data.key_index(k)?;
+    }
+    let asked = |c: SweepChart| charts.is_none_or(|cs| cs.contains(&c));
+    let explicit = |c: SweepChart| charts.is_some_and(|cs| cs.contains(&c));
+    let mut heatmap = None;
+    let mut lines = None;
+    let mut ranking = None;
+    for &chart in SweepChart::ALL {
+        if !asked(chart) {
+            continue;
+        }
+        match chart {
+            SweepChart::Heatmap => {
+                heatmap = heatmap_data(&data, choice)?;
+                if heatmap.is_none() && explicit(chart) {
+                    return Err(SweepPlotError::Input(
+                        "--chart heatmap: the sweep varies fewer than two keys; pass --x and --y"
+                            .into(),
+                    ));
+                }
+            }
+            SweepChart::Lines => {
+                lines = match lines_data(&data, choice) {
+                    Err(SweepPlotError::NotNumeric(_)) if !explicit(chart) => None,
+                    other => other?,
+                };
+                if lines.is_none() && explicit(chart) {
+                    return Err(SweepPlotError::Input(
+                        "--chart lines: no varied key is a number or a duration".into(),
+                    ));
+                }
+            }
+            SweepChart::Ranking => ranking = Some(ranking_data(&data, choice)?),
+        }
+    }
+    for p in heatmap.iter() {
+        p.validate()?;
+    }
+    for p in lines.iter() {
+        p.validate()?;
+    }
+    for p in ranking.iter() {
+        p.validate()?;
+    }
+    let mut rendered = Vec::new();
     for &chart in SweepChart::ALL {
         let name = chart.stem();
-        let rendered = match chart {
-            SweepChart::Heatmap => heatmap_data(&data, choice)?
-                .map(|h| write_heatmap(dir, name, &h))
+        rendered.extend(match chart {
+            SweepChart::Heatmap => heatmap
+                .as_ref()
+                .map(|h| write_heatmap(out, name, h))
                 .transpose()?,
-            SweepChart::Lines => lines_data(&data, choice)?
-                .map(|l| write_lines(dir, name, &l))
+            SweepChart::Lines => lines
+                .as_ref()
+                .map(|l| write_lines(out, name, l))
                 .transpose()?,
-            SweepChart::Ranking => Some(write_ranking(dir, name, &ranking_data(&data, choice)?)?),
-        };
-        out.extend(rendered);
+            SweepChart::Ranking => ranking
+                .as_ref()
+                .map(|r| write_ranking(out, name, r))
+                .transpose()?,
+        });
     }
-    Ok(out)
+    super::html::write_sweep_report(dir, out, &data.header, &data.records, &rendered)?;
+    Ok(rendered)
 }
 
 /// True when `dir` holds a sweep (its journal).
@@ -595,7 +700,11 @@ mod tests {
         assert_eq!(r.reference.as_ref().map(|x| x.value), Some(0.99));
         let order = r.ranked();
         assert!(order.windows(2).all(|w| w[0].value >= w[1].value));
-        assert!(order[5].label.ends_with("rate=900"), "{}", order[5].label);
+        assert!(
+            order[5].label.ends_with("request rate (req/s) 900"),
+            "{}",
+            order[5].label
+        );
         for e in &r.entries {
             assert!(e.ci_low <= e.value && e.value <= e.ci_high);
             let p = (0..6).find(|&p| point_label(&data, p) == e.label).unwrap();
@@ -615,7 +724,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(fixed.entries.len(), 3);
-        assert!(fixed.entries.iter().all(|e| e.label.starts_with("rate=")));
+        assert!(
+            fixed
+                .entries
+                .iter()
+                .all(|e| e.label.starts_with("request rate"))
+        );
         // A key the sweep did not vary is refused with the keys it did.
         let bad = lines_data(
             &data,

@@ -90,12 +90,14 @@ impl SweepArgs {
         PathBuf::from("out").join(name)
     }
 
-    /// The command that resumes this sweep in `dir`.
-    pub fn resume_command(&self, dir: &Path) -> String {
+    /// The command that resumes this sweep in `dir`, run as `program` (the
+    /// program as it was invoked), every word shell-quoted.
+    pub fn resume_command(&self, program: &str, dir: &Path) -> String {
         let mut c = format!(
-            "cachestorm sweep {} --resume {}",
-            self.experiment.display(),
-            dir.display()
+            "{} sweep {} --resume {}",
+            shell_quote(program),
+            shell_quote(&self.experiment.display().to_string()),
+            shell_quote(&dir.display().to_string())
         );
         if let Some(s) = self.shard {
             c.push_str(&format!(" --shard {s}"));
@@ -111,6 +113,114 @@ impl SweepArgs {
         }
         c
     }
+}
+
+/// A word as a POSIX shell reads it back: unchanged when it holds only
+/// safe characters, otherwise in single quotes (a quote inside as `'\''`).
+pub fn shell_quote(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The throughput a dry run's time estimate assumes, per thread: the floor
+/// `docs/performance.md` holds the incident model to (measured 14.5 M
+/// events/s on one core; a shared machine is slower).
+pub const DRY_RUN_EVENTS_PER_S: f64 = 10e6;
+
+/// What a sweep would do (`sweep --dry-run`): nothing runs, nothing is
+/// written.
+#[derive(Clone, Debug)]
+pub struct DryRun {
+    /// The journal header the sweep would write (its points and keys).
+    pub header: Header,
+    /// The points this sweep (or shard) runs.
+    pub points: Vec<usize>,
+    /// Runs: points × replications.
+    pub runs: usize,
+    /// The estimated events of every run together.
+    pub events: f64,
+    /// Threads it would use.
+    pub threads: usize,
+}
+
+impl DryRun {
+    /// The estimated wall time, in seconds, at [`DRY_RUN_EVENTS_PER_S`] per
+    /// thread (runs spread over the threads).
+    pub fn seconds(&self) -> f64 {
+        let parallel = self.threads.min(self.runs.max(1)) as f64;
+        self.events / (DRY_RUN_EVENTS_PER_S * parallel)
+    }
+}
+
+/// Checks the experiment and every point's model as [`run_sweep`] would,
+/// and says what it would run, without running or writing anything.
+pub fn dry_run(args: &SweepArgs) -> Result<DryRun, SweepError> {
+    let threads = threads(args)?;
+    let plan = plan(args)?;
+    let runs = plan.runs();
+    let points: Vec<usize> = (0..plan.header.points.len())
+        .filter(|&p| plan.model(p).is_some())
+        .collect();
+    let events = points
+        .iter()
+        .filter_map(|&p| plan.model(p))
+        .map(|m| crate::config::estimate::events(m).total() as f64)
+        .sum::<f64>()
+        * f64::from(plan.header.replications);
+    Ok(DryRun {
+        header: plan.header.clone(),
+        points,
+        runs: runs.len(),
+        events,
+        threads,
+    })
+}
+
+fn threads(args: &SweepArgs) -> Result<usize, SweepError> {
+    match args.threads {
+        Some(0) => Err(SweepError::Refused("--threads must be at least 1".into())),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+fn plan(args: &SweepArgs) -> Result<Plan, SweepError> {
+    let experiment = Experiment::load(&args.experiment)?;
+    Ok(Plan::new(
+        experiment,
+        PlanOptions {
+            seed: args.seed,
+            seed_mode: if args.independent_seeds {
+                SeedMode::Independent
+            } else {
+                SeedMode::Common
+            },
+            shard: args.shard,
+        },
+    )?)
+}
+
+/// Whether `path` is an experiment file rather than a model: a TOML table
+/// with a top-level `model` key (the model it sweeps), which no model file
+/// has. Unreadable files are taken for models (whose loader reports them).
+pub fn is_experiment_file(path: &Path) -> bool {
+    use std::io::Read;
+    // Read no more than a model may hold (a device or a huge file is the
+    // model loader's to refuse).
+    const LIMIT: u64 = 16 << 20;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut text = String::new();
+    if file.take(LIMIT + 1).read_to_string(&mut text).is_err() || text.len() as u64 > LIMIT {
+        return false;
+    }
+    text.parse::<toml::Table>()
+        .is_ok_and(|t| t.contains_key("model"))
 }
 
 /// What a sweep did.
@@ -198,26 +308,8 @@ pub fn run_sweep(
             o.display()
         )));
     }
-    let threads = match args.threads {
-        Some(0) => {
-            return Err(SweepError::Refused("--threads must be at least 1".into()));
-        }
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let experiment = Experiment::load(&args.experiment)?;
-    let plan = Plan::new(
-        experiment,
-        PlanOptions {
-            seed: args.seed,
-            seed_mode: if args.independent_seeds {
-                SeedMode::Independent
-            } else {
-                SeedMode::Common
-            },
-            shard: args.shard,
-        },
-    )?;
+    let threads = threads(args)?;
+    let plan = plan(args)?;
     let dir = args.out_dir();
     let copy = plan.experiment_copy();
     let (mut records, mut journal) = match &args.resume {
@@ -231,27 +323,46 @@ pub fn run_sweep(
                     &plan.header.cachestorm,
                 )));
             }
-            if h.fingerprint != plan.header.fingerprint {
-                return Err(SweepError::Refused(format!(
-                    "{} holds a different sweep (fingerprint {}, this one {}): the experiment file, the model file, --seed or --independent-seeds differ from when it started. Resume with the same files and flags ({}), or start a new sweep with --out",
-                    dir.display(),
-                    h.fingerprint,
-                    plan.header.fingerprint,
-                    describe(h)
-                )));
+            // More replications than the journal's: its runs are kept, and
+            // its header (and the experiment copy) take the new number
+            // before any new run is appended.
+            let extends = h.fingerprint != plan.header.fingerprint
+                && h.shard == plan.header.shard
+                && plan.extends(&h.fingerprint, h.replications);
+            if extends {
+                let path = SweepDataFile::Journal.path(&dir);
+                let text = journal::render(&plan.header, &contents.records);
+                write_atomic(&path, text.as_bytes())
+                    .map_err(|source| SweepError::Io { path, source })?;
+                let path = SweepDataFile::Experiment.path(&dir);
+                write_atomic(&path, copy.as_bytes())
+                    .map_err(|source| SweepError::Io { path, source })?;
+                let j = journal::Journal::append_to(&dir, Some(text.len() as u64))?;
+                (contents.records, j)
+            } else {
+                if h.fingerprint != plan.header.fingerprint {
+                    return Err(SweepError::Refused(format!(
+                        "{} holds a different sweep (fingerprint {}, this one {}): the experiment file, the model file, --seed or --independent-seeds differ from when it started. Resume with the same files and flags ({}), or start a new sweep with --out",
+                        dir.display(),
+                        h.fingerprint,
+                        plan.header.fingerprint,
+                        describe(h)
+                    )));
+                }
+                if h.shard != plan.header.shard {
+                    let name = |s: Option<Shard>| {
+                        s.map_or("the whole sweep".into(), |s| format!("shard {s}"))
+                    };
+                    return Err(SweepError::Refused(format!(
+                        "{} holds {}, not {}: resume with the same --shard",
+                        dir.display(),
+                        name(h.shard),
+                        name(plan.header.shard)
+                    )));
+                }
+                let j = journal::Journal::append_to(&dir, Some(contents.valid_len))?;
+                (contents.records, j)
             }
-            if h.shard != plan.header.shard {
-                let name =
-                    |s: Option<Shard>| s.map_or("the whole sweep".into(), |s| format!("shard {s}"));
-                return Err(SweepError::Refused(format!(
-                    "{} holds {}, not {}: resume with the same --shard",
-                    dir.display(),
-                    name(h.shard),
-                    name(plan.header.shard)
-                )));
-            }
-            let j = journal::Journal::append_to(&dir, Some(contents.valid_len))?;
-            (contents.records, j)
         }
         None => {
             prepare_out(&dir, args.force, "sweep")?;
@@ -360,6 +471,30 @@ fn describe(h: &Header) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_resume_hint_names_the_program_as_invoked_shell_quoted() {
+        assert_eq!(
+            shell_quote("target/release/cachestorm"),
+            "target/release/cachestorm"
+        );
+        assert_eq!(shell_quote("my dir/it's"), "'my dir/it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+        let args = SweepArgs {
+            experiment: "exp files/a.toml".into(),
+            out: None,
+            resume: None,
+            force: false,
+            threads: Some(2),
+            shard: None,
+            independent_seeds: false,
+            seed: None,
+        };
+        assert_eq!(
+            args.resume_command("./target/release/cachestorm", Path::new("out/a b")),
+            "./target/release/cachestorm sweep 'exp files/a.toml' --resume 'out/a b' --threads 2"
+        );
+    }
+
     use super::*;
     use crate::engine::rng::derive;
 

@@ -19,9 +19,8 @@ use std::path::Path;
 use super::error::SweepError;
 use super::journal::{self, Header};
 use super::record::Record;
-use super::stats::{MetricStats, summarize};
+use super::stats::{MetricStats, metric_stats};
 use crate::output::flat::fmt_f64;
-use crate::output::metric::significant;
 use crate::output::{Metric, SweepDataFile, write_atomic};
 
 /// One point's statistics.
@@ -54,10 +53,7 @@ pub fn point_stats(header: &Header, records: &[Record]) -> Vec<PointStats> {
             metrics: header
                 .metrics
                 .iter()
-                .map(|m| {
-                    let values: Vec<f64> = runs.iter().filter_map(|r| r.number(m)).collect();
-                    summarize(&values)
-                })
+                .map(|m| metric_stats(m, runs.iter().copied()))
                 .collect(),
         })
         .collect()
@@ -153,7 +149,9 @@ pub fn write_final(
             SweepDataFile::Results => results_csv(header, &stats),
             SweepDataFile::Replications => replications_csv(header, records),
             SweepDataFile::RankingCsv => super::ranking::csv(header, &ranked),
-            SweepDataFile::RankingMd => super::ranking::markdown(header, &ranked).into_bytes(),
+            SweepDataFile::RankingMd => {
+                super::ranking::markdown(header, &ranked, records).into_bytes()
+            }
             SweepDataFile::Journal => journal::render(header, records).into_bytes(),
         };
         let path = file.path(dir);
@@ -163,25 +161,15 @@ pub fn write_final(
 }
 
 /// Points in rank order by metric `m` (index into the header's metrics):
-/// best first, missing values last, ties by point index.
+/// best first, missing values last; equal means by their interval (the
+/// better pessimistic end first), then by the point's values as text.
 pub fn ranked<'s>(header: &Header, stats: &'s [PointStats], m: usize) -> Vec<&'s PointStats> {
     let higher = Metric::of(&header.metrics[m]).direction.higher_is_better();
     let mut v: Vec<&PointStats> = stats.iter().collect();
     v.sort_by(|a, b| {
-        let (x, y) = (a.metrics[m].mean, b.metrics[m].mean);
-        match (x.filter(|v| !v.is_nan()), y.filter(|v| !v.is_nan())) {
-            (Some(x), Some(y)) => {
-                let o = if higher {
-                    y.total_cmp(&x)
-                } else {
-                    x.total_cmp(&y)
-                };
-                o.then(a.point.cmp(&b.point))
-            }
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => a.point.cmp(&b.point),
-        }
+        super::ranking::better_first(&a.metrics[m], &b.metrics[m], higher)
+            .then_with(|| header.points[a.point].cmp(&header.points[b.point]))
+            .then(a.point.cmp(&b.point))
     });
     v
 }
@@ -242,26 +230,18 @@ pub fn table(header: &Header, stats: &[PointStats], show: usize) -> String {
     head.push(format!("{} [95% CI]", header.rank_by));
     let others: Vec<usize> = (0..header.metrics.len()).filter(|&i| i != m).collect();
     head.extend(others.iter().map(|&i| header.metrics[i].clone()));
+    let fmt = |i: usize, x: f64| Metric::of(&header.metrics[i]).format.text(x);
     let row = |rank: usize, s: &PointStats| -> Vec<String> {
         let mut r = vec![(rank + 1).to_string(), s.point.to_string()];
         r.extend(header.points[s.point].iter().cloned());
-        let ms = &s.metrics[m];
-        r.push(match (ms.mean, ms.low, ms.high) {
-            (Some(x), Some(l), Some(h)) if s.n > 1 => {
-                format!(
-                    "{} [{}, {}]",
-                    significant(x),
-                    significant(l),
-                    significant(h)
-                )
-            }
-            (Some(x), _, _) => significant(x),
-            _ => "n/a".into(),
-        });
+        r.push(super::ranking::with_interval(
+            &header.rank_by,
+            &s.metrics[m],
+        ));
         r.extend(
             others
                 .iter()
-                .map(|&i| s.metrics[i].mean.map_or("n/a".into(), significant)),
+                .map(|&i| s.metrics[i].mean.map_or("n/a".into(), |x| fmt(i, x))),
         );
         r
     };
@@ -322,7 +302,7 @@ pub fn table(header: &Header, stats: &[PointStats], show: usize) -> String {
             .collect();
         format!("  {}", cells.join("  ").trim_end())
     };
-    let mut out = String::new();
+    let mut out = worst_case_lines(header, stats, m, show);
     for (title, rows) in &sections {
         out.push_str(title);
         out.push('\n');
@@ -333,6 +313,69 @@ pub fn table(header: &Header, stats: &[PointStats], show: usize) -> String {
             out.push('\n');
         }
     }
+    out
+}
+
+/// When the sweep varies a fault's kind: every configuration's worst case
+/// across the fault kinds (the best and worst `show` when there are more
+/// than `2 × show`), one per line.
+fn worst_case_lines(header: &Header, stats: &[PointStats], m: usize, show: usize) -> String {
+    use super::ranking::{FaultAxes, with_interval, worst_case};
+    let Some(axes) = FaultAxes::of(header, &[]) else {
+        return String::new();
+    };
+    let metric = &header.metrics[m];
+    let higher = Metric::of(metric).direction.higher_is_better();
+    let label = |p: usize| {
+        crate::output::names::config_label(&header.params, &header.points[p], |k| {
+            !axes.keys.contains(&k)
+        })
+    };
+    let points: Vec<usize> = stats.iter().map(|s| s.point).collect();
+    let of = |p: usize| {
+        stats
+            .iter()
+            .find(|s| s.point == p)
+            .map(|s| s.metrics[m])
+            .expect("a point with statistics")
+    };
+    let rows = worst_case(header, &axes, &points, higher, of, label);
+    let kinds: Vec<String> = (0..axes.scenarios.len()).map(|s| axes.name(s)).collect();
+    let mut out = format!(
+        "{} configuration(s) by their worst case across {} ({}):\n",
+        rows.len(),
+        kinds.join(", "),
+        Metric::of(metric).direction.describe()
+    );
+    let width = rows
+        .iter()
+        .map(|r| label(r.point).chars().count())
+        .max()
+        .unwrap_or(0);
+    let line = |i: usize, r: &super::ranking::WorstRow| {
+        format!(
+            "  {:>3}  {:<width$}  {}  (under {})\n",
+            i + 1,
+            label(r.point),
+            with_interval(metric, &r.worst),
+            axes.name(r.worst_scenario)
+        )
+    };
+    if rows.len() <= 2 * show {
+        for (i, r) in rows.iter().enumerate() {
+            out.push_str(&line(i, r));
+        }
+    } else {
+        for (i, r) in rows[..show].iter().enumerate() {
+            out.push_str(&line(i, r));
+        }
+        out.push_str(&format!("  … {} more …\n", rows.len() - 2 * show));
+        let from = rows.len() - show;
+        for (i, r) in rows[from..].iter().enumerate() {
+            out.push_str(&line(from + i, r));
+        }
+    }
+    out.push('\n');
     out
 }
 

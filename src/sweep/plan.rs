@@ -28,6 +28,64 @@ pub struct Plan {
     point_seeds: Vec<u64>,
 }
 
+/// The fingerprint of a sweep: MD5 (hex) of the cachestorm version, the
+/// experiment text, the model text, the seed mode and seed, and every
+/// point's canonical spelling.
+fn fingerprint(
+    experiment: &str,
+    model: &str,
+    seed_mode: &str,
+    seed: u64,
+    canon: &[String],
+) -> String {
+    let mut h = Md5::new();
+    let mut part = |name: &str, text: &str| {
+        h.update(format!("{name} {}\n", text.len()).as_bytes());
+        h.update(text.as_bytes());
+        h.update(b"\n");
+    };
+    // The build, not only the version: two builds of one version can
+    // compute different numbers.
+    part("cachestorm", crate::VERSION_BUILD);
+    part("experiment", experiment);
+    part("model", model);
+    part("seed_mode", seed_mode);
+    part("seed", &seed.to_string());
+    for (p, c) in canon.iter().enumerate() {
+        part(&format!("point {p}"), c);
+    }
+    h.finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+}
+
+/// The experiment text with its top-level `replications = N` line's number
+/// replaced by `k` (`None` when there is no such line).
+fn with_replications(text: &str, k: u32) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut done = false;
+    for line in text.split_inclusive('\n') {
+        if !done
+            && let Some(rest) = line.trim_start().strip_prefix("replications")
+            && let Some(value) = rest.trim_start().strip_prefix('=')
+        {
+            let v = value.trim_start();
+            let digits: String = v.chars().take_while(char::is_ascii_digit).collect();
+            if !digits.is_empty() {
+                let at = line.len() - v.len();
+                out.push_str(&line[..at]);
+                out.push_str(&k.to_string());
+                out.push_str(&line[at + digits.len()..]);
+                done = true;
+                continue;
+            }
+        }
+        out.push_str(line);
+    }
+    done.then_some(out)
+}
+
 /// A stable 64-bit hash of text: the first 8 bytes of its MD5, little-endian.
 pub fn stable_hash(text: &str) -> u64 {
     let d = Md5::digest(text.as_bytes());
@@ -93,29 +151,14 @@ impl Plan {
             .rank_by
             .as_ref()
             .map_or_else(|| metrics[0].clone(), |r| r.value.clone());
-        // The build, not only the version: two builds of one version can
-        // compute different numbers.
         let version = crate::VERSION_BUILD;
-        let fingerprint = {
-            let mut h = Md5::new();
-            let mut part = |name: &str, text: &str| {
-                h.update(format!("{name} {}\n", text.len()).as_bytes());
-                h.update(text.as_bytes());
-                h.update(b"\n");
-            };
-            part("cachestorm", version);
-            part("experiment", &experiment.text);
-            part("model", &experiment.model_text);
-            part("seed_mode", options.seed_mode.name());
-            part("seed", &seed.to_string());
-            for (p, c) in canon.iter().enumerate() {
-                part(&format!("point {p}"), c);
-            }
-            h.finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        };
+        let fingerprint = fingerprint(
+            &experiment.text,
+            &experiment.model_text,
+            options.seed_mode.name(),
+            seed,
+            &canon,
+        );
         let header = Header {
             format: FORMAT.into(),
             version: VERSION,
@@ -148,6 +191,27 @@ impl Plan {
             header,
             models,
             point_seeds,
+        })
+    }
+
+    /// Whether a journal with `fingerprint` and `replications` per point
+    /// holds an earlier run of this very sweep with fewer replications:
+    /// the experiment differs from it only in the number of its
+    /// `replications` line, which grew (so `--resume` may add them).
+    pub fn extends(&self, journal_fingerprint: &str, replications: u32) -> bool {
+        if replications >= self.header.replications {
+            return false;
+        }
+        let e = &self.experiment;
+        let canon: Vec<String> = (0..e.points.len()).map(|p| e.point_canonical(p)).collect();
+        with_replications(&e.text, replications).is_some_and(|old| {
+            fingerprint(
+                &old,
+                &e.model_text,
+                self.options.seed_mode.name(),
+                self.seed,
+                &canon,
+            ) == journal_fingerprint
         })
     }
 

@@ -7,9 +7,10 @@
 use super::journal::Header;
 use super::output::{PointStats, ranked};
 use super::record::Record;
-use super::stats::{MetricStats, summarize};
+use super::stats::MetricStats;
 use crate::output::Metric;
 use crate::output::flat::fmt_f64;
+use crate::output::metric::axis_label;
 
 /// The costs shown beside the ranking metric.
 pub const COSTS: [&str; 2] = ["db.peak_in_flight", "windows.steady.latency_ms.p99"];
@@ -42,14 +43,7 @@ pub fn rows(header: &Header, stats: &[PointStats], records: &[Record]) -> Vec<Ro
             metric: s.metrics[m],
             costs: COSTS
                 .iter()
-                .map(|c| {
-                    let v: Vec<f64> = records
-                        .iter()
-                        .filter(|r| r.point == s.point)
-                        .filter_map(|r| r.number(c))
-                        .collect();
-                    summarize(&v)
-                })
+                .map(|c| point_metric(records, s.point, c))
                 .collect(),
             n: s.n,
         })
@@ -86,36 +80,420 @@ fn show(metric: &str, x: Option<f64>) -> String {
     x.map_or("–".into(), |v| Metric::of(metric).format.text(v))
 }
 
-/// The text of `ranking.md`: a Markdown table for a review document.
-pub fn markdown(header: &Header, rows: &[Row]) -> String {
+/// A metric's value with its interval, in the metric's one format (the
+/// console, `ranking.md` and the report print the same text):
+/// `95.12 % [94.80 %, 95.40 %]`, or the value alone from one replication.
+pub fn with_interval(metric: &str, s: &MetricStats) -> String {
+    match (s.mean, s.low, s.high) {
+        (Some(x), Some(l), Some(h)) if s.n > 1 => format!(
+            "{} [{}, {}]",
+            show(metric, Some(x)),
+            show(metric, Some(l)),
+            show(metric, Some(h))
+        ),
+        (x, _, _) => show(metric, x),
+    }
+}
+
+/// How the intervals of `metric` are computed, for the tables' notes.
+pub fn interval_method(metric: &str) -> &'static str {
+    use crate::output::Unit;
+    match Metric::of(metric).unit {
+        Unit::Share => {
+            "logit-t (Student t on the replications' empirical logits, mapped back into [0, 1])"
+        }
+        Unit::Count | Unit::Milliseconds | Unit::Seconds | Unit::Code => {
+            "Student t over the replications"
+        }
+    }
+}
+
+/// The statistics of `metric` at point `p` from `records`.
+pub fn point_metric(records: &[Record], p: usize, metric: &str) -> MetricStats {
+    super::stats::metric_stats(metric, records.iter().filter(|r| r.point == p))
+}
+
+/// A Markdown table.
+fn md_table(head: &[String], rows: &[Vec<String>]) -> String {
+    let mut out = format!("| {} |\n", head.join(" | "));
+    out.push_str(&format!("|{}\n", "---|".repeat(head.len())));
+    for r in rows {
+        out.push_str(&format!("| {} |\n", r.join(" | ")));
+    }
+    out
+}
+
+/// The worst-case table (when the sweep varies a fault's kind): header and
+/// rows, each configuration by its worst case, then each fault kind's mean.
+pub fn worst_case_table(
+    header: &Header,
+    records: &[Record],
+) -> Option<(FaultAxes, Vec<String>, Vec<Vec<String>>)> {
+    let axes = FaultAxes::of(header, &[])?;
+    let m = &header.rank_by;
+    let higher = Metric::of(m).direction.higher_is_better();
+    let points: Vec<usize> = records
+        .iter()
+        .map(|r| r.point)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let label = |p: usize| {
+        crate::output::names::config_label(&header.params, &header.points[p], |k| {
+            !axes.keys.contains(&k)
+        })
+    };
+    let rows = worst_case(
+        header,
+        &axes,
+        &points,
+        higher,
+        |p| point_metric(records, p, m),
+        label,
+    );
+    let mut head = vec![
+        "rank".to_string(),
+        "configuration".to_string(),
+        format!("worst case: {} [95 % CI]", axis_label(m)),
+        "worst under".to_string(),
+    ];
+    head.extend((0..axes.scenarios.len()).map(|s| axes.name(s)));
+    let body = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut row = vec![
+                (i + 1).to_string(),
+                label(r.point),
+                with_interval(m, &r.worst),
+                axes.name(r.worst_scenario),
+            ];
+            row.extend(
+                r.per_scenario
+                    .iter()
+                    .map(|x| x.map_or("–".into(), |(_, s)| show(m, s.mean))),
+            );
+            row
+        })
+        .collect();
+    Some((axes, head, body))
+}
+
+/// The text of `ranking.md`: a Markdown table for a review document. When
+/// the sweep varies a fault's kind, first every configuration by its worst
+/// case across the fault kinds, then one table per fault kind; then every
+/// point. Names and labels come from the output contract; the raw keys
+/// close it.
+pub fn markdown(header: &Header, rows: &[Row], records: &[Record]) -> String {
+    use crate::output::names::{key_name, raw_keys_note};
+    let m = &header.rank_by;
     let replications = match &header.sequential {
         None => format!("{} replications per point", header.replications),
         Some(s) => format!(
             "{} to {} replications per point (each point stopped once the interval of {} was within {})",
-            s.min, header.replications, header.rank_by, s.until
+            s.min,
+            header.replications,
+            axis_label(m),
+            s.until
         ),
     };
     let mut out = format!(
-        "# {}: ranked by {}\n\n{replications}, seed {} ({} seeds); 95 % confidence intervals (Student t).\n\n",
-        header.experiment, header.rank_by, header.seed, header.seed_mode
+        "# {}: ranked by {}\n\n{replications}, seed {} ({} seeds); 95 % confidence intervals: {}.\n\n",
+        header.experiment,
+        axis_label(m),
+        header.seed,
+        header.seed_mode,
+        interval_method(m)
     );
-    let mut head = vec!["rank".to_string()];
-    head.extend(header.params.iter().cloned());
-    head.push(format!("{} [95 % CI]", header.rank_by));
-    head.extend(COSTS.iter().map(|c| c.to_string()));
-    out.push_str(&format!("| {} |\n", head.join(" | ")));
-    out.push_str(&format!("|{}\n", "---|".repeat(head.len())));
-    for r in rows {
-        let mut row = vec![r.rank.to_string()];
-        row.extend(header.points[r.point].iter().cloned());
-        row.push(format!(
-            "{} [{}, {}]",
-            show(&header.rank_by, r.metric.mean),
-            show(&header.rank_by, r.metric.low),
-            show(&header.rank_by, r.metric.high)
-        ));
-        row.extend(COSTS.iter().zip(&r.costs).map(|(c, s)| show(c, s.mean)));
-        out.push_str(&format!("| {} |\n", row.join(" | ")));
+    let cost_head = || COSTS.iter().map(|c| axis_label(c)).collect::<Vec<_>>();
+    if let Some((axes, head, body)) = worst_case_table(header, records) {
+        out.push_str("## Worst case across fault kinds\n\n");
+        out.push_str(&md_table(&head, &body));
+        for (si, scenario) in axes.scenarios.iter().enumerate() {
+            out.push_str(&format!(
+                "\n## {}: {}\n\n",
+                key_name(&header.params[axes.keys[0]]),
+                axes.name(si)
+            ));
+            let mut head = vec!["rank".to_string(), "configuration".to_string()];
+            head.push(format!("{} [95 % CI]", axis_label(m)));
+            head.extend(cost_head());
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .filter(|r| {
+                    axes.keys
+                        .iter()
+                        .zip(scenario)
+                        .all(|(&k, v)| header.points[r.point][k] == *v)
+                })
+                .enumerate()
+                .map(|(i, r)| {
+                    let mut row = vec![
+                        (i + 1).to_string(),
+                        crate::output::names::config_label(
+                            &header.params,
+                            &header.points[r.point],
+                            |k| !axes.keys.contains(&k),
+                        ),
+                        with_interval(m, &r.metric),
+                    ];
+                    row.extend(COSTS.iter().zip(&r.costs).map(|(c, s)| show(c, s.mean)));
+                    row
+                })
+                .collect();
+            out.push_str(&md_table(&head, &body));
+        }
+        out.push_str("\n## Every point\n\n");
     }
+    let mut head = vec!["rank".to_string()];
+    head.extend(header.params.iter().map(|p| key_name(p)));
+    head.push(format!("{} [95 % CI]", axis_label(m)));
+    head.extend(cost_head());
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.rank.to_string()];
+            row.extend(header.points[r.point].iter().cloned());
+            row.push(with_interval(m, &r.metric));
+            row.extend(COSTS.iter().zip(&r.costs).map(|(c, s)| show(c, s.mean)));
+            row
+        })
+        .collect();
+    out.push_str(&md_table(&head, &body));
+    let mut raw: Vec<(String, String)> = vec![(axis_label(m), m.clone())];
+    raw.extend(COSTS.iter().map(|c| (axis_label(c), c.to_string())));
+    raw.extend(header.params.iter().map(|p| (key_name(p), p.clone())));
+    out.push_str(&format!("\n<sub>{}</sub>\n", raw_keys_note(raw)));
     out
+}
+
+/// The fault axes of a sweep: its varied `fault.<i>.kind` keys with more
+/// than one value (not among `skip`), and the combinations of their values
+/// (the fault scenarios) in grid order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultAxes {
+    /// Indices of the fault-kind keys.
+    pub keys: Vec<usize>,
+    /// Each scenario's values of those keys.
+    pub scenarios: Vec<Vec<String>>,
+}
+
+impl FaultAxes {
+    /// The fault axes of `header`, if any key besides `skip` varies a
+    /// fault's kind.
+    pub fn of(header: &Header, skip: &[usize]) -> Option<FaultAxes> {
+        let values = |k: usize| -> Vec<&String> {
+            let mut v: Vec<&String> = Vec::new();
+            for p in &header.points {
+                if !v.contains(&&p[k]) {
+                    v.push(&p[k]);
+                }
+            }
+            v
+        };
+        let keys: Vec<usize> = (0..header.params.len())
+            .filter(|k| !skip.contains(k))
+            .filter(|&k| crate::output::names::is_fault_kind(&header.params[k]))
+            .filter(|&k| values(k).len() > 1)
+            .collect();
+        if keys.is_empty() {
+            return None;
+        }
+        let mut scenarios: Vec<Vec<String>> = Vec::new();
+        for p in &header.points {
+            let s: Vec<String> = keys.iter().map(|&k| p[k].clone()).collect();
+            if !scenarios.contains(&s) {
+                scenarios.push(s);
+            }
+        }
+        Some(FaultAxes { keys, scenarios })
+    }
+
+    /// A scenario's name: its values joined (`frozen`, `crash + slow`).
+    pub fn name(&self, s: usize) -> String {
+        self.scenarios[s].join(" + ")
+    }
+}
+
+/// One configuration (a point with the fault axes left out) ranked by its
+/// worst case across the fault scenarios.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorstRow {
+    /// A point of the configuration (for its label).
+    pub point: usize,
+    /// The point of its worst scenario.
+    pub worst_point: usize,
+    /// The worst scenario's index in [`FaultAxes::scenarios`].
+    pub worst_scenario: usize,
+    /// The metric there.
+    pub worst: MetricStats,
+    /// Each scenario's point and statistics, in scenario order (`None`
+    /// where the point was not run).
+    pub per_scenario: Vec<Option<(usize, MetricStats)>>,
+}
+
+/// Orders two results best first by `higher`: by mean, then by the
+/// interval's pessimistic end (the lower end when higher is better), a
+/// missing mean last.
+pub fn better_first(a: &MetricStats, b: &MetricStats, higher: bool) -> std::cmp::Ordering {
+    let by = |x: f64, y: f64| {
+        if higher {
+            y.total_cmp(&x)
+        } else {
+            x.total_cmp(&y)
+        }
+    };
+    let pess = |s: &MetricStats| if higher { s.low } else { s.high };
+    let finite = |x: Option<f64>| x.filter(|v| !v.is_nan());
+    match (finite(a.mean), finite(b.mean)) {
+        (Some(x), Some(y)) => by(x, y).then_with(|| match (finite(pess(a)), finite(pess(b))) {
+            (Some(x), Some(y)) => by(x, y),
+            _ => std::cmp::Ordering::Equal,
+        }),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    }
+}
+
+/// Every configuration among `points` by its worst case across `axes`,
+/// best first (ties by interval, then by `label`). `stats` gives a point's
+/// statistics of the ranking metric.
+pub fn worst_case(
+    header: &Header,
+    axes: &FaultAxes,
+    points: &[usize],
+    higher: bool,
+    stats: impl Fn(usize) -> MetricStats,
+    label: impl Fn(usize) -> String,
+) -> Vec<WorstRow> {
+    let config = |p: usize| -> Vec<String> {
+        (0..header.params.len())
+            .filter(|k| !axes.keys.contains(k))
+            .map(|k| header.points[p][k].clone())
+            .collect()
+    };
+    let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
+    for &p in points {
+        let c = config(p);
+        match groups.iter_mut().find(|(g, _)| *g == c) {
+            Some((_, ps)) => ps.push(p),
+            None => groups.push((c, vec![p])),
+        }
+    }
+    let mut rows: Vec<WorstRow> = groups
+        .into_iter()
+        .filter_map(|(_, ps)| {
+            let per_scenario: Vec<Option<(usize, MetricStats)>> = axes
+                .scenarios
+                .iter()
+                .map(|s| {
+                    ps.iter()
+                        .copied()
+                        .find(|&p| {
+                            axes.keys
+                                .iter()
+                                .zip(s)
+                                .all(|(&k, v)| header.points[p][k] == *v)
+                        })
+                        .map(|p| (p, stats(p)))
+                })
+                .collect();
+            // The worst is the last in best-first order; a scenario with no
+            // value makes the configuration's worst case unknown.
+            let (worst_scenario, (worst_point, worst)) = per_scenario
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| x.map(|x| (i, x)))
+                .max_by(|a, b| better_first(&a.1.1, &b.1.1, higher).then(b.0.cmp(&a.0)))?;
+            Some(WorstRow {
+                point: ps[0],
+                worst_point,
+                worst_scenario,
+                worst,
+                per_scenario,
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        better_first(&a.worst, &b.worst, higher).then_with(|| label(a.point).cmp(&label(b.point)))
+    });
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::journal::test_header;
+    use crate::sweep::output::{point_stats, sort};
+
+    /// Two configurations × two fault kinds, three replications each.
+    fn sweep() -> (Header, Vec<Record>) {
+        let mut h = test_header("x", ["1", "2"], &["windows.fault.success_ratio"]);
+        h.params = vec!["variant".into(), "fault.0.kind".into()];
+        h.points = [
+            ["a", "frozen"],
+            ["a", "crash"],
+            ["b", "frozen"],
+            ["b", "crash"],
+        ]
+        .iter()
+        .map(|p| p.iter().map(|s| s.to_string()).collect())
+        .collect();
+        h.replications = 3;
+        // a: perfect on a crash, half on a frozen node; b: 0.9 and 0.95.
+        let means = [0.5, 1.0, 0.9, 0.95];
+        let mut records = Vec::new();
+        for (p, m) in means.iter().enumerate() {
+            for r in 0..3u32 {
+                let v = m - 0.01 * f64::from(r) * f64::from(u8::from(*m < 1.0));
+                records.push(Record {
+                    point: p,
+                    replication: r,
+                    seed: u64::from(r),
+                    values: vec![
+                        ("windows.fault.success_ratio".into(), Some(v.to_string())),
+                        ("windows.fault.offered".into(), Some("1000".into())),
+                    ],
+                });
+            }
+        }
+        sort(&mut records);
+        (h, records)
+    }
+
+    #[test]
+    fn configurations_rank_by_their_worst_fault_kind() {
+        let (h, records) = sweep();
+        let axes = FaultAxes::of(&h, &[]).unwrap();
+        assert_eq!(axes.keys, [1]);
+        assert_eq!(axes.scenarios, [["frozen"], ["crash"]]);
+        let stats = |p| point_metric(&records, p, "windows.fault.success_ratio");
+        let rows = worst_case(&h, &axes, &[0, 1, 2, 3], true, stats, |p| {
+            h.points[p][0].clone()
+        });
+        // By mean over every point, a's crash (1.0) would rank first; by its
+        // worst case a is last, under the frozen node.
+        assert_eq!(rows.len(), 2);
+        assert_eq!(h.points[rows[0].point][0], "b");
+        assert_eq!((rows[0].worst_point, rows[0].worst_scenario), (2, 0));
+        assert_eq!(h.points[rows[1].point][0], "a");
+        assert_eq!(rows[1].worst.mean, stats(0).mean);
+        assert_eq!(rows[1].per_scenario[1].map(|x| x.0), Some(1));
+        // ranking.md: the worst-case table first, one table per fault kind,
+        // labels and percentages in the metric's one format, no interval
+        // below zero or above one.
+        let ps = point_stats(&h, &records);
+        let md = markdown(&h, &rows_of(&h, &ps, &records), &records);
+        assert!(md.contains("## Worst case across fault kinds"), "{md}");
+        assert!(md.contains("## fault kind: frozen"), "{md}");
+        assert!(md.contains("| 1 | b | 89.00 % ["), "{md}");
+        assert!(md.contains("logit-t"), "{md}");
+        assert!(!md.contains("-0.") && !md.contains("100.01"), "{md}");
+        assert!(md.contains("success in the fault window (%) = windows.fault.success_ratio"));
+    }
+
+    fn rows_of(h: &Header, ps: &[PointStats], records: &[Record]) -> Vec<Row> {
+        rows(h, ps, records)
+    }
 }

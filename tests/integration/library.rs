@@ -32,6 +32,7 @@ fn run_model_writes_the_run_files_and_returns_their_summary() {
             "node_events.csv",
             "nodes.png",
             "nodes.svg",
+            "report.html",
             "summary.json",
             "timeline.csv",
             "timeline.png",

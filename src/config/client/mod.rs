@@ -71,6 +71,19 @@ impl PolicyKind {
             PolicyKind::Libmemcached => "libmemcached",
         }
     }
+
+    /// Whether the policy uses `client.op_timeout` (the four others each
+    /// have their own timeout key, `docs/policies.md`): plots state only
+    /// the settings the active policy uses.
+    pub const fn uses_op_timeout(self) -> bool {
+        match self {
+            PolicyKind::Plain | PolicyKind::Spymemcached => true,
+            PolicyKind::Mcrouter
+            | PolicyKind::Twemproxy
+            | PolicyKind::Pymemcache
+            | PolicyKind::Libmemcached => false,
+        }
+    }
 }
 
 /// `[client]`.

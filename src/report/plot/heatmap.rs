@@ -13,7 +13,7 @@ use super::chart::{Plot, PlotError, Rendered, render};
 use super::scale::{ValueFormat, finite_min_max, nice_ticks};
 use super::style::{
     AXIS, AXIS_PX, MARGIN, SUBTLE, TEXT, TICK_PX, bold, draw_header, draw_text, draw_text_mid,
-    draw_text_up, fit_text, font, layout_width,
+    draw_text_up, fit_text, font, layout_width, wrap_text,
 };
 
 const KIND: &str = crate::output::SweepChart::Heatmap.stem();
@@ -232,38 +232,52 @@ impl Plot for HeatmapData {
         }
         let bar_area_w = 28 + BAR_W + 10 + tick_w + 16 + AXIS_PX as i32 + 8;
 
-        // Row labels on the left, after the rotated y-axis title.
+        // Row labels on the left, after the rotated y-axis title: wrapped
+        // at 260 px, never cut.
         let mut y_labels = Vec::with_capacity(ny);
         let mut y_label_w = 0;
         for v in &self.y_values {
-            let s = fit_text(root, v, &tick, 260)?;
-            y_label_w = y_label_w.max(layout_width(root, &s, &tick)? as i32);
-            y_labels.push(s);
+            let lines = wrap_text(root, v, &tick, 260)?;
+            for l in &lines {
+                y_label_w = y_label_w.max(layout_width(root, l, &tick)? as i32);
+            }
+            y_labels.push(lines);
         }
         let grid_left = bx + MARGIN - 8 + AXIS_PX as i32 + 16 + y_label_w + 12;
         let grid_right = bx + bw as i32 - MARGIN / 2 - bar_area_w;
         let panel_w = ((grid_right - grid_left) - (cols as i32 - 1) * PANEL_GAP) / cols as i32;
         let cell_w = (panel_w / nx as i32).max(1);
 
-        // Column labels: horizontal when they fit a cell, else rotated.
+        // Column labels: horizontal when they fit a cell, else rotated and
+        // wrapped at 220 px (lines side by side under the cell), never cut.
         let mut x_label_w = 0;
         for v in &self.x_values {
             x_label_w = x_label_w.max(layout_width(root, v, &tick)? as i32);
         }
         let rotate_x = x_label_w > cell_w - 8;
-        let x_labels: Vec<String> = if rotate_x {
+        let x_labels: Vec<Vec<String>> = if rotate_x {
             let mut out = Vec::with_capacity(nx);
             for v in &self.x_values {
-                out.push(fit_text(root, v, &tick, 220)?);
+                out.push(wrap_text(root, v, &tick, 220)?);
             }
             x_label_w = 0;
-            for v in &out {
+            for v in out.iter().flatten() {
                 x_label_w = x_label_w.max(layout_width(root, v, &tick)? as i32);
             }
             out
         } else {
-            self.x_values.clone()
+            self.x_values.iter().map(|v| vec![v.clone()]).collect()
         };
+        // Rotated lines side by side must fit the cell's width.
+        let most_lines = x_labels.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        let x_tick_px = if rotate_x {
+            TICK_PX
+                .min(cell_w as f64 / (most_lines as f64 * 1.1))
+                .max(12.0)
+        } else {
+            TICK_PX
+        };
+        let x_tick = font(x_tick_px);
         let x_labels_h = if rotate_x {
             x_label_w + 14
         } else {
@@ -340,19 +354,33 @@ impl Plot for HeatmapData {
             let gy1 = y0 + ny as i32 * cell_h;
             grid_bottom_last = grid_bottom_last.max(gy1);
             if c == 0 {
-                for (yi, s) in y_labels.iter().enumerate() {
+                for (yi, lines) in y_labels.iter().enumerate() {
                     let cy = y0 + yi as i32 * cell_h + cell_h / 2;
-                    draw_text_mid(root, s, (x0 - 12, cy), tick.clone(), TEXT, HPos::Right)?;
+                    let px = TICK_PX
+                        .min(cell_h as f64 / (lines.len() as f64 * 1.15))
+                        .max(12.0);
+                    let step = (px * 1.15) as i32;
+                    let first = cy - step * (lines.len() as i32 - 1) / 2;
+                    for (j, l) in lines.iter().enumerate() {
+                        let y = first + j as i32 * step;
+                        draw_text_mid(root, l, (x0 - 12, y), font(px), TEXT, HPos::Right)?;
+                    }
                 }
             }
-            for (xi, s) in x_labels.iter().enumerate() {
+            for (xi, lines) in x_labels.iter().enumerate() {
                 let cx = x0 + xi as i32 * cell_w + cell_w / 2;
                 if rotate_x {
-                    // Reads bottom-to-top, ending just under the cell.
-                    let x = cx - TICK_PX as i32 * 2 / 5;
-                    draw_text_up(root, s, (x, gy1 + 10), tick.clone(), TEXT, HPos::Right)?;
+                    // Reads bottom-to-top, ending just under the cell; the
+                    // lines of a wrapped label sit side by side.
+                    let step = (x_tick_px * 1.1) as i32;
+                    let first = cx - x_tick_px as i32 * 2 / 5 - step * (lines.len() as i32 - 1) / 2;
+                    for (j, l) in lines.iter().enumerate() {
+                        let x = first + j as i32 * step;
+                        draw_text_up(root, l, (x, gy1 + 10), x_tick.clone(), TEXT, HPos::Right)?;
+                    }
                 } else {
-                    draw_text(root, s, (cx, gy1 + 8), tick.clone(), TEXT, HPos::Center)?;
+                    let s = lines.join(" ");
+                    draw_text(root, &s, (cx, gy1 + 8), tick.clone(), TEXT, HPos::Center)?;
                 }
             }
         }

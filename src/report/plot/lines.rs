@@ -5,15 +5,20 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::HPos;
 
 use super::chart::{Plot, PlotError, Rendered, render};
 use super::scale::{
     AxisScale, ValueFormat, decades, format_plain, format_si, log_range, nice_ticks, padded_range,
 };
 use super::style::{
-    LegendEntry, MARGIN, SUBTLE, Swatch, TICK_PX, draw_header, draw_legend, draw_marker,
-    draw_x_ticks, house_mesh, legend_size, series_color, series_marker, y_tick_nudge,
+    LegendEntry, MARGIN, NOTE_PX, SUBTLE, Swatch, TEXT, TICK_PX, bold, draw_header, draw_legend,
+    draw_marker, draw_text, draw_x_ticks, house_mesh, legend_size, series_color, series_marker,
+    y_tick_nudge,
 };
+
+/// The note beside a zoomed y axis (followed by where it starts).
+pub const ZOOM_NOTE: &str = "zoomed: y axis starts at";
 
 const KIND: &str = crate::output::SweepChart::Lines.stem();
 
@@ -158,6 +163,19 @@ impl LinesData {
             .flat_map(|s| s.points.iter().flat_map(|p| [p.y, p.low, p.high]));
         let clamp = matches!(self.y_format, ValueFormat::Percent { .. }).then_some((0.0, 1.0));
         padded_range(ys, 0.06, clamp)
+    }
+
+    /// Where the y axis starts when it does not start at zero although
+    /// every value is positive (a zoomed axis, marked on the chart).
+    pub fn zoomed(&self) -> Option<f64> {
+        let (y0, _) = self.y_range();
+        let all_positive = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().flat_map(|p| [p.y, p.low, p.high]))
+            .filter(|v| v.is_finite())
+            .all(|v| v >= 0.0);
+        (all_positive && y0 > 0.0).then_some(y0)
     }
 
     /// A series' points sorted by x.
@@ -335,6 +353,18 @@ impl Plot for LinesData {
         }
         let lx = legend_area.get_base_pixel().0;
         draw_legend(root, (lx, y_px.start - 12), title, &entries)?;
+        if let Some(from) = self.zoomed() {
+            let (_, legend_h) = legend_size(&body, title, &entries)?;
+            let note = format!("{ZOOM_NOTE} {}", fmt_y(&from));
+            draw_text(
+                root,
+                &note,
+                (lx + 12, y_px.start + legend_h as i32 + 8),
+                bold(NOTE_PX),
+                TEXT,
+                HPos::Left,
+            )?;
+        }
         Ok(())
     }
 }

@@ -14,8 +14,8 @@ use super::scale::{
 };
 use super::style::{
     LegendEntry, MARGIN, NOTE_PX, SUBTLE, SVG_SLACK, Swatch, TEXT, TICK_PX, bold, draw_dashed,
-    draw_header, draw_legend, draw_text, draw_text_mid, draw_x_ticks, fit_text, font, house_mesh,
-    layout_width, legend_size, okabe_ito,
+    draw_header, draw_legend, draw_marker, draw_text, draw_text_mid, draw_x_ticks, font,
+    house_mesh, layout_width, legend_size, okabe_ito, series_marker, wrap_text,
 };
 
 const KIND: &str = crate::output::SweepChart::Ranking.stem();
@@ -32,6 +32,10 @@ pub struct RankingEntry {
     pub ci_low: f64,
     /// Upper end of the 95 % interval (NaN: no whisker).
     pub ci_high: f64,
+    /// Values drawn as markers on the row, one per
+    /// [`RankingData::mark_labels`] (e.g. each fault kind's mean when the
+    /// bar is the worst case across them); NaN draws none.
+    pub marks: Vec<f64>,
 }
 
 /// A vertical reference line, e.g. an SLO.
@@ -58,27 +62,72 @@ pub struct RankingData {
     pub higher_is_better: bool,
     /// Optional reference line.
     pub reference: Option<ReferenceLine>,
+    /// What the bar is, in the legend (e.g. "worst case across fault kinds").
+    pub bar_label: String,
+    /// The legend's names of each entry's `marks`.
+    pub mark_labels: Vec<String>,
     /// Entries in any order.
     pub entries: Vec<RankingEntry>,
 }
 
 impl RankingData {
-    /// Entries best first; missing values last, ties in input order.
+    /// Entries best first, missing values last; equal values by their
+    /// interval (the one whose pessimistic end is better first), then by
+    /// label.
     pub fn ranked(&self) -> Vec<&RankingEntry> {
         let mut v: Vec<&RankingEntry> = self.entries.iter().collect();
-        v.sort_by(|a, b| match (a.value.is_finite(), b.value.is_finite()) {
-            (true, true) => {
-                if self.higher_is_better {
-                    b.value.total_cmp(&a.value)
-                } else {
-                    a.value.total_cmp(&b.value)
-                }
+        let higher = self.higher_is_better;
+        let better = |x: f64, y: f64| {
+            if higher {
+                y.total_cmp(&x)
+            } else {
+                x.total_cmp(&y)
             }
+        };
+        let pessimistic = |e: &RankingEntry| {
+            let p = if higher { e.ci_low } else { e.ci_high };
+            if p.is_finite() { p } else { e.value }
+        };
+        v.sort_by(|a, b| match (a.value.is_finite(), b.value.is_finite()) {
+            (true, true) => better(a.value, b.value)
+                .then_with(|| better(pessimistic(a), pessimistic(b)))
+                .then_with(|| a.label.cmp(&b.label)),
             (true, false) => std::cmp::Ordering::Less,
             (false, true) => std::cmp::Ordering::Greater,
-            (false, false) => std::cmp::Ordering::Equal,
+            (false, false) => a.label.cmp(&b.label),
         });
         v
+    }
+
+    /// The rows drawn when only `max_rows` fit: all of them, or the best
+    /// and the worst with `None` (a "… more" row) between, so the failing
+    /// end is always on the chart.
+    pub fn shown_rows(&self, max_rows: usize) -> Vec<Option<&RankingEntry>> {
+        let ranked = self.ranked();
+        if ranked.len() <= max_rows {
+            return ranked.into_iter().map(Some).collect();
+        }
+        let room = max_rows.max(3) - 1;
+        let top = room.div_ceil(2);
+        let bottom = room - top;
+        let mut out: Vec<Option<&RankingEntry>> = ranked[..top].iter().copied().map(Some).collect();
+        out.push(None);
+        out.extend(ranked[ranked.len() - bottom..].iter().copied().map(Some));
+        out
+    }
+
+    /// Where the x axis starts when it does not start at zero although
+    /// every value is positive (bars then start at a zoomed axis, marked
+    /// on the chart).
+    pub fn zoomed(&self) -> Option<f64> {
+        let (x0, _) = self.x_range();
+        let positive = self
+            .entries
+            .iter()
+            .flat_map(|e| [e.value, e.ci_low, e.ci_high])
+            .filter(|v| v.is_finite())
+            .all(|v| v >= 0.0);
+        (positive && x0 > 0.0).then_some(x0)
     }
 
     /// The x range: all values, interval ends and the reference line.
@@ -89,7 +138,11 @@ impl RankingData {
         let vals = || {
             self.entries
                 .iter()
-                .flat_map(|e| [e.value, e.ci_low, e.ci_high])
+                .flat_map(|e| {
+                    [e.value, e.ci_low, e.ci_high]
+                        .into_iter()
+                        .chain(e.marks.clone())
+                })
                 .chain(self.reference.as_ref().map(|r| r.value))
         };
         let clamp = matches!(self.format, ValueFormat::Percent { .. }).then_some((0.0, 1.0));
@@ -126,6 +179,20 @@ pub fn write_ranking(dir: &Path, name: &str, data: &RankingData) -> Result<Rende
 }
 
 const BAR: RGBColor = okabe_ito::BLUE;
+
+/// The note beside a zoomed value axis (followed by where it starts).
+pub const ZOOM_NOTE: &str = "zoomed: axis starts at";
+
+/// The colour of the `k`-th kind of marker (never the bar's blue).
+fn mark_color(k: usize) -> RGBColor {
+    const MARKS: [RGBColor; 4] = [
+        okabe_ito::VERMILLION,
+        okabe_ito::BLACK,
+        okabe_ito::BLUISH_GREEN,
+        okabe_ito::REDDISH_PURPLE,
+    ];
+    MARKS[k % MARKS.len()]
+}
 const REFERENCE: RGBColor = okabe_ito::VERMILLION;
 /// Smallest label font and row pitch before rows are cut.
 const MIN_LABEL_PX: f64 = 20.0;
@@ -164,11 +231,10 @@ impl Plot for RankingData {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         self.validate()?;
         let body = draw_header(root, &self.title, &self.subtitle)?;
-        let ranked = self.ranked();
-
-        let entries = vec![
+        let n_entries = self.entries.len();
+        let mut entries = vec![
             LegendEntry {
-                label: "value".into(),
+                label: self.bar_label.clone(),
                 swatch: Swatch::Block(BAR),
             },
             LegendEntry {
@@ -176,34 +242,55 @@ impl Plot for RankingData {
                 swatch: Swatch::Whisker(TEXT),
             },
         ];
-        let (legend_w, _) = legend_size(&body, None, &entries)?;
+        for (i, l) in self.mark_labels.iter().enumerate() {
+            entries.push(LegendEntry {
+                label: l.clone(),
+                swatch: Swatch::Line {
+                    color: mark_color(i),
+                    width: 0,
+                    dashed: false,
+                    marker: Some(series_marker(i)),
+                },
+            });
+        }
+        let (legend_w, legend_h) = legend_size(&body, None, &entries)?;
         let (body_w, body_h) = body.dim_in_pixel();
         let (plot_area, legend_area) =
             body.split_horizontally(body_w.saturating_sub(legend_w + MARGIN as u32 / 2));
 
-        // Rows: shrink the label font to the row pitch, cut rows past the
-        // smallest legible size.
+        // Rows: shrink the label font to the row pitch; past the smallest
+        // legible size, the middle of the ranking gives way to a "more"
+        // row so both the best and the worst stay on the chart.
         const X_AREA: u32 = 88;
         let ref_h: u32 = if self.reference.is_some() { 44 } else { 16 };
         let plot_h = body_h.saturating_sub(X_AREA + ref_h + 10) as f64;
         let max_rows = ((plot_h / (MIN_LABEL_PX / 0.62)).floor() as usize).max(1);
-        let shown = ranked.len().min(max_rows);
+        let rows = self.shown_rows(max_rows);
+        let shown = rows.len();
         let pitch = plot_h / shown as f64;
         let label_px = (TICK_PX).min(pitch * 0.62).max(MIN_LABEL_PX);
         let label_font = font(label_px);
+        let hidden = (n_entries + 1).saturating_sub(shown);
+        let more = format!("… {hidden} more …");
 
-        // Label area from the longest label, capped at 55 % of the width.
+        // Label area from the longest label, capped at 55 % of the width;
+        // a longer label wraps onto more lines (never cut).
         let cap = (body_w as f64 * 0.55 / SVG_SLACK) as u32;
-        let mut labels = Vec::with_capacity(shown);
+        let mut labels: Vec<Vec<String>> = Vec::with_capacity(shown);
         let mut label_w = 0u32;
-        for e in &ranked[..shown] {
-            let s = fit_text(root, &e.label, &label_font, cap)?;
-            label_w = label_w.max(layout_width(root, &s, &label_font)?);
-            labels.push(s);
+        for e in &rows {
+            let lines = match e {
+                Some(e) => wrap_text(root, &e.label, &label_font, cap)?,
+                None => vec![more.clone()],
+            };
+            for l in &lines {
+                label_w = label_w.max(layout_width(root, l, &label_font)?);
+            }
+            labels.push(lines);
         }
-        let values: Vec<String> = ranked[..shown]
+        let values: Vec<String> = rows
             .iter()
-            .map(|e| self.format.format(e.value))
+            .map(|e| e.map_or(String::new(), |e| self.format.format(e.value)))
             .collect();
         let mut value_w = 0u32;
         for v in &values {
@@ -240,8 +327,20 @@ impl Plot for RankingData {
             .collect();
         draw_x_ticks(root, (x_px.clone(), y_px.clone()), &ticks)?;
 
-        for (i, e) in ranked[..shown].iter().enumerate() {
+        for (i, row) in rows.iter().enumerate() {
             let top = n - i as f64;
+            let (_, cy) = chart.backend_coord(&(x0, top - 0.5));
+            let Some(e) = row else {
+                draw_text_mid(
+                    root,
+                    &more,
+                    (x_px.start - 12, cy),
+                    font(NOTE_PX),
+                    SUBTLE,
+                    HPos::Right,
+                )?;
+                continue;
+            };
             let (y_a, y_b) = (top - 0.2, top - 0.8);
             if e.value.is_finite() {
                 let v = e.value.clamp(x0, x1);
@@ -263,15 +362,26 @@ impl Plot for RankingData {
                     PathElement::new(vec![(hi, mid - 0.17), (hi, mid + 0.17)], s),
                 ])?;
             }
-            let (_, cy) = chart.backend_coord(&(x0, top - 0.5));
-            draw_text_mid(
-                root,
-                &labels[i],
-                (x_px.start - 12, cy),
-                label_font.clone(),
-                TEXT,
-                HPos::Right,
-            )?;
+            for (k, m) in e.marks.iter().enumerate() {
+                if m.is_finite() {
+                    let p = chart.backend_coord(&(m.clamp(x0, x1), top - 0.5));
+                    let size = ((pitch * 0.22) as i32).clamp(4, 9);
+                    draw_marker(root, series_marker(k), p, size, mark_color(k))?;
+                }
+            }
+            let lines = &labels[i];
+            let step = (label_px * 1.1) as i32;
+            let first = cy - step * (lines.len() as i32 - 1) / 2;
+            for (j, l) in lines.iter().enumerate() {
+                draw_text_mid(
+                    root,
+                    l,
+                    (x_px.start - 12, first + j as i32 * step),
+                    label_font.clone(),
+                    TEXT,
+                    HPos::Right,
+                )?;
+            }
             draw_text_mid(
                 root,
                 &values[i],
@@ -308,14 +418,14 @@ impl Plot for RankingData {
         }
         let lx = legend_area.get_base_pixel().0;
         draw_legend(root, (lx, y_px.start - 12), None, &entries)?;
-        if shown < ranked.len() {
-            let note = format!("top {shown} of {} shown", ranked.len());
+        if let Some(from) = self.zoomed() {
+            let note = format!("{ZOOM_NOTE} {}", fmt_x(&from));
             draw_text(
                 root,
                 &note,
-                (lx + 12, y_px.start + 96),
-                font(NOTE_PX),
-                SUBTLE,
+                (lx + 12, y_px.start + legend_h as i32 + 8),
+                bold(NOTE_PX),
+                TEXT,
                 HPos::Left,
             )?;
         }
@@ -355,6 +465,8 @@ pub(crate) mod tests {
                 value: 0.99,
                 label: "99% target".into(),
             }),
+            bar_label: "worst of frozen, crash".into(),
+            mark_labels: vec!["frozen".into(), "crash".into()],
             entries: cfg
                 .iter()
                 .map(|&(l, v, w)| RankingEntry {
@@ -362,6 +474,7 @@ pub(crate) mod tests {
                     value: v,
                     ci_low: v - w,
                     ci_high: (v + w).min(1.0),
+                    marks: vec![v - w / 2.0, (v + w / 3.0).min(1.0)],
                 })
                 .collect(),
         }
@@ -375,6 +488,7 @@ pub(crate) mod tests {
             value: f64::NAN,
             ci_low: f64::NAN,
             ci_high: f64::NAN,
+            marks: vec![],
         });
         let r = d.ranked();
         assert_eq!(r[0].value, 0.9962);
@@ -385,10 +499,49 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn ties_break_by_interval_then_label_and_both_ends_stay() {
+        let e = |label: &str, v: f64, lo: f64| RankingEntry {
+            label: label.into(),
+            value: v,
+            ci_low: lo,
+            ci_high: 1.0,
+            marks: vec![],
+        };
+        let mut d = sample();
+        d.entries = vec![
+            e("b", 1.0, 1.0),
+            e("a", 1.0, 0.9),
+            e("c", 1.0, 1.0),
+            e("z", 0.5, 0.4),
+        ];
+        let order: Vec<&str> = d.ranked().iter().map(|e| e.label.as_str()).collect();
+        // Equal means: the tighter pessimistic end first, then by label.
+        assert_eq!(order, ["b", "c", "a", "z"]);
+        d.higher_is_better = false;
+        let order: Vec<&str> = d.ranked().iter().map(|e| e.label.as_str()).collect();
+        assert_eq!(order, ["z", "a", "b", "c"]);
+        // Sixty rows where ten fit: the best and the worst are both shown,
+        // with one "more" row between them.
+        let c = crowded();
+        let ranked = c.ranked();
+        let rows = c.shown_rows(10);
+        assert_eq!(rows.len(), 10);
+        assert_eq!(rows.iter().filter(|r| r.is_none()).count(), 1);
+        assert_eq!(rows[0].map(|e| &e.label), Some(&ranked[0].label));
+        assert_eq!(
+            rows[9].map(|e| &e.label),
+            Some(&ranked[ranked.len() - 1].label),
+            "the worst configuration is on the chart"
+        );
+        assert_eq!(c.shown_rows(100).len(), 60);
+    }
+
+    #[test]
     fn x_range_zooms_on_close_values_and_includes_the_reference() {
         let d = sample();
         let (lo, hi) = d.x_range();
         assert!(lo > 0.8 && lo <= 0.9412 - 0.0041, "{lo}");
+        assert_eq!(d.zoomed(), Some(lo), "a zoomed axis is marked");
         assert_eq!(hi, 1.0);
         let ticks = d.x_ticks();
         assert_eq!(
@@ -400,6 +553,7 @@ pub(crate) mod tests {
         let mut wide = sample();
         wide.entries[0].value = 0.2;
         assert_eq!(wide.x_range().0, 0.0, "far-apart values start at zero");
+        assert_eq!(wide.zoomed(), None);
         let mut low_ref = sample();
         low_ref.reference = Some(ReferenceLine {
             value: 0.4,

@@ -249,8 +249,65 @@ pub fn draw_text_up<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Fills the background and draws title and subtitle; returns the area
-/// below them.
+/// Breaks `text` at spaces into lines no wider than `max_w` (a word wider
+/// than that keeps a line of its own: text is wrapped, never cut).
+pub fn wrap_text<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    font: &FontDesc<'static>,
+    max_w: u32,
+) -> Result<Vec<String>, PlotError> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        if line.is_empty() || layout_width(area, &candidate, font)? <= max_w {
+            line = candidate;
+        } else {
+            lines.push(std::mem::replace(&mut line, word.to_string()));
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
+/// The largest size from `size` down to `min` (in steps of 2 px) at which
+/// `text` wraps into at most `max_lines` lines of `max_w`, with the lines;
+/// at `min`, however many lines it takes (never cut).
+pub fn fit_lines<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    size: f64,
+    min: f64,
+    max_w: u32,
+    max_lines: usize,
+    bold_font: bool,
+) -> Result<(f64, Vec<String>), PlotError> {
+    let make = |s: f64| if bold_font { bold(s) } else { font(s) };
+    let mut px = size;
+    loop {
+        let lines = wrap_text(area, text, &make(px), max_w)?;
+        let fits = lines.len() <= max_lines.max(1)
+            && lines
+                .iter()
+                .all(|l| layout_width(area, l, &make(px)).is_ok_and(|w| w <= max_w));
+        if fits || px <= min {
+            return Ok((px, lines));
+        }
+        px = (px - 2.0).max(min);
+    }
+}
+
+/// Fills the background and draws the title, the subtitle and, when the
+/// subtitle has a second part after a newline, that part in small print
+/// (the raw keys, for whoever reproduces the figure); returns the area
+/// below them. Long titles shrink, then wrap: nothing is cut.
 pub fn draw_header<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
@@ -260,20 +317,38 @@ pub fn draw_header<DB: DrawingBackend>(
     root.fill(&WHITE)?;
     let (w, _) = root.dim_in_pixel();
     let max_w = (w.saturating_sub(2 * MARGIN as u32) as f64 / SVG_SLACK) as u32;
-    let title = fit_text(root, title, &bold(TITLE_PX), max_w)?;
-    draw_text(root, &title, (MARGIN, 18), bold(TITLE_PX), TEXT, HPos::Left)?;
-    let sub = fit_text(root, subtitle, &font(SUBTITLE_PX), max_w)?;
-    draw_text(
-        root,
-        &sub,
-        (MARGIN, 72),
-        font(SUBTITLE_PX),
-        SUBTLE,
-        HPos::Left,
-    )?;
-    let (_, body) = root.split_vertically(HEADER_H);
+    let (sub, note) = subtitle.split_once('\n').unwrap_or((subtitle, ""));
+    let mut y = 14;
+    let (px, lines) = fit_lines(root, title, TITLE_PX, 30.0, max_w, 1, true)?;
+    for l in &lines {
+        draw_text(root, l, (MARGIN, y), bold(px), TEXT, HPos::Left)?;
+        y += (px * 1.15) as i32;
+    }
+    y += 4;
+    let (px, lines) = fit_lines(root, sub, SUBTITLE_PX, 20.0, max_w, 1, false)?;
+    for l in &lines {
+        draw_text(root, l, (MARGIN, y), font(px), SUBTLE, HPos::Left)?;
+        y += (px * 1.2) as i32;
+    }
+    if !note.is_empty() {
+        for l in wrap_text(root, note, &font(NOTE_SMALL_PX), max_w)? {
+            draw_text(
+                root,
+                &l,
+                (MARGIN, y),
+                font(NOTE_SMALL_PX),
+                SUBTLE,
+                HPos::Left,
+            )?;
+            y += (NOTE_SMALL_PX * 1.2) as i32;
+        }
+    }
+    let (_, body) = root.split_vertically((y as u32 + 6).max(HEADER_H));
     Ok(body)
 }
+
+/// Small print: the raw keys under the subtitle.
+pub const NOTE_SMALL_PX: f64 = 17.0;
 
 /// Point markers, so series differ by shape as well as colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

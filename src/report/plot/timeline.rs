@@ -15,6 +15,9 @@ use super::style::{
     label_faults, legend_size, okabe_ito, shade_faults, text_size, y_tick_nudge,
 };
 
+/// The legend's explanation of a break in the p99 line.
+pub const GAP_LABEL: &str = "break in the p99 line: no request completed";
+
 const KIND: &str = crate::output::RunChart::Timeline.stem();
 
 /// What became of a request.
@@ -222,6 +225,21 @@ impl TimelineData {
         polys
     }
 
+    /// Whether the p99 line breaks: a bucket between two with a p99 has
+    /// none (no request completed in it).
+    pub fn latency_gaps(&self) -> bool {
+        let has: Vec<bool> = self
+            .buckets
+            .iter()
+            .map(|b| p99(b.p99_latency_ms).is_some())
+            .collect();
+        let (Some(first), Some(last)) = (has.iter().position(|&h| h), has.iter().rposition(|&h| h))
+        else {
+            return false;
+        };
+        has[first..=last].iter().any(|&h| !h)
+    }
+
     /// p99 line pieces at bucket midpoints, broken where there is no value.
     fn latency_segments(&self) -> Vec<Vec<(f64, f64)>> {
         let mut segs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
@@ -298,6 +316,17 @@ impl Plot for TimelineData {
                     color: okabe_ito::BLACK,
                     width: 3,
                     dashed: false,
+                    marker: None,
+                },
+            });
+        }
+        if self.latency_gaps() {
+            entries.push(LegendEntry {
+                label: GAP_LABEL.into(),
+                swatch: Swatch::Line {
+                    color: SUBTLE,
+                    width: 2,
+                    dashed: true,
                     marker: None,
                 },
             });
