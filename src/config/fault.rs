@@ -30,6 +30,14 @@ pub enum FaultKind {
     Flapping,
     /// Silent: connections stay open, nothing arrives either way.
     Partition,
+    /// `flush_all` at the start, on the node or (without `node`) every node
+    /// of the pool.
+    Flush,
+    /// The most popular keys deleted at the start, on the node or (without
+    /// `node`) every node of the pool.
+    DeleteHot,
+    /// The arrival rate multiplied from start to end.
+    Spike,
 }
 
 /// A node named by index in its pool or by `host:port`.
@@ -67,8 +75,10 @@ impl<'de> Deserialize<'de> for NodeRef {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultFile {
-    /// The node: index or `"host:port"`.
-    pub node: NodeRef,
+    /// The node: index or `"host:port"`. Required by the node faults;
+    /// `flush` and `delete_hot` without it act on every node of the pool;
+    /// `spike` ignores it (and `pool`).
+    pub node: Option<NodeRef>,
     /// The pool, when there are several.
     pub pool: Option<String>,
     /// `none`, `crash`, `frozen`, `slow`, `lossy`, `flapping` or `partition`.
@@ -89,6 +99,63 @@ pub struct FaultFile {
     /// Parameters of `flapping`.
     #[serde(default)]
     pub flapping: FlappingFile,
+    /// Parameters of `delete_hot`.
+    #[serde(default)]
+    pub delete_hot: DeleteHotFile,
+    /// Parameters of `spike`.
+    #[serde(default)]
+    pub spike: SpikeFile,
+}
+
+/// Keys a `delete_hot` fault deletes unless it says: the single hottest key
+/// (an assumption: the hot-key invalidation; sweep `fault.<i>.delete_hot.keys`).
+pub const DEFAULT_DELETE_HOT_KEYS: u64 = 1;
+/// Rate multiplier of a `spike` fault unless it says: a doubling (an
+/// assumption; sweep `fault.<i>.spike.factor`).
+pub const DEFAULT_SPIKE_FACTOR: f64 = 2.0;
+
+/// `[fault.delete_hot]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteHotFile {
+    /// How many of the most popular keys (keys 0, 1, …) are deleted.
+    /// Default [`DEFAULT_DELETE_HOT_KEYS`].
+    #[serde(default = "default_delete_hot_keys")]
+    pub keys: u64,
+}
+
+impl Default for DeleteHotFile {
+    fn default() -> Self {
+        DeleteHotFile {
+            keys: DEFAULT_DELETE_HOT_KEYS,
+        }
+    }
+}
+
+fn default_delete_hot_keys() -> u64 {
+    DEFAULT_DELETE_HOT_KEYS
+}
+
+/// `[fault.spike]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpikeFile {
+    /// The arrival rate is multiplied by this from start to end. Default
+    /// [`DEFAULT_SPIKE_FACTOR`].
+    #[serde(default = "default_spike_factor")]
+    pub factor: f64,
+}
+
+impl Default for SpikeFile {
+    fn default() -> Self {
+        SpikeFile {
+            factor: DEFAULT_SPIKE_FACTOR,
+        }
+    }
+}
+
+fn default_spike_factor() -> f64 {
+    DEFAULT_SPIKE_FACTOR
 }
 
 /// How a freeze ends.
@@ -193,7 +260,7 @@ fn default_flap() -> Duration {
 
 impl FaultKind {
     /// Every kind, in the order of the file's documentation.
-    pub const ALL: [FaultKind; 7] = [
+    pub const ALL: [FaultKind; 10] = [
         FaultKind::None,
         FaultKind::Crash,
         FaultKind::Frozen,
@@ -201,6 +268,9 @@ impl FaultKind {
         FaultKind::Lossy,
         FaultKind::Flapping,
         FaultKind::Partition,
+        FaultKind::Flush,
+        FaultKind::DeleteHot,
+        FaultKind::Spike,
     ];
 
     /// The kind's name in the model file.
@@ -213,16 +283,47 @@ impl FaultKind {
             FaultKind::Lossy => "lossy",
             FaultKind::Flapping => "flapping",
             FaultKind::Partition => "partition",
+            FaultKind::Flush => "flush",
+            FaultKind::DeleteHot => "delete_hot",
+            FaultKind::Spike => "spike",
         }
     }
+
+    /// What the kind acts on.
+    pub fn target(self) -> Target {
+        match self {
+            FaultKind::None
+            | FaultKind::Crash
+            | FaultKind::Frozen
+            | FaultKind::Slow
+            | FaultKind::Lossy
+            | FaultKind::Flapping
+            | FaultKind::Partition => Target::Node,
+            FaultKind::Flush | FaultKind::DeleteHot => Target::NodeOrPool,
+            FaultKind::Spike => Target::Workload,
+        }
+    }
+}
+
+/// What a fault kind acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// One node, which the fault names.
+    Node,
+    /// The node it names, or every node of its pool.
+    NodeOrPool,
+    /// The arrivals: no pool or node.
+    Workload,
 }
 
 #[derive(Clone, Debug)]
 pub struct FaultConfig {
     /// Pool index.
     pub pool: usize,
-    /// Node index within the pool.
+    /// Node index within the pool (0 for a pool-wide or workload fault).
     pub node: usize,
+    /// False for a fault on every node of the pool, or on the workload.
+    pub one_node: bool,
     /// What happens.
     pub kind: FaultKindConfig,
     /// Start.
@@ -261,6 +362,18 @@ pub enum FaultKindConfig {
     },
     /// Network partition.
     Partition,
+    /// `flush_all`.
+    Flush,
+    /// Delete the most popular keys.
+    DeleteHot {
+        /// How many (keys 0 to keys - 1).
+        keys: u32,
+    },
+    /// Arrival rate × factor.
+    Spike {
+        /// The multiplier.
+        factor: f64,
+    },
 }
 
 impl FaultKindConfig {
@@ -274,6 +387,9 @@ impl FaultKindConfig {
             FaultKindConfig::Lossy { .. } => FaultKind::Lossy,
             FaultKindConfig::Flapping { .. } => FaultKind::Flapping,
             FaultKindConfig::Partition => FaultKind::Partition,
+            FaultKindConfig::Flush => FaultKind::Flush,
+            FaultKindConfig::DeleteHot { .. } => FaultKind::DeleteHot,
+            FaultKindConfig::Spike { .. } => FaultKind::Spike,
         }
     }
 
@@ -303,12 +419,14 @@ pub(super) fn validate(
     list: &[FaultFile],
     pools: &[PoolConfig],
     duration: Nanos,
+    keys: u64,
 ) -> Result<Vec<FaultConfig>, ConfigError> {
     let mut out: Vec<(usize, FaultConfig)> = Vec::new();
     for (i, f) in list.iter().enumerate() {
         let at = |k: &str| path!["fault", i, k];
+        let target = f.kind.target();
         let pool = match &f.pool {
-            None if pools.len() == 1 => 0,
+            None if pools.len() == 1 || target == Target::Workload => 0,
             None => {
                 let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
                 return Err(v.err_allowed(
@@ -320,7 +438,34 @@ pub(super) fn validate(
             Some(name) => pool_index(v, at("pool"), pools, name)?,
         };
         let nodes = &pools[pool].nodes;
-        let node = match &f.node {
+        let Some(node_ref) = &f.node else {
+            if target == Target::Node {
+                return Err(v.err_allowed(
+                    at("node"),
+                    format!("a `{}` fault needs a node", f.kind.name()),
+                    format!(
+                        "an index from 0 to {}, or one of {}",
+                        nodes.len() - 1,
+                        nodes.join(", ")
+                    ),
+                ));
+            }
+            let length = v.positive(at("duration"), f.duration.0)?;
+            start_before_end(v, i, f, duration)?;
+            out.push((
+                i,
+                FaultConfig {
+                    pool,
+                    node: 0,
+                    one_node: false,
+                    kind: cache_kind(v, i, f, keys)?,
+                    start: f.start.0,
+                    end: f.start.0.saturating_add(length),
+                },
+            ));
+            continue;
+        };
+        let node = match node_ref {
             NodeRef::Index(n) if *n >= 0 && (*n as usize) < nodes.len() => *n as usize,
             NodeRef::Index(n) => {
                 return Err(v.err_allowed(
@@ -354,17 +499,7 @@ pub(super) fn validate(
                 }
             },
         };
-        if f.start.0 >= duration {
-            return Err(v.err_allowed(
-                at("start"),
-                format!(
-                    "the fault starts at {} but arrivals end at {}",
-                    f.start,
-                    crate::engine::format_nanos(duration)
-                ),
-                "a start before `duration`",
-            ));
-        }
+        start_before_end(v, i, f, duration)?;
         let length = v.positive(at("duration"), f.duration.0)?;
         let kind = match f.kind {
             FaultKind::None => FaultKindConfig::None,
@@ -432,16 +567,26 @@ pub(super) fn validate(
                     f.flapping.healthy.0,
                 )?,
             },
+            FaultKind::Flush | FaultKind::DeleteHot | FaultKind::Spike => {
+                cache_kind(v, i, f, keys)?
+            }
         };
         let fault = FaultConfig {
             pool,
             node,
+            one_node: true,
             kind,
             start: f.start.0,
             end: f.start.0.saturating_add(length),
         };
         if let Some((j, other)) = out.iter().find(|(_, o)| {
-            o.pool == pool && o.node == node && o.start < fault.end && fault.start < o.end
+            o.one_node
+                && fault.kind.kind().target() == Target::Node
+                && o.kind.kind().target() == Target::Node
+                && o.pool == pool
+                && o.node == node
+                && o.start < fault.end
+                && fault.start < o.end
         }) {
             return Err(v.err_allowed(
                 at("start"),
@@ -458,6 +603,117 @@ pub(super) fn validate(
     let mut faults: Vec<FaultConfig> = out.into_iter().map(|(_, f)| f).collect();
     faults.sort_by_key(|f| (f.start, f.pool, f.node));
     Ok(faults)
+}
+
+/// Refuses a fault that starts when arrivals have ended.
+fn start_before_end(
+    v: &Check,
+    i: usize,
+    f: &FaultFile,
+    duration: Nanos,
+) -> Result<(), ConfigError> {
+    if f.start.0 >= duration {
+        return Err(v.err_allowed(
+            path!["fault", i, "start"],
+            format!(
+                "the fault starts at {} but arrivals end at {}",
+                f.start,
+                crate::engine::format_nanos(duration)
+            ),
+            "a start before `duration`",
+        ));
+    }
+    Ok(())
+}
+
+/// The parameters of a cache or workload trigger (`flush`, `delete_hot`,
+/// `spike`); a node kind here is a fault without a node.
+fn cache_kind(
+    v: &Check,
+    i: usize,
+    f: &FaultFile,
+    keys: u64,
+) -> Result<FaultKindConfig, ConfigError> {
+    Ok(match f.kind {
+        FaultKind::Flush => FaultKindConfig::Flush,
+        FaultKind::DeleteHot => {
+            let k = f.delete_hot.keys;
+            if k == 0 || k > keys {
+                return Err(v.err_allowed(
+                    path!["fault", i, "delete_hot", "keys"],
+                    format!("{k} keys, but the key space has {keys}"),
+                    format!("an integer from 1 to {keys} (`workload.keys.count`)"),
+                ));
+            }
+            FaultKindConfig::DeleteHot { keys: k as u32 }
+        }
+        FaultKind::Spike => FaultKindConfig::Spike {
+            factor: v.finite_positive(path!["fault", i, "spike", "factor"], f.spike.factor)?,
+        },
+        FaultKind::None
+        | FaultKind::Crash
+        | FaultKind::Frozen
+        | FaultKind::Slow
+        | FaultKind::Lossy
+        | FaultKind::Flapping
+        | FaultKind::Partition => {
+            return Err(v.err_allowed(
+                path!["fault", i, "node"],
+                format!("a `{}` fault needs a node", f.kind.name()),
+                "a node index or \"host:port\"",
+            ));
+        }
+    })
+}
+
+/// The arrival rates of `rates` ((from, rate), sorted) with every spike
+/// applied: the rate × factor from each spike's start to its end.
+pub fn apply_spikes(rates: &[(Nanos, f64)], faults: &[FaultConfig]) -> Vec<(Nanos, f64)> {
+    let spikes: Vec<(Nanos, Nanos, f64)> = faults
+        .iter()
+        .filter_map(|f| match f.kind {
+            FaultKindConfig::Spike { factor } => Some((f.start, f.end, factor)),
+            FaultKindConfig::None
+            | FaultKindConfig::Crash
+            | FaultKindConfig::Frozen { .. }
+            | FaultKindConfig::Slow(_)
+            | FaultKindConfig::Lossy { .. }
+            | FaultKindConfig::Flapping { .. }
+            | FaultKindConfig::Partition
+            | FaultKindConfig::Flush
+            | FaultKindConfig::DeleteHot { .. } => None,
+        })
+        .collect();
+    if spikes.is_empty() {
+        return rates.to_vec();
+    }
+    let mut cuts: Vec<Nanos> = rates.iter().map(|r| r.0).collect();
+    for &(s, e, _) in &spikes {
+        cuts.push(s);
+        cuts.push(e);
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let base = |t: Nanos| {
+        rates
+            .iter()
+            .rev()
+            .find(|r| r.0 <= t)
+            .map_or(rates[0].1, |r| r.1)
+    };
+    let mut out: Vec<(Nanos, f64)> = Vec::new();
+    for t in cuts {
+        let mut rate = base(t);
+        for &(s, e, x) in &spikes {
+            if s <= t && t < e {
+                rate *= x;
+            }
+        }
+        if out.last().is_none_or(|l| l.1 != rate) {
+            out.push((t, rate));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -512,6 +768,14 @@ mod tests {
         );
         assert_eq!(get(FaultKind::Lossy), FaultKindConfig::Lossy { loss: 0.05 });
         assert_eq!(
+            get(FaultKind::DeleteHot),
+            FaultKindConfig::DeleteHot { keys: 1 }
+        );
+        assert_eq!(
+            get(FaultKind::Spike),
+            FaultKindConfig::Spike { factor: 2.0 }
+        );
+        assert_eq!(
             get(FaultKind::Flapping),
             FaultKindConfig::Flapping {
                 frozen: 5 * SEC,
@@ -524,6 +788,77 @@ mod tests {
                 end: FrozenEnd::Resume,
                 reboot_down: 30 * SEC
             }
+        );
+    }
+
+    #[test]
+    fn cache_triggers_act_on_a_pool_without_a_node() {
+        let m = model(&[
+            "fault.0.node=1",
+            "fault.0.kind=frozen",
+            "fault.0.start=2s",
+            "fault.0.duration=4s",
+            "fault.1.kind=flush",
+            "fault.1.start=3s",
+            "fault.1.duration=1s",
+        ])
+        .unwrap();
+        let flush = m.faults.iter().find(|f| f.kind == FaultKindConfig::Flush);
+        assert!(!flush.unwrap().one_node, "no node: every node of the pool");
+        // A node fault still needs its node.
+        let e = model(&[
+            "fault.0.kind=crash",
+            "fault.0.start=1s",
+            "fault.0.duration=1s",
+        ]);
+        assert!(e.unwrap_err().to_string().contains("needs a node"));
+        // A key set larger than the key space is refused at its key.
+        let e = model(&[
+            "fault.0.kind=delete_hot",
+            "fault.0.start=1s",
+            "fault.0.duration=1s",
+            "fault.0.delete_hot.keys=99999999",
+        ]);
+        let e = e.unwrap_err().to_string();
+        assert!(e.contains("fault.0.delete_hot.keys"), "{e}");
+    }
+
+    #[test]
+    fn spikes_multiply_the_rate_schedule_between_start_and_end() {
+        let rates = [(0, 100.0), (10 * SEC, 200.0)];
+        let spike = |start, end, factor| FaultConfig {
+            pool: 0,
+            node: 0,
+            one_node: false,
+            kind: FaultKindConfig::Spike { factor },
+            start,
+            end,
+        };
+        let out = apply_spikes(&rates, &[spike(5 * SEC, 15 * SEC, 3.0)]);
+        assert_eq!(
+            out,
+            vec![
+                (0, 100.0),
+                (5 * SEC, 300.0),
+                (10 * SEC, 600.0),
+                (15 * SEC, 200.0)
+            ]
+        );
+        assert_eq!(apply_spikes(&rates, &[]), rates.to_vec());
+        // Overlapping spikes multiply.
+        let out = apply_spikes(
+            &rates[..1],
+            &[spike(SEC, 3 * SEC, 2.0), spike(2 * SEC, 4 * SEC, 5.0)],
+        );
+        assert_eq!(
+            out,
+            vec![
+                (0, 100.0),
+                (SEC, 200.0),
+                (2 * SEC, 1000.0),
+                (3 * SEC, 500.0),
+                (4 * SEC, 100.0)
+            ]
         );
     }
 }

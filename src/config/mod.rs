@@ -37,6 +37,7 @@ pub mod estimate;
 pub mod experiment;
 pub mod fault;
 pub mod frontend;
+pub mod memory;
 pub mod model;
 pub mod network;
 pub mod service;
@@ -61,6 +62,7 @@ pub use doc::Document;
 pub use error::{ConfigError, Origin};
 pub use fault::{FaultConfig, FaultKind, FaultKindConfig, FrozenEnd, SlowMode};
 pub use frontend::{Balance, FrontendConfig};
+pub use memory::{Capacity, LeaseConfig, LeaseMiss, MemoryConfig};
 pub use model::{Model, ModelFile};
 pub use network::NetworkConfig;
 pub use service::resilience::{

@@ -225,14 +225,16 @@ pub fn validate(doc: &Document<'_>, file: ModelFile) -> Result<Model, ConfigErro
     }
     let slo = v.positive(path!["slo"], file.slo.0)?;
     // The pools first: steps, faults and mcrouter's gutter name them.
-    let pools = cluster::validate(&v, &file.cluster)?;
+    let pools = cluster::validate(&v, &file.cluster, file.workload.keys.count)?;
     let workload = workload::validate(&v, &file.workload, &pools, duration)?;
     let frontend = frontend::validate(&v, file.frontend.as_ref())?;
     let service = service::validate(&v, &file.service)?;
     let client = client::validate(&v, &file.client, &pools)?;
     let network = network::validate(&v, &file.network)?;
     let database = database::validate(&v, &file.database)?;
-    let faults = fault::validate(&v, &file.fault, &pools, duration)?;
+    let faults = fault::validate(&v, &file.fault, &pools, duration, file.workload.keys.count)?;
+    let mut workload = workload;
+    workload.rates = fault::apply_spikes(&workload.rates, &faults);
     let model = Model {
         name,
         duration,

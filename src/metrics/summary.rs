@@ -98,6 +98,27 @@ pub struct DbSummary {
     pub wait_timeouts: u64,
 }
 
+/// What the nodes' item memory did, over all nodes (`sim::memory`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct MemorySummary {
+    /// Gets served by a node that found their key, over all gets served.
+    pub hit_ratio: f64,
+    /// Sets stored (the prefill not counted).
+    pub fills: u64,
+    /// Live items dropped to make room (LRU).
+    pub evictions: u64,
+    /// Items dropped because their TTL had passed.
+    pub expired: u64,
+    /// Items dropped by `flush_all` (flush triggers).
+    pub flushed: u64,
+    /// Gets that found their key leased to another reader.
+    pub lease_waits: u64,
+    /// Of those, answered with a stale value.
+    pub stale_served: u64,
+    /// Items held when the run ended.
+    pub items: u64,
+}
+
 /// Client figures.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct ClientSummary {
@@ -153,6 +174,8 @@ pub struct Summary {
     pub over_slo: u64,
     /// Cache operations.
     pub cache_ops: CacheCounts,
+    /// The nodes' item memory.
+    pub memory: MemorySummary,
     /// By arrival time.
     pub windows: Windows,
     /// From the first fault start to the first bad request's end, seconds.

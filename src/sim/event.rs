@@ -78,6 +78,13 @@ pub enum Event {
     },
     /// A resilience retry's sleep ends (the call's slot).
     Retry(SlotRef),
+    /// A lease on a key of a node is due to end.
+    LeaseEnd {
+        /// Global node.
+        node: NodeId,
+        /// Key.
+        key: u32,
+    },
 }
 
 /// A phase change of a fault.

@@ -62,7 +62,13 @@ impl World {
     pub(crate) fn fault(&mut self, index: u16, action: FaultAction) {
         let i = index as usize;
         let kind = self.model.faults[i].kind.clone();
-        let n = self.fault_state.phase(i, action);
+        let (pool, one_node) = (self.model.faults[i].pool, self.model.faults[i].one_node);
+        let node = self.fault_state.phase(i, action);
+        // A cache trigger on one node names it; on a pool, its first node
+        // stands for it (never used).
+        let n = node.unwrap_or_else(|| {
+            NodeId::new(self.model.pool_offset(pool) + self.model.faults[i].node)
+        });
         match kind {
             FaultKindConfig::None => {}
             FaultKindConfig::Crash => match action {
@@ -120,6 +126,23 @@ impl World {
                 FaultAction::End => self.cache.net.set_partitioned(n, false, &mut self.sched),
                 FaultAction::Toggle | FaultAction::RebootDown => {}
             },
+            FaultKindConfig::Flush => match action {
+                FaultAction::Start if one_node => self.cache.nodes[n.index()].flush(),
+                FaultAction::Start => self.cache.flush_pool(pool),
+                FaultAction::End | FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKindConfig::DeleteHot { keys } => match action {
+                FaultAction::Start if one_node => {
+                    let now = self.sched.now();
+                    for k in 0..keys {
+                        self.cache.nodes[n.index()].mem.delete(k, now);
+                    }
+                }
+                FaultAction::Start => self.cache.delete_hottest(pool, keys, self.sched.now()),
+                FaultAction::End | FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            // The arrivals carry it (`workload.rates`, from `apply_spikes`).
+            FaultKindConfig::Spike { .. } => {}
         }
     }
 

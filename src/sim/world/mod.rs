@@ -276,6 +276,7 @@ impl World {
                 serial,
             } => self.node_done(node, worker, serial),
             Event::ConnectArrive { conn, generation } => self.connect_arrive(conn, generation),
+            Event::LeaseEnd { node, key } => self.lease_end(node, key),
             Event::Client { client, timer } => {
                 let mut ctx = ctx!(self);
                 self.cache.clients[client.index()].timer(&mut ctx, timer)
@@ -347,7 +348,7 @@ impl World {
     }
 
     fn summary(&self) -> Summary {
-        use crate::metrics::summary::{ClientSummary, DbSummary, NodeSummary};
+        use crate::metrics::summary::{ClientSummary, DbSummary, MemorySummary, NodeSummary};
         let end = self.model.end();
         let (trips, first_trip_s) = self.rec.trips();
         let (lost, reconnects) = self.cache.connection_stats();
@@ -381,6 +382,28 @@ impl World {
             latency_ms: self.rec.latency(),
             over_slo: self.rec.over_slo(),
             cache_ops: self.rec.cache_counts(),
+            memory: {
+                let mut m = MemorySummary::default();
+                let (mut hits, mut gets) = (0u64, 0u64);
+                for n in &self.cache.nodes {
+                    let c = n.mem.counts;
+                    hits += c.hits + c.stale_served;
+                    gets += c.hits + c.misses + c.lease_waits;
+                    m.fills += c.fills;
+                    m.evictions += c.evictions;
+                    m.expired += c.expired;
+                    m.flushed += c.flushed;
+                    m.lease_waits += c.lease_waits;
+                    m.stale_served += c.stale_served;
+                    m.items += n.mem.items();
+                }
+                m.hit_ratio = if gets == 0 {
+                    0.0
+                } else {
+                    hits as f64 / gets as f64
+                };
+                m
+            },
             windows: self.rec.windows(),
             first_bad_s: self.rec.first_bad_s(),
             recovery_s: self.rec.recovery_s(end),
