@@ -70,8 +70,8 @@ pub use service::resilience::{
 };
 pub use service::{BulkheadConfig, ExecutorKind, ServiceConfig};
 pub use workload::{
-    ArrivalKind, Condition, FlowConfig, KeyChoice, KeysConfig, Popularity, StepConfig, StepOp,
-    WorkloadConfig,
+    ArrivalKind, Condition, Fill, FlowConfig, KeyChoice, KeysConfig, Popularity, StepConfig,
+    StepOp, WorkloadConfig,
 };
 
 /// Parses `text` (from `path`), applies the `--set` overrides, then validates

@@ -10,6 +10,7 @@ mod common;
 mod fuzz_harness;
 
 mod bad_input;
+mod cache;
 mod cli;
 mod invariants;
 mod library;

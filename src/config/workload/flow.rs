@@ -83,6 +83,34 @@ pub enum KeyChoice {
     New,
 }
 
+/// Who fills the cache after a database read (`db_read`'s `fill`).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Fill {
+    /// Look-aside: the database read fills nothing by itself; the flow's own
+    /// `set` step fills, so only a read that returned to its caller in time
+    /// fills (the default: the flows' behaviour before the key existed).
+    #[default]
+    LookAside,
+    /// Read-through: when the query ends, its answer is set into the step's
+    /// pool (fire-and-forget, by the instance's client), whether or not its
+    /// caller still waits.
+    ReadThrough,
+}
+
+impl Fill {
+    /// Every policy, in the order of the documentation.
+    pub const ALL: [Fill; 2] = [Fill::LookAside, Fill::ReadThrough];
+
+    /// Its name in the model file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fill::LookAside => "look_aside",
+            Fill::ReadThrough => "read_through",
+        }
+    }
+}
+
 /// One step of a flow.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,6 +135,8 @@ pub struct StepFile {
     pub size: Option<Bytes>,
     /// The cache pool (functional cache groups); default the first pool.
     pub pool: Option<String>,
+    /// db_read: `look_aside` (default) or `read_through`.
+    pub fill: Option<Fill>,
 }
 
 fn yes() -> bool {
@@ -193,6 +223,8 @@ pub struct StepConfig {
     pub size: u32,
     /// Cache pool index.
     pub pool: usize,
+    /// db_read: who fills the cache.
+    pub fill: Fill,
 }
 
 /// The flows of `[workload]`.
@@ -292,6 +324,17 @@ pub(super) fn validate(
                 None => 0,
                 Some(name) => pool_index(v, at("pool"), pools, name)?,
             };
+            let fill = match (s.op, s.fill) {
+                (StepOp::DbRead, f) => f.unwrap_or_default(),
+                (_, Some(_)) => {
+                    return Err(v.err_allowed(
+                        at("fill"),
+                        "only db_read steps take a fill policy",
+                        "no `fill` here, or op = \"db_read\"",
+                    ));
+                }
+                (_, None) => Fill::LookAside,
+            };
             if s.op.is_get() && s.wait {
                 seen_get = true;
             }
@@ -304,6 +347,7 @@ pub(super) fn validate(
                 time,
                 size,
                 pool,
+                fill,
             });
         }
         flows.push(FlowConfig {
@@ -323,6 +367,23 @@ mod tests {
     #[test]
     fn all_lists_every_op_the_file_accepts() {
         assert_allowed("workload.flow.0.steps.0.op", StepOp::ALL.map(StepOp::name));
+    }
+
+    #[test]
+    fn all_lists_every_fill_the_file_accepts() {
+        assert_allowed("workload.flow.0.steps.0.fill", Fill::ALL.map(Fill::name));
+    }
+
+    #[test]
+    fn only_database_reads_take_a_fill() {
+        let read = [
+            "workload.flow.0.steps.0.op=db_read",
+            "workload.flow.0.steps.0.fill=read_through",
+        ];
+        let m = model(&read).unwrap();
+        assert_eq!(m.workload.flows[0].steps[0].fill, Fill::ReadThrough);
+        let e = model(&["workload.flow.0.steps.0.fill=read_through"]).unwrap_err();
+        assert!(e.to_string().contains("only db_read"), "{e}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! client, database calls, and ending it with exactly one outcome.
 
 use super::{World, ctx};
-use crate::config::{Condition, KeyChoice, StepOp};
+use crate::config::{Condition, Fill, KeyChoice, StepOp};
 use crate::engine::rng::derive;
 use crate::metrics::{CacheOutcome, Outcome, RequestFlags};
 use crate::sim::event::Event;
@@ -344,7 +344,8 @@ impl World {
         let Some(req) = self.reqs.get_mut(r) else {
             return true;
         };
-        let op = self.model.workload.flows[req.flow as usize].steps[req.step as usize].op;
+        let step = &self.model.workload.flows[req.flow as usize].steps[req.step as usize];
+        let (op, fill, pool, size) = (step.op, step.fill, step.pool, step.size);
         let key = req.key as usize;
         if op == StepOp::DbWrite {
             self.versions[key] = self.versions[key].wrapping_add(1);
@@ -353,9 +354,30 @@ impl World {
         req.step += 1;
         req.state = ReqState::Work;
         let started = req.deadline;
+        let (instance, version) = (req.instance as usize, req.version);
         self.rec.db_latency(now - started);
+        match fill {
+            Fill::LookAside => {}
+            Fill::ReadThrough => self.fill(instance, pool as u16, key as u32, version, size),
+        }
         self.service.make_ready(r);
         true
+    }
+
+    /// A read-through fill: the database's answer for `key` is set into
+    /// `pool` by the instance's client, fire-and-forget, whether or not the
+    /// read's caller still waits.
+    pub(crate) fn fill(&mut self, instance: usize, pool: u16, key: u32, version: u32, size: u32) {
+        let call = Call {
+            kind: OpKind::Set,
+            pool,
+            key,
+            size,
+            version,
+            waiter: None,
+        };
+        let mut ctx = ctx!(self);
+        self.cache.clients[instance].call(&mut ctx, call);
     }
 
     /// A wait for a database connection timed out: the request fails.
