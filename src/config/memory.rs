@@ -167,7 +167,7 @@ pub(super) fn validate(
                 return Err(v.err_allowed(
                     sub("ttl"),
                     format!("{} is more than 30 days", Duration(t)),
-                    "at most \"30d\" (memcached reads a larger exptime as a Unix time)",
+                    "at most \"720h\" (30 days: memcached reads a larger exptime as a Unix time)",
                 ));
             }
             Some(t)
