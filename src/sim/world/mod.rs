@@ -235,6 +235,8 @@ impl World {
     }
 
     /// Handles one event; false when it was a stale timer (not counted).
+    /// Inlined into the loop: its one call site is the hot path.
+    #[inline(always)]
     fn handle(&mut self, ev: Event, sink: &mut dyn FnMut(&TimelineRow)) -> bool {
         match ev {
             Event::Arrival => {

@@ -88,7 +88,20 @@ impl World {
     /// Sends what a finished request produced: its reply, the replies of
     /// gets parked behind a lease that a set just filled, and the timer of a
     /// lease just granted.
+    #[inline]
     fn finished(&mut self, n: NodeId, finished: Finished) {
+        match finished {
+            Finished::Reply(done) => self.reply(done.job, done.reply),
+            f @ (Finished::Parked | Finished::Leased(..) | Finished::Filled(..)) => {
+                self.lease_finished(n, f)
+            }
+        }
+    }
+
+    /// The lease cases of [`World::finished`] (only with leases on).
+    #[cold]
+    #[inline(never)]
+    fn lease_finished(&mut self, n: NodeId, finished: Finished) {
         match finished {
             Finished::Reply(done) => self.reply(done.job, done.reply),
             Finished::Parked => {}
@@ -113,6 +126,8 @@ impl World {
 
     /// A lease is due to end: if it ended unfilled, the oldest get waiting
     /// on it gets a miss and the next lease.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn lease_end(&mut self, n: NodeId, key: u32) -> bool {
         let now = self.sched.now();
         let node = &mut self.cache.nodes[n.index()];
