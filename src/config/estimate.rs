@@ -189,7 +189,13 @@ pub fn events(model: &Model) -> EventEstimate {
                 | FaultKindConfig::Crash
                 | FaultKindConfig::Frozen { .. }
                 | FaultKindConfig::Lossy { .. }
-                | FaultKindConfig::Partition => 0.0,
+                | FaultKindConfig::Partition
+                | FaultKindConfig::DbOutage
+                | FaultKindConfig::DbSlow(_)
+                | FaultKindConfig::DbFailover { .. }
+                | FaultKindConfig::DbBlip
+                | FaultKindConfig::RetriesOff
+                | FaultKindConfig::ShedLoad { .. } => 0.0,
             };
             // A client whose connection to the node is lost retries every
             // min(max_reconnect_delay, 2^n s) plus a connect round trip: two
@@ -202,7 +208,13 @@ pub fn events(model: &Model) -> EventEstimate {
                 | FaultKindConfig::Partition => true,
                 FaultKindConfig::None
                 | FaultKindConfig::Slow(_)
-                | FaultKindConfig::Lossy { .. } => false,
+                | FaultKindConfig::Lossy { .. }
+                | FaultKindConfig::DbOutage
+                | FaultKindConfig::DbSlow(_)
+                | FaultKindConfig::DbFailover { .. }
+                | FaultKindConfig::DbBlip
+                | FaultKindConfig::RetriesOff
+                | FaultKindConfig::ShedLoad { .. } => false,
             };
             let reconnects = match &model.client.policy {
                 PolicyConfig::Spymemcached(spy) if drops_connections => {

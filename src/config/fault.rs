@@ -30,6 +30,22 @@ pub enum FaultKind {
     Flapping,
     /// Silent: connections stay open, nothing arrives either way.
     Partition,
+    /// The database server is frozen: it takes queries and completes
+    /// nothing; what completed or queued is answered when it resumes.
+    DbOutage,
+    /// The database's service times × `slow.factor`.
+    DbSlow,
+    /// The database is unavailable (queries on it fail, new ones are
+    /// refused), then serves with a cold buffer cache for a while.
+    DbFailover,
+    /// The network between the service and the database is cut: the
+    /// server works, nothing crosses until it heals.
+    DbBlip,
+    /// A policy change: no retries at any layer while it lasts.
+    RetriesOff,
+    /// A policy change: the service admits only `shed.admit` of arrivals
+    /// while it lasts (the rest are `rejected`).
+    ShedLoad,
 }
 
 /// A node named by index in its pool or by `host:port`.
@@ -67,8 +83,8 @@ impl<'de> Deserialize<'de> for NodeRef {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultFile {
-    /// The node: index or `"host:port"`.
-    pub node: NodeRef,
+    /// The node: index or `"host:port"` (node kinds only).
+    pub node: Option<NodeRef>,
     /// The pool, when there are several.
     pub pool: Option<String>,
     /// `none`, `crash`, `frozen`, `slow`, `lossy`, `flapping` or `partition`.
@@ -89,6 +105,64 @@ pub struct FaultFile {
     /// Parameters of `flapping`.
     #[serde(default)]
     pub flapping: FlappingFile,
+    /// Parameters of `db_failover`.
+    #[serde(default)]
+    pub failover: FailoverFile,
+    /// Parameters of `shed_load`.
+    #[serde(default)]
+    pub shed: ShedFile,
+}
+
+/// `[fault.failover]`: after the unavailable phase (the fault's
+/// `duration`), the new primary's buffer cache is cold: service times ×
+/// `cold_factor` for `cold_for`. Defaults 1 and 0s (no cold phase): how much
+/// slower and for how long depends on the working set and the storage, so
+/// the model states it (PostgreSQL's `pg_prewarm` documentation describes
+/// the cold cache after a restart; Amazon Aurora's cluster cache management
+/// exists to avoid it after a failover).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailoverFile {
+    /// Service time multiplier while cold. Default 1.
+    #[serde(default = "default_cold_factor")]
+    pub cold_factor: f64,
+    /// How long the cache stays cold. Default 0s.
+    #[serde(default)]
+    pub cold_for: Duration,
+}
+
+impl Default for FailoverFile {
+    fn default() -> Self {
+        FailoverFile {
+            cold_factor: default_cold_factor(),
+            cold_for: Duration(0),
+        }
+    }
+}
+
+fn default_cold_factor() -> f64 {
+    1.0
+}
+
+/// `[fault.shed]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShedFile {
+    /// Share of arrivals admitted. Default 0.5.
+    #[serde(default = "default_admit")]
+    pub admit: f64,
+}
+
+impl Default for ShedFile {
+    fn default() -> Self {
+        ShedFile {
+            admit: default_admit(),
+        }
+    }
+}
+
+fn default_admit() -> f64 {
+    0.5
 }
 
 /// How a freeze ends.
@@ -193,7 +267,7 @@ fn default_flap() -> Duration {
 
 impl FaultKind {
     /// Every kind, in the order of the file's documentation.
-    pub const ALL: [FaultKind; 7] = [
+    pub const ALL: [FaultKind; 13] = [
         FaultKind::None,
         FaultKind::Crash,
         FaultKind::Frozen,
@@ -201,6 +275,12 @@ impl FaultKind {
         FaultKind::Lossy,
         FaultKind::Flapping,
         FaultKind::Partition,
+        FaultKind::DbOutage,
+        FaultKind::DbSlow,
+        FaultKind::DbFailover,
+        FaultKind::DbBlip,
+        FaultKind::RetriesOff,
+        FaultKind::ShedLoad,
     ];
 
     /// The kind's name in the model file.
@@ -213,8 +293,43 @@ impl FaultKind {
             FaultKind::Lossy => "lossy",
             FaultKind::Flapping => "flapping",
             FaultKind::Partition => "partition",
+            FaultKind::DbOutage => "db_outage",
+            FaultKind::DbSlow => "db_slow",
+            FaultKind::DbFailover => "db_failover",
+            FaultKind::DbBlip => "db_blip",
+            FaultKind::RetriesOff => "retries_off",
+            FaultKind::ShedLoad => "shed_load",
         }
     }
+
+    /// What the fault acts on.
+    pub fn target(self) -> FaultTarget {
+        match self {
+            FaultKind::None
+            | FaultKind::Crash
+            | FaultKind::Frozen
+            | FaultKind::Slow
+            | FaultKind::Lossy
+            | FaultKind::Flapping
+            | FaultKind::Partition => FaultTarget::Node,
+            FaultKind::DbOutage | FaultKind::DbSlow | FaultKind::DbFailover | FaultKind::DbBlip => {
+                FaultTarget::Database
+            }
+            FaultKind::RetriesOff | FaultKind::ShedLoad => FaultTarget::Policy,
+        }
+    }
+}
+
+/// What a fault kind acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultTarget {
+    /// A cache node (`node`, `pool`).
+    Node,
+    /// The database (no `node`).
+    Database,
+    /// The service's policy: not a trigger, so it is left out of the fault
+    /// window (no `node`).
+    Policy,
 }
 
 #[derive(Clone, Debug)]
@@ -261,6 +376,26 @@ pub enum FaultKindConfig {
     },
     /// Network partition.
     Partition,
+    /// The database is frozen.
+    DbOutage,
+    /// The database is slower by this factor.
+    DbSlow(f64),
+    /// The database is unavailable, then cold.
+    DbFailover {
+        /// Service time multiplier while cold.
+        cold_factor: f64,
+        /// How long it stays cold after the fault.
+        cold_for: Nanos,
+    },
+    /// The service–database network is cut.
+    DbBlip,
+    /// No retries.
+    RetriesOff,
+    /// Only this share of arrivals is admitted.
+    ShedLoad {
+        /// Share admitted, in [0, 1].
+        admit: f64,
+    },
 }
 
 impl FaultKindConfig {
@@ -274,6 +409,12 @@ impl FaultKindConfig {
             FaultKindConfig::Lossy { .. } => FaultKind::Lossy,
             FaultKindConfig::Flapping { .. } => FaultKind::Flapping,
             FaultKindConfig::Partition => FaultKind::Partition,
+            FaultKindConfig::DbOutage => FaultKind::DbOutage,
+            FaultKindConfig::DbSlow(_) => FaultKind::DbSlow,
+            FaultKindConfig::DbFailover { .. } => FaultKind::DbFailover,
+            FaultKindConfig::DbBlip => FaultKind::DbBlip,
+            FaultKindConfig::RetriesOff => FaultKind::RetriesOff,
+            FaultKindConfig::ShedLoad { .. } => FaultKind::ShedLoad,
         }
     }
 
@@ -307,52 +448,76 @@ pub(super) fn validate(
     let mut out: Vec<(usize, FaultConfig)> = Vec::new();
     for (i, f) in list.iter().enumerate() {
         let at = |k: &str| path!["fault", i, k];
-        let pool = match &f.pool {
-            None if pools.len() == 1 => 0,
-            None => {
-                let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
-                return Err(v.err_allowed(
-                    at("pool"),
-                    "there are several pools, so a fault must name its pool",
-                    names.join(", "),
-                ));
-            }
-            Some(name) => pool_index(v, at("pool"), pools, name)?,
-        };
-        let nodes = &pools[pool].nodes;
-        let node = match &f.node {
-            NodeRef::Index(n) if *n >= 0 && (*n as usize) < nodes.len() => *n as usize,
-            NodeRef::Index(n) => {
-                return Err(v.err_allowed(
-                    at("node"),
-                    format!(
-                        "node {n} does not exist: the pool has {} node(s)",
-                        nodes.len()
-                    ),
-                    format!(
-                        "an index from 0 to {}, or one of {}",
-                        nodes.len() - 1,
-                        nodes.join(", ")
-                    ),
-                ));
-            }
-            NodeRef::Address(a) => match nodes.iter().position(|n| n == a) {
-                Some(n) => n,
-                None => {
-                    let hint = did_you_mean(a, nodes.iter().map(String::as_str))
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
+        let target = f.kind.target();
+        let (pool, node) = match target {
+            FaultTarget::Node => {
+                let pool = match &f.pool {
+                    None if pools.len() == 1 => 0,
+                    None => {
+                        let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
+                        return Err(v.err_allowed(
+                            at("pool"),
+                            "there are several pools, so a fault must name its pool",
+                            names.join(", "),
+                        ));
+                    }
+                    Some(name) => pool_index(v, at("pool"), pools, name)?,
+                };
+                let nodes = &pools[pool].nodes;
+                let Some(node_ref) = &f.node else {
                     return Err(v.err_allowed(
                         at("node"),
-                        format!("no node has the address `{a}`{hint}"),
+                        format!(
+                            "this required key is missing: a `{}` fault acts on a node",
+                            f.kind.name()
+                        ),
                         format!(
                             "an index from 0 to {}, or one of {}",
                             nodes.len() - 1,
                             nodes.join(", ")
                         ),
                     ));
-                }
-            },
+                };
+                let node = match node_ref {
+                    NodeRef::Index(n) if *n >= 0 && (*n as usize) < nodes.len() => *n as usize,
+                    NodeRef::Index(n) => {
+                        return Err(v.err_allowed(
+                            at("node"),
+                            format!(
+                                "node {n} does not exist: the pool has {} node(s)",
+                                nodes.len()
+                            ),
+                            format!(
+                                "an index from 0 to {}, or one of {}",
+                                nodes.len() - 1,
+                                nodes.join(", ")
+                            ),
+                        ));
+                    }
+                    NodeRef::Address(a) => match nodes.iter().position(|n| n == a) {
+                        Some(n) => n,
+                        None => {
+                            let hint = did_you_mean(a, nodes.iter().map(String::as_str))
+                                .map(|s| format!("; did you mean `{s}`?"))
+                                .unwrap_or_default();
+                            return Err(v.err_allowed(
+                                at("node"),
+                                format!("no node has the address `{a}`{hint}"),
+                                format!(
+                                    "an index from 0 to {}, or one of {}",
+                                    nodes.len() - 1,
+                                    nodes.join(", ")
+                                ),
+                            ));
+                        }
+                    },
+                };
+                (pool, node)
+            }
+            // `node` and `pool` are not read, as a kind's subtable is not
+            // read when another kind is in use (`--set fault.0.kind=...`
+            // never makes a model invalid).
+            FaultTarget::Database | FaultTarget::Policy => (0, 0),
         };
         if f.start.0 >= duration {
             return Err(v.err_allowed(
@@ -425,6 +590,47 @@ pub(super) fn validate(
                 }
                 FaultKindConfig::Lossy { loss }
             }
+            FaultKind::DbOutage => FaultKindConfig::DbOutage,
+            FaultKind::DbBlip => FaultKindConfig::DbBlip,
+            FaultKind::RetriesOff => FaultKindConfig::RetriesOff,
+            FaultKind::DbSlow => {
+                if f.slow.stop.is_some() || f.slow.run.is_some() {
+                    return Err(v.err_allowed(
+                        path!["fault", i, "slow"],
+                        "a database slow-down has no duty cycle",
+                        "`slow.factor` only, e.g. factor = 10",
+                    ));
+                }
+                FaultKindConfig::DbSlow(v.finite_positive(
+                    path!["fault", i, "slow", "factor"],
+                    f.slow.factor.unwrap_or(DEFAULT_SLOW_FACTOR),
+                )?)
+            }
+            FaultKind::DbFailover => {
+                let c = f.failover.cold_factor;
+                if !(c.is_finite() && c >= 1.0) {
+                    return Err(v.err_allowed(
+                        path!["fault", i, "failover", "cold_factor"],
+                        format!("found {c}"),
+                        "a finite factor ≥ 1",
+                    ));
+                }
+                FaultKindConfig::DbFailover {
+                    cold_factor: c,
+                    cold_for: f.failover.cold_for.0,
+                }
+            }
+            FaultKind::ShedLoad => {
+                let admit = f.shed.admit;
+                if !(0.0..=1.0).contains(&admit) {
+                    return Err(v.err_allowed(
+                        path!["fault", i, "shed", "admit"],
+                        format!("found {admit}"),
+                        "a share in [0, 1]",
+                    ));
+                }
+                FaultKindConfig::ShedLoad { admit }
+            }
             FaultKind::Flapping => FaultKindConfig::Flapping {
                 frozen: v.positive(path!["fault", i, "flapping", "frozen"], f.flapping.frozen.0)?,
                 healthy: v.positive(
@@ -440,17 +646,34 @@ pub(super) fn validate(
             start: f.start.0,
             end: f.start.0.saturating_add(length),
         };
-        if let Some((j, other)) = out.iter().find(|(_, o)| {
-            o.pool == pool && o.node == node && o.start < fault.end && fault.start < o.end
-        }) {
+        let same_target = |o: &FaultConfig| match target {
+            FaultTarget::Node => {
+                o.kind.kind().target() == FaultTarget::Node && o.pool == pool && o.node == node
+            }
+            FaultTarget::Database => o.kind.kind().target() == FaultTarget::Database,
+            FaultTarget::Policy => o.kind.kind() == f.kind,
+        };
+        if let Some((j, other)) = out
+            .iter()
+            .find(|(_, o)| same_target(o) && o.start < fault.end && fault.start < o.end)
+        {
             return Err(v.err_allowed(
                 at("start"),
                 format!(
-                    "overlaps fault {j} on the same node ({} to {})",
+                    "overlaps fault {j} {} ({} to {})",
+                    match target {
+                        FaultTarget::Node => "on the same node",
+                        FaultTarget::Database => "on the database",
+                        FaultTarget::Policy => "of the same policy",
+                    },
                     crate::engine::format_nanos(other.start),
                     crate::engine::format_nanos(other.end)
                 ),
-                "faults on one node that do not overlap",
+                match target {
+                    FaultTarget::Node => "faults on one node that do not overlap",
+                    FaultTarget::Database => "database faults that do not overlap",
+                    FaultTarget::Policy => "changes of one policy that do not overlap",
+                },
             ));
         }
         out.push((i, fault));
@@ -489,7 +712,14 @@ mod tests {
             let f = &m.faults[0];
             assert_eq!(f.kind.kind(), kind);
             assert_eq!(f.kind.name(), kind.name());
-            assert_eq!((f.pool, f.node, f.start, f.end), (0, 1, 2 * SEC, 6 * SEC));
+            let node = match kind.target() {
+                FaultTarget::Node => 1,
+                FaultTarget::Database | FaultTarget::Policy => 0,
+            };
+            assert_eq!(
+                (f.pool, f.node, f.start, f.end),
+                (0, node, 2 * SEC, 6 * SEC)
+            );
             let e = estimate::events(&m);
             assert!(
                 e.faults.is_finite() && e.faults >= 3.0,

@@ -11,6 +11,7 @@ mod fuzz_harness;
 
 mod bad_input;
 mod cli;
+mod database;
 mod invariants;
 mod library;
 mod locator;

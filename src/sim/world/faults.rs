@@ -62,7 +62,9 @@ impl World {
     pub(crate) fn fault(&mut self, index: u16, action: FaultAction) {
         let i = index as usize;
         let kind = self.model.faults[i].kind.clone();
-        let n = self.fault_state.phase(i, action);
+        // Database and policy faults act on no node (their arms ignore `n`).
+        let n = self.fault_state.phase(i, action).unwrap_or_default();
+        let now = self.sched.now();
         match kind {
             FaultKindConfig::None => {}
             FaultKindConfig::Crash => match action {
@@ -120,6 +122,49 @@ impl World {
                 FaultAction::End => self.cache.net.set_partitioned(n, false, &mut self.sched),
                 FaultAction::Toggle | FaultAction::RebootDown => {}
             },
+            FaultKindConfig::DbOutage => match action {
+                FaultAction::Start => self.db.freeze(),
+                FaultAction::End => self.db.thaw(now, &mut self.sched),
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKindConfig::DbSlow(f) => match action {
+                FaultAction::Start => self.db.set_slow(f),
+                FaultAction::End => self.db.set_slow(1.0),
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKindConfig::DbFailover {
+                cold_factor,
+                cold_for,
+            } => match action {
+                FaultAction::Start => self.db.go_down(now, &mut self.sched),
+                FaultAction::End => self.db.come_up(cold_factor, now.saturating_add(cold_for)),
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKindConfig::DbBlip => match action {
+                FaultAction::Start => self.db.cut(),
+                FaultAction::End => self.db.heal(now, &mut self.sched),
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKindConfig::RetriesOff => match action {
+                FaultAction::Start => self.set_retries(false),
+                FaultAction::End => self.set_retries(true),
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKindConfig::ShedLoad { admit } => match action {
+                FaultAction::Start => self.shed = Some(admit),
+                FaultAction::End => self.shed = None,
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+        }
+        self.db_answers();
+    }
+
+    /// Turns retries at every layer on or off (a `retries_off` policy
+    /// change): the database calls', the cache calls'.
+    fn set_retries(&mut self, on: bool) {
+        self.db.retries_on = on;
+        if let Some(r) = self.resilience.as_mut() {
+            r.retries_on = on;
         }
     }
 
