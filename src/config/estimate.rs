@@ -221,7 +221,13 @@ pub fn events(model: &Model) -> EventEstimate {
                 | FaultKindConfig::Partition
                 | FaultKindConfig::Flush
                 | FaultKindConfig::DeleteHot { .. }
-                | FaultKindConfig::Spike { .. } => 0.0,
+                | FaultKindConfig::Spike { .. }
+                | FaultKindConfig::DbOutage
+                | FaultKindConfig::DbSlow(_)
+                | FaultKindConfig::DbFailover { .. }
+                | FaultKindConfig::DbBlip
+                | FaultKindConfig::RetriesOff
+                | FaultKindConfig::ShedLoad { .. } => 0.0,
             };
             // A client whose connection to the node is lost retries every
             // min(max_reconnect_delay, 2^n s) plus a connect round trip: two
@@ -237,7 +243,13 @@ pub fn events(model: &Model) -> EventEstimate {
                 | FaultKindConfig::Lossy { .. }
                 | FaultKindConfig::Flush
                 | FaultKindConfig::DeleteHot { .. }
-                | FaultKindConfig::Spike { .. } => false,
+                | FaultKindConfig::Spike { .. }
+                | FaultKindConfig::DbOutage
+                | FaultKindConfig::DbSlow(_)
+                | FaultKindConfig::DbFailover { .. }
+                | FaultKindConfig::DbBlip
+                | FaultKindConfig::RetriesOff
+                | FaultKindConfig::ShedLoad { .. } => false,
             };
             let reconnects = match &model.client.policy {
                 PolicyConfig::Spymemcached(spy) if drops_connections => {

@@ -30,6 +30,22 @@ pub enum FaultKind {
     Flapping,
     /// Silent: connections stay open, nothing arrives either way.
     Partition,
+    /// The database server is frozen: it takes queries and completes
+    /// nothing; what completed or queued is answered when it resumes.
+    DbOutage,
+    /// The database's service times × `slow.factor`.
+    DbSlow,
+    /// The database is unavailable (queries on it fail, new ones are
+    /// refused), then serves with a cold buffer cache for a while.
+    DbFailover,
+    /// The network between the service and the database is cut: the
+    /// server works, nothing crosses until it heals.
+    DbBlip,
+    /// A policy change: no retries at any layer while it lasts.
+    RetriesOff,
+    /// A policy change: the service admits only `shed.admit` of arrivals
+    /// while it lasts (the rest are `rejected`).
+    ShedLoad,
     /// `flush_all` at the start, on the node or (without `node`) every node
     /// of the pool.
     Flush,
@@ -75,9 +91,8 @@ impl<'de> Deserialize<'de> for NodeRef {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultFile {
-    /// The node: index or `"host:port"`. Required by the node faults;
-    /// `flush` and `delete_hot` without it act on every node of the pool;
-    /// `spike` ignores it (and `pool`).
+    /// The node: index or `"host:port"` (node kinds; `flush` and
+    /// `delete_hot` without it act on every node of the pool).
     pub node: Option<NodeRef>,
     /// The pool, when there are several.
     pub pool: Option<String>,
@@ -99,12 +114,70 @@ pub struct FaultFile {
     /// Parameters of `flapping`.
     #[serde(default)]
     pub flapping: FlappingFile,
+    /// Parameters of `db_failover`.
+    #[serde(default)]
+    pub failover: FailoverFile,
+    /// Parameters of `shed_load`.
+    #[serde(default)]
+    pub shed: ShedFile,
     /// Parameters of `delete_hot`.
     #[serde(default)]
     pub delete_hot: DeleteHotFile,
     /// Parameters of `spike`.
     #[serde(default)]
     pub spike: SpikeFile,
+}
+
+/// `[fault.failover]`: after the unavailable phase (the fault's
+/// `duration`), the new primary's buffer cache is cold: service times ×
+/// `cold_factor` for `cold_for`. Defaults 1 and 0s (no cold phase): how much
+/// slower and for how long depends on the working set and the storage, so
+/// the model states it (PostgreSQL's `pg_prewarm` documentation describes
+/// the cold cache after a restart; Amazon Aurora's cluster cache management
+/// exists to avoid it after a failover).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailoverFile {
+    /// Service time multiplier while cold. Default 1.
+    #[serde(default = "default_cold_factor")]
+    pub cold_factor: f64,
+    /// How long the cache stays cold. Default 0s.
+    #[serde(default)]
+    pub cold_for: Duration,
+}
+
+impl Default for FailoverFile {
+    fn default() -> Self {
+        FailoverFile {
+            cold_factor: default_cold_factor(),
+            cold_for: Duration(0),
+        }
+    }
+}
+
+fn default_cold_factor() -> f64 {
+    1.0
+}
+
+/// `[fault.shed]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShedFile {
+    /// Share of arrivals admitted. Default 0.5.
+    #[serde(default = "default_admit")]
+    pub admit: f64,
+}
+
+impl Default for ShedFile {
+    fn default() -> Self {
+        ShedFile {
+            admit: default_admit(),
+        }
+    }
+}
+
+fn default_admit() -> f64 {
+    0.5
 }
 
 /// Keys a `delete_hot` fault deletes unless it says: the single hottest key
@@ -260,7 +333,7 @@ fn default_flap() -> Duration {
 
 impl FaultKind {
     /// Every kind, in the order of the file's documentation.
-    pub const ALL: [FaultKind; 10] = [
+    pub const ALL: [FaultKind; 16] = [
         FaultKind::None,
         FaultKind::Crash,
         FaultKind::Frozen,
@@ -268,6 +341,12 @@ impl FaultKind {
         FaultKind::Lossy,
         FaultKind::Flapping,
         FaultKind::Partition,
+        FaultKind::DbOutage,
+        FaultKind::DbSlow,
+        FaultKind::DbFailover,
+        FaultKind::DbBlip,
+        FaultKind::RetriesOff,
+        FaultKind::ShedLoad,
         FaultKind::Flush,
         FaultKind::DeleteHot,
         FaultKind::Spike,
@@ -283,14 +362,20 @@ impl FaultKind {
             FaultKind::Lossy => "lossy",
             FaultKind::Flapping => "flapping",
             FaultKind::Partition => "partition",
+            FaultKind::DbOutage => "db_outage",
+            FaultKind::DbSlow => "db_slow",
+            FaultKind::DbFailover => "db_failover",
+            FaultKind::DbBlip => "db_blip",
+            FaultKind::RetriesOff => "retries_off",
+            FaultKind::ShedLoad => "shed_load",
             FaultKind::Flush => "flush",
             FaultKind::DeleteHot => "delete_hot",
             FaultKind::Spike => "spike",
         }
     }
 
-    /// What the kind acts on.
-    pub fn target(self) -> Target {
+    /// What the fault acts on.
+    pub fn target(self) -> FaultTarget {
         match self {
             FaultKind::None
             | FaultKind::Crash
@@ -298,21 +383,31 @@ impl FaultKind {
             | FaultKind::Slow
             | FaultKind::Lossy
             | FaultKind::Flapping
-            | FaultKind::Partition => Target::Node,
-            FaultKind::Flush | FaultKind::DeleteHot => Target::NodeOrPool,
-            FaultKind::Spike => Target::Workload,
+            | FaultKind::Partition => FaultTarget::Node,
+            FaultKind::DbOutage | FaultKind::DbSlow | FaultKind::DbFailover | FaultKind::DbBlip => {
+                FaultTarget::Database
+            }
+            FaultKind::RetriesOff | FaultKind::ShedLoad => FaultTarget::Policy,
+            FaultKind::Flush | FaultKind::DeleteHot => FaultTarget::Pool,
+            FaultKind::Spike => FaultTarget::Workload,
         }
     }
 }
 
 /// What a fault kind acts on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// One node, which the fault names.
+pub enum FaultTarget {
+    /// A cache node (`node`, `pool`).
     Node,
-    /// The node it names, or every node of its pool.
-    NodeOrPool,
-    /// The arrivals: no pool or node.
+    /// The database (no `node`).
+    Database,
+    /// The service's policy: not a trigger, so it is left out of the fault
+    /// window (no `node`).
+    Policy,
+    /// The node it names, or (no `node`) every node of its pool: a cache
+    /// trigger.
+    Pool,
+    /// The arrivals (no `node`, no `pool`).
     Workload,
 }
 
@@ -320,9 +415,10 @@ pub enum Target {
 pub struct FaultConfig {
     /// Pool index.
     pub pool: usize,
-    /// Node index within the pool (0 for a pool-wide or workload fault).
+    /// Node index within the pool.
     pub node: usize,
-    /// False for a fault on every node of the pool, or on the workload.
+    /// False for a cache trigger on every node of its pool (and for faults
+    /// on no node).
     pub one_node: bool,
     /// What happens.
     pub kind: FaultKindConfig,
@@ -362,6 +458,26 @@ pub enum FaultKindConfig {
     },
     /// Network partition.
     Partition,
+    /// The database is frozen.
+    DbOutage,
+    /// The database is slower by this factor.
+    DbSlow(f64),
+    /// The database is unavailable, then cold.
+    DbFailover {
+        /// Service time multiplier while cold.
+        cold_factor: f64,
+        /// How long it stays cold after the fault.
+        cold_for: Nanos,
+    },
+    /// The service–database network is cut.
+    DbBlip,
+    /// No retries.
+    RetriesOff,
+    /// Only this share of arrivals is admitted.
+    ShedLoad {
+        /// Share admitted, in [0, 1].
+        admit: f64,
+    },
     /// `flush_all`.
     Flush,
     /// Delete the most popular keys.
@@ -387,6 +503,12 @@ impl FaultKindConfig {
             FaultKindConfig::Lossy { .. } => FaultKind::Lossy,
             FaultKindConfig::Flapping { .. } => FaultKind::Flapping,
             FaultKindConfig::Partition => FaultKind::Partition,
+            FaultKindConfig::DbOutage => FaultKind::DbOutage,
+            FaultKindConfig::DbSlow(_) => FaultKind::DbSlow,
+            FaultKindConfig::DbFailover { .. } => FaultKind::DbFailover,
+            FaultKindConfig::DbBlip => FaultKind::DbBlip,
+            FaultKindConfig::RetriesOff => FaultKind::RetriesOff,
+            FaultKindConfig::ShedLoad { .. } => FaultKind::ShedLoad,
             FaultKindConfig::Flush => FaultKind::Flush,
             FaultKindConfig::DeleteHot { .. } => FaultKind::DeleteHot,
             FaultKindConfig::Spike { .. } => FaultKind::Spike,
@@ -425,81 +547,106 @@ pub(super) fn validate(
     for (i, f) in list.iter().enumerate() {
         let at = |k: &str| path!["fault", i, k];
         let target = f.kind.target();
-        let pool = match &f.pool {
-            None if pools.len() == 1 || target == Target::Workload => 0,
-            None => {
-                let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
-                return Err(v.err_allowed(
-                    at("pool"),
-                    "there are several pools, so a fault must name its pool",
-                    names.join(", "),
-                ));
-            }
-            Some(name) => pool_index(v, at("pool"), pools, name)?,
-        };
-        let nodes = &pools[pool].nodes;
-        let Some(node_ref) = &f.node else {
-            if target == Target::Node {
-                return Err(v.err_allowed(
-                    at("node"),
-                    format!("a `{}` fault needs a node", f.kind.name()),
-                    format!(
-                        "an index from 0 to {}, or one of {}",
-                        nodes.len() - 1,
-                        nodes.join(", ")
-                    ),
-                ));
-            }
-            let length = v.positive(at("duration"), f.duration.0)?;
-            start_before_end(v, i, f, duration)?;
-            out.push((
-                i,
-                FaultConfig {
-                    pool,
-                    node: 0,
-                    one_node: false,
-                    kind: cache_kind(v, i, f, keys)?,
-                    start: f.start.0,
-                    end: f.start.0.saturating_add(length),
-                },
-            ));
-            continue;
-        };
-        let node = match node_ref {
-            NodeRef::Index(n) if *n >= 0 && (*n as usize) < nodes.len() => *n as usize,
-            NodeRef::Index(n) => {
-                return Err(v.err_allowed(
-                    at("node"),
-                    format!(
-                        "node {n} does not exist: the pool has {} node(s)",
-                        nodes.len()
-                    ),
-                    format!(
-                        "an index from 0 to {}, or one of {}",
-                        nodes.len() - 1,
-                        nodes.join(", ")
-                    ),
-                ));
-            }
-            NodeRef::Address(a) => match nodes.iter().position(|n| n == a) {
-                Some(n) => n,
-                None => {
-                    let hint = did_you_mean(a, nodes.iter().map(String::as_str))
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
-                    return Err(v.err_allowed(
-                        at("node"),
-                        format!("no node has the address `{a}`{hint}"),
-                        format!(
-                            "an index from 0 to {}, or one of {}",
-                            nodes.len() - 1,
-                            nodes.join(", ")
-                        ),
-                    ));
+        // (pool, node, whether the fault names one node).
+        let place = || -> Result<(usize, usize, bool), ConfigError> {
+            Ok(match target {
+                FaultTarget::Node | FaultTarget::Pool => {
+                    let pool = match &f.pool {
+                        None if pools.len() == 1 => 0,
+                        None => {
+                            let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
+                            return Err(v.err_allowed(
+                                at("pool"),
+                                "there are several pools, so a fault must name its pool",
+                                names.join(", "),
+                            ));
+                        }
+                        Some(name) => pool_index(v, at("pool"), pools, name)?,
+                    };
+                    let nodes = &pools[pool].nodes;
+                    let node_ref = match (&f.node, target) {
+                        (Some(n), _) => n,
+                        // A cache trigger without a node: every node of the pool.
+                        (None, FaultTarget::Pool) => {
+                            return Ok((pool, 0, false));
+                        }
+                        (
+                            None,
+                            FaultTarget::Node
+                            | FaultTarget::Database
+                            | FaultTarget::Policy
+                            | FaultTarget::Workload,
+                        ) => {
+                            return Err(v.err_allowed(
+                                at("node"),
+                                format!(
+                                    "this required key is missing: a `{}` fault acts on a node",
+                                    f.kind.name()
+                                ),
+                                format!(
+                                    "an index from 0 to {}, or one of {}",
+                                    nodes.len() - 1,
+                                    nodes.join(", ")
+                                ),
+                            ));
+                        }
+                    };
+                    let node = match node_ref {
+                        NodeRef::Index(n) if *n >= 0 && (*n as usize) < nodes.len() => *n as usize,
+                        NodeRef::Index(n) => {
+                            return Err(v.err_allowed(
+                                at("node"),
+                                format!(
+                                    "node {n} does not exist: the pool has {} node(s)",
+                                    nodes.len()
+                                ),
+                                format!(
+                                    "an index from 0 to {}, or one of {}",
+                                    nodes.len() - 1,
+                                    nodes.join(", ")
+                                ),
+                            ));
+                        }
+                        NodeRef::Address(a) => match nodes.iter().position(|n| n == a) {
+                            Some(n) => n,
+                            None => {
+                                let hint = did_you_mean(a, nodes.iter().map(String::as_str))
+                                    .map(|s| format!("; did you mean `{s}`?"))
+                                    .unwrap_or_default();
+                                return Err(v.err_allowed(
+                                    at("node"),
+                                    format!("no node has the address `{a}`{hint}"),
+                                    format!(
+                                        "an index from 0 to {}, or one of {}",
+                                        nodes.len() - 1,
+                                        nodes.join(", ")
+                                    ),
+                                ));
+                            }
+                        },
+                    };
+                    (pool, node, true)
                 }
-            },
+                // `node` and `pool` are not read, as a kind's subtable is not
+                // read when another kind is in use (`--set fault.0.kind=...`
+                // never makes a model invalid).
+                FaultTarget::Database | FaultTarget::Policy | FaultTarget::Workload => {
+                    (0, 0, false)
+                }
+            })
         };
-        start_before_end(v, i, f, duration)?;
+        let (pool, node, one_node) = place()?;
+        if f.start.0 >= duration {
+            return Err(v.err_allowed(
+                at("start"),
+                format!(
+                    "the fault starts at {} but arrivals end at {}",
+                    f.start,
+                    crate::engine::format_nanos(duration)
+                ),
+                "a start before `duration`",
+            ));
+        }
         let length = v.positive(at("duration"), f.duration.0)?;
         let kind = match f.kind {
             FaultKind::None => FaultKindConfig::None,
@@ -560,6 +707,62 @@ pub(super) fn validate(
                 }
                 FaultKindConfig::Lossy { loss }
             }
+            FaultKind::DbOutage => FaultKindConfig::DbOutage,
+            FaultKind::DbBlip => FaultKindConfig::DbBlip,
+            FaultKind::RetriesOff => FaultKindConfig::RetriesOff,
+            FaultKind::DbSlow => {
+                if f.slow.stop.is_some() || f.slow.run.is_some() {
+                    return Err(v.err_allowed(
+                        path!["fault", i, "slow"],
+                        "a database slow-down has no duty cycle",
+                        "`slow.factor` only, e.g. factor = 10",
+                    ));
+                }
+                FaultKindConfig::DbSlow(v.finite_positive(
+                    path!["fault", i, "slow", "factor"],
+                    f.slow.factor.unwrap_or(DEFAULT_SLOW_FACTOR),
+                )?)
+            }
+            FaultKind::DbFailover => {
+                let c = f.failover.cold_factor;
+                if !(c.is_finite() && c >= 1.0) {
+                    return Err(v.err_allowed(
+                        path!["fault", i, "failover", "cold_factor"],
+                        format!("found {c}"),
+                        "a finite factor ≥ 1",
+                    ));
+                }
+                FaultKindConfig::DbFailover {
+                    cold_factor: c,
+                    cold_for: f.failover.cold_for.0,
+                }
+            }
+            FaultKind::ShedLoad => {
+                let admit = f.shed.admit;
+                if !(0.0..=1.0).contains(&admit) {
+                    return Err(v.err_allowed(
+                        path!["fault", i, "shed", "admit"],
+                        format!("found {admit}"),
+                        "a share in [0, 1]",
+                    ));
+                }
+                FaultKindConfig::ShedLoad { admit }
+            }
+            FaultKind::Flush => FaultKindConfig::Flush,
+            FaultKind::DeleteHot => {
+                let k = f.delete_hot.keys;
+                if k == 0 || k > keys {
+                    return Err(v.err_allowed(
+                        path!["fault", i, "delete_hot", "keys"],
+                        format!("{k} keys, but the key space has {keys}"),
+                        format!("an integer from 1 to {keys} (`workload.keys.count`)"),
+                    ));
+                }
+                FaultKindConfig::DeleteHot { keys: k as u32 }
+            }
+            FaultKind::Spike => FaultKindConfig::Spike {
+                factor: v.finite_positive(path!["fault", i, "spike", "factor"], f.spike.factor)?,
+            },
             FaultKind::Flapping => FaultKindConfig::Flapping {
                 frozen: v.positive(path!["fault", i, "flapping", "frozen"], f.flapping.frozen.0)?,
                 healthy: v.positive(
@@ -567,35 +770,47 @@ pub(super) fn validate(
                     f.flapping.healthy.0,
                 )?,
             },
-            FaultKind::Flush | FaultKind::DeleteHot | FaultKind::Spike => {
-                cache_kind(v, i, f, keys)?
-            }
         };
         let fault = FaultConfig {
             pool,
             node,
-            one_node: true,
+            one_node,
             kind,
             start: f.start.0,
             end: f.start.0.saturating_add(length),
         };
-        if let Some((j, other)) = out.iter().find(|(_, o)| {
-            o.one_node
-                && fault.kind.kind().target() == Target::Node
-                && o.kind.kind().target() == Target::Node
-                && o.pool == pool
-                && o.node == node
-                && o.start < fault.end
-                && fault.start < o.end
-        }) {
+        let same_target = |o: &FaultConfig| match target {
+            FaultTarget::Node => {
+                o.kind.kind().target() == FaultTarget::Node && o.pool == pool && o.node == node
+            }
+            FaultTarget::Database => o.kind.kind().target() == FaultTarget::Database,
+            FaultTarget::Policy => o.kind.kind() == f.kind,
+            // Cache triggers act at their start; they may overlap anything.
+            FaultTarget::Pool | FaultTarget::Workload => false,
+        };
+        if let Some((j, other)) = out
+            .iter()
+            .find(|(_, o)| same_target(o) && o.start < fault.end && fault.start < o.end)
+        {
             return Err(v.err_allowed(
                 at("start"),
                 format!(
-                    "overlaps fault {j} on the same node ({} to {})",
+                    "overlaps fault {j} {} ({} to {})",
+                    match target {
+                        FaultTarget::Node => "on the same node",
+                        FaultTarget::Database => "on the database",
+                        FaultTarget::Policy => "of the same policy",
+                        FaultTarget::Pool | FaultTarget::Workload => "",
+                    },
                     crate::engine::format_nanos(other.start),
                     crate::engine::format_nanos(other.end)
                 ),
-                "faults on one node that do not overlap",
+                match target {
+                    FaultTarget::Node => "faults on one node that do not overlap",
+                    FaultTarget::Database => "database faults that do not overlap",
+                    FaultTarget::Policy => "changes of one policy that do not overlap",
+                    FaultTarget::Pool | FaultTarget::Workload => "",
+                },
             ));
         }
         out.push((i, fault));
@@ -603,67 +818,6 @@ pub(super) fn validate(
     let mut faults: Vec<FaultConfig> = out.into_iter().map(|(_, f)| f).collect();
     faults.sort_by_key(|f| (f.start, f.pool, f.node));
     Ok(faults)
-}
-
-/// Refuses a fault that starts when arrivals have ended.
-fn start_before_end(
-    v: &Check,
-    i: usize,
-    f: &FaultFile,
-    duration: Nanos,
-) -> Result<(), ConfigError> {
-    if f.start.0 >= duration {
-        return Err(v.err_allowed(
-            path!["fault", i, "start"],
-            format!(
-                "the fault starts at {} but arrivals end at {}",
-                f.start,
-                crate::engine::format_nanos(duration)
-            ),
-            "a start before `duration`",
-        ));
-    }
-    Ok(())
-}
-
-/// The parameters of a cache or workload trigger (`flush`, `delete_hot`,
-/// `spike`); a node kind here is a fault without a node.
-fn cache_kind(
-    v: &Check,
-    i: usize,
-    f: &FaultFile,
-    keys: u64,
-) -> Result<FaultKindConfig, ConfigError> {
-    Ok(match f.kind {
-        FaultKind::Flush => FaultKindConfig::Flush,
-        FaultKind::DeleteHot => {
-            let k = f.delete_hot.keys;
-            if k == 0 || k > keys {
-                return Err(v.err_allowed(
-                    path!["fault", i, "delete_hot", "keys"],
-                    format!("{k} keys, but the key space has {keys}"),
-                    format!("an integer from 1 to {keys} (`workload.keys.count`)"),
-                ));
-            }
-            FaultKindConfig::DeleteHot { keys: k as u32 }
-        }
-        FaultKind::Spike => FaultKindConfig::Spike {
-            factor: v.finite_positive(path!["fault", i, "spike", "factor"], f.spike.factor)?,
-        },
-        FaultKind::None
-        | FaultKind::Crash
-        | FaultKind::Frozen
-        | FaultKind::Slow
-        | FaultKind::Lossy
-        | FaultKind::Flapping
-        | FaultKind::Partition => {
-            return Err(v.err_allowed(
-                path!["fault", i, "node"],
-                format!("a `{}` fault needs a node", f.kind.name()),
-                "a node index or \"host:port\"",
-            ));
-        }
-    })
 }
 
 /// The arrival rates of `rates` ((from, rate), sorted) with every spike
@@ -680,6 +834,12 @@ pub fn apply_spikes(rates: &[(Nanos, f64)], faults: &[FaultConfig]) -> Vec<(Nano
             | FaultKindConfig::Lossy { .. }
             | FaultKindConfig::Flapping { .. }
             | FaultKindConfig::Partition
+            | FaultKindConfig::DbOutage
+            | FaultKindConfig::DbSlow(_)
+            | FaultKindConfig::DbFailover { .. }
+            | FaultKindConfig::DbBlip
+            | FaultKindConfig::RetriesOff
+            | FaultKindConfig::ShedLoad { .. }
             | FaultKindConfig::Flush
             | FaultKindConfig::DeleteHot { .. } => None,
         })
@@ -745,7 +905,15 @@ mod tests {
             let f = &m.faults[0];
             assert_eq!(f.kind.kind(), kind);
             assert_eq!(f.kind.name(), kind.name());
-            assert_eq!((f.pool, f.node, f.start, f.end), (0, 1, 2 * SEC, 6 * SEC));
+            let node = match kind.target() {
+                FaultTarget::Node => 1,
+                FaultTarget::Pool => 1,
+                FaultTarget::Database | FaultTarget::Policy | FaultTarget::Workload => 0,
+            };
+            assert_eq!(
+                (f.pool, f.node, f.start, f.end),
+                (0, node, 2 * SEC, 6 * SEC)
+            );
             let e = estimate::events(&m);
             assert!(
                 e.faults.is_finite() && e.faults >= 3.0,
@@ -767,14 +935,6 @@ mod tests {
             FaultKindConfig::Slow(SlowMode::Factor(DEFAULT_SLOW_FACTOR))
         );
         assert_eq!(get(FaultKind::Lossy), FaultKindConfig::Lossy { loss: 0.05 });
-        assert_eq!(
-            get(FaultKind::DeleteHot),
-            FaultKindConfig::DeleteHot { keys: 1 }
-        );
-        assert_eq!(
-            get(FaultKind::Spike),
-            FaultKindConfig::Spike { factor: 2.0 }
-        );
         assert_eq!(
             get(FaultKind::Flapping),
             FaultKindConfig::Flapping {
@@ -811,7 +971,7 @@ mod tests {
             "fault.0.start=1s",
             "fault.0.duration=1s",
         ]);
-        assert!(e.unwrap_err().to_string().contains("needs a node"));
+        assert!(e.unwrap_err().to_string().contains("acts on a node"));
         // A key set larger than the key space is refused at its key.
         let e = model(&[
             "fault.0.kind=delete_hot",

@@ -60,7 +60,7 @@ pub use database::DatabaseConfig;
 pub use dist::Dist;
 pub use doc::Document;
 pub use error::{ConfigError, Origin};
-pub use fault::{FaultConfig, FaultKind, FaultKindConfig, FrozenEnd, SlowMode};
+pub use fault::{FaultConfig, FaultKind, FaultKindConfig, FaultTarget, FrozenEnd, SlowMode};
 pub use frontend::{Balance, FrontendConfig};
 pub use memory::{Capacity, LeaseConfig, LeaseMiss, MemoryConfig};
 pub use model::{Model, ModelFile};

@@ -195,10 +195,16 @@ impl Model {
         m
     }
 
-    /// The fault window: first fault start to last fault end.
+    /// The fault window: first trigger start to last trigger end (policy
+    /// changes such as `retries_off` are not triggers).
     pub fn fault_window(&self) -> Option<(Nanos, Nanos)> {
-        let start = self.faults.iter().map(|f| f.start).min()?;
-        let end = self.faults.iter().map(|f| f.end).max()?;
+        let triggers = || {
+            self.faults
+                .iter()
+                .filter(|f| f.kind.kind().target() != super::fault::FaultTarget::Policy)
+        };
+        let start = triggers().map(|f| f.start).min()?;
+        let end = triggers().map(|f| f.end).max()?;
         Some((start, end))
     }
 }

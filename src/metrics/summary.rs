@@ -86,7 +86,7 @@ pub struct Windows {
 }
 
 /// Database figures.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DbSummary {
     /// Most queries running or waiting at once.
     pub peak_in_flight: u64,
@@ -96,6 +96,18 @@ pub struct DbSummary {
     pub queries: u64,
     /// Waits that hit the connection timeout.
     pub wait_timeouts: u64,
+    /// Calls made, retries included.
+    pub calls: u64,
+    /// Calls whose caller's deadline passed first.
+    pub deadline_exceeded: u64,
+    /// Queries killed at their caller's deadline.
+    pub killed: u64,
+    /// Queries refused (server queue full, or server unavailable).
+    pub refused: u64,
+    /// Queries that ran to their end after their caller had left.
+    pub wasted: u64,
+    /// Retries of failed calls.
+    pub retries: u64,
 }
 
 /// What the nodes' item memory did, over all nodes (`sim::memory`).

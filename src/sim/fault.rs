@@ -12,12 +12,11 @@ use super::event::FaultAction;
 use super::ids::NodeId;
 use super::network::Network;
 use super::node::{Node, NodeMode};
-use crate::config::fault::Target;
-use crate::config::{FaultKindConfig, Model};
+use crate::config::{FaultKindConfig, FaultTarget, Model};
 
 /// Per-node fault bookkeeping.
 pub struct FaultState {
-    /// Global node of each fault, if it acts on one node.
+    /// Global node of each fault (none for database and policy faults).
     node_of: Vec<Option<NodeId>>,
     /// The fault active on each node, if any.
     active: Vec<Option<usize>>,
@@ -68,7 +67,7 @@ impl FaultState {
                 .faults
                 .iter()
                 .map(|f| {
-                    (f.one_node && f.kind.kind().target() == Target::Node)
+                    (f.kind.kind().target() == FaultTarget::Node)
                         .then(|| NodeId::new(model.pool_offset(f.pool) + f.node))
                 })
                 .collect(),
@@ -85,6 +84,13 @@ impl FaultState {
                     | FaultKindConfig::Frozen { .. }
                     | FaultKindConfig::Flapping { .. }
                     | FaultKindConfig::Partition => NodeState::Up,
+                    // They act on no node.
+                    FaultKindConfig::DbOutage
+                    | FaultKindConfig::DbSlow(_)
+                    | FaultKindConfig::DbFailover { .. }
+                    | FaultKindConfig::DbBlip
+                    | FaultKindConfig::RetriesOff
+                    | FaultKindConfig::ShedLoad { .. } => NodeState::Up,
                     // Their effect shows in the hit rate and the load.
                     FaultKindConfig::Flush
                     | FaultKindConfig::DeleteHot { .. }
@@ -94,9 +100,9 @@ impl FaultState {
         }
     }
 
-    /// Fault `index` changes phase: a node fault is recorded as active on
-    /// its node from its start to its end. Returns the node (global index),
-    /// or `None` for a fault on a pool or on the arrivals.
+    /// Fault `index` changes phase: records it as active on its node from
+    /// its start to its end, and returns the node (global index); `None`
+    /// for a fault that acts on no node.
     pub fn phase(&mut self, index: usize, action: FaultAction) -> Option<NodeId> {
         let n = self.node_of[index]?;
         match action {

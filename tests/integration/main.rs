@@ -12,6 +12,7 @@ mod fuzz_harness;
 mod bad_input;
 mod cache;
 mod cli;
+mod database;
 mod invariants;
 mod library;
 mod locator;

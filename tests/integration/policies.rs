@@ -724,6 +724,32 @@ duration = "20s"
             "fault.0.flapping.healthy=1s",
         ],
         &["fault.0.kind=partition"],
+        &[
+            "fault.0.kind=db_outage",
+            "database.deadline=300ms",
+            "database.on_deadline=kill",
+            "database.retry.enabled=true",
+            "database.retry.wait=10ms",
+        ],
+        &[
+            "fault.0.kind=db_slow",
+            "database.deadline=300ms",
+            "database.max_connections=4",
+            "database.queue_limit=20",
+        ],
+        &[
+            "fault.0.kind=db_failover",
+            "fault.0.failover.cold_factor=3",
+            "fault.0.failover.cold_for=2s",
+            "database.pool_scope=instance",
+        ],
+        &[
+            "fault.0.kind=db_blip",
+            "database.deadline=300ms",
+            "database.overload.slowdown=[[50, 4]]",
+        ],
+        &["fault.0.kind=retries_off", "database.retry.enabled=true"],
+        &["fault.0.kind=shed_load"],
     ];
     let (mut seen_policies, mut seen_faults) = (Vec::new(), Vec::new());
     for p in policies {

@@ -62,13 +62,9 @@ impl World {
     pub(crate) fn fault(&mut self, index: u16, action: FaultAction) {
         let i = index as usize;
         let kind = self.model.faults[i].kind.clone();
-        let (pool, one_node) = (self.model.faults[i].pool, self.model.faults[i].one_node);
-        let node = self.fault_state.phase(i, action);
-        // A cache trigger on one node names it; on a pool, its first node
-        // stands for it (never used).
-        let n = node.unwrap_or_else(|| {
-            NodeId::new(self.model.pool_offset(pool) + self.model.faults[i].node)
-        });
+        // Database and policy faults act on no node (their arms ignore `n`).
+        let n = self.fault_state.phase(i, action).unwrap_or_default();
+        let now = self.sched.now();
         match kind {
             FaultKindConfig::None => {}
             FaultKindConfig::Crash => match action {
@@ -126,23 +122,56 @@ impl World {
                 FaultAction::End => self.cache.net.set_partitioned(n, false, &mut self.sched),
                 FaultAction::Toggle | FaultAction::RebootDown => {}
             },
-            FaultKindConfig::Flush => match action {
-                FaultAction::Start if one_node => self.cache.nodes[n.index()].flush(),
-                FaultAction::Start => self.cache.flush_pool(pool),
-                FaultAction::End | FaultAction::Toggle | FaultAction::RebootDown => {}
+            FaultKindConfig::DbOutage => match action {
+                FaultAction::Start => self.db.freeze(),
+                FaultAction::End => self.db.thaw(now, &mut self.sched),
+                FaultAction::Toggle | FaultAction::RebootDown => {}
             },
-            FaultKindConfig::DeleteHot { keys } => match action {
-                FaultAction::Start if one_node => {
-                    let now = self.sched.now();
-                    for k in 0..keys {
-                        self.cache.nodes[n.index()].mem.delete(k, now);
-                    }
+            FaultKindConfig::DbSlow(f) => match action {
+                FaultAction::Start => self.db.set_slow(f),
+                FaultAction::End => self.db.set_slow(1.0),
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKindConfig::DbFailover {
+                cold_factor,
+                cold_for,
+            } => match action {
+                FaultAction::Start => self.db.go_down(now, &mut self.sched),
+                FaultAction::End => self.db.come_up(cold_factor, now.saturating_add(cold_for)),
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKindConfig::DbBlip => match action {
+                FaultAction::Start => self.db.cut(),
+                FaultAction::End => self.db.heal(now, &mut self.sched),
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKindConfig::RetriesOff => match action {
+                FaultAction::Start => self.set_retries(false),
+                FaultAction::End => self.set_retries(true),
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKindConfig::ShedLoad { admit } => match action {
+                FaultAction::Start => self.shed = Some(admit),
+                FaultAction::End => self.shed = None,
+                FaultAction::Toggle | FaultAction::RebootDown => {}
+            },
+            FaultKindConfig::Flush | FaultKindConfig::DeleteHot { .. } => {
+                if action == FaultAction::Start {
+                    self.cache_trigger(i, now);
                 }
-                FaultAction::Start => self.cache.delete_hottest(pool, keys, self.sched.now()),
-                FaultAction::End | FaultAction::Toggle | FaultAction::RebootDown => {}
-            },
+            }
             // The arrivals carry it (`workload.rates`, from `apply_spikes`).
             FaultKindConfig::Spike { .. } => {}
+        }
+        self.db_answers();
+    }
+
+    /// Turns retries at every layer on or off (a `retries_off` policy
+    /// change): the database calls', the cache calls'.
+    fn set_retries(&mut self, on: bool) {
+        self.db.retries_on = on;
+        if let Some(r) = self.resilience.as_mut() {
+            r.retries_on = on;
         }
     }
 
@@ -169,6 +198,38 @@ impl World {
                 }
             }
             FaultAction::RebootDown => {}
+        }
+    }
+
+    /// A cache trigger's start: `flush_all`, or the hottest keys deleted, on
+    /// its node or on every node of its pool.
+    fn cache_trigger(&mut self, i: usize, now: crate::engine::Nanos) {
+        let f = &self.model.faults[i];
+        let (pool, one_node) = (f.pool, f.one_node);
+        let node = self.model.pool_offset(pool) + f.node;
+        match f.kind {
+            FaultKindConfig::Flush if one_node => self.cache.nodes[node].flush(),
+            FaultKindConfig::Flush => self.cache.flush_pool(pool),
+            FaultKindConfig::DeleteHot { keys } if one_node => {
+                for k in 0..keys {
+                    self.cache.nodes[node].mem.delete(k, now);
+                }
+            }
+            FaultKindConfig::DeleteHot { keys } => self.cache.delete_hottest(pool, keys, now),
+            FaultKindConfig::None
+            | FaultKindConfig::Crash
+            | FaultKindConfig::Frozen { .. }
+            | FaultKindConfig::Slow(_)
+            | FaultKindConfig::Lossy { .. }
+            | FaultKindConfig::Flapping { .. }
+            | FaultKindConfig::Partition
+            | FaultKindConfig::DbOutage
+            | FaultKindConfig::DbSlow(_)
+            | FaultKindConfig::DbFailover { .. }
+            | FaultKindConfig::DbBlip
+            | FaultKindConfig::RetriesOff
+            | FaultKindConfig::ShedLoad { .. }
+            | FaultKindConfig::Spike { .. } => {}
         }
     }
 }

@@ -68,6 +68,9 @@ pub struct World {
     pub(crate) node_events: Vec<NodeEvent>,
     /// Application-level retries, budget and breakers, when enabled.
     pub(crate) resilience: Option<super::resilience::Resilience>,
+    /// Share of arrivals admitted while a `shed_load` policy change lasts.
+    pub(crate) shed: Option<f64>,
+    pub(crate) shed_rng: ChaCha8Rng,
     events: u64,
     bucket_start: Nanos,
     /// Requests that arrived.
@@ -124,7 +127,13 @@ impl World {
             .and_then(|f| f.timeout_server)
             .map(|t| sched.lane(t));
         let service = Service::new(&model, n_clients, &mut sched);
-        let db = Database::new(&model.database, stream(seed, "database"), &mut sched);
+        let db = Database::new(
+            &model.database,
+            n_clients,
+            stream(seed, "database"),
+            stream(seed, "database-retry"),
+            &mut sched,
+        );
         let rec = Recorder::new(
             model.slo,
             model.warmup,
@@ -150,6 +159,8 @@ impl World {
             fault_state: super::fault::FaultState::new(&model),
             node_events: Vec::new(),
             resilience: super::resilience::Resilience::new(&model),
+            shed: None,
+            shed_rng: stream(seed, "shed"),
             events: 0,
             bucket_start: 0,
             arrived: 0,
@@ -254,8 +265,10 @@ impl World {
             Event::Work(r) => self.work_done(r),
             Event::FrontendQueueTimeout(r) => self.frontend_queue_timeout(r),
             Event::FrontendServerTimeout(r) => self.frontend_server_timeout(r),
-            Event::DbDone(r) => self.db_done(r),
-            Event::DbTimeout(r) => self.db_timeout(r),
+            Event::DbDone(q) => self.db_done(q),
+            Event::DbTimeout(q) => self.db_timeout(q),
+            Event::DbDeadline(q) => self.db_deadline(q),
+            Event::DbRetry(r) => self.db_retry_due(r),
             Event::BulkheadDeadline(r) => self.bulkhead_deadline(r),
             Event::OpTimeout { client, op } => {
                 let mut ctx = ctx!(self);
@@ -415,6 +428,12 @@ impl World {
                 peak_waiting: self.db.peak_waiting,
                 queries: self.db.queries,
                 wait_timeouts: self.db.wait_timeouts,
+                calls: self.db.calls,
+                deadline_exceeded: self.db.deadline_exceeded,
+                killed: self.db.killed,
+                refused: self.db.refused,
+                wasted: self.db.wasted,
+                retries: self.db.retries,
             },
             client: ClientSummary {
                 trips,
