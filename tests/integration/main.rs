@@ -15,6 +15,7 @@ mod database;
 mod invariants;
 mod library;
 mod locator;
+mod metastable;
 mod peer;
 mod policies;
 mod queueing;

@@ -320,6 +320,7 @@ impl World {
         req.flags.set(RequestFlags::DATABASE);
         req.state = ReqState::DbQuery;
         let (instance, first) = (req.instance as usize, req.db_attempt == 0);
+        self.rec.db_call();
         self.db
             .call(r, write, instance, first, now, &mut self.sched);
         self.db_answers();
