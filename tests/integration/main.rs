@@ -16,6 +16,8 @@ mod database;
 mod invariants;
 mod library;
 mod locator;
+mod metastable;
+mod metastable_cache;
 mod peer;
 mod policies;
 mod queueing;

@@ -321,6 +321,7 @@ impl World {
         req.flags.set(RequestFlags::DATABASE);
         req.state = ReqState::DbQuery;
         let (instance, first) = (req.instance as usize, req.db_attempt == 0);
+        self.rec.db_call();
         let step = &self.model.workload.flows[req.flow as usize].steps[req.step as usize];
         let op = match (write, step.fill) {
             (true, _) => QueryOp::Write,

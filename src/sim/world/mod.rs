@@ -241,6 +241,7 @@ impl World {
             exec_queue: self.service.exec_queued(),
             frontend_queue: self.frontend.as_ref().map_or(0, |f| f.queued()),
             db_in_flight: self.db.in_flight(),
+            requests_in_flight: self.reqs.live() as u64,
             nodes,
         }
     }
@@ -421,8 +422,9 @@ impl World {
             },
             windows: self.rec.windows(),
             first_bad_s: self.rec.first_bad_s(),
-            recovery_s: self.rec.recovery_s(end),
+            recovery_s: self.rec.recovery_s(),
             peak_bucket_error_ratio: self.rec.peak_bucket_error_ratio(),
+            verdict: self.rec.verdict(),
             db: DbSummary {
                 peak_in_flight: self.db.peak_in_flight,
                 peak_waiting: self.db.peak_waiting,
