@@ -750,6 +750,25 @@ duration = "20s"
         ],
         &["fault.0.kind=retries_off", "database.retry.enabled=true"],
         &["fault.0.kind=shed_load"],
+        &[
+            "fault.0.kind=flush",
+            "cluster.items=300",
+            "cluster.ttl=3s",
+            "cluster.lease=1s",
+        ],
+        &[
+            "fault.0.kind=delete_hot",
+            "fault.0.delete_hot.keys=100",
+            "cluster.memory=40KiB",
+            "cluster.lease=1s",
+            "cluster.lease_miss=stale",
+        ],
+        &[
+            "fault.0.kind=spike",
+            "fault.0.spike.factor=2",
+            "workload.flow.0.steps.1.fill=read_through",
+            "database.deadline=20ms",
+        ],
     ];
     let (mut seen_policies, mut seen_faults) = (Vec::new(), Vec::new());
     for p in policies {
