@@ -287,15 +287,36 @@ impl Memory {
     }
 
     /// Stores key `k` with `version`, for a value of `value` bytes under a
-    /// `key_len`-byte key, at `now`: a set, or the prefill.
+    /// `key_len`-byte key, at `now`: a set.
     #[inline]
     pub fn set(&mut self, k: u32, version: u32, key_len: u32, value: u32, now: Nanos) {
+        self.store_item(k, version, key_len, value, now, true);
+    }
+
+    /// Stores key `k` before the run starts (the prefill). It carries no
+    /// expiry: a prefilled node stands for a warm cache, whose items were set
+    /// at different times; expiring them all at once, `ttl` after the start,
+    /// would be a herd no warm cache has.
+    pub fn prefill(&mut self, k: u32, version: u32, key_len: u32, value: u32) {
+        self.store_item(k, version, key_len, value, 0, false);
+    }
+
+    #[inline]
+    fn store_item(
+        &mut self,
+        k: u32,
+        version: u32,
+        key_len: u32,
+        value: u32,
+        now: Nanos,
+        timed: bool,
+    ) {
         let ki = k as usize;
         let was = self.store[ki];
         self.store[ki] = version.wrapping_add(1);
         self.counts.fills += 1;
         if let Some(ttl) = self.ttl {
-            self.expires[ki] = now + ttl;
+            self.expires[ki] = if timed { now + ttl } else { 0 };
         }
         if let Some(l) = &mut self.lease {
             l.until[ki] = 0;

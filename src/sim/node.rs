@@ -176,7 +176,7 @@ impl Node {
     /// Stores key `k` with `version` and a `value`-byte value (the prefill).
     pub fn put(&mut self, k: u32, version: u32, value: u32) {
         let len = self.key_len(k);
-        self.mem.set(k, version, len, value, 0);
+        self.mem.prefill(k, version, len, value);
     }
 
     /// Whether the node holds key `k`.
