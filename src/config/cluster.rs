@@ -8,6 +8,8 @@ use super::check::{Check, MAX_U16, U16_WHY};
 use super::dist::{Dist, DistSpec};
 use super::doc::Seg;
 use super::error::{ConfigError, did_you_mean};
+use super::memory::{self, LeaseMiss, MemoryConfig, MemoryFile};
+use super::units::{Bytes, Duration};
 use crate::engine::time::US;
 
 /// memcached `-t` default: 4 worker threads per node.
@@ -41,6 +43,17 @@ pub struct ClusterFile {
     pub backlog: Option<u32>,
     /// Every key is set on its primary node before load starts. Default false.
     pub prefill: Option<bool>,
+    /// memcached `-m`: bytes of item memory per node, each item charged its
+    /// slab chunk; least recently used items are evicted. Default unlimited.
+    pub memory: Option<Bytes>,
+    /// Capacity per node in items instead of bytes. Default unlimited.
+    pub items: Option<u64>,
+    /// The expiry (`exptime`) every set to these nodes carries. Default none.
+    pub ttl: Option<Duration>,
+    /// Facebook-style leases: one filler per key per this long. Default none.
+    pub lease: Option<Duration>,
+    /// A get of a key leased to another: `wait` (default) or `stale`.
+    pub lease_miss: Option<LeaseMiss>,
     /// Several pools.
     pub pool: Option<Vec<PoolFile>>,
 }
@@ -61,6 +74,16 @@ pub struct PoolFile {
     pub backlog: Option<u32>,
     /// As in `[cluster]`.
     pub prefill: Option<bool>,
+    /// As in `[cluster]`.
+    pub memory: Option<Bytes>,
+    /// As in `[cluster]`.
+    pub items: Option<u64>,
+    /// As in `[cluster]`.
+    pub ttl: Option<Duration>,
+    /// As in `[cluster]`.
+    pub lease: Option<Duration>,
+    /// As in `[cluster]`.
+    pub lease_miss: Option<LeaseMiss>,
 }
 
 /// A pool of memcached nodes, validated.
@@ -78,6 +101,8 @@ pub struct PoolConfig {
     pub backlog: u32,
     /// Prefilled.
     pub prefill: bool,
+    /// Capacity, expiry and leases of each node.
+    pub memory: MemoryConfig,
 }
 
 /// The index of the pool named `name`, or an error at `path` with a
@@ -108,9 +133,14 @@ struct Base {
     service: DistSpec,
     backlog: u32,
     prefill: bool,
+    memory: MemoryFile,
 }
 
-pub(super) fn validate(v: &Check, c: &ClusterFile) -> Result<Vec<PoolConfig>, ConfigError> {
+pub(super) fn validate(
+    v: &Check,
+    c: &ClusterFile,
+    keys: u64,
+) -> Result<Vec<PoolConfig>, ConfigError> {
     let base = Base {
         workers: c.worker_threads.unwrap_or(DEFAULT_WORKER_THREADS),
         service: c
@@ -119,6 +149,13 @@ pub(super) fn validate(v: &Check, c: &ClusterFile) -> Result<Vec<PoolConfig>, Co
             .unwrap_or_else(|| DistSpec::exponential(DEFAULT_SERVICE_MEAN)),
         backlog: c.backlog.unwrap_or(DEFAULT_BACKLOG),
         prefill: c.prefill.unwrap_or(DEFAULT_PREFILL),
+        memory: MemoryFile {
+            memory: c.memory,
+            items: c.items,
+            ttl: c.ttl,
+            lease: c.lease,
+            lease_miss: c.lease_miss,
+        },
     };
     let mut out = Vec::new();
     match (&c.nodes, &c.pool) {
@@ -137,7 +174,14 @@ pub(super) fn validate(v: &Check, c: &ClusterFile) -> Result<Vec<PoolConfig>, Co
             ));
         }
         (Some(nodes), None) => {
-            out.push(pool(v, path!["cluster"], SINGLE_POOL.into(), nodes, &base)?);
+            out.push(pool(
+                v,
+                path!["cluster"],
+                SINGLE_POOL.into(),
+                nodes,
+                &base,
+                keys,
+            )?);
         }
         (None, Some(list)) => {
             if list.is_empty() {
@@ -158,6 +202,13 @@ pub(super) fn validate(v: &Check, c: &ClusterFile) -> Result<Vec<PoolConfig>, Co
                     service: p.service_time.as_ref().unwrap_or(&base.service).clone(),
                     backlog: p.backlog.unwrap_or(base.backlog),
                     prefill: p.prefill.unwrap_or(base.prefill),
+                    memory: base.memory.or(&MemoryFile {
+                        memory: p.memory,
+                        items: p.items,
+                        ttl: p.ttl,
+                        lease: p.lease,
+                        lease_miss: p.lease_miss,
+                    }),
                 };
                 out.push(pool(
                     v,
@@ -165,6 +216,7 @@ pub(super) fn validate(v: &Check, c: &ClusterFile) -> Result<Vec<PoolConfig>, Co
                     p.name.clone(),
                     &p.nodes,
                     &own,
+                    keys,
                 )?);
             }
         }
@@ -185,6 +237,7 @@ fn pool(
     name: String,
     nodes: &[String],
     settings: &Base,
+    keys: u64,
 ) -> Result<PoolConfig, ConfigError> {
     let sub = |k: &str| [at.clone(), path![k]].concat();
     if nodes.is_empty() {
@@ -212,5 +265,6 @@ fn pool(
         service_time: v.dist(sub("service_time"), &settings.service)?,
         backlog: v.at_least(sub("backlog"), settings.backlog, 1)?,
         prefill: settings.prefill,
+        memory: memory::validate(v, &at, &settings.memory, keys)?,
     })
 }

@@ -98,6 +98,29 @@ pub fn sci(x: f64) -> String {
     }
 }
 
+/// The share of the key space the smallest pool can hold (1 without
+/// capacities).
+fn room_share(model: &Model) -> f64 {
+    let keys = f64::from(model.workload.keys.count.max(1));
+    model
+        .pools
+        .iter()
+        .map(|p| {
+            let per_node = match p.memory.capacity {
+                None => return 1.0,
+                Some(super::Capacity::Items(n)) => f64::from(n),
+                // At least the smallest slab chunk per item.
+                Some(super::Capacity::Bytes(b)) => {
+                    b as f64
+                        / (super::memory::MIN_MEMORY as f64)
+                            .max(f64::from(model.workload.value_size))
+                }
+            };
+            (per_node * p.nodes.len() as f64 / keys).min(1.0)
+        })
+        .fold(1.0, f64::min)
+}
+
 /// Estimates the events of a run of `model`.
 pub fn events(model: &Model) -> EventEstimate {
     let secs = |ns: u64| ns as f64 / SEC as f64;
@@ -145,6 +168,9 @@ pub fn events(model: &Model) -> EventEstimate {
             1.0
         }
     };
+    // A node with less room than its keys misses at least the share it
+    // cannot hold (uniform popularity; skewed popularity misses less).
+    let miss = miss.max(1.0 - room_share(model));
     let per_request = 1.0
         + flows
             .iter()
@@ -175,6 +201,9 @@ pub fn events(model: &Model) -> EventEstimate {
                                     EVENTS_PER_CACHE_KEY
                                 }
                                 StepOp::MultiGet => EVENTS_PER_CACHE_KEY * s.count as f64,
+                                StepOp::DbRead if s.fill == super::Fill::ReadThrough => {
+                                    1.0 + EVENTS_PER_CACHE_KEY
+                                }
                                 StepOp::DbRead | StepOp::DbWrite | StepOp::Work => 1.0,
                             };
                             p * events
@@ -202,7 +231,16 @@ pub fn events(model: &Model) -> EventEstimate {
                 | FaultKindConfig::Lossy { .. }
                 | FaultKindConfig::Partition
                 | FaultKindConfig::Latency { .. }
-                | FaultKindConfig::Errors { .. } => 0.0,
+                | FaultKindConfig::Errors { .. }
+                | FaultKindConfig::Flush
+                | FaultKindConfig::DeleteHot { .. }
+                | FaultKindConfig::Spike { .. }
+                | FaultKindConfig::DbOutage
+                | FaultKindConfig::DbSlow(_)
+                | FaultKindConfig::DbFailover { .. }
+                | FaultKindConfig::DbBlip
+                | FaultKindConfig::RetriesOff
+                | FaultKindConfig::ShedLoad { .. } => 0.0,
             };
             // A duty cycle switches twice a period (its shortest, with jitter).
             let toggles = toggles
@@ -223,7 +261,16 @@ pub fn events(model: &Model) -> EventEstimate {
                 FaultKindConfig::None
                 | FaultKindConfig::Slow(_)
                 | FaultKindConfig::Lossy { .. }
-                | FaultKindConfig::Latency { .. } => false,
+                | FaultKindConfig::Latency { .. }
+                | FaultKindConfig::Flush
+                | FaultKindConfig::DeleteHot { .. }
+                | FaultKindConfig::Spike { .. }
+                | FaultKindConfig::DbOutage
+                | FaultKindConfig::DbSlow(_)
+                | FaultKindConfig::DbFailover { .. }
+                | FaultKindConfig::DbBlip
+                | FaultKindConfig::RetriesOff
+                | FaultKindConfig::ShedLoad { .. } => false,
             };
             let reconnects = match &model.client.policy {
                 PolicyConfig::Spymemcached(spy) if drops_connections => {
@@ -332,6 +379,38 @@ pub fn memory(model: &Model) -> Vec<MemoryTerm> {
         arithmetic: format!("{workers} memcached worker threads × about {PER_WORKER} B"),
         bytes: workers * PER_WORKER,
     });
+    // Item memory beyond the version per key: LRU links (8 B, and 4 B of
+    // charge when counted in bytes), expiries (8 B), leases (8 B, and 4 B of
+    // stale version when served).
+    let per_key_node: f64 = model
+        .pools
+        .iter()
+        .map(|p| {
+            let m = &p.memory;
+            let lru = match m.capacity {
+                None => 0.0,
+                Some(super::Capacity::Items(_)) => 8.0,
+                Some(super::Capacity::Bytes(_)) => 12.0,
+            };
+            let ttl = if m.ttl.is_some() { 8.0 } else { 0.0 };
+            let lease = match m.lease {
+                None => 0.0,
+                Some(l) if l.miss == super::LeaseMiss::Stale => 12.0,
+                Some(_) => 8.0,
+            };
+            p.nodes.len() as f64 * (lru + ttl + lease)
+        })
+        .sum();
+    if per_key_node > 0.0 {
+        terms.push(MemoryTerm {
+            key: "cluster.memory",
+            arithmetic: format!(
+                "{} keys × {per_key_node} B of LRU links, expiries and leases over the nodes",
+                model.workload.keys.count
+            ),
+            bytes: keys * per_key_node,
+        });
+    }
     terms.sort_by(|a, b| b.bytes.total_cmp(&a.bytes));
     terms
 }

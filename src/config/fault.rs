@@ -35,6 +35,30 @@ pub enum FaultKind {
     Latency,
     /// The node answers a fraction of its ops with `SERVER_ERROR`.
     Errors,
+    /// The database server is frozen: it takes queries and completes
+    /// nothing; what completed or queued is answered when it resumes.
+    DbOutage,
+    /// The database's service times × `slow.factor`.
+    DbSlow,
+    /// The database is unavailable (queries on it fail, new ones are
+    /// refused), then serves with a cold buffer cache for a while.
+    DbFailover,
+    /// The network between the service and the database is cut: the
+    /// server works, nothing crosses until it heals.
+    DbBlip,
+    /// A policy change: no retries at any layer while it lasts.
+    RetriesOff,
+    /// A policy change: the service admits only `shed.admit` of arrivals
+    /// while it lasts (the rest are `rejected`).
+    ShedLoad,
+    /// `flush_all` at the start, on the node or (without `node`) every node
+    /// of the pool.
+    Flush,
+    /// The most popular keys deleted at the start, on the node or (without
+    /// `node`) every node of the pool.
+    DeleteHot,
+    /// The arrival rate multiplied from start to end.
+    Spike,
 }
 
 /// A node named by index in its pool or by `host:port`.
@@ -72,8 +96,9 @@ impl<'de> Deserialize<'de> for NodeRef {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultFile {
-    /// The node: index or `"host:port"`.
-    pub node: NodeRef,
+    /// The node: index or `"host:port"` (node kinds; `flush` and
+    /// `delete_hot` without it act on every node of the pool).
+    pub node: Option<NodeRef>,
     /// The pool, when there are several.
     pub pool: Option<String>,
     /// `none`, `crash`, `frozen`, `slow`, `lossy`, `flapping` or `partition`.
@@ -104,6 +129,18 @@ pub struct FaultFile {
     /// from `start` for `duration` (any kind but `flapping`, a `slow` duty
     /// cycle and a `frozen` reboot, which have phases of their own).
     pub cycle: Option<CycleFile>,
+    /// Parameters of `db_failover`.
+    #[serde(default)]
+    pub failover: FailoverFile,
+    /// Parameters of `shed_load`.
+    #[serde(default)]
+    pub shed: ShedFile,
+    /// Parameters of `delete_hot`.
+    #[serde(default)]
+    pub delete_hot: DeleteHotFile,
+    /// Parameters of `spike`.
+    #[serde(default)]
+    pub spike: SpikeFile,
 }
 
 /// `[fault.latency]`: `tc qdisc add dev … root netem delay <delay> <jitter>`
@@ -139,6 +176,33 @@ impl Default for LatencyFile {
     }
 }
 
+/// `[fault.failover]`: after the unavailable phase (the fault's
+/// `duration`), the new primary's buffer cache is cold: service times ×
+/// `cold_factor` for `cold_for`. Defaults 1 and 0s (no cold phase): how much
+/// slower and for how long depends on the working set and the storage, so
+/// the model states it (PostgreSQL's `pg_prewarm` documentation describes
+/// the cold cache after a restart; Amazon Aurora's cluster cache management
+/// exists to avoid it after a failover).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailoverFile {
+    /// Service time multiplier while cold. Default 1.
+    #[serde(default = "default_cold_factor")]
+    pub cold_factor: f64,
+    /// How long the cache stays cold. Default 0s.
+    #[serde(default)]
+    pub cold_for: Duration,
+}
+
+impl Default for FailoverFile {
+    fn default() -> Self {
+        FailoverFile {
+            cold_factor: default_cold_factor(),
+            cold_for: Duration(0),
+        }
+    }
+}
+
 /// `[fault.errors]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -161,6 +225,27 @@ impl Default for ErrorsFile {
     fn default() -> Self {
         ErrorsFile {
             fraction: default_error_fraction(),
+        }
+    }
+}
+
+fn default_cold_factor() -> f64 {
+    1.0
+}
+
+/// `[fault.shed]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShedFile {
+    /// Share of arrivals admitted. Default 0.5.
+    #[serde(default = "default_admit")]
+    pub admit: f64,
+}
+
+impl Default for ShedFile {
+    fn default() -> Self {
+        ShedFile {
+            admit: default_admit(),
         }
     }
 }
@@ -191,6 +276,61 @@ pub struct Cycle {
     pub off: Nanos,
     /// ± jitter of each phase.
     pub jitter: Nanos,
+}
+
+fn default_admit() -> f64 {
+    0.5
+}
+
+/// Keys a `delete_hot` fault deletes unless it says: the single hottest key
+/// (an assumption: the hot-key invalidation; sweep `fault.<i>.delete_hot.keys`).
+pub const DEFAULT_DELETE_HOT_KEYS: u64 = 1;
+/// Rate multiplier of a `spike` fault unless it says: a doubling (an
+/// assumption; sweep `fault.<i>.spike.factor`).
+pub const DEFAULT_SPIKE_FACTOR: f64 = 2.0;
+
+/// `[fault.delete_hot]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteHotFile {
+    /// How many of the most popular keys (keys 0, 1, …) are deleted.
+    /// Default [`DEFAULT_DELETE_HOT_KEYS`].
+    #[serde(default = "default_delete_hot_keys")]
+    pub keys: u64,
+}
+
+impl Default for DeleteHotFile {
+    fn default() -> Self {
+        DeleteHotFile {
+            keys: DEFAULT_DELETE_HOT_KEYS,
+        }
+    }
+}
+
+fn default_delete_hot_keys() -> u64 {
+    DEFAULT_DELETE_HOT_KEYS
+}
+
+/// `[fault.spike]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpikeFile {
+    /// The arrival rate is multiplied by this from start to end. Default
+    /// [`DEFAULT_SPIKE_FACTOR`].
+    #[serde(default = "default_spike_factor")]
+    pub factor: f64,
+}
+
+impl Default for SpikeFile {
+    fn default() -> Self {
+        SpikeFile {
+            factor: DEFAULT_SPIKE_FACTOR,
+        }
+    }
+}
+
+fn default_spike_factor() -> f64 {
+    DEFAULT_SPIKE_FACTOR
 }
 
 /// How a freeze ends.
@@ -295,7 +435,7 @@ fn default_flap() -> Duration {
 
 impl FaultKind {
     /// Every kind, in the order of the file's documentation.
-    pub const ALL: [FaultKind; 9] = [
+    pub const ALL: [FaultKind; 18] = [
         FaultKind::None,
         FaultKind::Crash,
         FaultKind::Frozen,
@@ -305,6 +445,15 @@ impl FaultKind {
         FaultKind::Partition,
         FaultKind::Latency,
         FaultKind::Errors,
+        FaultKind::DbOutage,
+        FaultKind::DbSlow,
+        FaultKind::DbFailover,
+        FaultKind::DbBlip,
+        FaultKind::RetriesOff,
+        FaultKind::ShedLoad,
+        FaultKind::Flush,
+        FaultKind::DeleteHot,
+        FaultKind::Spike,
     ];
 
     /// The kind's name in the model file.
@@ -319,8 +468,55 @@ impl FaultKind {
             FaultKind::Partition => "partition",
             FaultKind::Latency => "latency",
             FaultKind::Errors => "errors",
+            FaultKind::DbOutage => "db_outage",
+            FaultKind::DbSlow => "db_slow",
+            FaultKind::DbFailover => "db_failover",
+            FaultKind::DbBlip => "db_blip",
+            FaultKind::RetriesOff => "retries_off",
+            FaultKind::ShedLoad => "shed_load",
+            FaultKind::Flush => "flush",
+            FaultKind::DeleteHot => "delete_hot",
+            FaultKind::Spike => "spike",
         }
     }
+
+    /// What the fault acts on.
+    pub fn target(self) -> FaultTarget {
+        match self {
+            FaultKind::None
+            | FaultKind::Crash
+            | FaultKind::Frozen
+            | FaultKind::Slow
+            | FaultKind::Lossy
+            | FaultKind::Flapping
+            | FaultKind::Partition
+            | FaultKind::Latency
+            | FaultKind::Errors => FaultTarget::Node,
+            FaultKind::DbOutage | FaultKind::DbSlow | FaultKind::DbFailover | FaultKind::DbBlip => {
+                FaultTarget::Database
+            }
+            FaultKind::RetriesOff | FaultKind::ShedLoad => FaultTarget::Policy,
+            FaultKind::Flush | FaultKind::DeleteHot => FaultTarget::Pool,
+            FaultKind::Spike => FaultTarget::Workload,
+        }
+    }
+}
+
+/// What a fault kind acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultTarget {
+    /// A cache node (`node`, `pool`).
+    Node,
+    /// The database (no `node`).
+    Database,
+    /// The service's policy: not a trigger, so it is left out of the fault
+    /// window (no `node`).
+    Policy,
+    /// The node it names, or (no `node`) every node of its pool: a cache
+    /// trigger.
+    Pool,
+    /// The arrivals (no `node`, no `pool`).
+    Workload,
 }
 
 #[derive(Clone, Debug)]
@@ -329,6 +525,9 @@ pub struct FaultConfig {
     pub pool: usize,
     /// Node index within the pool.
     pub node: usize,
+    /// False for a cache trigger on every node of its pool (and for faults
+    /// on no node).
+    pub one_node: bool,
     /// What happens.
     pub kind: FaultKindConfig,
     /// Start.
@@ -381,6 +580,38 @@ pub enum FaultKindConfig {
         /// Probability per op.
         fraction: f64,
     },
+    /// The database is frozen.
+    DbOutage,
+    /// The database is slower by this factor.
+    DbSlow(f64),
+    /// The database is unavailable, then cold.
+    DbFailover {
+        /// Service time multiplier while cold.
+        cold_factor: f64,
+        /// How long it stays cold after the fault.
+        cold_for: Nanos,
+    },
+    /// The service–database network is cut.
+    DbBlip,
+    /// No retries.
+    RetriesOff,
+    /// Only this share of arrivals is admitted.
+    ShedLoad {
+        /// Share admitted, in [0, 1].
+        admit: f64,
+    },
+    /// `flush_all`.
+    Flush,
+    /// Delete the most popular keys.
+    DeleteHot {
+        /// How many (keys 0 to keys - 1).
+        keys: u32,
+    },
+    /// Arrival rate × factor.
+    Spike {
+        /// The multiplier.
+        factor: f64,
+    },
 }
 
 impl FaultKindConfig {
@@ -396,6 +627,15 @@ impl FaultKindConfig {
             FaultKindConfig::Partition => FaultKind::Partition,
             FaultKindConfig::Latency { .. } => FaultKind::Latency,
             FaultKindConfig::Errors { .. } => FaultKind::Errors,
+            FaultKindConfig::DbOutage => FaultKind::DbOutage,
+            FaultKindConfig::DbSlow(_) => FaultKind::DbSlow,
+            FaultKindConfig::DbFailover { .. } => FaultKind::DbFailover,
+            FaultKindConfig::DbBlip => FaultKind::DbBlip,
+            FaultKindConfig::RetriesOff => FaultKind::RetriesOff,
+            FaultKindConfig::ShedLoad { .. } => FaultKind::ShedLoad,
+            FaultKindConfig::Flush => FaultKind::Flush,
+            FaultKindConfig::DeleteHot { .. } => FaultKind::DeleteHot,
+            FaultKindConfig::Spike { .. } => FaultKind::Spike,
         }
     }
 
@@ -425,57 +665,101 @@ pub(super) fn validate(
     list: &[FaultFile],
     pools: &[PoolConfig],
     duration: Nanos,
+    keys: u64,
 ) -> Result<Vec<FaultConfig>, ConfigError> {
     let mut out: Vec<(usize, FaultConfig)> = Vec::new();
     for (i, f) in list.iter().enumerate() {
         let at = |k: &str| path!["fault", i, k];
-        let pool = match &f.pool {
-            None if pools.len() == 1 => 0,
-            None => {
-                let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
-                return Err(v.err_allowed(
-                    at("pool"),
-                    "there are several pools, so a fault must name its pool",
-                    names.join(", "),
-                ));
-            }
-            Some(name) => pool_index(v, at("pool"), pools, name)?,
-        };
-        let nodes = &pools[pool].nodes;
-        let node = match &f.node {
-            NodeRef::Index(n) if *n >= 0 && (*n as usize) < nodes.len() => *n as usize,
-            NodeRef::Index(n) => {
-                return Err(v.err_allowed(
-                    at("node"),
-                    format!(
-                        "node {n} does not exist: the pool has {} node(s)",
-                        nodes.len()
-                    ),
-                    format!(
-                        "an index from 0 to {}, or one of {}",
-                        nodes.len() - 1,
-                        nodes.join(", ")
-                    ),
-                ));
-            }
-            NodeRef::Address(a) => match nodes.iter().position(|n| n == a) {
-                Some(n) => n,
-                None => {
-                    let hint = did_you_mean(a, nodes.iter().map(String::as_str))
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
-                    return Err(v.err_allowed(
-                        at("node"),
-                        format!("no node has the address `{a}`{hint}"),
-                        format!(
-                            "an index from 0 to {}, or one of {}",
-                            nodes.len() - 1,
-                            nodes.join(", ")
-                        ),
-                    ));
+        let target = f.kind.target();
+        // (pool, node, whether the fault names one node).
+        let place = || -> Result<(usize, usize, bool), ConfigError> {
+            Ok(match target {
+                FaultTarget::Node | FaultTarget::Pool => {
+                    let pool = match &f.pool {
+                        None if pools.len() == 1 => 0,
+                        None => {
+                            let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
+                            return Err(v.err_allowed(
+                                at("pool"),
+                                "there are several pools, so a fault must name its pool",
+                                names.join(", "),
+                            ));
+                        }
+                        Some(name) => pool_index(v, at("pool"), pools, name)?,
+                    };
+                    let nodes = &pools[pool].nodes;
+                    let node_ref = match (&f.node, target) {
+                        (Some(n), _) => n,
+                        // A cache trigger without a node: every node of the pool.
+                        (None, FaultTarget::Pool) => {
+                            return Ok((pool, 0, false));
+                        }
+                        (
+                            None,
+                            FaultTarget::Node
+                            | FaultTarget::Database
+                            | FaultTarget::Policy
+                            | FaultTarget::Workload,
+                        ) => {
+                            return Err(v.err_allowed(
+                                at("node"),
+                                format!(
+                                    "this required key is missing: a `{}` fault acts on a node",
+                                    f.kind.name()
+                                ),
+                                format!(
+                                    "an index from 0 to {}, or one of {}",
+                                    nodes.len() - 1,
+                                    nodes.join(", ")
+                                ),
+                            ));
+                        }
+                    };
+                    let node = match node_ref {
+                        NodeRef::Index(n) if *n >= 0 && (*n as usize) < nodes.len() => *n as usize,
+                        NodeRef::Index(n) => {
+                            return Err(v.err_allowed(
+                                at("node"),
+                                format!(
+                                    "node {n} does not exist: the pool has {} node(s)",
+                                    nodes.len()
+                                ),
+                                format!(
+                                    "an index from 0 to {}, or one of {}",
+                                    nodes.len() - 1,
+                                    nodes.join(", ")
+                                ),
+                            ));
+                        }
+                        NodeRef::Address(a) => match nodes.iter().position(|n| n == a) {
+                            Some(n) => n,
+                            None => {
+                                let hint = did_you_mean(a, nodes.iter().map(String::as_str))
+                                    .map(|s| format!("; did you mean `{s}`?"))
+                                    .unwrap_or_default();
+                                return Err(v.err_allowed(
+                                    at("node"),
+                                    format!("no node has the address `{a}`{hint}"),
+                                    format!(
+                                        "an index from 0 to {}, or one of {}",
+                                        nodes.len() - 1,
+                                        nodes.join(", ")
+                                    ),
+                                ));
+                            }
+                        },
+                    };
+                    (pool, node, true)
                 }
-            },
+                // `node` and `pool` are not read, as a kind's subtable is not
+                // read when another kind is in use (`--set fault.0.kind=...`
+                // never makes a model invalid).
+                FaultTarget::Database | FaultTarget::Policy | FaultTarget::Workload => {
+                    (0, 0, false)
+                }
+            })
         };
+        let (pool, node, one_node) = place()?;
         if f.start.0 >= duration {
             return Err(v.err_allowed(
                 at("start"),
@@ -547,6 +831,62 @@ pub(super) fn validate(
                 }
                 FaultKindConfig::Lossy { loss }
             }
+            FaultKind::DbOutage => FaultKindConfig::DbOutage,
+            FaultKind::DbBlip => FaultKindConfig::DbBlip,
+            FaultKind::RetriesOff => FaultKindConfig::RetriesOff,
+            FaultKind::DbSlow => {
+                if f.slow.stop.is_some() || f.slow.run.is_some() {
+                    return Err(v.err_allowed(
+                        path!["fault", i, "slow"],
+                        "a database slow-down has no duty cycle",
+                        "`slow.factor` only, e.g. factor = 10",
+                    ));
+                }
+                FaultKindConfig::DbSlow(v.finite_positive(
+                    path!["fault", i, "slow", "factor"],
+                    f.slow.factor.unwrap_or(DEFAULT_SLOW_FACTOR),
+                )?)
+            }
+            FaultKind::DbFailover => {
+                let c = f.failover.cold_factor;
+                if !(c.is_finite() && c >= 1.0) {
+                    return Err(v.err_allowed(
+                        path!["fault", i, "failover", "cold_factor"],
+                        format!("found {c}"),
+                        "a finite factor ≥ 1",
+                    ));
+                }
+                FaultKindConfig::DbFailover {
+                    cold_factor: c,
+                    cold_for: f.failover.cold_for.0,
+                }
+            }
+            FaultKind::ShedLoad => {
+                let admit = f.shed.admit;
+                if !(0.0..=1.0).contains(&admit) {
+                    return Err(v.err_allowed(
+                        path!["fault", i, "shed", "admit"],
+                        format!("found {admit}"),
+                        "a share in [0, 1]",
+                    ));
+                }
+                FaultKindConfig::ShedLoad { admit }
+            }
+            FaultKind::Flush => FaultKindConfig::Flush,
+            FaultKind::DeleteHot => {
+                let k = f.delete_hot.keys;
+                if k == 0 || k > keys {
+                    return Err(v.err_allowed(
+                        path!["fault", i, "delete_hot", "keys"],
+                        format!("{k} keys, but the key space has {keys}"),
+                        format!("an integer from 1 to {keys} (`workload.keys.count`)"),
+                    ));
+                }
+                FaultKindConfig::DeleteHot { keys: k as u32 }
+            }
+            FaultKind::Spike => FaultKindConfig::Spike {
+                factor: v.finite_positive(path!["fault", i, "spike", "factor"], f.spike.factor)?,
+            },
             FaultKind::Flapping => FaultKindConfig::Flapping {
                 frozen: v.positive(path!["fault", i, "flapping", "frozen"], f.flapping.frozen.0)?,
                 healthy: v.positive(
@@ -588,22 +928,44 @@ pub(super) fn validate(
         let fault = FaultConfig {
             pool,
             node,
+            one_node,
             kind,
             start: f.start.0,
             end: f.start.0.saturating_add(length),
             cycle,
         };
-        if let Some((j, other)) = out.iter().find(|(_, o)| {
-            o.pool == pool && o.node == node && o.start < fault.end && fault.start < o.end
-        }) {
+        let same_target = |o: &FaultConfig| match target {
+            FaultTarget::Node => {
+                o.kind.kind().target() == FaultTarget::Node && o.pool == pool && o.node == node
+            }
+            FaultTarget::Database => o.kind.kind().target() == FaultTarget::Database,
+            FaultTarget::Policy => o.kind.kind() == f.kind,
+            // Cache triggers act at their start; they may overlap anything.
+            FaultTarget::Pool | FaultTarget::Workload => false,
+        };
+        if let Some((j, other)) = out
+            .iter()
+            .find(|(_, o)| same_target(o) && o.start < fault.end && fault.start < o.end)
+        {
             return Err(v.err_allowed(
                 at("start"),
                 format!(
-                    "overlaps fault {j} on the same node ({} to {})",
+                    "overlaps fault {j} {} ({} to {})",
+                    match target {
+                        FaultTarget::Node => "on the same node",
+                        FaultTarget::Database => "on the database",
+                        FaultTarget::Policy => "of the same policy",
+                        FaultTarget::Pool | FaultTarget::Workload => "",
+                    },
                     crate::engine::format_nanos(other.start),
                     crate::engine::format_nanos(other.end)
                 ),
-                "faults on one node that do not overlap",
+                match target {
+                    FaultTarget::Node => "faults on one node that do not overlap",
+                    FaultTarget::Database => "database faults that do not overlap",
+                    FaultTarget::Policy => "changes of one policy that do not overlap",
+                    FaultTarget::Pool | FaultTarget::Workload => "",
+                },
             ));
         }
         out.push((i, fault));
@@ -640,13 +1002,26 @@ fn validate_cycle(
         | FaultKindConfig::Lossy { .. }
         | FaultKindConfig::Partition
         | FaultKindConfig::Latency { .. }
-        | FaultKindConfig::Errors { .. } => None,
+        | FaultKindConfig::Errors { .. }
+        | FaultKindConfig::DbOutage
+        | FaultKindConfig::DbSlow(_)
+        | FaultKindConfig::DbFailover { .. }
+        | FaultKindConfig::DbBlip
+        | FaultKindConfig::RetriesOff
+        | FaultKindConfig::ShedLoad { .. }
+        | FaultKindConfig::Flush
+        | FaultKindConfig::DeleteHot { .. } => None,
+        // Folded into the arrival rates from its start to its end when the
+        // model is read: a cycle would be ignored.
+        FaultKindConfig::Spike { .. } => {
+            Some("a `spike` multiplies the rate from its start to its end")
+        }
     };
     if let Some(why) = own_phases {
         return Err(v.err_allowed(
             path!["fault", i, "cycle"],
             format!("{why}: it cannot also be put on a cycle"),
-            "a cycle on none, crash, frozen (resume), slow (factor), lossy, partition, latency or errors",
+            "a cycle on any kind but flapping, a slow duty cycle, a frozen reboot and spike",
         ));
     }
     let on = v.positive(path!["fault", i, "cycle", "on"], c.on.0)?;
@@ -666,6 +1041,64 @@ fn validate_cycle(
         off,
         jitter: c.jitter.0,
     })
+}
+
+/// The arrival rates of `rates` ((from, rate), sorted) with every spike
+/// applied: the rate × factor from each spike's start to its end.
+pub fn apply_spikes(rates: &[(Nanos, f64)], faults: &[FaultConfig]) -> Vec<(Nanos, f64)> {
+    let spikes: Vec<(Nanos, Nanos, f64)> = faults
+        .iter()
+        .filter_map(|f| match f.kind {
+            FaultKindConfig::Spike { factor } => Some((f.start, f.end, factor)),
+            FaultKindConfig::None
+            | FaultKindConfig::Crash
+            | FaultKindConfig::Frozen { .. }
+            | FaultKindConfig::Slow(_)
+            | FaultKindConfig::Lossy { .. }
+            | FaultKindConfig::Flapping { .. }
+            | FaultKindConfig::Partition
+            | FaultKindConfig::Latency { .. }
+            | FaultKindConfig::Errors { .. }
+            | FaultKindConfig::DbOutage
+            | FaultKindConfig::DbSlow(_)
+            | FaultKindConfig::DbFailover { .. }
+            | FaultKindConfig::DbBlip
+            | FaultKindConfig::RetriesOff
+            | FaultKindConfig::ShedLoad { .. }
+            | FaultKindConfig::Flush
+            | FaultKindConfig::DeleteHot { .. } => None,
+        })
+        .collect();
+    if spikes.is_empty() {
+        return rates.to_vec();
+    }
+    let mut cuts: Vec<Nanos> = rates.iter().map(|r| r.0).collect();
+    for &(s, e, _) in &spikes {
+        cuts.push(s);
+        cuts.push(e);
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let base = |t: Nanos| {
+        rates
+            .iter()
+            .rev()
+            .find(|r| r.0 <= t)
+            .map_or(rates[0].1, |r| r.1)
+    };
+    let mut out: Vec<(Nanos, f64)> = Vec::new();
+    for t in cuts {
+        let mut rate = base(t);
+        for &(s, e, x) in &spikes {
+            if s <= t && t < e {
+                rate *= x;
+            }
+        }
+        if out.last().is_none_or(|l| l.1 != rate) {
+            out.push((t, rate));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -697,7 +1130,15 @@ mod tests {
             let f = &m.faults[0];
             assert_eq!(f.kind.kind(), kind);
             assert_eq!(f.kind.name(), kind.name());
-            assert_eq!((f.pool, f.node, f.start, f.end), (0, 1, 2 * SEC, 6 * SEC));
+            let node = match kind.target() {
+                FaultTarget::Node => 1,
+                FaultTarget::Pool => 1,
+                FaultTarget::Database | FaultTarget::Policy | FaultTarget::Workload => 0,
+            };
+            assert_eq!(
+                (f.pool, f.node, f.start, f.end),
+                (0, node, 2 * SEC, 6 * SEC)
+            );
             let e = estimate::events(&m);
             assert!(
                 e.faults.is_finite() && e.faults >= 3.0,
@@ -732,6 +1173,78 @@ mod tests {
                 end: FrozenEnd::Resume,
                 reboot_down: 30 * SEC
             }
+        );
+    }
+
+    #[test]
+    fn cache_triggers_act_on_a_pool_without_a_node() {
+        let m = model(&[
+            "fault.0.node=1",
+            "fault.0.kind=frozen",
+            "fault.0.start=2s",
+            "fault.0.duration=4s",
+            "fault.1.kind=flush",
+            "fault.1.start=3s",
+            "fault.1.duration=1s",
+        ])
+        .unwrap();
+        let flush = m.faults.iter().find(|f| f.kind == FaultKindConfig::Flush);
+        assert!(!flush.unwrap().one_node, "no node: every node of the pool");
+        // A node fault still needs its node.
+        let e = model(&[
+            "fault.0.kind=crash",
+            "fault.0.start=1s",
+            "fault.0.duration=1s",
+        ]);
+        assert!(e.unwrap_err().to_string().contains("acts on a node"));
+        // A key set larger than the key space is refused at its key.
+        let e = model(&[
+            "fault.0.kind=delete_hot",
+            "fault.0.start=1s",
+            "fault.0.duration=1s",
+            "fault.0.delete_hot.keys=99999999",
+        ]);
+        let e = e.unwrap_err().to_string();
+        assert!(e.contains("fault.0.delete_hot.keys"), "{e}");
+    }
+
+    #[test]
+    fn spikes_multiply_the_rate_schedule_between_start_and_end() {
+        let rates = [(0, 100.0), (10 * SEC, 200.0)];
+        let spike = |start, end, factor| FaultConfig {
+            pool: 0,
+            node: 0,
+            one_node: false,
+            kind: FaultKindConfig::Spike { factor },
+            start,
+            end,
+            cycle: None,
+        };
+        let out = apply_spikes(&rates, &[spike(5 * SEC, 15 * SEC, 3.0)]);
+        assert_eq!(
+            out,
+            vec![
+                (0, 100.0),
+                (5 * SEC, 300.0),
+                (10 * SEC, 600.0),
+                (15 * SEC, 200.0)
+            ]
+        );
+        assert_eq!(apply_spikes(&rates, &[]), rates.to_vec());
+        // Overlapping spikes multiply.
+        let out = apply_spikes(
+            &rates[..1],
+            &[spike(SEC, 3 * SEC, 2.0), spike(2 * SEC, 4 * SEC, 5.0)],
+        );
+        assert_eq!(
+            out,
+            vec![
+                (0, 100.0),
+                (SEC, 200.0),
+                (2 * SEC, 1000.0),
+                (3 * SEC, 500.0),
+                (4 * SEC, 100.0)
+            ]
         );
     }
 }

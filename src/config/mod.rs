@@ -37,6 +37,7 @@ pub mod estimate;
 pub mod experiment;
 pub mod fault;
 pub mod frontend;
+pub mod memory;
 pub mod model;
 pub mod network;
 pub mod service;
@@ -59,8 +60,9 @@ pub use database::DatabaseConfig;
 pub use dist::Dist;
 pub use doc::Document;
 pub use error::{ConfigError, Origin};
-pub use fault::{Cycle, FaultConfig, FaultKind, FaultKindConfig, FrozenEnd, SlowMode};
+pub use fault::{Cycle, FaultConfig, FaultKind, FaultKindConfig, FaultTarget, FrozenEnd, SlowMode};
 pub use frontend::{Balance, FrontendConfig};
+pub use memory::{Capacity, LeaseConfig, LeaseMiss, MemoryConfig};
 pub use model::{Model, ModelFile};
 pub use network::NetworkConfig;
 pub use service::resilience::{
@@ -68,8 +70,8 @@ pub use service::resilience::{
 };
 pub use service::{BulkheadConfig, ExecutorKind, ServiceConfig};
 pub use workload::{
-    ArrivalKind, Condition, FlowConfig, KeyChoice, KeysConfig, Popularity, StepConfig, StepOp,
-    WorkloadConfig,
+    ArrivalKind, Condition, Fill, FlowConfig, KeyChoice, KeysConfig, Popularity, StepConfig,
+    StepOp, WorkloadConfig,
 };
 
 /// Parses `text` (from `path`), applies the `--set` overrides, then validates

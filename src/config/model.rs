@@ -195,10 +195,16 @@ impl Model {
         m
     }
 
-    /// The fault window: first fault start to last fault end.
+    /// The fault window: first trigger start to last trigger end (policy
+    /// changes such as `retries_off` are not triggers).
     pub fn fault_window(&self) -> Option<(Nanos, Nanos)> {
-        let start = self.faults.iter().map(|f| f.start).min()?;
-        let end = self.faults.iter().map(|f| f.end).max()?;
+        let triggers = || {
+            self.faults
+                .iter()
+                .filter(|f| f.kind.kind().target() != super::fault::FaultTarget::Policy)
+        };
+        let start = triggers().map(|f| f.start).min()?;
+        let end = triggers().map(|f| f.end).max()?;
         Some((start, end))
     }
 }
@@ -225,14 +231,16 @@ pub fn validate(doc: &Document<'_>, file: ModelFile) -> Result<Model, ConfigErro
     }
     let slo = v.positive(path!["slo"], file.slo.0)?;
     // The pools first: steps, faults and mcrouter's gutter name them.
-    let pools = cluster::validate(&v, &file.cluster)?;
+    let pools = cluster::validate(&v, &file.cluster, file.workload.keys.count)?;
     let workload = workload::validate(&v, &file.workload, &pools, duration)?;
     let frontend = frontend::validate(&v, file.frontend.as_ref())?;
     let service = service::validate(&v, &file.service)?;
     let client = client::validate(&v, &file.client, &pools)?;
     let network = network::validate(&v, &file.network)?;
     let database = database::validate(&v, &file.database)?;
-    let faults = fault::validate(&v, &file.fault, &pools, duration)?;
+    let faults = fault::validate(&v, &file.fault, &pools, duration, file.workload.keys.count)?;
+    let mut workload = workload;
+    workload.rates = fault::apply_spikes(&workload.rates, &faults);
     let model = Model {
         name,
         duration,

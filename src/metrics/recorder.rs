@@ -5,7 +5,7 @@ use super::timeline::NodeGauge;
 
 use super::histogram::LatencyHistogram;
 use super::outcome::{CacheCounts, CacheOutcome, Outcome, RequestFlags};
-use super::summary::{RequestCounts, Window, Windows};
+use super::summary::{RequestCounts, Tail, Verdict, VerdictState, Window, Windows};
 use super::timeline::{Percentiles, TimelineRow};
 use crate::engine::Nanos;
 use crate::engine::time::secs;
@@ -21,6 +21,9 @@ pub struct Gauges {
     pub frontend_queue: u64,
     /// Database in flight.
     pub db_in_flight: u64,
+    /// Requests in flight (not in the timeline: the verdict tells a stalled
+    /// bucket from an idle one by it).
+    pub requests_in_flight: u64,
     /// Per node.
     pub nodes: Vec<NodeGauge>,
 }
@@ -129,6 +132,44 @@ pub struct Recorder {
     submitted: u64,
     /// Sums of the rows emitted so far: (offered, outcomes, cache ops ended).
     row_sums: (u64, [u64; 6], u64),
+    /// Database calls (retries included) in the open bucket.
+    row_db_calls: u64,
+    /// Arrivals stop here.
+    duration: Nanos,
+    warmup: Nanos,
+    bucket: Nanos,
+    /// Succeeded and ended requests of the buckets between the warm-up and
+    /// the first fault: the reference success share of the verdict.
+    reference: (u64, u64),
+    /// Start of the current run of good buckets after the last fault.
+    good_since: Option<Nanos>,
+    /// A bucket after the last fault was bad.
+    bad_after: bool,
+    /// The last loaded buckets (at most [`HOLD`] long), for the verdict's
+    /// tail figures.
+    tail: std::collections::VecDeque<TailBucket>,
+    tail_db_in_flight: u64,
+}
+
+/// The verdict's criterion: a bucket is good when its successes reach
+/// (1 − `TOLERANCE`) × the reference success share × the larger of its
+/// ended and offered requests; the system has recovered when the buckets
+/// from some time after the last fault to the end of arrivals are good,
+/// for at least `HOLD` (or for all the time left).
+pub const TOLERANCE: f64 = 0.10;
+/// See [`TOLERANCE`].
+pub const HOLD: Nanos = 5 * crate::engine::time::SEC;
+
+/// One loaded bucket's figures for the verdict's tail.
+#[derive(Clone, Copy, Debug, Default)]
+struct TailBucket {
+    length: Nanos,
+    offered: u64,
+    ended: u64,
+    succeeded: u64,
+    db_calls: u64,
+    hit: u64,
+    miss: u64,
 }
 
 impl Recorder {
@@ -166,6 +207,140 @@ impl Recorder {
             stale_reads: 0,
             submitted: 0,
             row_sums: (0, [0; 6], 0),
+            row_db_calls: 0,
+            duration,
+            warmup,
+            bucket: 0,
+            reference: (0, 0),
+            good_since: None,
+            bad_after: false,
+            tail: std::collections::VecDeque::new(),
+            tail_db_in_flight: 0,
+        }
+    }
+
+    /// A database call (a first attempt or a retry) was made.
+    #[inline]
+    pub fn db_call(&mut self) {
+        self.row_db_calls += 1;
+    }
+
+    /// The reference success share: succeeded / ended over the buckets
+    /// between the warm-up and the first fault (1 when there are none).
+    fn reference_share(&self) -> f64 {
+        let (ok, ended) = self.reference;
+        if ended == 0 {
+            1.0
+        } else {
+            ok as f64 / ended as f64
+        }
+    }
+
+    /// Feeds a closed bucket to the verdict.
+    fn judge(
+        &mut self,
+        start: Nanos,
+        end: Nanos,
+        b: TailBucket,
+        in_flight: u64,
+        db_in_flight: u64,
+    ) {
+        if start >= self.duration {
+            return; // the drain: no load, nothing to judge
+        }
+        self.bucket = self.bucket.max(end - start);
+        self.tail.push_back(b);
+        let hold_buckets = HOLD.div_ceil(self.bucket.max(1)).max(1) as usize;
+        while self.tail.len() > hold_buckets {
+            self.tail.pop_front();
+        }
+        self.tail_db_in_flight = db_in_flight;
+        let Some((fs, fe)) = self.fault_window else {
+            return;
+        };
+        if end <= fs && start >= self.warmup {
+            self.reference.0 += b.succeeded;
+            self.reference.1 += b.ended;
+        }
+        if start < fe {
+            return;
+        }
+        let good = if b.ended == 0 {
+            if b.offered == 0 && in_flight == 0 {
+                return; // idle: neither good nor bad
+            }
+            false
+        } else {
+            let need = (1.0 - TOLERANCE) * self.reference_share() * b.ended.max(b.offered) as f64;
+            b.succeeded as f64 >= need
+        };
+        if good {
+            self.good_since.get_or_insert(start);
+        } else {
+            self.good_since = None;
+            self.bad_after = true;
+        }
+    }
+
+    /// Whether the system recovered after the last fault, by the criterion
+    /// of [`TOLERANCE`], with the figures of the last loaded [`HOLD`].
+    pub fn verdict(&self) -> Verdict {
+        let secs_of = |t: Nanos| secs(t);
+        let length: Nanos = self.tail.iter().map(|b| b.length).sum();
+        let sum = |f: fn(&TailBucket) -> u64| self.tail.iter().map(f).sum::<u64>();
+        let per_s = |n: u64| {
+            if length == 0 {
+                0.0
+            } else {
+                n as f64 / secs_of(length)
+            }
+        };
+        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let (offered, ended, succeeded, db_calls, hit, miss) = (
+            sum(|b| b.offered),
+            sum(|b| b.ended),
+            sum(|b| b.succeeded),
+            sum(|b| b.db_calls),
+            sum(|b| b.hit),
+            sum(|b| b.miss),
+        );
+        let tail = Tail {
+            seconds: secs_of(length),
+            offered_per_sec: per_s(offered),
+            goodput_per_sec: per_s(succeeded),
+            success_ratio: ratio(succeeded, ended),
+            db_calls_per_sec: per_s(db_calls),
+            db_amplification: ratio(db_calls, offered),
+            db_in_flight: self.tail_db_in_flight,
+            cache_hit_ratio: ratio(hit, hit + miss),
+        };
+        let Some((_, fe)) = self.fault_window else {
+            return Verdict {
+                state: VerdictState::NoFault,
+                stuck: 0.0,
+                recovered_s: None,
+                tail,
+            };
+        };
+        let left = self.duration.saturating_sub(fe);
+        let (state, recovered_s) = match self.good_since {
+            None if !self.bad_after => (VerdictState::Recovered, Some(0.0)),
+            None => (VerdictState::Stuck, None),
+            Some(t) if !self.bad_after => (VerdictState::Recovered, Some(secs_of(t - fe.min(t)))),
+            Some(t) if self.duration - t >= HOLD.min(left) => {
+                (VerdictState::Recovered, Some(secs_of(t - fe.min(t))))
+            }
+            Some(_) => (VerdictState::Stuck, None),
+        };
+        Verdict {
+            state,
+            stuck: if state == VerdictState::Stuck {
+                1.0
+            } else {
+                0.0
+            },
+            recovered_s,
+            tail,
         }
     }
 
@@ -326,16 +501,40 @@ impl Recorder {
         row.nodes.clear();
         row.nodes.extend_from_slice(&gauges.nodes);
         let ended = row.ended() - row.unfinished;
+        // Only buckets under load count for recovery (the drain has none); a
+        // bucket under load in which nothing ends while requests are in
+        // flight is bad, not skipped.
+        let loaded = start < self.duration;
+        let stalled = ended == 0 && (row.offered > 0 || gauges.requests_in_flight > 0);
         if ended > 0 {
             let not_ok = ended - row.succeeded();
             self.peak_error_ratio = self.peak_error_ratio.max(not_ok as f64 / ended as f64);
-            if let Some((_, fe)) = self.fault_window
-                && end > fe
-                && self.row_bad as f64 > 0.01 * ended as f64
-            {
-                self.last_bad_bucket_end = Some(end);
-            }
         }
+        if let Some((_, fe)) = self.fault_window
+            && end > fe
+            && loaded
+            && (stalled || (ended > 0 && self.row_bad as f64 > 0.01 * ended as f64))
+        {
+            self.last_bad_bucket_end = Some(end);
+        }
+        let b = TailBucket {
+            length: end - start,
+            offered: row.offered,
+            ended,
+            succeeded: row.succeeded(),
+            db_calls: self.row_db_calls,
+            hit: row.cache.hit,
+            miss: row.cache.miss,
+        };
+        self.row_db_calls = 0;
+        self.judge(
+            start,
+            end,
+            b,
+            gauges.requests_in_flight,
+            gauges.db_in_flight,
+        );
+        let row = &mut self.row;
         sink(row);
         self.row_sums.0 += row.offered;
         let outcomes = [
@@ -400,13 +599,15 @@ impl Recorder {
         self.first_bad.map(|t| secs(t - fs))
     }
 
-    /// Seconds from the last fault end until no later bucket is over 1 % bad;
-    /// `None` when the run's last bucket was still bad.
-    pub fn recovery_s(&self, run_end: Nanos) -> Option<f64> {
+    /// Seconds from the last fault end until no later bucket under load is
+    /// over 1 % bad (a bucket under load in which nothing ends is bad);
+    /// `None` when the last bucket under load was still bad. The drain after
+    /// the arrivals carries no load and is not judged.
+    pub fn recovery_s(&self) -> Option<f64> {
         let (_, fe) = self.fault_window?;
         match self.last_bad_bucket_end {
             None => Some(0.0),
-            Some(t) if t >= run_end => None,
+            Some(t) if t >= self.duration => None,
             Some(t) => Some(secs(t.saturating_sub(fe))),
         }
     }

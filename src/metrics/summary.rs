@@ -85,8 +85,56 @@ pub struct Windows {
     pub recovery: Window,
 }
 
-/// Database figures.
+/// Whether the system came back after the last fault.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictState {
+    /// The model has no trigger.
+    #[default]
+    NoFault,
+    /// Good from some time after the last fault to the end of arrivals.
+    Recovered,
+    /// Still bad at the end of arrivals.
+    Stuck,
+}
+
+/// The figures of the last loaded seconds of a run (up to the verdict's
+/// hold time before the end of arrivals).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Tail {
+    /// Length of the tail, seconds.
+    pub seconds: f64,
+    /// Requests offered per second.
+    pub offered_per_sec: f64,
+    /// Requests succeeded per second (goodput).
+    pub goodput_per_sec: f64,
+    /// Succeeded / ended.
+    pub success_ratio: f64,
+    /// Database calls per second, retries included.
+    pub db_calls_per_sec: f64,
+    /// Database calls per request offered.
+    pub db_amplification: f64,
+    /// Database queries holding or waiting for a connection at the end.
+    pub db_in_flight: u64,
+    /// Cache hits / (hits + misses).
+    pub cache_hit_ratio: f64,
+}
+
+/// `verdict` of `summary.json`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Verdict {
+    /// `recovered`, `stuck` or `no_fault`.
+    pub state: VerdictState,
+    /// 1 when stuck, else 0 (a sweep's mean is the share of stuck runs).
+    pub stuck: f64,
+    /// From the last fault end to the start of the good stretch, seconds.
+    pub recovered_s: Option<f64>,
+    /// The last loaded seconds.
+    pub tail: Tail,
+}
+
+/// Database figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DbSummary {
     /// Most queries running or waiting at once.
     pub peak_in_flight: u64,
@@ -96,6 +144,39 @@ pub struct DbSummary {
     pub queries: u64,
     /// Waits that hit the connection timeout.
     pub wait_timeouts: u64,
+    /// Calls made, retries included.
+    pub calls: u64,
+    /// Calls whose caller's deadline passed first.
+    pub deadline_exceeded: u64,
+    /// Queries killed at their caller's deadline.
+    pub killed: u64,
+    /// Queries refused (server queue full, or server unavailable).
+    pub refused: u64,
+    /// Queries that ran to their end after their caller had left.
+    pub wasted: u64,
+    /// Retries of failed calls.
+    pub retries: u64,
+}
+
+/// What the nodes' item memory did, over all nodes (`sim::memory`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct MemorySummary {
+    /// Gets served by a node that found their key, over all gets served.
+    pub hit_ratio: f64,
+    /// Sets stored (the prefill not counted).
+    pub fills: u64,
+    /// Live items dropped to make room (LRU).
+    pub evictions: u64,
+    /// Items dropped because their TTL had passed.
+    pub expired: u64,
+    /// Items dropped by `flush_all` (flush triggers).
+    pub flushed: u64,
+    /// Gets that found their key leased to another reader.
+    pub lease_waits: u64,
+    /// Of those, answered with a stale value.
+    pub stale_served: u64,
+    /// Items held when the run ended.
+    pub items: u64,
 }
 
 /// Client figures.
@@ -162,15 +243,19 @@ pub struct Summary {
     pub over_slo: u64,
     /// Cache operations.
     pub cache_ops: CacheCounts,
+    /// The nodes' item memory.
+    pub memory: MemorySummary,
     /// By arrival time.
     pub windows: Windows,
     /// From the first fault start to the first bad request's end, seconds.
     pub first_bad_s: Option<f64>,
-    /// From the last fault end to recovery (no later bucket over 1 % bad),
-    /// seconds; null if the run ended before recovery.
+    /// From the last fault end to recovery (no later bucket under load over
+    /// 1 % bad), seconds; null if the last bucket under load was bad.
     pub recovery_s: Option<f64>,
     /// Highest share of not-succeeded requests in one bucket.
     pub peak_bucket_error_ratio: f64,
+    /// Recovered, stuck, or no fault, by a stated criterion.
+    pub verdict: Verdict,
     /// Database.
     pub db: DbSummary,
     /// Client.

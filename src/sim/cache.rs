@@ -36,6 +36,8 @@ impl Cache {
         let seed = model.seed;
         let n_nodes = model.node_count();
         let keys = model.workload.keys.count;
+        let key_fixed =
+            (model.workload.keys.prefix.len() + model.workload.keys.suffix.len()) as u32;
         let mut pool_offsets = Vec::new();
         let mut nodes = Vec::new();
         for (p, pool) in model.pools.iter().enumerate() {
@@ -47,7 +49,8 @@ impl Cache {
                     pool.worker_threads,
                     pool.backlog,
                     pool.service_time,
-                    keys,
+                    (keys, key_fixed),
+                    &pool.memory,
                     stream(seed, &format!("node/{p}/{i}")),
                 ));
             }
@@ -98,19 +101,56 @@ impl Cache {
         }
     }
 
-    /// Stores every key of the pools that start full on its primary node.
+    /// Stores every key of the pools that start full on its primary node,
+    /// the least popular first, so that a node with less room than keys
+    /// starts with the most popular ones (key 0 is the most popular). The
+    /// prefill is not counted as fills or evictions.
     pub fn prefill(&mut self, model: &Model) {
+        let value = model.workload.value_size;
         for p in 0..model.pools.len() {
             if !model.pools[p].prefill {
                 continue;
             }
             let offset = self.pool_offsets[p] as usize;
             self.placement[p].prime_all(&mut self.space);
-            for k in 0..self.space.count() {
+            for k in (0..self.space.count()).rev() {
                 let local = self.placement[p].primary(k, &mut self.space) as usize;
-                self.nodes[offset + local].put(k, 0);
+                self.nodes[offset + local].put(k, 0, value);
+            }
+            let n = model.pools[p].nodes.len();
+            for node in &mut self.nodes[offset..offset + n] {
+                node.mem.counts = Default::default();
             }
         }
+    }
+
+    /// `flush_all` on every node of pool `pool`.
+    pub fn flush_pool(&mut self, pool: usize) {
+        let (start, end) = self.pool_range(pool);
+        for node in &mut self.nodes[start..end] {
+            node.flush();
+        }
+    }
+
+    /// Deletes the `count` most popular keys (keys 0 to count - 1) from every
+    /// node of pool `pool` that holds them.
+    pub fn delete_hottest(&mut self, pool: usize, count: u32, now: crate::engine::Nanos) {
+        let (start, end) = self.pool_range(pool);
+        for node in &mut self.nodes[start..end] {
+            for k in 0..count.min(self.space.count()) {
+                node.mem.delete(k, now);
+            }
+        }
+    }
+
+    /// Global ids of pool `pool`'s nodes.
+    fn pool_range(&self, pool: usize) -> (usize, usize) {
+        let start = self.pool_offsets[pool] as usize;
+        let end = self
+            .pool_offsets
+            .get(pool + 1)
+            .map_or(self.nodes.len(), |&o| o as usize);
+        (start, end)
     }
 
     /// Each node's gauges at the end of a bucket.

@@ -2,7 +2,7 @@
 //! it imports only the request reference and the engine, so every component
 //! can schedule events without depending on the world.
 
-use super::ids::{ClientId, ConnId, NodeId, OpRef};
+use super::ids::{ClientId, ConnId, NodeId, OpRef, QueryRef};
 use super::protocol::SlotRef;
 use super::request::ReqRef;
 
@@ -26,10 +26,14 @@ pub enum Event {
     FrontendQueueTimeout(ReqRef),
     /// A request's `timeout server` ends (504).
     FrontendServerTimeout(ReqRef),
-    /// A database query ends.
-    DbDone(ReqRef),
+    /// A database query's execution ends.
+    DbDone(QueryRef),
     /// A wait for a database connection times out.
-    DbTimeout(ReqRef),
+    DbTimeout(QueryRef),
+    /// A database caller's deadline passes.
+    DbDeadline(QueryRef),
+    /// A request's sleep before retrying a failed database call ends.
+    DbRetry(ReqRef),
     /// A bulkhead caller's deadline.
     BulkheadDeadline(ReqRef),
     /// A client op's caller timeout.
@@ -78,6 +82,13 @@ pub enum Event {
     },
     /// A resilience retry's sleep ends (the call's slot).
     Retry(SlotRef),
+    /// A lease on a key of a node is due to end.
+    LeaseEnd {
+        /// Global node.
+        node: NodeId,
+        /// Key.
+        key: u32,
+    },
 }
 
 /// A phase change of a fault.

@@ -19,13 +19,13 @@ use super::event::FaultAction;
 use super::ids::NodeId;
 use super::network::Network;
 use super::node::{Node, NodeMode};
-use crate::config::{Cycle, FaultKindConfig, Model};
+use crate::config::{Cycle, FaultKindConfig, FaultTarget, Model};
 use crate::engine::{Nanos, stream};
 
 /// Per-node fault bookkeeping.
 pub struct FaultState {
-    /// Global node of each fault.
-    node_of: Vec<NodeId>,
+    /// Global node of each fault (none for database and policy faults).
+    node_of: Vec<Option<NodeId>>,
     /// The fault active on each node, if any.
     active: Vec<Option<usize>>,
     /// Timeline state of each fault while active and the node is up.
@@ -86,7 +86,10 @@ impl FaultState {
             node_of: model
                 .faults
                 .iter()
-                .map(|f| NodeId::new(model.pool_offset(f.pool) + f.node))
+                .map(|f| {
+                    (f.kind.kind().target() == FaultTarget::Node)
+                        .then(|| NodeId::new(model.pool_offset(f.pool) + f.node))
+                })
                 .collect(),
             active: vec![None; model.node_count()],
             states: model
@@ -103,6 +106,17 @@ impl FaultState {
                     | FaultKindConfig::Frozen { .. }
                     | FaultKindConfig::Flapping { .. }
                     | FaultKindConfig::Partition => NodeState::Up,
+                    // They act on no node.
+                    FaultKindConfig::DbOutage
+                    | FaultKindConfig::DbSlow(_)
+                    | FaultKindConfig::DbFailover { .. }
+                    | FaultKindConfig::DbBlip
+                    | FaultKindConfig::RetriesOff
+                    | FaultKindConfig::ShedLoad { .. } => NodeState::Up,
+                    // Their effect shows in the hit rate and the load.
+                    FaultKindConfig::Flush
+                    | FaultKindConfig::DeleteHot { .. }
+                    | FaultKindConfig::Spike { .. } => NodeState::Up,
                 })
                 .collect(),
             cycle_on: vec![false; model.faults.len()],
@@ -130,9 +144,10 @@ impl FaultState {
     }
 
     /// Fault `index` changes phase: records it as active on its node from
-    /// its start to its end, and returns the node (global index).
-    pub fn phase(&mut self, index: usize, action: FaultAction) -> NodeId {
-        let n = self.node_of[index];
+    /// its start to its end, and returns the node (global index); `None`
+    /// for a fault that acts on no node.
+    pub fn phase(&mut self, index: usize, action: FaultAction) -> Option<NodeId> {
+        let n = self.node_of[index]?;
         match action {
             FaultAction::Start => self.active[n.index()] = Some(index),
             FaultAction::End => self.active[n.index()] = None,
@@ -141,7 +156,7 @@ impl FaultState {
             | FaultAction::CycleOn
             | FaultAction::CycleOff => {}
         }
-        n
+        Some(n)
     }
 
     /// The state of a node for the timeline.

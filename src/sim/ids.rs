@@ -26,6 +26,17 @@ pub struct OpRef {
     pub generation: u32,
 }
 
+/// A generation-checked reference to a database query's slot (a query
+/// lives from its call to its answer, or longer when its caller left and
+/// the server keeps running it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueryRef {
+    /// Slot in the database's query slab.
+    pub slot: u32,
+    /// Generation of the slot when the reference was made.
+    pub generation: u32,
+}
+
 macro_rules! index {
     ($t:ident, $raw:ty) => {
         impl $t {

@@ -12,6 +12,7 @@ pub mod frontend;
 pub mod ids;
 pub mod keys;
 pub mod locator;
+pub mod memory;
 pub mod network;
 pub mod node;
 pub mod protocol;

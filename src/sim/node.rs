@@ -1,7 +1,8 @@
 //! A memcached node: worker threads (`-t`), each connection pinned to one
 //! worker round robin, FIFO service with a service-time distribution, a
-//! listen backlog (`-b`) shared by all clients' connects, and a memory of
-//! which keys it holds with a version per key.
+//! listen backlog (`-b`) shared by all clients' connects, and its item
+//! memory (`sim::memory`: which keys it holds with a version per key, bounded
+//! with LRU eviction, expiry and leases when the model asks).
 //!
 //! Faults change its mode: `Frozen` processes nothing (a request in service
 //! completes only when the node runs again), `Down` refuses connects and
@@ -13,8 +14,9 @@ use std::collections::VecDeque;
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
+use super::memory::{Lookup, Memory};
 use super::sampler::sample;
-use crate::config::Dist;
+use crate::config::{Dist, MemoryConfig};
 use crate::engine::{Nanos, Scheduler};
 use crate::sim::event::Event;
 use crate::sim::ids::ConnId;
@@ -83,8 +85,12 @@ pub struct Node {
     /// such fault so no other draw moves).
     errors: (f64, Option<ChaCha8Rng>),
     workers: Vec<Worker>,
-    /// Version + 1 of each key held (0 = absent).
-    store: Vec<u32>,
+    /// The items.
+    pub mem: Memory,
+    /// Gets waiting for a key leased to another reader, by key.
+    parked: std::collections::BTreeMap<u32, Vec<Job>>,
+    /// Bytes of every key's spelling besides its digits.
+    key_fixed: u32,
     next_worker: u32,
     /// Connections accepted by the kernel but not by the (frozen) process.
     pub backlog_used: u32,
@@ -105,29 +111,46 @@ pub struct Node {
     pub peak_queue: u64,
     /// Worker busy time, ns.
     pub busy_ns: u128,
-    /// Expiry given to every set (a gutter pool's `failover_exptime`), and
-    /// the expiry of each key (0 = none); empty when sets never expire.
-    ttl: Option<Nanos>,
-    expires: Vec<Nanos>,
+}
+
+/// What a finished request asks of the world.
+pub enum Finished {
+    /// Reply now.
+    Reply(Done),
+    /// A get parked behind another reader's lease: nothing to send yet.
+    Parked,
+    /// A get that took a new lease: reply, and end the lease at this time.
+    Leased(Done, Nanos),
+    /// A set that filled a leased key: reply, and answer these parked gets
+    /// with this version.
+    Filled(Done, Vec<Job>, u32),
 }
 
 impl Node {
-    /// A node with `workers` threads and room for `keys` keys.
+    /// A node with `workers` threads and room for `keys` keys (spelled with
+    /// `key_fixed` bytes besides their digits), its memory as `memory` says.
     pub fn new(
         id: NodeId,
         workers: u32,
         backlog: u32,
         service: Dist,
-        keys: u32,
+        (keys, key_fixed): (u32, u32),
+        memory: &MemoryConfig,
         rng: ChaCha8Rng,
     ) -> Self {
+        let mut mem = Memory::new(keys, memory);
+        if let Some(ttl) = memory.ttl {
+            mem.set_ttl(ttl);
+        }
         Node {
             id,
             mode: NodeMode::Up,
             slow_factor: 1.0,
             errors: (0.0, None),
             workers: vec![Worker::default(); workers as usize],
-            store: vec![0; keys as usize],
+            mem,
+            parked: std::collections::BTreeMap::new(),
+            key_fixed,
             next_worker: 0,
             backlog_used: 0,
             backlog,
@@ -140,8 +163,6 @@ impl Node {
             wait_sum: 0,
             peak_queue: 0,
             busy_ns: 0,
-            ttl: None,
-            expires: Vec::new(),
         }
     }
 
@@ -156,34 +177,43 @@ impl Node {
     }
 
     /// Every value set from now on expires `ttl` after its set (mcrouter's
-    /// `failover_exptime` on a gutter pool's sets).
+    /// `failover_exptime` on a gutter pool's sets; the shorter of it and the
+    /// pool's own `ttl`).
     pub fn set_ttl(&mut self, ttl: Nanos) {
-        self.ttl = Some(ttl);
-        self.expires = vec![0; self.store.len()];
+        self.mem.set_ttl(ttl);
     }
 
-    /// Drops key `k` if its expiry has passed.
+    /// Bytes of key `k`'s spelling.
     #[inline]
-    fn expire(&mut self, k: usize, now: Nanos) {
-        if self.ttl.is_some() && self.expires[k] != 0 && self.expires[k] <= now {
-            self.store[k] = 0;
-            self.expires[k] = 0;
-        }
+    fn key_len(&self, k: u32) -> u32 {
+        self.key_fixed + k.checked_ilog10().unwrap_or(0) + 1
     }
 
-    /// Stores key `k` with `version` (prefill, or a set).
-    pub fn put(&mut self, k: u32, version: u32) {
-        self.store[k as usize] = version.wrapping_add(1);
+    /// Stores key `k` with `version` and a `value`-byte value (the prefill).
+    pub fn put(&mut self, k: u32, version: u32, value: u32) {
+        let len = self.key_len(k);
+        self.mem.prefill(k, version, len, value);
     }
 
     /// Whether the node holds key `k`.
     pub fn holds(&self, k: u32) -> bool {
-        self.store[k as usize] != 0
+        self.mem.peek(k).is_some()
     }
 
-    /// Forgets every key (a restart).
+    /// Forgets every key (a restart); gets parked behind leases are lost.
     pub fn clear(&mut self) {
-        self.store.iter_mut().for_each(|v| *v = 0);
+        self.mem.forget();
+        self.parked.clear();
+    }
+
+    /// True when gets wait on key `k`'s lease.
+    pub fn has_parked(&self, k: u32) -> bool {
+        self.parked.contains_key(&k)
+    }
+
+    /// `flush_all`: every item is gone; the process and its connections stay.
+    pub fn flush(&mut self) {
+        self.mem.flush();
     }
 
     /// Requests queued or in service.
@@ -265,10 +295,11 @@ impl Node {
         w.current.is_some() && w.serial == serial
     }
 
-    /// The service of `worker`'s current request ended. Returns the reply, or
-    /// `None` if the node is not running (the reply waits for it to run).
+    /// The service of `worker`'s current request ended. Returns what to
+    /// send, or `None` if the node is not running (the reply waits for it to
+    /// run).
     #[inline]
-    pub fn finish(&mut self, worker: u16, now: Nanos) -> Option<Done> {
+    pub fn finish(&mut self, worker: u16, now: Nanos) -> Option<Finished> {
         let w = &mut self.workers[worker as usize];
         if self.mode != NodeMode::Up {
             w.held = w.current.is_some();
@@ -279,49 +310,86 @@ impl Node {
         self.busy_ns += (now - w.busy_since) as u128;
         self.queued -= 1;
         self.served += 1;
-        let k = job.msg.key as usize;
-        self.expire(k, now);
+        let k = job.msg.key;
         if self.errors.0 > 0.0
             && let Some(rng) = &mut self.errors.1
             && rng.random_bool(self.errors.0)
         {
-            return Some(Done {
+            return Some(Finished::Reply(Done {
                 job,
                 reply: Reply::ServerError,
-            });
+            }));
         }
         let reply = match job.msg.kind {
-            OpKind::Get => match self.store[k] {
-                0 => Reply::Miss,
-                v => Reply::Hit(v - 1),
+            OpKind::Get => match self.mem.get(k, now) {
+                Lookup::Hit(v) | Lookup::Stale(v) => Reply::Hit(v),
+                Lookup::Miss => {
+                    let until = self.mem.lease_until(k);
+                    if until > now {
+                        let done = Done {
+                            job,
+                            reply: Reply::Miss,
+                        };
+                        return Some(Finished::Leased(done, until));
+                    }
+                    Reply::Miss
+                }
+                Lookup::Leased => {
+                    self.parked.entry(k).or_default().push(job);
+                    return Some(Finished::Parked);
+                }
             },
             OpKind::Set => {
-                self.store[k] = job.msg.version.wrapping_add(1);
-                if let Some(ttl) = self.ttl {
-                    self.expires[k] = now + ttl;
+                let len = self.key_len(k);
+                let value = set_value(job.msg.bytes, len);
+                self.mem.set(k, job.msg.version, len, value, now);
+                if !self.parked.is_empty()
+                    && let Some(waiting) = self.parked.remove(&k)
+                {
+                    let done = Done {
+                        job,
+                        reply: Reply::Stored,
+                    };
+                    return Some(Finished::Filled(done, waiting, job.msg.version));
                 }
                 Reply::Stored
             }
             OpKind::Touch => {
-                if self.store[k] == 0 {
-                    Reply::Miss
-                } else {
-                    if let Some(ttl) = self.ttl {
-                        self.expires[k] = now + ttl;
-                    }
+                if self.mem.touch(k, now) {
                     Reply::Stored
+                } else {
+                    Reply::Miss
                 }
             }
             OpKind::Delete => {
-                if std::mem::take(&mut self.store[k]) == 0 {
-                    Reply::Miss
-                } else {
+                if self.mem.delete(k, now) {
                     Reply::Stored
+                } else {
+                    Reply::Miss
                 }
             }
             OpKind::Noop => Reply::Stored,
         };
-        Some(Done { job, reply })
+        Some(Finished::Reply(Done { job, reply }))
+    }
+
+    /// The lease on key `k` was due to end at `until`: if it ended unfilled,
+    /// the oldest get parked on it takes a new lease (its miss is returned
+    /// with the new lease's end); the others wait on.
+    pub fn lease_end(&mut self, k: u32, until: Nanos, now: Nanos) -> Option<(Done, Nanos)> {
+        if self.mem.lease_until(k) != until || self.mode != NodeMode::Up {
+            return None;
+        }
+        let parked = self.parked.get_mut(&k)?;
+        let job = parked.remove(0);
+        if parked.is_empty() {
+            self.parked.remove(&k);
+        }
+        let reply = match self.mem.get(k, now) {
+            Lookup::Hit(v) | Lookup::Stale(v) => Reply::Hit(v),
+            Lookup::Miss | Lookup::Leased => Reply::Miss,
+        };
+        Some((Done { job, reply }, self.mem.lease_until(k)))
     }
 
     /// Workers whose service ended while the node was stopped; the caller
@@ -342,8 +410,9 @@ impl Node {
             .collect()
     }
 
-    /// A crash: everything queued or in service is lost.
+    /// A crash: everything queued, in service or parked is lost.
     pub fn drop_all(&mut self) {
+        self.parked.clear();
         for w in &mut self.workers {
             w.queue.clear();
             w.current = None;
@@ -355,5 +424,33 @@ impl Node {
     /// Number of worker threads.
     pub fn worker_count(&self) -> usize {
         self.workers.len()
+    }
+}
+
+/// Bytes of the value a set carries, from its bytes on the wire
+/// (`set <key> <flags> <exptime> <bytes>\r\n<data>\r\n`, as the clients
+/// spell it) and its key's length.
+fn set_value(wire: u32, key_len: u32) -> u32 {
+    // wire = 13 + key + digits(value) + value.
+    let rest = wire.saturating_sub(13 + key_len);
+    (1..=7)
+        .map(|d| (d, rest.saturating_sub(d)))
+        .find(|&(d, v)| v.checked_ilog10().unwrap_or(0) + 1 == d)
+        .map_or(rest, |(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::client::plain::wire_bytes;
+
+    #[test]
+    fn set_value_inverts_the_wire_size() {
+        for key_len in [1usize, 8, 250] {
+            for v in [0u32, 1, 9, 10, 99, 100, 400, 9_999, 10_000, 1 << 20] {
+                let wire = wire_bytes(OpKind::Set, key_len, v);
+                assert_eq!(set_value(wire, key_len as u32), v, "{key_len} {v}");
+            }
+        }
     }
 }

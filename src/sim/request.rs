@@ -45,6 +45,8 @@ pub enum ReqState {
     DbWait,
     /// On a thread, waiting for a database query.
     DbQuery,
+    /// On a thread, sleeping before it retries a failed database call.
+    DbRetrySleep,
 }
 
 /// A request in flight.
@@ -98,6 +100,10 @@ pub struct Request {
     pub deadline: Nanos,
     /// The bulkhead task (slot, generation) it waits for.
     pub task: (u32, u32),
+    /// Attempts of the current database step so far.
+    pub db_attempt: u32,
+    /// The last sleep before a database retry.
+    pub db_slept: Nanos,
 }
 
 /// All requests in flight.

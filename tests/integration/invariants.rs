@@ -543,13 +543,27 @@ fn render(g: &ModelGen) -> String {
         let node = f.node % g.nodes;
         let start = f.start_ms % duration;
         let end = start + f.length_ms;
-        if taken
-            .iter()
-            .any(|&(n, s, e)| n == node && s < end && start < e)
-        {
-            continue;
+        // What may not overlap: faults on one node, database faults, changes
+        // of one policy; cache triggers overlap anything.
+        let kind = config::FaultKind::ALL
+            .into_iter()
+            .find(|k| k.name() == f.kind)
+            .expect("a generated kind");
+        let target = match kind.target() {
+            config::FaultTarget::Node => Some(node),
+            config::FaultTarget::Database => Some(usize::MAX),
+            config::FaultTarget::Policy => Some(usize::MAX - 1 - kind as usize),
+            config::FaultTarget::Pool | config::FaultTarget::Workload => None,
+        };
+        if let Some(t) = target {
+            if taken
+                .iter()
+                .any(|&(n, s, e)| n == t && s < end && start < e)
+            {
+                continue;
+            }
+            taken.push((t, start, end));
         }
-        taken.push((node, start, end));
         let (pool, index) = place(node);
         writeln!(w, "\n[[fault]]").unwrap();
         if f.by_address {

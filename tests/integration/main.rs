@@ -10,12 +10,16 @@ mod common;
 mod fuzz_harness;
 
 mod bad_input;
+mod cache;
 mod cli;
+mod database;
 mod flows;
 mod import;
 mod invariants;
 mod library;
 mod locator;
+mod metastable;
+mod metastable_cache;
 mod peer;
 mod policies;
 mod queueing;

@@ -748,6 +748,51 @@ duration = "20s"
             "fault.0.cycle.off=1s",
             "fault.0.cycle.jitter=500ms",
         ],
+        &[
+            "fault.0.kind=db_outage",
+            "database.deadline=300ms",
+            "database.on_deadline=kill",
+            "database.retry.enabled=true",
+            "database.retry.wait=10ms",
+        ],
+        &[
+            "fault.0.kind=db_slow",
+            "database.deadline=300ms",
+            "database.max_connections=4",
+            "database.queue_limit=20",
+        ],
+        &[
+            "fault.0.kind=db_failover",
+            "fault.0.failover.cold_factor=3",
+            "fault.0.failover.cold_for=2s",
+            "database.pool_scope=instance",
+        ],
+        &[
+            "fault.0.kind=db_blip",
+            "database.deadline=300ms",
+            "database.overload.slowdown=[[50, 4]]",
+        ],
+        &["fault.0.kind=retries_off", "database.retry.enabled=true"],
+        &["fault.0.kind=shed_load"],
+        &[
+            "fault.0.kind=flush",
+            "cluster.items=300",
+            "cluster.ttl=3s",
+            "cluster.lease=1s",
+        ],
+        &[
+            "fault.0.kind=delete_hot",
+            "fault.0.delete_hot.keys=100",
+            "cluster.memory=40KiB",
+            "cluster.lease=1s",
+            "cluster.lease_miss=stale",
+        ],
+        &[
+            "fault.0.kind=spike",
+            "fault.0.spike.factor=2",
+            "workload.flow.0.steps.1.fill=read_through",
+            "database.deadline=20ms",
+        ],
     ];
     let (mut seen_policies, mut seen_faults) = (Vec::new(), Vec::new());
     for p in policies {

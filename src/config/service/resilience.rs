@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use crate::config::check::Check;
+use crate::config::doc::Seg;
 use crate::config::error::ConfigError;
 use crate::config::units::Duration;
 use crate::engine::Nanos;
@@ -235,6 +236,72 @@ fn default_half_open() -> u32 {
     10
 }
 
+/// A key under `table` (e.g. `["database", "retry"]`).
+fn key_path(table: &[&str], key: &str) -> Vec<Seg> {
+    table
+        .iter()
+        .copied()
+        .chain(std::iter::once(key))
+        .map(Seg::from)
+        .collect()
+}
+
+/// A `retry` table (resilience4j Retry keys) written at `table`: `None` when
+/// it is not enabled. Shared by the cache calls' and the database's retries.
+pub(in crate::config) fn validate_retry(
+    v: &Check,
+    table: &[&str],
+    x: &RetryFile,
+) -> Result<Option<RetryConfig>, ConfigError> {
+    if !x.enabled {
+        return Ok(None);
+    }
+    let max_attempts = v.at_least(key_path(table, "max_attempts"), x.max_attempts, 1)?;
+    v.finite_positive(key_path(table, "multiplier"), x.multiplier)?;
+    if let Some(m) = x.max_wait {
+        v.positive(key_path(table, "max_wait"), m.0)?;
+    }
+    Ok(Some(RetryConfig {
+        max_attempts,
+        wait: x.wait.0,
+        backoff: x.backoff,
+        multiplier: x.multiplier,
+        max_wait: x.max_wait.map(|m| m.0),
+        jitter: x.jitter,
+    }))
+}
+
+/// A `budget` table (Finagle `RetryBudget` keys) written at `table`: `None`
+/// when it is not enabled.
+pub(in crate::config) fn validate_budget(
+    v: &Check,
+    table: &[&str],
+    b: &BudgetFile,
+) -> Result<Option<BudgetConfig>, ConfigError> {
+    if !b.enabled {
+        return Ok(None);
+    }
+    if !(b.ratio.is_finite() && b.ratio >= 0.0) {
+        return Err(v.err_allowed(
+            key_path(table, "ratio"),
+            format!("found {}", b.ratio),
+            format!("a number ≥ 0 (default {})", default_budget_ratio()),
+        ));
+    }
+    if !(b.min_per_sec.is_finite() && b.min_per_sec >= 0.0) {
+        return Err(v.err_allowed(
+            key_path(table, "min_per_sec"),
+            format!("found {}", b.min_per_sec),
+            format!("a number ≥ 0 (default {})", default_budget_min()),
+        ));
+    }
+    Ok(Some(BudgetConfig {
+        ratio: b.ratio,
+        min_per_sec: b.min_per_sec,
+        ttl: v.positive(key_path(table, "ttl"), b.ttl.0)?,
+    }))
+}
+
 impl BreakerScope {
     /// Every scope, in the order of the file's documentation.
     pub const ALL: [BreakerScope; 3] =
@@ -315,48 +382,8 @@ pub(super) fn validate(
     r: &ResilienceFile,
 ) -> Result<Option<ResilienceConfig>, ConfigError> {
     let at = |t: &str, k: &str| path!["service", "resilience", t, k];
-    let retry = if r.retry.enabled {
-        let x = &r.retry;
-        let max_attempts = v.at_least(at("retry", "max_attempts"), x.max_attempts, 1)?;
-        v.finite_positive(at("retry", "multiplier"), x.multiplier)?;
-        if let Some(m) = x.max_wait {
-            v.positive(at("retry", "max_wait"), m.0)?;
-        }
-        Some(RetryConfig {
-            max_attempts,
-            wait: x.wait.0,
-            backoff: x.backoff,
-            multiplier: x.multiplier,
-            max_wait: x.max_wait.map(|m| m.0),
-            jitter: x.jitter,
-        })
-    } else {
-        None
-    };
-    let budget = if r.budget.enabled {
-        let b = &r.budget;
-        if !(b.ratio.is_finite() && b.ratio >= 0.0) {
-            return Err(v.err_allowed(
-                at("budget", "ratio"),
-                format!("found {}", b.ratio),
-                format!("a number ≥ 0 (default {})", default_budget_ratio()),
-            ));
-        }
-        if !(b.min_per_sec.is_finite() && b.min_per_sec >= 0.0) {
-            return Err(v.err_allowed(
-                at("budget", "min_per_sec"),
-                format!("found {}", b.min_per_sec),
-                format!("a number ≥ 0 (default {})", default_budget_min()),
-            ));
-        }
-        Some(BudgetConfig {
-            ratio: b.ratio,
-            min_per_sec: b.min_per_sec,
-            ttl: v.positive(at("budget", "ttl"), b.ttl.0)?,
-        })
-    } else {
-        None
-    };
+    let retry = validate_retry(v, &["service", "resilience", "retry"], &r.retry)?;
+    let budget = validate_budget(v, &["service", "resilience", "budget"], &r.budget)?;
     let breaker = if r.breaker.enabled {
         let b = &r.breaker;
         for (k, x) in [

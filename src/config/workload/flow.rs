@@ -96,6 +96,33 @@ pub enum Each {
 /// Most steps a flow with an `each` loop may have: the keys that missed are
 /// kept as a bit per step in a `u64`.
 pub const MAX_STEPS_WITH_EACH: usize = 64;
+/// Who fills the cache after a database read (`db_read`'s `fill`).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Fill {
+    /// Look-aside: the database read fills nothing by itself; the flow's own
+    /// `set` step fills, so only a read that returned to its caller in time
+    /// fills (the default: the flows' behaviour before the key existed).
+    #[default]
+    LookAside,
+    /// Read-through: when the query ends, its answer is set into the step's
+    /// pool (fire-and-forget, by the instance's client), whether or not its
+    /// caller still waits.
+    ReadThrough,
+}
+
+impl Fill {
+    /// Every policy, in the order of the documentation.
+    pub const ALL: [Fill; 2] = [Fill::LookAside, Fill::ReadThrough];
+
+    /// Its name in the model file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fill::LookAside => "look_aside",
+            Fill::ReadThrough => "read_through",
+        }
+    }
+}
 
 /// One step of a flow.
 #[derive(Clone, Debug, Deserialize)]
@@ -125,6 +152,8 @@ pub struct StepFile {
     /// missed or failed, with that key as the current key. Consecutive steps
     /// with `each` form one loop body, run key after key. Default: none.
     pub each: Option<Each>,
+    /// db_read: `look_aside` (default) or `read_through`.
+    pub fill: Option<Fill>,
 }
 
 fn yes() -> bool {
@@ -213,6 +242,8 @@ pub struct StepConfig {
     pub pool: usize,
     /// Part of a per-key loop: the body's first step and one past its last.
     pub each: Option<(u16, u16)>,
+    /// db_read: who fills the cache.
+    pub fill: Fill,
 }
 
 /// The flows of `[workload]`.
@@ -343,6 +374,17 @@ pub(super) fn validate(
                     ));
                 }
             }
+            let fill = match (s.op, s.fill) {
+                (StepOp::DbRead, f) => f.unwrap_or_default(),
+                (_, Some(_)) => {
+                    return Err(v.err_allowed(
+                        at("fill"),
+                        "only db_read steps take a fill policy",
+                        "no `fill` here, or op = \"db_read\"",
+                    ));
+                }
+                (_, None) => Fill::LookAside,
+            };
             if s.op.is_get() && s.wait {
                 seen_get = true;
             }
@@ -372,6 +414,7 @@ pub(super) fn validate(
                 size,
                 pool,
                 each,
+                fill,
             });
         }
         flows.push(FlowConfig {
@@ -391,6 +434,23 @@ mod tests {
     #[test]
     fn all_lists_every_op_the_file_accepts() {
         assert_allowed("workload.flow.0.steps.0.op", StepOp::ALL.map(StepOp::name));
+    }
+
+    #[test]
+    fn all_lists_every_fill_the_file_accepts() {
+        assert_allowed("workload.flow.0.steps.0.fill", Fill::ALL.map(Fill::name));
+    }
+
+    #[test]
+    fn only_database_reads_take_a_fill() {
+        let read = [
+            "workload.flow.0.steps.0.op=db_read",
+            "workload.flow.0.steps.0.fill=read_through",
+        ];
+        let m = model(&read).unwrap();
+        assert_eq!(m.workload.flows[0].steps[0].fill, Fill::ReadThrough);
+        let e = model(&["workload.flow.0.steps.0.fill=read_through"]).unwrap_err();
+        assert!(e.to_string().contains("only db_read"), "{e}");
     }
 
     #[test]

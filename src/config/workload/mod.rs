@@ -12,7 +12,9 @@ use super::cluster::PoolConfig;
 use super::error::ConfigError;
 use super::units::{Bytes, Duration};
 use crate::engine::Nanos;
-pub use flow::{Condition, Each, FlowConfig, FlowFile, KeyChoice, StepConfig, StepFile, StepOp};
+pub use flow::{
+    Condition, Each, Fill, FlowConfig, FlowFile, KeyChoice, StepConfig, StepFile, StepOp,
+};
 
 /// Most keys of the key space: keys are u32 indices.
 const MAX_KEYS: u64 = u32::MAX as u64;

@@ -74,6 +74,8 @@ pub struct Resilience {
     pub rejected: u64,
     /// Retries the budget refused.
     pub budget_refused: u64,
+    /// Retries are allowed (a `retries_off` policy change clears it).
+    pub retries_on: bool,
 }
 
 impl Resilience {
@@ -111,6 +113,7 @@ impl Resilience {
             retries: 0,
             rejected: 0,
             budget_refused: 0,
+            retries_on: true,
         })
     }
 

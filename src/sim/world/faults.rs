@@ -104,7 +104,9 @@ impl World {
     fn apply_fault(&mut self, index: u16, action: FaultAction) {
         let i = index as usize;
         let kind = self.model.faults[i].kind.clone();
-        let n = self.fault_state.phase(i, action);
+        // Database and policy faults act on no node (their arms ignore `n`).
+        let n = self.fault_state.phase(i, action).unwrap_or_default();
+        let now = self.sched.now();
         match kind {
             FaultKindConfig::None => {}
             FaultKindConfig::Crash => match action {
@@ -196,6 +198,74 @@ impl World {
                 | FaultAction::CycleOn
                 | FaultAction::CycleOff => {}
             },
+            FaultKindConfig::DbOutage => match action {
+                FaultAction::Start => self.db.freeze(),
+                FaultAction::End => self.db.thaw(now, &mut self.sched),
+                FaultAction::Toggle
+                | FaultAction::RebootDown
+                | FaultAction::CycleOn
+                | FaultAction::CycleOff => {}
+            },
+            FaultKindConfig::DbSlow(f) => match action {
+                FaultAction::Start => self.db.set_slow(f),
+                FaultAction::End => self.db.set_slow(1.0),
+                FaultAction::Toggle
+                | FaultAction::RebootDown
+                | FaultAction::CycleOn
+                | FaultAction::CycleOff => {}
+            },
+            FaultKindConfig::DbFailover {
+                cold_factor,
+                cold_for,
+            } => match action {
+                FaultAction::Start => self.db.go_down(now, &mut self.sched),
+                FaultAction::End => self.db.come_up(cold_factor, now.saturating_add(cold_for)),
+                FaultAction::Toggle
+                | FaultAction::RebootDown
+                | FaultAction::CycleOn
+                | FaultAction::CycleOff => {}
+            },
+            FaultKindConfig::DbBlip => match action {
+                FaultAction::Start => self.db.cut(),
+                FaultAction::End => self.db.heal(now, &mut self.sched),
+                FaultAction::Toggle
+                | FaultAction::RebootDown
+                | FaultAction::CycleOn
+                | FaultAction::CycleOff => {}
+            },
+            FaultKindConfig::RetriesOff => match action {
+                FaultAction::Start => self.set_retries(false),
+                FaultAction::End => self.set_retries(true),
+                FaultAction::Toggle
+                | FaultAction::RebootDown
+                | FaultAction::CycleOn
+                | FaultAction::CycleOff => {}
+            },
+            FaultKindConfig::ShedLoad { admit } => match action {
+                FaultAction::Start => self.shed = Some(admit),
+                FaultAction::End => self.shed = None,
+                FaultAction::Toggle
+                | FaultAction::RebootDown
+                | FaultAction::CycleOn
+                | FaultAction::CycleOff => {}
+            },
+            FaultKindConfig::Flush | FaultKindConfig::DeleteHot { .. } => {
+                if action == FaultAction::Start {
+                    self.cache_trigger(i, now);
+                }
+            }
+            // The arrivals carry it (`workload.rates`, from `apply_spikes`).
+            FaultKindConfig::Spike { .. } => {}
+        }
+        self.db_answers();
+    }
+
+    /// Turns retries at every layer on or off (a `retries_off` policy
+    /// change): the database calls', the cache calls'.
+    fn set_retries(&mut self, on: bool) {
+        self.db.retries_on = on;
+        if let Some(r) = self.resilience.as_mut() {
+            r.retries_on = on;
         }
     }
 
@@ -222,6 +292,40 @@ impl World {
                 }
             }
             FaultAction::RebootDown | FaultAction::CycleOn | FaultAction::CycleOff => {}
+        }
+    }
+
+    /// A cache trigger's start: `flush_all`, or the hottest keys deleted, on
+    /// its node or on every node of its pool.
+    fn cache_trigger(&mut self, i: usize, now: crate::engine::Nanos) {
+        let f = &self.model.faults[i];
+        let (pool, one_node) = (f.pool, f.one_node);
+        let node = self.model.pool_offset(pool) + f.node;
+        match f.kind {
+            FaultKindConfig::Flush if one_node => self.cache.nodes[node].flush(),
+            FaultKindConfig::Flush => self.cache.flush_pool(pool),
+            FaultKindConfig::DeleteHot { keys } if one_node => {
+                for k in 0..keys {
+                    self.cache.nodes[node].mem.delete(k, now);
+                }
+            }
+            FaultKindConfig::DeleteHot { keys } => self.cache.delete_hottest(pool, keys, now),
+            FaultKindConfig::None
+            | FaultKindConfig::Crash
+            | FaultKindConfig::Frozen { .. }
+            | FaultKindConfig::Slow(_)
+            | FaultKindConfig::Lossy { .. }
+            | FaultKindConfig::Flapping { .. }
+            | FaultKindConfig::Partition
+            | FaultKindConfig::Latency { .. }
+            | FaultKindConfig::Errors { .. }
+            | FaultKindConfig::DbOutage
+            | FaultKindConfig::DbSlow(_)
+            | FaultKindConfig::DbFailover { .. }
+            | FaultKindConfig::DbBlip
+            | FaultKindConfig::RetriesOff
+            | FaultKindConfig::ShedLoad { .. }
+            | FaultKindConfig::Spike { .. } => {}
         }
     }
 }

@@ -3,9 +3,10 @@
 //! client, database calls, and ending it with exactly one outcome.
 
 use super::{World, ctx};
-use crate::config::{Condition, KeyChoice, StepOp};
+use crate::config::{Condition, Fill, KeyChoice, StepOp};
 use crate::engine::rng::derive;
 use crate::metrics::{CacheOutcome, Outcome, RequestFlags};
+use crate::sim::database::QueryOp;
 use crate::sim::event::Event;
 use crate::sim::executor::Admission;
 use crate::sim::protocol::OpKind;
@@ -31,6 +32,12 @@ impl World {
         }
         self.rec.offered();
         self.arrived += 1;
+        if let Some(admit) = self.shed
+            && rand::RngExt::random::<f64>(&mut self.shed_rng) >= admit
+        {
+            self.end(r, Outcome::Rejected);
+            return;
+        }
         match self.frontend.as_mut() {
             Some(fe) => match fe.pick() {
                 Some(server) => self.dispatch(r, server),
@@ -360,68 +367,137 @@ impl World {
         true
     }
 
+    /// A database call of `r` (a first attempt or a retry).
     fn db_call(&mut self, r: ReqRef, write: bool) {
         let now = self.sched.now();
-        let timeout_lane = self.db.wait_lane;
-        let timeout = self.sched.lane_delay(timeout_lane);
         let req = self.reqs.get_mut(r).expect("live");
         req.flags.set(RequestFlags::DATABASE);
-        req.deadline = now;
-        match self.db.submit(r, write, now) {
-            crate::sim::database::Admit::Run(d) => {
-                req.state = ReqState::DbQuery;
-                self.sched.after(d, Event::DbDone(r));
-            }
-            crate::sim::database::Admit::Wait => {
-                req.state = ReqState::DbWait;
-                req.deadline = now + timeout;
-                self.sched.after_lane(timeout_lane, Event::DbTimeout(r));
-            }
-        }
-    }
-
-    /// A database query ended: its connection goes to the next waiter.
-    pub(crate) fn db_done(&mut self, r: ReqRef) -> bool {
-        let now = self.sched.now();
-        let reqs = &self.reqs;
-        if let Some((w, waited, d)) = self.db.release(now, |q| {
-            reqs.get(q).is_some_and(|x| x.state == ReqState::DbWait)
-        }) {
-            let wreq = self.reqs.get_mut(w).expect("waiting");
-            wreq.state = ReqState::DbQuery;
-            // While it waited, `deadline` held its wait's end; its database
-            // latency runs from the call, `waited` ago.
-            wreq.deadline = now - waited;
-            self.sched.after(d, Event::DbDone(w));
-        }
-        let Some(req) = self.reqs.get_mut(r) else {
-            return true;
+        req.state = ReqState::DbQuery;
+        let (instance, first) = (req.instance as usize, req.db_attempt == 0);
+        self.rec.db_call();
+        let step = &self.model.workload.flows[req.flow as usize].steps[req.step as usize];
+        let op = match (write, step.fill) {
+            (true, _) => QueryOp::Write,
+            (false, Fill::LookAside) => QueryOp::Read(None),
+            (false, Fill::ReadThrough) => QueryOp::Read(Some(crate::sim::database::Fill {
+                instance: instance as u16,
+                pool: step.pool as u16,
+                key: req.key,
+                size: step.size,
+            })),
         };
-        let op = self.model.workload.flows[req.flow as usize].steps[req.step as usize].op;
-        let key = req.key as usize;
-        if op == StepOp::DbWrite {
-            self.versions[key] = self.versions[key].wrapping_add(1);
-        }
-        req.version = self.versions[key];
-        req.step += 1;
-        req.state = ReqState::Work;
-        let started = req.deadline;
-        self.rec.db_latency(now - started);
-        self.service.make_ready(r);
-        true
+        self.db.call(r, op, instance, first, now, &mut self.sched);
+        self.db_answers();
     }
 
-    /// A wait for a database connection timed out: the request fails.
-    pub(crate) fn db_timeout(&mut self, r: ReqRef) -> bool {
+    /// Makes the database's read-through fills, then hands its answers to
+    /// their callers, in order.
+    pub(crate) fn db_answers(&mut self) {
+        while let Some(f) = self.db.fills.pop_front() {
+            let version = self.versions[f.key as usize];
+            self.fill(f.instance as usize, f.pool, f.key, version, f.size);
+        }
+        while let Some(a) = self.db.out.pop_front() {
+            self.db_answer(a);
+        }
+    }
+
+    /// A read-through fill: the database's answer for `key` is set into
+    /// `pool` by the instance's client, fire-and-forget, whether or not the
+    /// read's caller still waits.
+    fn fill(&mut self, instance: usize, pool: u16, key: u32, version: u32, size: u32) {
+        let call = Call {
+            kind: OpKind::Set,
+            pool,
+            key,
+            size,
+            version,
+            waiter: None,
+        };
+        let mut ctx = ctx!(self);
+        self.cache.clients[instance].call(&mut ctx, call);
+    }
+
+    /// A caller gets its database answer: a result moves it past the step;
+    /// an error is retried (when `[database.retry]` allows) or fails it.
+    fn db_answer(&mut self, a: crate::sim::database::Answer) {
         let now = self.sched.now();
+        let r = a.req;
+        let Some(req) = self.reqs.get_mut(r) else {
+            return;
+        };
+        if req.state != ReqState::DbQuery {
+            return;
+        }
+        let op = self.model.workload.flows[req.flow as usize].steps[req.step as usize].op;
+        if a.ok {
+            let key = req.key as usize;
+            if op == StepOp::DbWrite {
+                self.versions[key] = self.versions[key].wrapping_add(1);
+            }
+            req.version = self.versions[key];
+            req.step += 1;
+            req.state = ReqState::Work;
+            req.db_attempt = 0;
+            req.db_slept = 0;
+            self.rec.db_latency(now - a.called);
+            self.service.make_ready(r);
+            return;
+        }
+        let attempt = req.db_attempt + 1;
+        match self
+            .db
+            .retry_after(req.instance as usize, attempt, req.db_slept, now)
+        {
+            Some(wait) => {
+                req.db_attempt = attempt;
+                req.db_slept = wait;
+                req.state = ReqState::DbRetrySleep;
+                self.sched.after(wait, Event::DbRetry(r));
+            }
+            None => {
+                req.db_attempt = 0;
+                req.db_slept = 0;
+                self.end(r, Outcome::Failed);
+            }
+        }
+    }
+
+    /// A database query's execution ended.
+    pub(crate) fn db_done(&mut self, q: crate::sim::ids::QueryRef) -> bool {
+        let now = self.sched.now();
+        let counted = self.db.done(q, now, &mut self.sched);
+        self.db_answers();
+        counted
+    }
+
+    /// A wait for a database connection timed out: the call fails.
+    pub(crate) fn db_timeout(&mut self, q: crate::sim::ids::QueryRef) -> bool {
+        let now = self.sched.now();
+        let counted = self.db.pool_timeout(q, now, &mut self.sched);
+        self.db_answers();
+        counted
+    }
+
+    /// A database caller's deadline passed: the call fails; the query goes
+    /// on or is killed (`on_deadline`).
+    pub(crate) fn db_deadline(&mut self, q: crate::sim::ids::QueryRef) -> bool {
+        let now = self.sched.now();
+        let counted = self.db.deadline(q, now, &mut self.sched);
+        self.db_answers();
+        counted
+    }
+
+    /// A request's sleep before a database retry ended: it calls again.
+    pub(crate) fn db_retry_due(&mut self, r: ReqRef) -> bool {
         let Some(req) = self.reqs.get(r) else {
             return false;
         };
-        if req.state != ReqState::DbWait || now < req.deadline {
+        if req.state != ReqState::DbRetrySleep {
             return false;
         }
-        self.db.abandon();
-        self.end(r, Outcome::Failed);
+        let op = self.model.workload.flows[req.flow as usize].steps[req.step as usize].op;
+        self.db_call(r, op == StepOp::DbWrite);
         true
     }
 

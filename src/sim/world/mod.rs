@@ -68,6 +68,9 @@ pub struct World {
     pub(crate) node_events: Vec<NodeEvent>,
     /// Application-level retries, budget and breakers, when enabled.
     pub(crate) resilience: Option<super::resilience::Resilience>,
+    /// Share of arrivals admitted while a `shed_load` policy change lasts.
+    pub(crate) shed: Option<f64>,
+    pub(crate) shed_rng: ChaCha8Rng,
     events: u64,
     bucket_start: Nanos,
     /// Requests that arrived.
@@ -124,7 +127,13 @@ impl World {
             .and_then(|f| f.timeout_server)
             .map(|t| sched.lane(t));
         let service = Service::new(&model, n_clients, &mut sched);
-        let db = Database::new(&model.database, stream(seed, "database"), &mut sched);
+        let db = Database::new(
+            &model.database,
+            n_clients,
+            stream(seed, "database"),
+            stream(seed, "database-retry"),
+            &mut sched,
+        );
         let rec = Recorder::new(
             model.slo,
             model.warmup,
@@ -150,6 +159,8 @@ impl World {
             fault_state: super::fault::FaultState::new(&model),
             node_events: Vec::new(),
             resilience: super::resilience::Resilience::new(&model),
+            shed: None,
+            shed_rng: stream(seed, "shed"),
             events: 0,
             bucket_start: 0,
             arrived: 0,
@@ -230,11 +241,14 @@ impl World {
             exec_queue: self.service.exec_queued(),
             frontend_queue: self.frontend.as_ref().map_or(0, |f| f.queued()),
             db_in_flight: self.db.in_flight(),
+            requests_in_flight: self.reqs.live() as u64,
             nodes,
         }
     }
 
     /// Handles one event; false when it was a stale timer (not counted).
+    /// Inlined into the loop: its one call site is the hot path.
+    #[inline(always)]
     fn handle(&mut self, ev: Event, sink: &mut dyn FnMut(&TimelineRow)) -> bool {
         match ev {
             Event::Arrival => {
@@ -252,8 +266,10 @@ impl World {
             Event::Work(r) => self.work_done(r),
             Event::FrontendQueueTimeout(r) => self.frontend_queue_timeout(r),
             Event::FrontendServerTimeout(r) => self.frontend_server_timeout(r),
-            Event::DbDone(r) => self.db_done(r),
-            Event::DbTimeout(r) => self.db_timeout(r),
+            Event::DbDone(q) => self.db_done(q),
+            Event::DbTimeout(q) => self.db_timeout(q),
+            Event::DbDeadline(q) => self.db_deadline(q),
+            Event::DbRetry(r) => self.db_retry_due(r),
             Event::BulkheadDeadline(r) => self.bulkhead_deadline(r),
             Event::OpTimeout { client, op } => {
                 let mut ctx = ctx!(self);
@@ -276,6 +292,7 @@ impl World {
                 serial,
             } => self.node_done(node, worker, serial),
             Event::ConnectArrive { conn, generation } => self.connect_arrive(conn, generation),
+            Event::LeaseEnd { node, key } => self.lease_end(node, key),
             Event::Client { client, timer } => {
                 let mut ctx = ctx!(self);
                 self.cache.clients[client.index()].timer(&mut ctx, timer)
@@ -347,7 +364,7 @@ impl World {
     }
 
     fn summary(&self, node_events: &[super::protocol::NodeEvent]) -> Summary {
-        use crate::metrics::summary::{ClientSummary, DbSummary, NodeSummary};
+        use crate::metrics::summary::{ClientSummary, DbSummary, MemorySummary, NodeSummary};
         let end = self.model.end();
         // Every client's and proxy's markings, from what each logged (the
         // events are sorted by time).
@@ -393,15 +410,44 @@ impl World {
             latency_ms: self.rec.latency(),
             over_slo: self.rec.over_slo(),
             cache_ops: self.rec.cache_counts(),
+            memory: {
+                let mut m = MemorySummary::default();
+                let (mut hits, mut gets) = (0u64, 0u64);
+                for n in &self.cache.nodes {
+                    let c = n.mem.counts;
+                    hits += c.hits + c.stale_served;
+                    gets += c.hits + c.misses + c.lease_waits;
+                    m.fills += c.fills;
+                    m.evictions += c.evictions;
+                    m.expired += c.expired;
+                    m.flushed += c.flushed;
+                    m.lease_waits += c.lease_waits;
+                    m.stale_served += c.stale_served;
+                    m.items += n.mem.items();
+                }
+                m.hit_ratio = if gets == 0 {
+                    0.0
+                } else {
+                    hits as f64 / gets as f64
+                };
+                m
+            },
             windows: self.rec.windows(),
             first_bad_s: self.rec.first_bad_s(),
-            recovery_s: self.rec.recovery_s(end),
+            recovery_s: self.rec.recovery_s(),
             peak_bucket_error_ratio: self.rec.peak_bucket_error_ratio(),
+            verdict: self.rec.verdict(),
             db: DbSummary {
                 peak_in_flight: self.db.peak_in_flight,
                 peak_waiting: self.db.peak_waiting,
                 queries: self.db.queries,
                 wait_timeouts: self.db.wait_timeouts,
+                calls: self.db.calls,
+                deadline_exceeded: self.db.deadline_exceeded,
+                killed: self.db.killed,
+                refused: self.db.refused,
+                wasted: self.db.wasted,
+                retries: self.db.retries,
             },
             client: ClientSummary {
                 trips,

@@ -190,6 +190,7 @@ impl World {
         let c = &res.calls[slot as usize];
         let (instance, attempt, slept, waiter) = (c.instance, c.attempt, c.slept, c.waiter);
         if matches!(result, CacheResult::Failed(_))
+            && res.retries_on
             && let Some(retry) = res.spec.retry.as_ref()
             && attempt < retry.max_attempts
         {

@@ -5,7 +5,7 @@ use super::{World, ctx};
 use crate::sim::event::ClientTimer;
 use crate::sim::event::{ConnectOutcome, Event};
 use crate::sim::ids::{ClientId, ConnId, NodeId};
-use crate::sim::node::{Job, NodeMode};
+use crate::sim::node::{Done, Finished, Job, NodeMode};
 use crate::sim::protocol::{ClientMsg, Reply};
 
 impl World {
@@ -77,11 +77,79 @@ impl World {
             return false;
         }
         let now = self.sched.now();
-        let Some(done) = self.cache.nodes[n.index()].finish(worker, now) else {
+        let Some(finished) = self.cache.nodes[n.index()].finish(worker, now) else {
             return true;
         };
-        self.reply(done.job, done.reply);
+        self.finished(n, finished);
         self.start_worker(n, worker);
+        true
+    }
+
+    /// Sends what a finished request produced: its reply, the replies of
+    /// gets parked behind a lease that a set just filled, and the timer of a
+    /// lease just granted.
+    #[inline]
+    fn finished(&mut self, n: NodeId, finished: Finished) {
+        match finished {
+            Finished::Reply(done) => self.reply(done.job, done.reply),
+            f @ (Finished::Parked | Finished::Leased(..) | Finished::Filled(..)) => {
+                self.lease_finished(n, f)
+            }
+        }
+    }
+
+    /// The lease cases of [`World::finished`] (only with leases on).
+    #[cold]
+    #[inline(never)]
+    fn lease_finished(&mut self, n: NodeId, finished: Finished) {
+        match finished {
+            Finished::Reply(done) => self.reply(done.job, done.reply),
+            Finished::Parked => {}
+            Finished::Leased(done, until) => {
+                self.reply(done.job, done.reply);
+                self.sched.at(
+                    until,
+                    Event::LeaseEnd {
+                        node: n,
+                        key: done.job.msg.key,
+                    },
+                );
+            }
+            Finished::Filled(done, waiting, version) => {
+                self.reply(done.job, done.reply);
+                for job in waiting {
+                    self.reply(job, Reply::Hit(version));
+                }
+            }
+        }
+    }
+
+    /// A lease is due to end: if it ended unfilled, the oldest get waiting
+    /// on it gets a miss and the next lease.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn lease_end(&mut self, n: NodeId, key: u32) -> bool {
+        let now = self.sched.now();
+        let node = &mut self.cache.nodes[n.index()];
+        if node.mem.lease_until(key) != now {
+            return false;
+        }
+        match node.lease_end(key, now, now) {
+            Some((Done { job, reply }, until)) => {
+                self.reply(job, reply);
+                if until > now {
+                    self.sched.at(until, Event::LeaseEnd { node: n, key });
+                }
+            }
+            None => {
+                // A stopped node keeps its waiters; look again a lease later.
+                if node.mode != NodeMode::Up && node.has_parked(key) {
+                    let again = now + node.mem.lease_time();
+                    node.mem.extend_lease(key, again);
+                    self.sched.at(again, Event::LeaseEnd { node: n, key });
+                }
+            }
+        }
         true
     }
 
@@ -107,8 +175,8 @@ impl World {
         self.cache.nodes[n.index()].backlog_used = 0;
         let now = self.sched.now();
         for w in self.cache.nodes[n.index()].held_workers() {
-            if let Some(done) = self.cache.nodes[n.index()].finish(w, now) {
-                self.reply(done.job, done.reply);
+            if let Some(finished) = self.cache.nodes[n.index()].finish(w, now) {
+                self.finished(n, finished);
             }
         }
         for w in self.cache.nodes[n.index()].startable_workers() {

@@ -1,0 +1,236 @@
+//! The database's dynamics: the caller's deadline (keep running or kill),
+//! the server's bound and queue, pools per instance, the load knee, and the
+//! database faults. Each model is small and deterministic (constant
+//! arrivals and service times), so the expected values follow from the
+//! mechanism by arithmetic.
+
+use cachestorm::config::Model;
+use cachestorm::engine::time::SEC;
+use cachestorm::metrics::TimelineRow;
+use cachestorm::sim::{self, RunOutput};
+
+use crate::common;
+
+/// 100 requests per second, evenly spaced, each one database read of 20 ms,
+/// no pool limit and no server bound.
+const BASE: &str = r#"
+duration = "20s"
+drain = "5s"
+[workload]
+arrival = "constant"
+rate = 100
+[[workload.flow]]
+name = "read"
+steps = [{ op = "db_read" }]
+[service]
+threads = 1000
+[cluster]
+nodes = ["10.0.0.1:11211"]
+[database]
+connections = 0
+service_time = { dist = "constant", value = "20ms" }
+"#;
+
+fn run_rows(m: &Model) -> (RunOutput, Vec<TimelineRow>) {
+    let mut rows = Vec::new();
+    let out =
+        sim::run_checked(m, true, &mut |r| rows.push(r.clone())).unwrap_or_else(|v| panic!("{v}"));
+    (out, rows)
+}
+
+/// Rows that start at or after `from` and end at or before `to` (seconds).
+fn between(rows: &[TimelineRow], from: f64, to: f64) -> Vec<&TimelineRow> {
+    rows.iter()
+        .filter(|r| r.start as f64 >= from * SEC as f64 && r.end as f64 <= to * SEC as f64)
+        .collect()
+}
+
+#[test]
+fn a_deadline_answers_every_caller_in_time_and_kill_stops_the_wasted_work() {
+    // One query at a time, 50 per second: twice overloaded.
+    let sets = ["database.max_connections=1", "database.deadline=100ms"];
+    let kill = common::parse(BASE, &[sets[0], sets[1], "database.on_deadline=kill"]);
+    let keep = common::parse(
+        BASE,
+        &[sets[0], sets[1], "database.on_deadline=keep_running"],
+    );
+    let (k, _) = run_rows(&kill);
+    let (w, _) = run_rows(&keep);
+    for (name, out) in [("kill", &k), ("keep_running", &w)] {
+        let s = &out.summary;
+        // Nobody waits past the deadline.
+        assert!(s.latency_ms.max <= 100.0, "{name}: {}", s.latency_ms.max);
+        // Every call ends in a result or a deadline error.
+        assert_eq!(
+            s.requests.succeeded + s.db.deadline_exceeded,
+            s.db.calls,
+            "{name}"
+        );
+        assert_eq!(s.requests.failed, s.db.deadline_exceeded, "{name}");
+        assert!(s.db.deadline_exceeded > 0, "{name}");
+    }
+    // Kill: every abandoned query is stopped, none runs to its end.
+    assert_eq!(k.summary.db.killed, k.summary.db.deadline_exceeded);
+    assert_eq!(k.summary.db.wasted, 0);
+    // Keep running: nothing is stopped; the server spends its time on
+    // queries whose callers have left.
+    assert_eq!(w.summary.db.killed, 0);
+    assert!(w.summary.db.wasted > 0);
+    // Every query it ran ended in a result or in waste (but the one still
+    // running when the run ended).
+    let s = &w.summary;
+    assert!(
+        s.db.queries - s.requests.succeeded - s.db.wasted <= 1,
+        "{:?}",
+        s.db
+    );
+}
+
+#[test]
+fn a_server_without_a_queue_refuses_what_it_cannot_run() {
+    // One query at a time, 20 ms each, arrivals every 10 ms, no queue
+    // (PostgreSQL's refusal beyond max_connections): every other arrival
+    // finds the server busy and is refused at once.
+    let m = common::parse(
+        BASE,
+        &["database.max_connections=1", "database.queue_limit=0"],
+    );
+    let (out, _) = run_rows(&m);
+    let s = &out.summary;
+    assert_eq!(s.db.refused, s.requests.failed);
+    assert!(
+        s.requests.succeeded.abs_diff(s.requests.failed) <= 1,
+        "{:?}",
+        s.requests
+    );
+    // Nothing waits: every answer takes exactly one query's time.
+    assert_eq!(s.latency_ms.max, 20.0);
+}
+
+#[test]
+fn pools_per_instance_multiply_the_connections() {
+    // Four instances, one connection each, 50 ms to wait for one. Shared,
+    // the one connection serves 50 queries per second against 100 offered;
+    // per instance, each connection sees a query every 40 ms.
+    let sets = [
+        "service.instances=4",
+        "database.connections=1",
+        "database.connection_timeout=50ms",
+    ];
+    let shared = common::parse(
+        BASE,
+        &[sets[0], sets[1], sets[2], "database.pool_scope=shared"],
+    );
+    let per = common::parse(
+        BASE,
+        &[sets[0], sets[1], sets[2], "database.pool_scope=instance"],
+    );
+    let (a, _) = run_rows(&shared);
+    let (b, _) = run_rows(&per);
+    assert!(a.summary.db.wait_timeouts > 0);
+    assert!(a.summary.db.peak_in_flight >= 2);
+    assert_eq!(b.summary.db.wait_timeouts, 0);
+    assert_eq!(b.summary.db.peak_waiting, 0);
+    // Arrivals every 10 ms, queries of 20 ms: two at once.
+    assert_eq!(b.summary.db.peak_in_flight, 2);
+    assert_eq!(b.summary.requests.failed, 0);
+}
+
+#[test]
+fn the_knee_multiplies_service_time_above_its_rate() {
+    // 100 per second for 10 s, then 200; the knee is at 150.
+    let m = common::parse(
+        BASE,
+        &[
+            "database.overload.slowdown=[[150, 10]]",
+            r#"workload.schedule=[{ at = "10s", rate = 200 }]"#,
+        ],
+    );
+    let (_, rows) = run_rows(&m);
+    let factor = m.database.knee_factor(200.0);
+    assert_eq!(factor, 10.0);
+    for r in between(&rows, 1.0, 10.0) {
+        assert_eq!(r.db_latency_ms, 20.0, "below the knee at {}", r.start);
+    }
+    for r in between(&rows, 12.0, 20.0) {
+        assert_eq!(
+            r.db_latency_ms,
+            20.0 * factor,
+            "above the knee at {}",
+            r.start
+        );
+    }
+}
+
+#[test]
+fn database_faults_do_what_they_say() {
+    let fault = |kind: &str, extra: &[&str]| {
+        let mut sets = vec![
+            format!("fault.0.kind={kind}"),
+            "fault.0.start=5s".to_string(),
+            "fault.0.duration=2s".to_string(),
+        ];
+        sets.extend(extra.iter().map(|s| s.to_string()));
+        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+        let text = format!(
+            "{BASE}\n[[fault]]\nkind = \"none\"\nnode = 0\nstart = \"1s\"\nduration = \"1s\"\n"
+        );
+        run_rows(&common::parse(&text, &sets))
+    };
+    // An outage holds everything, then answers it: nothing fails, the
+    // longest wait is the outage.
+    let (o, _) = fault("db_outage", &[]);
+    assert_eq!(o.summary.requests.failed, 0);
+    assert!(
+        o.summary.latency_ms.max >= 2_000.0 && o.summary.latency_ms.max <= 2_021.0,
+        "{}",
+        o.summary.latency_ms.max
+    );
+    // A blip holds what crosses the link: the same, from the caller's side.
+    let (b, _) = fault("db_blip", &[]);
+    assert_eq!(b.summary.requests.failed, 0);
+    assert!(
+        b.summary.latency_ms.max >= 2_000.0 && b.summary.latency_ms.max <= 2_021.0,
+        "{}",
+        b.summary.latency_ms.max
+    );
+    // A slow-down multiplies the query time while it lasts.
+    let (_, rows) = fault("db_slow", &["fault.0.slow.factor=4"]);
+    assert!(
+        between(&rows, 5.5, 7.0)
+            .iter()
+            .all(|r| r.db_latency_ms == 80.0)
+    );
+    assert!(
+        between(&rows, 8.0, 20.0)
+            .iter()
+            .all(|r| r.db_latency_ms == 20.0)
+    );
+    // A failover refuses everything while the server is away, then serves
+    // with a cold cache (× 3 for 3 s), then as before.
+    let (f, rows) = fault(
+        "db_failover",
+        &[
+            "fault.0.failover.cold_factor=3",
+            "fault.0.failover.cold_for=3s",
+        ],
+    );
+    // Every arrival of the 2 s is refused, and the queries running at the
+    // start (20 ms of arrivals) fail with it (at 5 s, before the bucket
+    // that ends then closes).
+    let failed_in_fault: u64 = between(&rows, 4.0, 7.0).iter().map(|r| r.failed).sum();
+    let (rate, query_s) = (f.summary.requests.offered as f64 / 20.0, 0.020);
+    assert_eq!(failed_in_fault as f64, rate * 2.0 + rate * query_s);
+    assert_eq!(f.summary.db.refused as f64, rate * 2.0);
+    assert_eq!(failed_in_fault, f.summary.requests.failed);
+    assert!(
+        between(&rows, 7.1, 10.0)
+            .iter()
+            .all(|r| r.db_latency_ms == 60.0)
+    );
+    assert!(
+        between(&rows, 10.5, 20.0)
+            .iter()
+            .all(|r| r.db_latency_ms == 20.0)
+    );
+}
