@@ -532,19 +532,29 @@ fn render(g: &ModelGen) -> String {
         writeln!(w, "write_time = {wt}").unwrap();
     }
 
-    // Faults: on existing nodes, starting before the end, apart on one node.
-    let mut taken: Vec<(usize, u64, u64)> = Vec::new();
+    // Faults: on existing nodes, starting before the end, apart on one node
+    // (database faults apart from each other, and changes of one policy).
+    let mut taken: Vec<(String, u64, u64)> = Vec::new();
     for f in &g.faults {
         let node = f.node % g.nodes;
         let start = f.start_ms % duration;
         let end = start + f.length_ms;
+        let target = match cachestorm::config::FaultKind::ALL
+            .iter()
+            .find(|k| k.name() == f.kind)
+            .map(|k| k.target())
+        {
+            Some(cachestorm::config::FaultTarget::Database) => "database".to_string(),
+            Some(cachestorm::config::FaultTarget::Policy) => f.kind.to_string(),
+            Some(cachestorm::config::FaultTarget::Node) | None => format!("node {node}"),
+        };
         if taken
             .iter()
-            .any(|&(n, s, e)| n == node && s < end && start < e)
+            .any(|(n, s, e)| *n == target && *s < end && start < *e)
         {
             continue;
         }
-        taken.push((node, start, end));
+        taken.push((target, start, end));
         let (pool, index) = place(node);
         writeln!(w, "\n[[fault]]").unwrap();
         if f.by_address {
