@@ -171,46 +171,65 @@ pub fn events(model: &Model) -> EventEstimate {
     // A node with less room than its keys misses at least the share it
     // cannot hold (uniform popularity; skewed popularity misses less).
     let miss = miss.max(1.0 - room_share(model));
-    let per_request = 1.0
-        + flows
-            .iter()
-            .map(|f| {
-                share(f.weight)
-                    * f.steps
-                        .iter()
-                        .map(|s| {
-                            let p = match s.on {
-                                Condition::Always => 1.0,
-                                Condition::Hit => 1.0 - miss,
-                                Condition::Miss | Condition::MissOrError => miss,
-                                Condition::Error => 0.0,
-                            };
-                            // A per-key loop's step runs once per earlier
-                            // get that missed.
-                            let p = match s.each {
-                                None => p,
-                                Some((start, _)) => {
-                                    miss * f.steps[..start as usize]
-                                        .iter()
-                                        .filter(|g| g.op == StepOp::Get && g.wait)
-                                        .count() as f64
-                                }
-                            };
-                            let events = match s.op {
-                                StepOp::Get | StepOp::Set | StepOp::Touch | StepOp::Delete => {
-                                    EVENTS_PER_CACHE_KEY
-                                }
-                                StepOp::MultiGet => EVENTS_PER_CACHE_KEY * s.count as f64,
-                                StepOp::DbRead if s.fill == super::Fill::ReadThrough => {
-                                    1.0 + EVENTS_PER_CACHE_KEY
-                                }
-                                StepOp::DbRead | StepOp::DbWrite | StepOp::Work => 1.0,
-                            };
-                            p * events
-                        })
-                        .sum::<f64>()
-            })
-            .sum::<f64>();
+    // Retries multiply work: a database step makes up to `max_attempts`
+    // calls, and each upstream layer sends the whole request up to its
+    // `max_attempts` times (k at each of L layers: k^L). The estimate takes
+    // the worst case, when every attempt fails, so a model whose retries
+    // multiply load beyond any reason is refused before it runs.
+    let db_attempts = model
+        .database
+        .retry
+        .as_ref()
+        .map_or(1.0, |r| f64::from(r.max_attempts));
+    let upstream: f64 = model
+        .service
+        .upstream
+        .iter()
+        .map(|r| f64::from(r.max_attempts))
+        .product();
+    let per_request = upstream
+        * (1.0
+            + flows
+                .iter()
+                .map(|f| {
+                    share(f.weight)
+                        * f.steps
+                            .iter()
+                            .map(|s| {
+                                let p = match s.on {
+                                    Condition::Always => 1.0,
+                                    Condition::Hit => 1.0 - miss,
+                                    Condition::Miss | Condition::MissOrError => miss,
+                                    Condition::Error => 0.0,
+                                };
+                                // A per-key loop's step runs once per earlier
+                                // get that missed.
+                                let p = match s.each {
+                                    None => p,
+                                    Some((start, _)) => {
+                                        miss * f.steps[..start as usize]
+                                            .iter()
+                                            .filter(|g| g.op == StepOp::Get && g.wait)
+                                            .count()
+                                            as f64
+                                    }
+                                };
+                                let events = match s.op {
+                                    StepOp::Get | StepOp::Set | StepOp::Touch | StepOp::Delete => {
+                                        EVENTS_PER_CACHE_KEY
+                                    }
+                                    StepOp::MultiGet => EVENTS_PER_CACHE_KEY * s.count as f64,
+                                    StepOp::DbRead if s.fill == super::Fill::ReadThrough => {
+                                        db_attempts + EVENTS_PER_CACHE_KEY
+                                    }
+                                    StepOp::DbRead | StepOp::DbWrite => db_attempts,
+                                    StepOp::Work => 1.0,
+                                };
+                                p * events
+                            })
+                            .sum::<f64>()
+                })
+                .sum::<f64>());
     let ticks = (end / model.bucket) as f64;
     let faults: f64 = model
         .faults

@@ -34,6 +34,8 @@ pub enum Event {
     DbDeadline(QueryRef),
     /// A request's sleep before retrying a failed database call ends.
     DbRetry(ReqRef),
+    /// An upstream layer sends a failed request again.
+    UpstreamRetry(ReqRef),
     /// A bulkhead caller's deadline.
     BulkheadDeadline(ReqRef),
     /// A client op's caller timeout.

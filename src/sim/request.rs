@@ -47,6 +47,8 @@ pub enum ReqState {
     DbQuery,
     /// On a thread, sleeping before it retries a failed database call.
     DbRetrySleep,
+    /// Off the service, waiting for an upstream layer to send it again.
+    UpstreamSleep,
 }
 
 /// A request in flight.
@@ -104,6 +106,11 @@ pub struct Request {
     pub db_attempt: u32,
     /// The last sleep before a database retry.
     pub db_slept: Nanos,
+    /// Retries made so far by each upstream layer (outermost first) within
+    /// the current attempt of the layer above it.
+    pub upstream: [u8; 8],
+    /// The last sleep before an upstream retry.
+    pub upstream_slept: Nanos,
 }
 
 /// All requests in flight.

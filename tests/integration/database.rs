@@ -234,3 +234,42 @@ fn database_faults_do_what_they_say() {
             .all(|r| r.db_latency_ms == 20.0)
     );
 }
+
+#[test]
+fn k_tries_at_each_of_l_layers_make_k_to_the_l_calls_at_the_bottom() {
+    // The database refuses everything (a failover for the whole run); the
+    // query is retried 3 times in all, and each of 4 upstream layers sends
+    // the whole request 3 times: 3^5 = 243 calls per request.
+    let (k, upstream_layers) = (3u32, 4usize);
+    let layer = format!(r#"{{ max_attempts = {k}, wait = "0s" }}"#);
+    let layers = vec![layer; upstream_layers].join(", ");
+    let sets = [
+        "duration=3s".to_string(),
+        "workload.rate=1".to_string(),
+        format!("service.resilience.upstream=[{layers}]"),
+        "database.retry.enabled=true".to_string(),
+        format!("database.retry.max_attempts={k}"),
+        "database.retry.wait=0s".to_string(),
+    ];
+    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+    let text =
+        format!("{BASE}\n[[fault]]\nkind = \"db_failover\"\nstart = \"0s\"\nduration = \"30s\"\n");
+    let m = common::parse(&text, &sets);
+    let (out, _) = run_rows(&m);
+    let s = &out.summary;
+    let bottom = u64::from(k).pow(upstream_layers as u32 + 1);
+    assert_eq!(bottom, 243);
+    assert!(s.requests.offered > 0);
+    assert_eq!(s.db.calls, s.requests.offered * bottom);
+    assert_eq!(s.requests.failed, s.requests.offered);
+    // The event estimate sees the worst case.
+    let one = common::parse(&text, &["duration=3s", "workload.rate=1"]);
+    let (e, e1) = (
+        cachestorm::config::estimate::events(&m),
+        cachestorm::config::estimate::events(&one),
+    );
+    assert!(
+        e.per_request >= (bottom as f64) * (e1.per_request - 1.0),
+        "{e:?} vs {e1:?}"
+    );
+}

@@ -537,7 +537,8 @@ fn render(g: &ModelGen) -> String {
         writeln!(w, "write_time = {wt}").unwrap();
     }
 
-    // Faults: on existing nodes, starting before the end, apart on one node.
+    // Faults: on existing nodes, starting before the end, apart on one node
+    // (database faults apart from each other, and changes of one policy).
     let mut taken: Vec<(usize, u64, u64)> = Vec::new();
     for f in &g.faults {
         let node = f.node % g.nodes;

@@ -150,6 +150,9 @@ pub struct ServiceConfig {
     pub bulkhead: Option<BulkheadConfig>,
     /// Application-level retries, budget and breakers, when any is enabled.
     pub resilience: Option<ResilienceConfig>,
+    /// Retries of the whole request by the layers above the service,
+    /// outermost first (`[[service.resilience.upstream]]`).
+    pub upstream: Vec<resilience::RetryConfig>,
 }
 
 /// A separate executor for cache calls, validated.
@@ -207,6 +210,7 @@ pub(super) fn validate(v: &Check, s: &ServiceFile) -> Result<ServiceConfig, Conf
         queue: s.queue,
         bulkhead,
         resilience: resilience::validate(v, &s.resilience)?,
+        upstream: resilience::validate_upstream(v, &s.resilience.upstream)?,
     })
 }
 

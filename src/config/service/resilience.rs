@@ -28,6 +28,12 @@ pub struct ResilienceFile {
     /// Circuit breakers.
     #[serde(default)]
     pub breaker: BreakerFile,
+    /// Retries of the whole request by the layers above the service (a
+    /// user, a browser, an API gateway, an upstream service), outermost
+    /// first: each attempt of a layer is a whole try of the layers below
+    /// it. The keys of `retry` (`enabled` is not read). Default: none.
+    #[serde(default)]
+    pub upstream: Vec<RetryFile>,
 }
 
 /// Wait growth between attempts.
@@ -300,6 +306,44 @@ pub(in crate::config) fn validate_budget(
         min_per_sec: b.min_per_sec,
         ttl: v.positive(key_path(table, "ttl"), b.ttl.0)?,
     }))
+}
+
+/// Most upstream layers.
+pub const MAX_UPSTREAM: usize = 8;
+
+/// The upstream retry layers, outermost first.
+pub(in crate::config) fn validate_upstream(
+    v: &Check,
+    layers: &[RetryFile],
+) -> Result<Vec<RetryConfig>, ConfigError> {
+    if layers.len() > MAX_UPSTREAM {
+        return Err(v.err_allowed(
+            path!["service", "resilience", "upstream"],
+            format!("{} layers", layers.len()),
+            format!("at most {MAX_UPSTREAM} upstream retry layers"),
+        ));
+    }
+    layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let i = i.to_string();
+            let table = ["service", "resilience", "upstream", i.as_str()];
+            let on = RetryFile {
+                enabled: true,
+                ..l.clone()
+            };
+            let cfg = validate_retry(v, &table, &on)?.expect("enabled");
+            if cfg.max_attempts > u32::from(u8::MAX) {
+                return Err(v.err_allowed(
+                    key_path(&table, "max_attempts"),
+                    format!("found {}", cfg.max_attempts),
+                    "an integer from 1 to 255",
+                ));
+            }
+            Ok(cfg)
+        })
+        .collect()
 }
 
 impl BreakerScope {

@@ -32,6 +32,12 @@ impl World {
         }
         self.rec.offered();
         self.arrived += 1;
+        self.admit(r);
+    }
+
+    /// A request (new, or sent again by an upstream layer) reaches the
+    /// service: load shedding, then the front end or an instance.
+    fn admit(&mut self, r: ReqRef) {
         if let Some(admit) = self.shed
             && rand::RngExt::random::<f64>(&mut self.shed_rng) >= admit
         {
@@ -513,9 +519,88 @@ impl World {
         self.end(r, outcome);
     }
 
+    /// An upstream layer's sleep ended: the request is sent again.
+    pub(crate) fn upstream_retry_due(&mut self, r: ReqRef) -> bool {
+        if self
+            .reqs
+            .get(r)
+            .is_none_or(|q| q.state != ReqState::UpstreamSleep)
+        {
+            return false;
+        }
+        self.reqs.get_mut(r).expect("live").state = ReqState::FrontendQueue;
+        self.admit(r);
+        true
+    }
+
+    /// After an attempt that ended in an error (`failed`, `rejected`, a 503
+    /// from the front end's queue): the innermost upstream layer with an
+    /// attempt left sends the whole request again after its back-off, and
+    /// the layers inside it start afresh; each attempt of a layer is a whole
+    /// try of the layers below it, so k tries at each of L layers make k^L
+    /// at the bottom. False when no layer retries (the outcome stands).
+    fn upstream_retry(&mut self, r: ReqRef, outcome: Outcome) -> bool {
+        let layers = &self.model.service.upstream;
+        if layers.is_empty() || !self.db.retries_on {
+            return false;
+        }
+        match outcome {
+            Outcome::Failed | Outcome::Rejected | Outcome::TimedOut => {}
+            Outcome::Succeeded | Outcome::Late | Outcome::Unfinished => return false,
+        }
+        let req = self.reqs.get(r).expect("live");
+        if req.answered {
+            return false;
+        }
+        let Some(j) = (0..layers.len())
+            .rev()
+            .find(|&j| u32::from(req.upstream[j]) + 1 < layers[j].max_attempts)
+        else {
+            return false;
+        };
+        let n = u32::from(req.upstream[j]) + 1;
+        let wait = crate::sim::resilience::retry::wait(
+            &layers[j],
+            n,
+            req.upstream_slept,
+            &mut self.upstream_rng,
+        );
+        let (instance, lane, thread, slot) =
+            (req.instance, req.lane, req.holds_thread, req.holds_slot);
+        if thread {
+            self.release_thread(instance, lane);
+        }
+        if slot {
+            self.release_slot(instance as usize);
+        }
+        // A fresh slot generation: every event and queue entry of the old
+        // attempt is stale.
+        let old = self.reqs.get(r).expect("live").clone();
+        let mut upstream = old.upstream;
+        upstream[j] += 1;
+        upstream[j + 1..].iter_mut().for_each(|u| *u = 0);
+        self.reqs.free(r);
+        let r = self.reqs.alloc();
+        let req = self.reqs.get_mut(r).expect("fresh");
+        req.flow = old.flow;
+        req.arrival = old.arrival;
+        req.key_seed = old.key_seed;
+        req.flags = old.flags;
+        req.state = ReqState::UpstreamSleep;
+        req.upstream = upstream;
+        req.upstream_slept = wait;
+        self.upstream_retries += 1;
+        self.sched.after(wait, Event::UpstreamRetry(r));
+        true
+    }
+
     /// Ends a request with `outcome` (unless a front-end timeout already
-    /// answered it), releases its thread and slot, and frees it.
+    /// answered it, or an upstream layer sends it again), releases its
+    /// thread and slot, and frees it.
     pub(crate) fn end(&mut self, r: ReqRef, outcome: Outcome) {
+        if self.upstream_retry(r, outcome) {
+            return;
+        }
         let now = self.sched.now();
         let req = self.reqs.get(r).expect("live").clone();
         if req.answered {

@@ -71,6 +71,9 @@ pub struct World {
     /// Share of arrivals admitted while a `shed_load` policy change lasts.
     pub(crate) shed: Option<f64>,
     pub(crate) shed_rng: ChaCha8Rng,
+    pub(crate) upstream_rng: ChaCha8Rng,
+    /// Whole-request retries made by the upstream layers.
+    pub(crate) upstream_retries: u64,
     events: u64,
     bucket_start: Nanos,
     /// Requests that arrived.
@@ -161,6 +164,8 @@ impl World {
             resilience: super::resilience::Resilience::new(&model),
             shed: None,
             shed_rng: stream(seed, "shed"),
+            upstream_rng: stream(seed, "upstream"),
+            upstream_retries: 0,
             events: 0,
             bucket_start: 0,
             arrived: 0,
@@ -270,6 +275,7 @@ impl World {
             Event::DbTimeout(q) => self.db_timeout(q),
             Event::DbDeadline(q) => self.db_deadline(q),
             Event::DbRetry(r) => self.db_retry_due(r),
+            Event::UpstreamRetry(r) => self.upstream_retry_due(r),
             Event::BulkheadDeadline(r) => self.bulkhead_deadline(r),
             Event::OpTimeout { client, op } => {
                 let mut ctx = ctx!(self);
