@@ -606,7 +606,7 @@ fn render(g: &ModelGen) -> String {
             _ => {}
         }
         let cyclable = match f.kind {
-            "flapping" => false,
+            "flapping" | "spike" => false,
             "frozen" => !f.reboot,
             "slow" => f.slow_factor.is_some(),
             _ => true,
