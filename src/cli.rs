@@ -162,6 +162,10 @@ struct SweepCmd {
     /// Do not render plots.
     #[arg(long)]
     no_plots: bool,
+    /// Refuse the sweep, before any run starts, when a point's estimated
+    /// event count is above N, as `run` does (0 = no limit).
+    #[arg(long, value_name = "N", default_value_t = estimate::DEFAULT_MAX_EVENTS)]
+    max_events: u64,
 }
 
 impl RunCmd {
@@ -192,6 +196,7 @@ impl SweepCmd {
             shard: self.shard,
             independent_seeds: self.independent_seeds,
             seed: self.seed,
+            max_events: self.max_events,
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::config::ConfigError;
 use crate::report::run_files::OutputError;
 use crate::report::run_plots::RunPlotError;
 use crate::report::sweep_plots::SweepPlotError;
-use crate::sim::Violation;
+use crate::sim::{LimitExceeded, RunError, Violation};
 use crate::sweep::SweepError;
 
 /// Why a run, a sweep, a merge, a check or a plot could not be done.
@@ -44,6 +44,22 @@ pub enum Error {
     /// The plots of a sweep folder could not be drawn.
     #[error(transparent)]
     SweepPlot(#[from] SweepPlotError),
+    /// The runaway guard refused a model before it ran.
+    #[error(transparent)]
+    Guard(#[from] Box<crate::guard::Refused>),
+    /// A run exceeded its run-time limits (event budget, state bound) and
+    /// stopped itself: the model ran away or is overloaded.
+    #[error("{}: {source}", .model.display())]
+    Stopped {
+        /// The model file.
+        model: PathBuf,
+        /// The limit.
+        source: LimitExceeded,
+    },
+    /// A run exceeded its limits (no model file known yet: see
+    /// [`Error::for_model`]).
+    #[error(transparent)]
+    Limit(LimitExceeded),
     /// The simulator broke one of its invariants (a bug).
     #[error(transparent)]
     Invariant(#[from] Violation),
@@ -82,9 +98,13 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         use ErrorKind::{BadInput, Internal, Interrupted};
         match self {
-            Error::Config(_) | Error::Refused(_) => BadInput,
+            Error::Config(_)
+            | Error::Refused(_)
+            | Error::Guard(_)
+            | Error::Stopped { .. }
+            | Error::Limit(_) => BadInput,
             Error::Output(e) => match e {
-                OutputError::Exists(_) => BadInput,
+                OutputError::Exists(_) | OutputError::Refused(_) => BadInput,
                 OutputError::Io { .. } => Internal,
             },
             Error::Sweep(e) => {
@@ -107,8 +127,28 @@ impl Error {
         }
     }
 
+    /// Names `model` in a run-time limit's message.
+    pub fn for_model(self, model: &std::path::Path) -> Error {
+        match self {
+            Error::Limit(source) => Error::Stopped {
+                model: model.to_path_buf(),
+                source,
+            },
+            other => other,
+        }
+    }
+
     /// The process's exit status for this failure: see [`ErrorKind`].
     pub fn exit_code(&self) -> u8 {
         self.kind().exit_code()
+    }
+}
+
+impl From<RunError> for Error {
+    fn from(e: RunError) -> Error {
+        match e {
+            RunError::Invariant(v) => Error::Invariant(v),
+            RunError::Limit(l) => Error::Limit(l),
+        }
     }
 }
