@@ -138,6 +138,24 @@ impl Error {
         }
     }
 
+    /// The failure as the one line the command line prints: the message and
+    /// each cause it does not already quote, without line breaks, with any
+    /// run of more than [`MAX_WORD`] characters (a 10⁶-character key, a value
+    /// read back from a file) shortened to its ends and its length.
+    pub fn line(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            let more = s.to_string();
+            if !text.contains(&more) {
+                text.push_str(": ");
+                text.push_str(&more);
+            }
+            source = s.source();
+        }
+        one_line(&text)
+    }
+
     /// The process's exit status for this failure: see [`ErrorKind`].
     pub fn exit_code(&self) -> u8 {
         self.kind().exit_code()
@@ -150,5 +168,51 @@ impl From<RunError> for Error {
             RunError::Invariant(v) => Error::Invariant(v),
             RunError::Limit(l) => Error::Limit(l),
         }
+    }
+}
+
+/// Longest run of non-space characters an error line shows whole.
+pub const MAX_WORD: usize = 200;
+
+/// `text` on one line (line breaks and tabs as spaces), each run of more than
+/// [`MAX_WORD`] non-space characters cut to its first 120 and last 40 with
+/// the number of characters left out between them.
+pub fn one_line(text: &str) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut out = String::with_capacity(flat.len().min(4096));
+    for (i, word) in flat.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let n = word.chars().count();
+        if n <= MAX_WORD {
+            out.push_str(word);
+        } else {
+            let head: String = word.chars().take(120).collect();
+            let tail: String = word.chars().skip(n - 40).collect();
+            out.push_str(&format!("{head}…[{} more characters]…{tail}", n - 160));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_cuts_long_words_and_breaks() {
+        assert_eq!(one_line("a\nb\tc"), "a b c");
+        let key = "k".repeat(1_000_000);
+        let line = one_line(&format!("m.toml:1:1: key `{key}`: unknown key"));
+        assert!(line.len() < 400, "{}", line.len());
+        assert!(
+            line.contains(&format!("…[{} more characters]…", 1_000_003 - 160)),
+            "{line}"
+        );
+        assert!(line.starts_with("m.toml:1:1: key `kkk") && line.ends_with("`: unknown key"));
     }
 }

@@ -278,7 +278,13 @@ pub fn run_sweep(
     let (mut records, mut journal, _lock) = match &args.resume {
         Some(_) => {
             let lock = lock_existing(&dir)?;
-            let contents = journal::read(&dir)?;
+            // Every record is checked against the plan, its seed included;
+            // a journal of another sweep is named by its fingerprint below.
+            let ours = |h: &Header, p: usize, r: u32| {
+                (h.fingerprint == plan.header.fingerprint && p < plan.header.points.len())
+                    .then(|| plan.run_seed(p, r))
+            };
+            let contents = journal::read_checked(&dir, &ours)?;
             let h = &contents.header;
             if h.fingerprint != plan.header.fingerprint {
                 return Err(SweepError::Refused(format!(

@@ -73,7 +73,7 @@ pub fn csv(header: &Header, rows: &[Row]) -> Vec<u8> {
     w.write_record(&head).expect("memory");
     for r in rows {
         let mut row = vec![r.rank.to_string(), r.point.to_string()];
-        row.extend(header.points[r.point].iter().cloned());
+        row.extend(header.points[r.point].iter().map(|v| md_cell(v)));
         row.extend([cell(r.metric.mean), cell(r.metric.low), cell(r.metric.high)]);
         row.extend(r.costs.iter().map(|c| cell(c.mean)));
         row.push(r.n.to_string());
@@ -86,21 +86,42 @@ fn show(metric: &str, x: Option<f64>) -> String {
     x.map_or("–".into(), |v| Metric::of(metric).format.text(v))
 }
 
+/// Text from the experiment (a variant's name, a value, the experiment's
+/// name) as one Markdown table cell: `|` escaped as `\|`, line breaks and
+/// other control characters as spaces, so a name can neither split a row
+/// nor end it. Other text is kept as written (keys such as
+/// `client.op_timeout` read as they are in the experiment file).
+pub fn md_cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The text of `ranking.md`: a Markdown table for a review document.
 pub fn markdown(header: &Header, rows: &[Row]) -> String {
     let mut out = format!(
         "# {}: ranked by {}\n\n{} replications per point, seed {} ({} seeds); 95 % confidence intervals (Student t).\n\n",
-        header.experiment, header.rank_by, header.replications, header.seed, header.seed_mode
+        md_cell(&header.experiment),
+        header.rank_by,
+        header.replications,
+        header.seed,
+        header.seed_mode
     );
     let mut head = vec!["rank".to_string()];
-    head.extend(header.params.iter().cloned());
+    head.extend(header.params.iter().map(|p| md_cell(p)));
     head.push(format!("{} [95 % CI]", header.rank_by));
     head.extend(COSTS.iter().map(|c| c.to_string()));
     out.push_str(&format!("| {} |\n", head.join(" | ")));
     out.push_str(&format!("|{}\n", "---|".repeat(head.len())));
     for r in rows {
         let mut row = vec![r.rank.to_string()];
-        row.extend(header.points[r.point].iter().cloned());
+        row.extend(header.points[r.point].iter().map(|v| md_cell(v)));
         row.push(format!(
             "{} [{}, {}]",
             show(&header.rank_by, r.metric.mean),
@@ -111,4 +132,13 @@ pub fn markdown(header: &Header, rows: &[Row]) -> String {
         out.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     out
+}
+
+#[cfg(test)]
+mod md_tests {
+    #[test]
+    fn cells_cannot_split_a_row() {
+        assert_eq!(super::md_cell("a|b\nc\r\td"), "a\\|b c  d");
+        assert_eq!(super::md_cell("client.op_timeout"), "client.op_timeout");
+    }
 }

@@ -303,10 +303,17 @@ fn fuzz_findings_stay_fixed() {
             fuzz_harness::model_text(&data);
         } else if name.starts_with("sets-") {
             fuzz_harness::model_sets(&data);
+        } else if name.starts_with("exp-") {
+            fuzz_harness::experiment_text(&data);
+        } else if name.starts_with("journal-") {
+            fuzz_harness::journal(&data);
         } else if name == "README.md" {
             continue;
         } else {
-            panic!("{}: name it text-… or sets-…", p.display());
+            panic!(
+                "{}: name it text-…, sets-…, exp-… or journal-…",
+                p.display()
+            );
         }
         n += 1;
     }
@@ -647,4 +654,144 @@ fn an_output_path_that_is_not_a_folder_is_refused_by_every_writer() {
     }
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
     assert!(!t.path().join("nowhere").exists());
+}
+
+// ------------------------------------------------------------- files read back
+
+/// What `plot`, `merge` and `--resume` read back is checked: a NaN or a time
+/// out of order in `timeline.csv` is bad input naming the file, line and
+/// column (it was exit 1 with neither), and a journal or timeline that is
+/// `/dev/zero` is refused at once instead of read until memory runs out.
+#[test]
+fn files_read_back_are_checked() {
+    let t = tempfile::tempdir().unwrap();
+    let run = t.path().join("run");
+    let r = run.to_str().unwrap();
+    let (code, stderr) = cachestorm(
+        &["run", "set_base.toml", "--quiet", "--no-plots", "--out", r],
+        &corpus(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let timeline = run.join("timeline.csv");
+    let good = std::fs::read_to_string(&timeline).unwrap();
+    let lines: Vec<&str> = good.lines().collect();
+    // NaN in line 3 (the second bucket), then line 3 before line 2.
+    let nan = {
+        let mut cells: Vec<String> = lines[2].split(',').map(String::from).collect();
+        cells[2] = "NaN".into();
+        let mut l: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+        l[2] = cells.join(",");
+        l.join("\n") + "\n"
+    };
+    std::fs::write(&timeline, nan).unwrap();
+    assert_refused(
+        cachestorm(&["plot", r], &corpus()),
+        &[
+            "timeline.csv",
+            "line 3, column offered: `NaN` is not a finite number",
+        ],
+    );
+    let mut swapped: Vec<&str> = lines.clone();
+    swapped.swap(1, 2);
+    std::fs::write(&timeline, swapped.join("\n") + "\n").unwrap();
+    assert_refused(
+        cachestorm(&["plot", r], &corpus()),
+        &[
+            "timeline.csv",
+            "line 3, column t_s: the bucket starts at",
+            "not after the previous one",
+        ],
+    );
+    std::fs::remove_file(&timeline).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &timeline).unwrap();
+    assert_refused(
+        cachestorm(&["plot", r], &corpus()),
+        &["timeline.csv", "not a regular file"],
+    );
+    // A journal that is /dev/zero, for merge and for --resume.
+    let sweep = t.path().join("sweep");
+    std::fs::create_dir(&sweep).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", sweep.join("journal.jsonl")).unwrap();
+    let s = sweep.to_str().unwrap();
+    let merged = t.path().join("merged");
+    assert_refused(
+        cachestorm(
+            &["merge", s, "--quiet", "--out", merged.to_str().unwrap()],
+            &corpus(),
+        ),
+        &["journal.jsonl: not a regular file"],
+    );
+    let exp = corpus().join("sweep/max_events_flag.toml");
+    assert_refused(
+        cachestorm(
+            &[
+                "sweep",
+                exp.to_str().unwrap(),
+                "--quiet",
+                "--no-plots",
+                "--resume",
+                s,
+            ],
+            &corpus(),
+        ),
+        &["journal.jsonl: not a regular file"],
+    );
+}
+
+/// A value edited to `"abc"` or `"NaN"`, or a changed seed, in a journal
+/// was copied into `replications.csv` by `merge` and `--resume` with exit 0;
+/// every record is now checked against the sweep (the seed against the one
+/// the plan gives the run), naming the journal's line.
+#[test]
+fn journal_records_are_checked_against_the_sweep() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("sweep");
+    let d = dir.to_str().unwrap();
+    let exp = corpus().join("sweep/max_events_flag.toml");
+    let e = exp.to_str().unwrap();
+    let (code, stderr) = cachestorm(
+        &["sweep", e, "--quiet", "--no-plots", "--out", d],
+        &corpus(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let journal = dir.join("journal.jsonl");
+    let good = std::fs::read_to_string(&journal).unwrap();
+    let merged = t.path().join("merged");
+    let m = merged.to_str().unwrap();
+    type Edit<'a> = (&'a str, &'a dyn Fn(&str) -> String, &'a str);
+    let edits: [Edit; 3] = [
+        (
+            "abc",
+            &|l: &str| l.replacen("\"over_slo\",\"", "\"over_slo\",\"abc", 1),
+            "not a finite number",
+        ),
+        (
+            "NaN",
+            &|l: &str| {
+                let i = l.find("\"over_slo\",\"").unwrap() + 12;
+                let j = i + l[i..].find('"').unwrap();
+                format!("{}NaN{}", &l[..i], &l[j..])
+            },
+            "is \"NaN\", not a finite number",
+        ),
+        (
+            "seed",
+            &|l: &str| l.replacen("\"seed\":", "\"seed\":1", 1),
+            "but the sweep runs it with seed",
+        ),
+    ];
+    for (what, edit, piece) in edits {
+        let mut lines: Vec<String> = good.lines().map(String::from).collect();
+        lines[2] = edit(&lines[2]);
+        std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
+        for args in [
+            vec!["merge", d, "--quiet", "--force", "--out", m],
+            vec!["sweep", e, "--quiet", "--no-plots", "--resume", d],
+        ] {
+            let got = cachestorm(&args, &corpus());
+            assert_eq!(got.0, Some(2), "{what} {args:?}: {}", got.1);
+            assert!(got.1.contains("journal.jsonl:3: "), "{what}: {}", got.1);
+            assert!(got.1.contains(piece), "{what}: {}", got.1);
+        }
+    }
 }

@@ -14,7 +14,7 @@ pub(super) fn same_value(a: &str, b: &str) -> bool {
 }
 
 /// A literal normalised so that two spellings of one value are equal:
-/// numbers by value (`2`, `2.0` and `+2` alike; `-0.0` is `0`), strings
+/// numbers by value (`2`, `2.0` and `+2` alike; `-0.0` is `0`, its `as` cast), strings
 /// that are durations by their nanoseconds, strings that are sizes by their
 /// bytes, anything else as written. Duplicate detection and `[[exclude]]`
 /// matching compare these, so both are linear with a hash set.
@@ -28,7 +28,6 @@ pub fn normal_form(literal: &str) -> String {
             Err(_) => format!("lit:{literal}"),
         },
         DeValue::Float(f) => match f.as_str().parse::<f64>() {
-            Ok(x) if x == 0.0 => "num:0".into(),
             Ok(x) if x.fract() == 0.0 && x.abs() < 1e30 => format!("num:{}", x as i128),
             Ok(x) => format!("num:{x:?}"),
             Err(_) => format!("lit:{literal}"),
