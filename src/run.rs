@@ -11,6 +11,7 @@ use crate::config::{self, Model};
 use crate::engine::time::secs;
 use crate::error::Error;
 use crate::guard::{self, RunLimits};
+use crate::output::{FolderLock, LockError};
 use crate::report::plot::Rendered;
 use crate::report::run_files::{
     OutputError, TimelineWriter, prepare_dir, write_node_events, write_summary,
@@ -178,6 +179,15 @@ pub struct PlotArgs {
 /// Redraws the plots of a run or sweep folder from its files.
 pub fn replot(args: PlotArgs) -> Result<Vec<Rendered>, Error> {
     let dir = &args.dir;
+    // One writer per folder: not while a run or sweep is writing into it.
+    let _lock = if dir.is_dir() {
+        Some(FolderLock::acquire(dir).map_err(|e| match e {
+            LockError::Busy { .. } => Error::Refused(e.to_string()),
+            LockError::Io { path, source } => Error::Output(OutputError::Io { path, source }),
+        })?)
+    } else {
+        None
+    };
     if is_sweep_dir(dir) {
         let mut fixed = Vec::new();
         for f in &args.fix {

@@ -537,7 +537,7 @@ fn a_run_past_its_event_budget_stops_itself() {
 /// While another cachestorm holds a folder's lock (here this test, through
 /// the library's `FolderLock`), every writer is refused with exit 2 and a
 /// line naming the holder: `run --force`, a new `sweep --force`, `sweep
-/// --resume` and `merge`. Two `--resume` at once used to write duplicate
+/// --resume`, `merge` and `plot`. Two `--resume` at once used to write duplicate
 /// runs; a second `sweep --force` silently kept the first sweep's results.
 #[test]
 fn a_busy_folder_is_refused_naming_its_holder() {
@@ -794,4 +794,62 @@ fn journal_records_are_checked_against_the_sweep() {
             assert!(got.1.contains(piece), "{what}: {}", got.1);
         }
     }
+}
+
+// ------------------------------------------------------------- output text
+
+/// A `|` or a line break in a variant's name used to split its row of
+/// `ranking.md`; every row now has as many cells as the header.
+#[test]
+fn names_cannot_break_the_ranking_table() {
+    let t = tempfile::tempdir().unwrap();
+    let exp = t.path().join("e.toml");
+    std::fs::write(
+        &exp,
+        format!(
+            "model = {:?}\nreplications = 2\n[[variant]]\nname = \"a|b\"\n\"client.op_timeout\" = \"1s\"\n[[variant]]\nname = \"c\\nd | e\"\n\"client.op_timeout\" = \"2s\"\n",
+            corpus().join("sweep/model.toml").display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = t.path().join("out");
+    let (code, stderr) = cachestorm(
+        &[
+            "sweep",
+            exp.to_str().unwrap(),
+            "--quiet",
+            "--no-plots",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &corpus(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let md = std::fs::read_to_string(out.join("ranking.md")).unwrap();
+    let cells = |l: &str| l.replace("\\|", "").matches('|').count();
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+    assert_eq!(rows.len(), 4, "{md}");
+    for r in &rows {
+        assert_eq!(cells(r), cells(rows[0]), "{r}\n{md}");
+    }
+    assert!(
+        md.contains("| a\\|b |") && md.contains("| c d \\| e |"),
+        "{md}"
+    );
+}
+
+/// A 10⁶-character key gave a 2 MB error line; the line is now short and
+/// still says what is wrong.
+#[test]
+fn a_huge_key_gives_a_short_error_line() {
+    let t = tempfile::tempdir().unwrap();
+    let model = t.path().join("m.toml");
+    let base = std::fs::read_to_string(corpus().join("set_base.toml")).unwrap();
+    std::fs::write(&model, format!("{} = 1\n{base}", "k".repeat(1_000_000))).unwrap();
+    let (code, stderr) = cachestorm(&["check", model.to_str().unwrap()], &corpus());
+    assert_eq!(code, Some(2), "{}", stderr.len());
+    assert_eq!(stderr.lines().count(), 1);
+    assert!(stderr.len() < 2_000, "{} bytes", stderr.len());
+    assert!(stderr.contains("more characters]"), "{stderr}");
+    assert!(stderr.contains("unknown key"), "{stderr}");
 }
