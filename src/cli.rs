@@ -236,6 +236,10 @@ struct SweepCmd {
     /// written.
     #[arg(long)]
     dry_run: bool,
+    /// Refuse the sweep, before any run starts, when a point's estimated
+    /// event count is above N, as `run` does (0 = no limit).
+    #[arg(long, value_name = "N", default_value_t = estimate::DEFAULT_MAX_EVENTS)]
+    max_events: u64,
 }
 
 impl RunCmd {
@@ -266,6 +270,7 @@ impl SweepCmd {
             shard: self.shard,
             independent_seeds: self.independent_seeds,
             seed: self.seed,
+            max_events: self.max_events,
         }
     }
 }
@@ -416,6 +421,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
                         shard: None,
                         independent_seeds: false,
                         seed: None,
+                        max_events,
                     })?;
                     println!(
                         "{}: ok (experiment {}: {} point(s) × {} replication(s) = {} runs, about {} events; see `sweep --dry-run`)",

@@ -13,6 +13,7 @@
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod guard;
 pub mod import;
 pub mod metrics;
 pub mod output;

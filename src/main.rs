@@ -20,9 +20,8 @@ fn main() -> ExitCode {
     };
     let kind = e.kind();
     match kind {
-        ErrorKind::BadInput => eprintln!("error: {e}"),
-        // The whole chain of causes, as anyhow's `{:#}` prints it.
-        ErrorKind::Internal => eprintln!("error: {:#}", anyhow::Error::from(e)),
+        // One line: the message and the causes it does not already quote.
+        ErrorKind::BadInput | ErrorKind::Internal => eprintln!("error: {}", e.line()),
         // The console has said how to resume; 128 + the signal's number
         // (130 for Ctrl-C, 143 for SIGTERM).
         ErrorKind::Interrupted => return ExitCode::from(console::interrupted_exit_code()),

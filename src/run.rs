@@ -7,10 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{self, Model, estimate};
+use crate::config::{self, Model};
 use crate::engine::time::secs;
 use crate::error::Error;
-use crate::output::{RunChart, RunDataFile, SweepChart};
+use crate::guard::{self, RunLimits};
+use crate::output::{FolderLock, LockError, RunChart, RunDataFile, SweepChart};
 use crate::report::plot::Rendered;
 use crate::report::run_files::{
     OutputError, TimelineWriter, prepare_dir, write_node_events, write_summary,
@@ -82,28 +83,11 @@ pub struct Checked {
     pub events: u64,
 }
 
-/// The runaway guard: the model's estimated event count, or a refusal when
-/// it is over `max` (0 = no limit), saying how to override it.
-pub fn guard_events(path: &Path, model: &Model, max: u64) -> Result<u64, Error> {
-    let est = estimate::events(model);
-    let total = est.total();
-    if max > 0 && total > max {
-        return Err(Error::Refused(format!(
-            "{}: the run would take {est}, over the limit of {} ({}; pass --max-events {} or more to run it anyway, or --max-events 0 for no limit)",
-            path.display(),
-            estimate::sci(max as f64),
-            est.hint(),
-            total.saturating_add(total / 10).max(total),
-        )));
-    }
-    Ok(total)
-}
-
 /// Loads and validates the model at `path` with `sets`, and applies the
 /// event guard, as [`run_model`] would, without running it.
 pub fn check_model(path: &Path, sets: &[String], max_events: u64) -> Result<Checked, Error> {
     let model = config::load_model(path, sets)?;
-    let events = guard_events(path, &model, max_events)?;
+    let events = guard::admit(&path.display().to_string(), &model, max_events)?.events;
     Ok(Checked { model, events })
 }
 
@@ -116,19 +100,14 @@ pub fn run_model(args: &RunArgs) -> Result<RunReport, Error> {
     if let Some(s) = args.seed {
         model.seed = s;
     }
-    guard_events(path, &model, args.max_events)?;
+    let admitted = guard::admit(&path.display().to_string(), &model, args.max_events)?;
     let dir = args.out_dir();
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::Refused(format!(
-            "{}: the output folder is a file; choose another with --out",
-            dir.display()
-        )));
-    }
-    prepare_dir(&dir, args.force)?;
+    let _lock = prepare_dir(&dir, args.force)?;
     if args.force {
         crate::output::remove_previous_run(&dir).map_err(Error::Cleanup)?;
     }
-    let output = write_run(&dir, &model, args.check_invariants)?;
+    let output = write_run_limited(&dir, &model, args.check_invariants, admitted.limits)
+        .map_err(|e| e.for_model(path))?;
     let plots = if args.no_plots {
         Vec::new()
     } else {
@@ -138,14 +117,27 @@ pub fn run_model(args: &RunArgs) -> Result<RunReport, Error> {
 }
 
 /// Runs `model`, streaming its timeline into `dir/timeline.csv`, then writes
-/// `summary.json` and `node_events.csv` (`dir` must exist).
+/// `summary.json` and `node_events.csv` (`dir` must exist), with the state
+/// bounds of the run-time limits but no event budget.
 pub fn write_run(dir: &Path, model: &Model, check_invariants: bool) -> Result<RunOutput, Error> {
+    write_run_limited(dir, model, check_invariants, RunLimits::state_only())
+}
+
+/// [`write_run`] held to `limits` (from [`guard::admit`]).
+pub fn write_run_limited(
+    dir: &Path,
+    model: &Model,
+    check_invariants: bool,
+    limits: RunLimits,
+) -> Result<RunOutput, Error> {
     let io_err = |source| OutputError::Io {
         path: dir.to_path_buf(),
         source,
     };
     let mut timeline = TimelineWriter::create(dir).map_err(io_err)?;
-    let out = sim::run_checked(model, check_invariants, &mut |row| timeline.row(row))?;
+    let out = sim::run_limited(model, check_invariants, limits, &mut |row| {
+        timeline.row(row)
+    })?;
     timeline.finish().map_err(io_err)?;
     write_summary(dir, &out.summary).map_err(io_err)?;
     let faults: Vec<(f64, f64, String, String)> = model
@@ -250,6 +242,16 @@ pub fn replot(args: PlotArgs) -> Result<Vec<Rendered>, Error> {
             out.display()
         )));
     }
+    // One writer per folder: not while a run or sweep is writing into the
+    // folder the plots go to.
+    let _lock = if out.is_dir() {
+        Some(FolderLock::acquire(&out).map_err(|e| match e {
+            LockError::Busy { .. } => Error::Refused(e.to_string()),
+            LockError::Io { path, source } => Error::Output(OutputError::Io { path, source }),
+        })?)
+    } else {
+        None
+    };
     if is_sweep_dir(dir) {
         let charts = charts(&args.charts, SweepChart::ALL, SweepChart::stem, "sweep")?;
         let mut fixed = Vec::new();

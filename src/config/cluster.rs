@@ -190,8 +190,9 @@ pub(super) fn validate(
                     "`[[cluster.pool]]` is empty: add at least one pool",
                 ));
             }
+            let mut names = std::collections::HashSet::with_capacity(list.len());
             for (i, p) in list.iter().enumerate() {
-                if list[..i].iter().any(|q| q.name == p.name) {
+                if !names.insert(&p.name) {
                     return Err(v.err(
                         path!["cluster", "pool", i, "name"],
                         format!("pool name `{}` is used twice", p.name),
@@ -243,8 +244,22 @@ fn pool(
     if nodes.is_empty() {
         return Err(v.err_allowed(sub("nodes"), "no nodes", "at least one \"host:port\""));
     }
+    // Refused before the per-node checks, which are linear anyway (a hash
+    // set), so a 400,000-node list is refused at once.
+    if nodes.len() > u16::MAX as usize {
+        return Err(v.err_allowed(
+            sub("nodes"),
+            format!(
+                "{} nodes is more than the {} supported",
+                nodes.len(),
+                u16::MAX
+            ),
+            format!("at most {} nodes in all pools together", u16::MAX),
+        ));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(nodes.len());
     for (i, n) in nodes.iter().enumerate() {
-        if nodes[..i].contains(n) {
+        if !seen.insert(n) {
             return Err(v.err(
                 [sub("nodes"), path![i]].concat(),
                 format!("node `{n}` is listed twice"),

@@ -65,7 +65,7 @@ impl EventEstimate {
         } else if self.ticks >= other {
             "check `bucket` and `duration`"
         } else {
-            "check the faults' flapping and slow periods, and the client's `max_reconnect_delay` and `wakeup_delay`"
+            "check the faults' flapping and slow periods, and the client's timers: `max_reconnect_delay` and `wakeup_delay` (spymemcached), `probe_delay_initial` (mcrouter)"
         }
     }
 }
@@ -298,6 +298,15 @@ pub fn events(model: &Model) -> EventEstimate {
                     .max(1.0);
                     model.service.instances as f64 * length / period * 2.0
                 }
+                // While a destination is TKO, each instance's probe timer
+                // fires and sends a `version` probe (four events: the timer,
+                // the probe reaching the node, served, the reply). Any fault
+                // but `none` can make a destination TKO (timeouts count).
+                PolicyConfig::Mcrouter(m) if !matches!(f.kind, FaultKindConfig::None) => {
+                    model.service.instances as f64
+                        * probe_timers(length, m.probe_delay_initial, m.probe_delay_max)
+                        * 4.0
+                }
                 PolicyConfig::Spymemcached(_)
                 | PolicyConfig::Plain(_)
                 | PolicyConfig::Mcrouter(_)
@@ -310,7 +319,7 @@ pub fn events(model: &Model) -> EventEstimate {
         .sum();
     // spymemcached's I/O thread wakes at least every wakeupDelay; the other
     // policies have no idle timers (mcrouter's probes run only while a
-    // destination is TKO: a few per fault).
+    // destination is TKO: counted with the faults above).
     let clients = match &model.client.policy {
         PolicyConfig::Spymemcached(spy) => {
             model.service.instances as f64 * end as f64 / spy.wakeup_delay as f64
@@ -328,6 +337,33 @@ pub fn events(model: &Model) -> EventEstimate {
         faults,
         clients,
     }
+}
+
+/// mcrouter's probe delay grows by this factor after each probe, each delay
+/// stretched by at least 5 % (`src/sim/client/mcrouter.rs`, after mcrouter's
+/// `ProxyDestination::scheduleNextProbe`).
+const PROBE_FACTOR: f64 = 1.5;
+const PROBE_MIN_STRETCH: f64 = 1.05;
+
+/// How many probe timers fire in `length` ns while a destination stays TKO:
+/// the delays from `initial` grow ×1.5 (in whole nanoseconds, as the client
+/// computes them: a delay of 1 ns never grows) up to `max`.
+fn probe_timers(length: f64, initial: u64, max: u64) -> f64 {
+    let (mut t, mut n, mut d) = (0.0, 0.0, initial.max(1));
+    // 200 steps of ×1.5 pass any u64 delay.
+    for _ in 0..200 {
+        if t >= length {
+            return n;
+        }
+        let next = ((d as f64 * PROBE_FACTOR) as u64).min(max.max(d));
+        if next == d {
+            break;
+        }
+        t += d as f64 * PROBE_MIN_STRETCH;
+        n += 1.0;
+        d = next;
+    }
+    n + ((length - t).max(0.0) / (d as f64 * PROBE_MIN_STRETCH)).ceil()
 }
 
 /// One table a model allocates, for the memory guard.
@@ -460,5 +496,20 @@ mod tests {
         assert_eq!(sci(3.6e9), "3.6e9");
         assert_eq!(bytes(512.0), "512 B");
         assert_eq!(bytes(2.0 * 1024.0 * 1024.0 * 1024.0), "2.0 GiB");
+    }
+
+    #[test]
+    fn probe_timers_follow_the_growing_delay() {
+        let s = SEC;
+        // 10 s, 15 s, 22.5 s, … capped at 60 s: over 60 s, the first three
+        // (10 × 1.05 + 15 × 1.05 + 22.5 × 1.05 = 49.9 s) and one more.
+        assert_eq!(probe_timers(60.0 * s as f64, 10 * s, 60 * s), 4.0);
+        // A delay of 1 ns never grows (1 × 1.5 truncates to 1): one timer
+        // per 1.05 ns, the storm the estimate must foresee.
+        let n = probe_timers(1e9, 1, 60 * s);
+        assert!((n - 1e9 / 1.05).abs() < 2.0, "{n}");
+        // Capped at the max: about length / (max × 1.05).
+        let n = probe_timers(3600.0 * s as f64, s, s);
+        assert!((n - 3600.0 / 1.05).abs() < 2.0, "{n}");
     }
 }

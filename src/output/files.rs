@@ -15,6 +15,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::atomic::temporary_name;
+use super::lock::{FolderLock, LOCK_NAME, LockError};
 
 closed_enum! {
     /// A chart of a run, drawn from its files.
@@ -352,26 +353,77 @@ fn remove_all(dir: &Path, names: impl IntoIterator<Item = String>) -> Result<(),
 pub enum PrepareError {
     /// It holds files and `force` was not given.
     NotEmpty,
+    /// The path exists and is not a folder (a file, a device).
+    NotAFolder,
+    /// The path is a symbolic link to something that does not exist.
+    DanglingLink(PathBuf),
+    /// Another writer holds the folder's lock.
+    Locked(LockError),
     /// It could not be read or created.
     Io(io::Error),
 }
 
+impl PrepareError {
+    /// The message for a refused folder (all but [`PrepareError::Io`] and
+    /// [`PrepareError::NotEmpty`], whose wording is the caller's), naming
+    /// `dir`.
+    pub fn refusal(&self, dir: &Path) -> Option<String> {
+        match self {
+            PrepareError::NotAFolder => Some(format!(
+                "{}: the output folder is a file, not a folder; choose another with --out",
+                dir.display()
+            )),
+            PrepareError::DanglingLink(target) => Some(format!(
+                "{}: the output folder is a symbolic link to {}, which does not exist; create it or choose another folder with --out",
+                dir.display(),
+                target.display()
+            )),
+            PrepareError::Locked(e @ LockError::Busy { .. }) => Some(e.to_string()),
+            PrepareError::Locked(LockError::Io { .. })
+            | PrepareError::NotEmpty
+            | PrepareError::Io(_) => None,
+        }
+    }
+}
+
+/// An output folder made ready, and locked for this writer until dropped.
+#[derive(Debug)]
+pub struct Prepared {
+    /// Whether the folder existed (what `force` then has to clear).
+    pub existed: bool,
+    /// The folder's lock.
+    pub lock: FolderLock,
+}
+
 /// Makes `dir` ready for output, for a run, a sweep or a merge: created if
-/// missing; an existing folder with files in it is refused unless `force`.
-/// Returns whether `dir` existed (what `force` then has to clear).
-pub fn prepare_folder(dir: &Path, force: bool) -> Result<bool, PrepareError> {
-    if !dir.exists() {
-        std::fs::create_dir_all(dir).map_err(PrepareError::Io)?;
-        return Ok(false);
+/// missing, then locked ([`FolderLock`]: one writer per folder); an existing
+/// folder with files in it (the lock file aside) is refused unless `force`.
+/// A path that is a file, or a symbolic link to nothing, is refused.
+pub fn prepare_folder(dir: &Path, force: bool) -> Result<Prepared, PrepareError> {
+    let existed = match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => true,
+        Ok(_) => return Err(PrepareError::NotAFolder),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if let Ok(target) = std::fs::read_link(dir) {
+                return Err(PrepareError::DanglingLink(target));
+            }
+            std::fs::create_dir_all(dir).map_err(PrepareError::Io)?;
+            false
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
+            return Err(PrepareError::NotAFolder);
+        }
+        Err(e) => return Err(PrepareError::Io(e)),
+    };
+    let lock = FolderLock::acquire(dir).map_err(PrepareError::Locked)?;
+    if existed {
+        let mut entries = std::fs::read_dir(dir).map_err(PrepareError::Io)?;
+        let non_empty = entries.any(|e| e.is_ok_and(|e| e.file_name() != LOCK_NAME));
+        if non_empty && !force {
+            return Err(PrepareError::NotEmpty);
+        }
     }
-    let non_empty = std::fs::read_dir(dir)
-        .map_err(PrepareError::Io)?
-        .next()
-        .is_some();
-    if non_empty && !force {
-        return Err(PrepareError::NotEmpty);
-    }
-    Ok(true)
+    Ok(Prepared { existed, lock })
 }
 
 /// `--force` for a run: removes every file a run writes, and their

@@ -46,16 +46,18 @@ macro_rules! closed_enum {
 pub mod atomic;
 pub mod files;
 pub mod flat;
+pub mod lock;
 pub mod metric;
 pub mod names;
 pub mod timeline;
 
 pub use atomic::{AtomicFile, write_atomic};
 pub use files::{
-    Chart, ImageFormat, NodeEventsColumn, PrepareError, RemoveError, RunChart, RunDataFile,
-    RunFile, SweepChart, SweepDataFile, SweepFile, prepare_folder, remove_previous_run,
-    remove_sweep_files,
+    Chart, ImageFormat, NodeEventsColumn, PrepareError, Prepared, RemoveError, RunChart,
+    RunDataFile, RunFile, SweepChart, SweepDataFile, SweepFile, prepare_folder,
+    remove_previous_run, remove_sweep_files,
 };
+pub use lock::{FolderLock, LOCK_NAME, LockError};
 pub use metric::{Direction, Format, Metric, Unit};
 pub use timeline::{NodeColumn, TimelineColumn, TimelineTable};
 

@@ -320,6 +320,10 @@ pub fn write_row(out: &mut impl Write, r: &TimelineRow) -> io::Result<()> {
     writeln!(out)
 }
 
+/// Largest `timeline.csv` [`TimelineTable::read`] accepts (1 GiB: about
+/// three million buckets of a 100-node cluster).
+pub const MAX_BYTES: u64 = 1 << 30;
+
 /// A timeline read back from `timeline.csv`: column name → values.
 pub struct TimelineTable {
     path: PathBuf,
@@ -328,10 +332,22 @@ pub struct TimelineTable {
 }
 
 impl TimelineTable {
-    /// Reads `dir/timeline.csv`.
+    /// Reads `dir/timeline.csv`: a regular file of at most [`MAX_BYTES`],
+    /// every cell a finite number, the bucket starts (`t_s`) in increasing
+    /// order. A problem is named with its line and column.
     pub fn read(dir: &Path) -> Result<Self, ReadError> {
         let path = RunDataFile::Timeline.path(dir);
         let input = |e: &dyn ToString| ReadError::invalid(&path, e.to_string());
+        let meta = std::fs::metadata(&path).map_err(|e| input(&e))?;
+        if !meta.is_file() {
+            return Err(input(&"not a regular file (a device, a pipe or a folder)"));
+        }
+        if meta.len() > MAX_BYTES {
+            return Err(input(&format!(
+                "{} bytes, over the {MAX_BYTES} a timeline may have",
+                meta.len()
+            )));
+        }
         let mut r = csv::Reader::from_path(&path).map_err(|e| input(&e))?;
         let headers: Vec<String> = r
             .headers()
@@ -342,12 +358,29 @@ impl TimelineTable {
         let mut columns: BTreeMap<String, Vec<f64>> =
             headers.iter().map(|h| (h.clone(), Vec::new())).collect();
         let mut rows = 0;
+        let mut last_start = f64::NEG_INFINITY;
         for rec in r.records() {
             let rec = rec.map_err(|e| input(&e))?;
+            let line = rec.position().map_or(0, |p| p.line());
             for (h, v) in headers.iter().zip(rec.iter()) {
+                let shown: String = v.chars().take(40).collect();
                 let x = v
                     .parse::<f64>()
-                    .map_err(|_| input(&format!("column {h}: `{v}` is not a number")))?;
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| {
+                        input(&format!(
+                            "line {line}, column {h}: `{shown}` is not a finite number"
+                        ))
+                    })?;
+                if h == TimelineColumn::Start.name() {
+                    if x <= last_start {
+                        return Err(input(&format!(
+                            "line {line}, column {h}: the bucket starts at {x} s, not after the previous one ({last_start} s)"
+                        )));
+                    }
+                    last_start = x;
+                }
                 columns.get_mut(h).expect("header").push(x);
             }
             rows += 1;
@@ -449,6 +482,8 @@ mod tests {
         write_header(&mut text, 3).unwrap();
         let mut second = rows[1].clone();
         second.nodes = rows[0].nodes.clone();
+        // Buckets follow each other: the reader refuses them out of order.
+        second.start = rows[0].start * 2 + 1;
         for r in [&rows[0], &second] {
             write_row(&mut text, r).unwrap();
         }

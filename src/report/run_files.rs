@@ -9,7 +9,8 @@ use crate::engine::time::secs;
 use crate::metrics::{Summary, TimelineRow};
 use crate::output::files::{FAULT_END, FAULT_START};
 use crate::output::{
-    AtomicFile, NodeEventsColumn, PrepareError, RunDataFile, prepare_folder, timeline, write_atomic,
+    AtomicFile, FolderLock, LockError, NodeEventsColumn, PrepareError, RunDataFile, prepare_folder,
+    timeline, write_atomic,
 };
 use crate::sim::client::NodeEvent;
 
@@ -137,6 +138,9 @@ pub enum OutputError {
         "{0} already exists and is not empty; pass --force to overwrite it, or --out to choose another folder"
     )]
     Exists(std::path::PathBuf),
+    /// The folder cannot be used: a file, a dangling link, another writer's.
+    #[error("{0}")]
+    Refused(String),
     /// Reading or writing failed.
     #[error("{path}: {source}")]
     Io {
@@ -147,16 +151,26 @@ pub enum OutputError {
     },
 }
 
-/// Makes `dir` ready for output: created if missing; an existing folder with
+/// Makes `dir` ready for output: created if missing, locked for this
+/// writer (held until the returned lock is dropped); an existing folder with
 /// files in it is refused unless `force`.
-pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
+pub fn prepare_dir(dir: &Path, force: bool) -> Result<FolderLock, OutputError> {
     match prepare_folder(dir, force) {
-        Ok(_) => Ok(()),
+        Ok(p) => Ok(p.lock),
         Err(PrepareError::NotEmpty) => Err(OutputError::Exists(dir.to_path_buf())),
-        Err(PrepareError::Io(source)) => Err(OutputError::Io {
-            path: dir.to_path_buf(),
-            source,
-        }),
+        Err(PrepareError::Io(source)) | Err(PrepareError::Locked(LockError::Io { source, .. })) => {
+            Err(OutputError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })
+        }
+        Err(
+            e @ (PrepareError::NotAFolder
+            | PrepareError::DanglingLink(_)
+            | PrepareError::Locked(LockError::Busy { .. })),
+        ) => Err(OutputError::Refused(
+            e.refusal(dir).unwrap_or_else(|| dir.display().to_string()),
+        )),
     }
 }
 

@@ -643,6 +643,7 @@ mod tests {
             shard: None,
             independent_seeds: false,
             seed: None,
+            max_events: 0,
         };
         run_sweep(&args, &AtomicBool::new(false), &mut |_, _| {}).unwrap();
         let data = SweepData::read(&out).unwrap();

@@ -11,6 +11,7 @@ pub mod fault;
 pub mod frontend;
 pub mod ids;
 pub mod keys;
+pub mod limits;
 pub mod locator;
 pub mod memory;
 pub mod network;
@@ -23,6 +24,7 @@ pub mod service;
 pub mod workload;
 pub mod world;
 
+pub use limits::{LimitExceeded, RunError, RunLimits};
 pub use world::{RunOutput, Violation, World};
 
 use crate::config::Model;
@@ -36,11 +38,26 @@ pub fn run(model: &Model, sink: &mut dyn FnMut(&TimelineRow)) -> RunOutput {
 }
 
 /// Runs one simulation with the invariant checks on when `checks` (always on
-/// in debug builds), reporting the first broken invariant.
+/// in debug builds), reporting the first broken invariant. No run-time
+/// limits: see [`run_limited`].
 pub fn run_checked(
     model: &Model,
     checks: bool,
     sink: &mut dyn FnMut(&TimelineRow),
-) -> Result<RunOutput, Violation> {
+) -> Result<RunOutput, RunError> {
     World::new(model).with_invariant_checks(checks).run(sink)
+}
+
+/// Runs one simulation as [`run_checked`] does, stopped cleanly when it
+/// exceeds `limits` (the guard of `crate::guard` derives them).
+pub fn run_limited(
+    model: &Model,
+    checks: bool,
+    limits: RunLimits,
+    sink: &mut dyn FnMut(&TimelineRow),
+) -> Result<RunOutput, RunError> {
+    World::new(model)
+        .with_invariant_checks(checks)
+        .with_limits(limits)
+        .run(sink)
 }

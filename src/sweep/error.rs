@@ -23,6 +23,9 @@ pub enum SweepError {
         /// The error.
         source: std::io::Error,
     },
+    /// The runaway guard refused a point before the first run.
+    #[error(transparent)]
+    Guard(#[from] Box<crate::guard::Refused>),
     /// A run failed (a bug in the simulator); the runs before it are kept.
     #[error("{0}")]
     Internal(String),
@@ -31,6 +34,9 @@ pub enum SweepError {
 impl SweepError {
     /// True when the user's input is at fault (exit status 2).
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, SweepError::Config(_) | SweepError::Refused(_))
+        matches!(
+            self,
+            SweepError::Config(_) | SweepError::Refused(_) | SweepError::Guard(_)
+        )
     }
 }

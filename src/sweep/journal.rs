@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -112,9 +112,31 @@ pub fn render(header: &Header, records: &[Record]) -> String {
     out
 }
 
-/// Reads `dir/journal.jsonl`, checking every record against the header:
-/// a point and replication in range and owned by the shard, no run twice.
+/// Longest line a journal may have: a record of a run on the largest
+/// cluster (65,535 nodes, a dozen fields each) stays well below it.
+pub const MAX_LINE: usize = 64 << 20;
+
+/// Reads `dir/journal.jsonl`, checking every record against the header (see
+/// [`read_checked`]); the seed of each run is checked when the header says
+/// it (common random numbers: replication r runs with `derive(seed, r)`).
 pub fn read(dir: &Path) -> Result<Contents, SweepError> {
+    read_checked(dir, &|h: &Header, _p, r| {
+        (h.seed_mode == "common").then(|| crate::engine::rng::derive(h.seed, u64::from(r)))
+    })
+}
+
+/// The one journal reader, for `--resume` (which knows every run's seed from
+/// its plan) and `merge`: the file must be a regular file (not a device or a
+/// pipe) with lines of at most [`MAX_LINE`] bytes; every record must have a
+/// point and replication in range and owned by the shard, the seed
+/// `seed(header, point, replication)` gives (when it gives one), a value for
+/// every reported metric, and only finite numbers or nulls as values. A run
+/// recorded twice with the same values (two writers before folders were
+/// locked) is kept once; with different values it is refused, saying so.
+pub fn read_checked(
+    dir: &Path,
+    seed: &dyn Fn(&Header, usize, u32) -> Option<u64>,
+) -> Result<Contents, SweepError> {
     let path = dir.join(JOURNAL);
     if !path.exists() {
         return Err(SweepError::Refused(format!(
@@ -122,69 +144,157 @@ pub fn read(dir: &Path) -> Result<Contents, SweepError> {
             dir.display()
         )));
     }
-    let bytes = std::fs::read(&path).map_err(io_err(&path))?;
     let bad = |line: usize, what: String| {
         SweepError::Refused(format!("{}:{line}: {what}", path.display()))
     };
-    // Only lines ending in '\n' are complete.
-    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let text = std::str::from_utf8(&bytes[..complete])
-        .map_err(|e| bad(0, format!("not UTF-8 text: {e}")))?;
-    let mut lines = text.lines().enumerate();
-    let Some((_, first)) = lines.next() else {
-        return Err(bad(1, "the journal has no header line".into()));
-    };
-    let header: Header = serde_json::from_str(first)
-        .map_err(|e| bad(1, format!("not a cachestorm sweep journal header ({e})")))?;
-    if header.format != FORMAT || header.version != VERSION {
-        return Err(bad(
-            1,
-            format!(
-                "a journal of format {} version {}; this cachestorm reads {FORMAT} version {VERSION}",
-                header.format, header.version
-            ),
-        ));
+    let meta = std::fs::metadata(&path).map_err(io_err(&path))?;
+    if !meta.is_file() {
+        return Err(SweepError::Refused(format!(
+            "{}: not a regular file (a device, a pipe or a folder): not a sweep journal",
+            path.display()
+        )));
     }
-    let mut seen = BTreeSet::new();
+    let file = File::open(&path).map_err(io_err(&path))?;
+    let mut reader = io::BufReader::new(file);
+    let mut header: Option<Header> = None;
+    let mut seen: std::collections::BTreeMap<(usize, u32), (usize, Record)> = Default::default();
     let mut records = Vec::new();
-    for (i, l) in lines {
-        let n = i + 1;
-        let r: Record =
-            serde_json::from_str(l).map_err(|e| bad(n, format!("not a run record ({e})")))?;
-        if r.point >= header.points.len() || r.replication >= header.replications {
-            return Err(bad(
-                n,
-                format!(
-                    "point {} replication {} is outside the sweep ({} points × {} replications)",
-                    r.point,
-                    r.replication,
-                    header.points.len(),
-                    header.replications
-                ),
-            ));
+    let mut valid_len = 0u64;
+    let mut buf = Vec::new();
+    let mut n = 0;
+    loop {
+        buf.clear();
+        let got = io::Read::by_ref(&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(io_err(&path))?;
+        if got == 0 {
+            break;
         }
-        if !header.owns(r.point) {
-            return Err(bad(
-                n,
-                format!("point {} does not belong to this shard", r.point),
-            ));
+        n += 1;
+        if buf.last() != Some(&b'\n') {
+            if buf.len() > MAX_LINE {
+                return Err(bad(
+                    n,
+                    format!("a line longer than {MAX_LINE} bytes: not a sweep journal"),
+                ));
+            }
+            // A partial last line: a run interrupted while its line was written.
+            break;
         }
-        if !seen.insert((r.point, r.replication)) {
-            return Err(bad(
-                n,
-                format!(
-                    "point {} replication {} is recorded twice",
-                    r.point, r.replication
-                ),
-            ));
+        valid_len += buf.len() as u64;
+        let text = std::str::from_utf8(&buf[..buf.len() - 1])
+            .map_err(|e| bad(n, format!("not UTF-8 text: {e}")))?;
+        let Some(h) = &header else {
+            let h: Header = serde_json::from_str(text).map_err(|e| {
+                bad(
+                    1,
+                    format!(
+                        "not a cachestorm sweep journal header ({})",
+                        clip(&e.to_string())
+                    ),
+                )
+            })?;
+            if h.format != FORMAT || h.version != VERSION {
+                return Err(bad(
+                    1,
+                    format!(
+                        "a journal of format {} version {}; this cachestorm reads {FORMAT} version {VERSION}",
+                        clip(&h.format),
+                        h.version
+                    ),
+                ));
+            }
+            header = Some(h);
+            continue;
+        };
+        let r: Record = serde_json::from_str(text)
+            .map_err(|e| bad(n, format!("not a run record ({})", clip(&e.to_string()))))?;
+        check_record(h, &r, seed).map_err(|what| bad(n, what))?;
+        match seen.get(&(r.point, r.replication)) {
+            Some((_, first)) if *first == r => continue,
+            Some((line, _)) => {
+                return Err(bad(
+                    n,
+                    format!(
+                        "point {} replication {} is recorded twice with different values (first on line {line}): two writers shared this folder, or the file was edited; delete one of the two lines, or start the sweep over with --force",
+                        r.point, r.replication
+                    ),
+                ));
+            }
+            None => {}
         }
+        seen.insert((r.point, r.replication), (n, r.clone()));
         records.push(r);
     }
+    let Some(header) = header else {
+        return Err(bad(1, "the journal has no header line".into()));
+    };
     Ok(Contents {
         header,
         records,
-        valid_len: complete as u64,
+        valid_len,
     })
+}
+
+/// Shortens text read back (a serde message quoting a huge value) for a
+/// one-line error.
+fn clip(s: &str) -> String {
+    if s.chars().count() <= 200 {
+        s.replace('\n', " ")
+    } else {
+        let head: String = s.chars().take(200).collect();
+        format!("{}…", head.replace('\n', " "))
+    }
+}
+
+/// What is wrong with a record of the sweep of `h`, if anything.
+fn check_record(
+    h: &Header,
+    r: &Record,
+    seed: &dyn Fn(&Header, usize, u32) -> Option<u64>,
+) -> Result<(), String> {
+    if r.point >= h.points.len() || r.replication >= h.replications {
+        return Err(format!(
+            "point {} replication {} is outside the sweep ({} points × {} replications)",
+            r.point,
+            r.replication,
+            h.points.len(),
+            h.replications
+        ));
+    }
+    if !h.owns(r.point) {
+        return Err(format!("point {} does not belong to this shard", r.point));
+    }
+    if let Some(s) = seed(h, r.point, r.replication)
+        && s != r.seed
+    {
+        return Err(format!(
+            "point {} replication {} has seed {}, but the sweep runs it with seed {s}",
+            r.point, r.replication, r.seed
+        ));
+    }
+    for (k, v) in &r.values {
+        if let Some(v) = v
+            && !v.parse::<f64>().is_ok_and(f64::is_finite)
+        {
+            return Err(format!(
+                "the value of `{}` is {:?}, not a finite number (allowed: a number or null)",
+                clip(k),
+                clip(v)
+            ));
+        }
+    }
+    let keys: BTreeSet<&str> = r.values.iter().map(|(k, _)| k.as_str()).collect();
+    if let Some(m) = h.metrics.iter().find(|m| !keys.contains(m.as_str())) {
+        return Err(format!(
+            "point {} replication {} has no value for the metric `{}`",
+            r.point,
+            r.replication,
+            clip(m)
+        ));
+    }
+    Ok(())
 }
 
 /// A journal open for appending.
@@ -276,7 +386,7 @@ mod tests {
         Record {
             point,
             replication,
-            seed: 7,
+            seed: crate::engine::rng::derive(1, u64::from(replication)),
             values: vec![("over_slo".into(), Some("3".into())), ("x".into(), None)],
         }
     }
@@ -311,13 +421,68 @@ mod tests {
             render(&h, &[rec(0, 0), rec(0, 0)]),
         )
         .unwrap();
+        // The same run twice with the same values is kept once (repaired).
+        assert_eq!(read(dir.path()).unwrap().records, vec![rec(0, 0)]);
+        let mut other = rec(0, 0);
+        other.values[0].1 = Some("4".into());
+        std::fs::write(dir.path().join(JOURNAL), render(&h, &[rec(0, 0), other])).unwrap();
         let e = read(dir.path()).unwrap_err().to_string();
-        assert!(e.contains("recorded twice"), "{e}");
+        assert!(
+            e.contains("recorded twice with different values (first on line 2)"),
+            "{e}"
+        );
         std::fs::write(dir.path().join(JOURNAL), render(&h, &[rec(5, 0)])).unwrap();
         let e = read(dir.path()).unwrap_err().to_string();
         assert!(e.contains("outside the sweep"), "{e}");
         std::fs::write(dir.path().join(JOURNAL), "hello\n").unwrap();
         let e = read(dir.path()).unwrap_err().to_string();
         assert!(e.contains("not a cachestorm sweep journal"), "{e}");
+    }
+
+    #[test]
+    fn refuses_values_and_seeds_the_sweep_never_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = header();
+        let write = |r: Record| {
+            std::fs::write(dir.path().join(JOURNAL), render(&h, &[rec(0, 0), r])).unwrap();
+            read(dir.path()).unwrap_err().to_string()
+        };
+        for bad in ["abc", "NaN", "inf", ""] {
+            let mut r = rec(1, 1);
+            r.values[0].1 = Some(bad.into());
+            let e = write(r);
+            assert!(e.contains(":3: the value of `over_slo`"), "{e}");
+            assert!(e.contains("not a finite number"), "{e}");
+        }
+        let mut r = rec(1, 1);
+        r.seed += 1;
+        assert!(write(r).contains("but the sweep runs it with seed"));
+        let mut r = rec(1, 1);
+        r.values.remove(0);
+        assert!(write(r).contains("has no value for the metric `over_slo`"));
+        // Independent seeds: only the plan knows them (`read_checked`).
+        let mut r = rec(1, 1);
+        r.seed = 99;
+        std::fs::write(dir.path().join(JOURNAL), render(&h, &[r])).unwrap();
+        let e = read_checked(dir.path(), &|_, _, _| Some(5))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("has seed 99, but the sweep runs it with seed 5"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_journal_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join(JOURNAL)).unwrap();
+        let e = read(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        std::fs::remove_file(dir.path().join(JOURNAL)).unwrap();
+        let long = "x".repeat(MAX_LINE + 10);
+        std::fs::write(dir.path().join(JOURNAL), long).unwrap();
+        let e = read(dir.path()).unwrap_err().to_string();
+        assert!(e.contains(":1: a line longer than"), "{e}");
     }
 }

@@ -113,7 +113,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<MergeReport, S
         path: copy_path,
         source,
     })?;
-    prepare_out(out, force, "merge")?;
+    let _lock = prepare_out(out, force, "merge")?;
     let runs = records.len();
     let stats = write_final(out, &header, &mut records, &copy)?;
     Ok(MergeReport {

@@ -41,7 +41,8 @@ use std::sync::atomic::AtomicBool;
 
 use crate::config::experiment::Experiment;
 use crate::output::{
-    PrepareError, SweepDataFile, prepare_folder, remove_sweep_files, write_atomic,
+    FolderLock, LockError, PrepareError, SweepDataFile, prepare_folder, remove_sweep_files,
+    write_atomic,
 };
 use journal::Header;
 use output::PointStats;
@@ -52,7 +53,7 @@ pub use options::{PlanOptions, SeedMode, SeedSource, Shard};
 pub use plan::{Plan, stable_hash};
 
 /// What `cachestorm sweep` was asked.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SweepArgs {
     /// The experiment file.
     pub experiment: PathBuf,
@@ -71,6 +72,25 @@ pub struct SweepArgs {
     pub independent_seeds: bool,
     /// `--seed`.
     pub seed: Option<u64>,
+    /// `--max-events`: refuse the sweep when any point is estimated above
+    /// this many events (0 = no limit), as `run` does.
+    pub max_events: u64,
+}
+
+impl Default for SweepArgs {
+    fn default() -> SweepArgs {
+        SweepArgs {
+            experiment: PathBuf::new(),
+            out: None,
+            resume: None,
+            force: false,
+            threads: None,
+            shard: None,
+            independent_seeds: false,
+            seed: None,
+            max_events: crate::config::estimate::DEFAULT_MAX_EVENTS,
+        }
+    }
 }
 
 impl SweepArgs {
@@ -110,6 +130,9 @@ impl SweepArgs {
         }
         if let Some(t) = self.threads {
             c.push_str(&format!(" --threads {t}"));
+        }
+        if self.max_events != crate::config::estimate::DEFAULT_MAX_EVENTS {
+            c.push_str(&format!(" --max-events {}", self.max_events));
         }
         c
     }
@@ -163,12 +186,12 @@ pub fn dry_run(args: &SweepArgs) -> Result<DryRun, SweepError> {
     let plan = plan(args)?;
     let runs = plan.runs();
     let points: Vec<usize> = (0..plan.header.points.len())
-        .filter(|&p| plan.model(p).is_some())
+        .filter(|&p| plan.runs_point(p))
         .collect();
     let events = points
         .iter()
-        .filter_map(|&p| plan.model(p))
-        .map(|m| crate::config::estimate::events(m).total() as f64)
+        .filter_map(|&p| plan.model(p).ok())
+        .map(|m| crate::config::estimate::events(&m).total() as f64)
         .sum::<f64>()
         * f64::from(plan.header.replications);
     Ok(DryRun {
@@ -200,6 +223,7 @@ fn plan(args: &SweepArgs) -> Result<Plan, SweepError> {
                 SeedMode::Common
             },
             shard: args.shard,
+            max_events: args.max_events,
         },
     )?)
 }
@@ -256,17 +280,22 @@ impl SweepReport {
 /// folder is refused unless `force`, and then only the sweep's own files are
 /// removed ([`remove_sweep_files`]: every file of the output contract's
 /// [`SweepFile`](crate::output::SweepFile) set, and their temporaries).
-pub fn prepare_out(dir: &Path, force: bool, what: &str) -> Result<(), SweepError> {
+pub fn prepare_out(dir: &Path, force: bool, what: &str) -> Result<FolderLock, SweepError> {
     match prepare_folder(dir, force) {
-        Ok(existed) if existed && force => remove_sweep_files(dir).map_err(|e| SweepError::Io {
-            path: e.path,
-            source: e.source,
-        }),
-        Ok(_) => Ok(()),
-        Err(PrepareError::Io(source)) => Err(SweepError::Io {
-            path: dir.to_path_buf(),
-            source,
-        }),
+        Ok(p) if p.existed && force => {
+            remove_sweep_files(dir).map_err(|e| SweepError::Io {
+                path: e.path,
+                source: e.source,
+            })?;
+            Ok(p.lock)
+        }
+        Ok(p) => Ok(p.lock),
+        Err(PrepareError::Io(source)) | Err(PrepareError::Locked(LockError::Io { source, .. })) => {
+            Err(SweepError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })
+        }
         Err(PrepareError::NotEmpty) => {
             let resume = if dir.join(journal::JOURNAL).exists() && what == "sweep" {
                 format!(
@@ -281,7 +310,37 @@ pub fn prepare_out(dir: &Path, force: bool, what: &str) -> Result<(), SweepError
                 dir.display()
             )))
         }
+        Err(
+            e @ (PrepareError::NotAFolder
+            | PrepareError::DanglingLink(_)
+            | PrepareError::Locked(LockError::Busy { .. })),
+        ) => Err(SweepError::Refused(
+            e.refusal(dir).unwrap_or_else(|| dir.display().to_string()),
+        )),
     }
+}
+
+/// Locks the existing sweep folder `dir` for `--resume`.
+fn lock_existing(dir: &Path) -> Result<FolderLock, SweepError> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(SweepError::Refused(format!(
+                "{}: --resume needs the folder of a sweep, and this is a file",
+                dir.display()
+            )));
+        }
+        Err(_) => {
+            return Err(SweepError::Refused(format!(
+                "{}: no such folder to resume (give the folder a sweep wrote)",
+                dir.display()
+            )));
+        }
+    }
+    FolderLock::acquire(dir).map_err(|e| match e {
+        LockError::Busy { .. } => SweepError::Refused(e.to_string()),
+        LockError::Io { path, source } => SweepError::Io { path, source },
+    })
 }
 
 /// Runs (or resumes) a sweep: checks the experiment, runs what is not yet in
@@ -312,9 +371,18 @@ pub fn run_sweep(
     let plan = plan(args)?;
     let dir = args.out_dir();
     let copy = plan.experiment_copy();
-    let (mut records, mut journal) = match &args.resume {
+    let (mut records, mut journal, _lock) = match &args.resume {
         Some(_) => {
-            let contents = journal::read(&dir)?;
+            let lock = lock_existing(&dir)?;
+            // Every record is checked against the plan, its seed included;
+            // a journal of another sweep is named by its fingerprint below.
+            let ours = |h: &Header, p: usize, r: u32| {
+                ((h.fingerprint == plan.header.fingerprint
+                    || plan.extends(&h.fingerprint, h.replications))
+                    && p < plan.header.points.len())
+                .then(|| plan.run_seed(p, r))
+            };
+            let contents = journal::read_checked(&dir, &ours)?;
             let h = &contents.header;
             if h.cachestorm != plan.header.cachestorm {
                 return Err(SweepError::Refused(different_build(
@@ -338,7 +406,7 @@ pub fn run_sweep(
                 write_atomic(&path, copy.as_bytes())
                     .map_err(|source| SweepError::Io { path, source })?;
                 let j = journal::Journal::append_to(&dir, Some(text.len() as u64))?;
-                (contents.records, j)
+                (contents.records, j, lock)
             } else {
                 if h.fingerprint != plan.header.fingerprint {
                     return Err(SweepError::Refused(format!(
@@ -361,17 +429,21 @@ pub fn run_sweep(
                     )));
                 }
                 let j = journal::Journal::append_to(&dir, Some(contents.valid_len))?;
-                (contents.records, j)
+                (contents.records, j, lock)
             }
         }
         None => {
-            prepare_out(&dir, args.force, "sweep")?;
+            let lock = prepare_out(&dir, args.force, "sweep")?;
             let write = |name: &str, bytes: &[u8]| {
                 let path = dir.join(name);
                 write_atomic(&path, bytes).map_err(|source| SweepError::Io { path, source })
             };
             write(SweepDataFile::Experiment.name(), copy.as_bytes())?;
-            (Vec::new(), journal::Journal::create(&dir, &plan.header)?)
+            (
+                Vec::new(),
+                journal::Journal::create(&dir, &plan.header)?,
+                lock,
+            )
         }
     };
     let runs_resumed = records.len();
@@ -488,6 +560,7 @@ mod tests {
             shard: None,
             independent_seeds: false,
             seed: None,
+            max_events: crate::config::estimate::DEFAULT_MAX_EVENTS,
         };
         assert_eq!(
             args.resume_command("./target/release/cachestorm", Path::new("out/a b")),

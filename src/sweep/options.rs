@@ -96,6 +96,9 @@ pub struct PlanOptions {
     pub seed_mode: SeedMode,
     /// `--shard`.
     pub shard: Option<Shard>,
+    /// `--max-events`: the runaway guard's limit for every point (0 = no
+    /// limit).
+    pub max_events: u64,
 }
 
 impl Default for PlanOptions {
@@ -104,6 +107,7 @@ impl Default for PlanOptions {
             seed: None,
             seed_mode: SeedMode::Common,
             shard: None,
+            max_events: crate::config::estimate::DEFAULT_MAX_EVENTS,
         }
     }
 }

@@ -3,11 +3,13 @@
 
 use md5::{Digest, Md5};
 
+use super::error::SweepError;
 use super::journal::{FORMAT, Header, VERSION};
 use super::options::{PlanOptions, SeedMode, SeedSource};
 use crate::config::experiment::Experiment;
 use crate::config::{ConfigError, Model};
 use crate::engine::rng::derive;
+use crate::guard::{self, RunLimits};
 use crate::output::metric::{FieldKind, field_kind, summary_fields};
 
 /// A checked experiment ready to run.
@@ -22,8 +24,10 @@ pub struct Plan {
     pub seed_source: SeedSource,
     /// The journal header (and fingerprint) of this sweep.
     pub header: Header,
-    /// The models of the points this shard runs (`None` for the others).
-    models: Vec<Option<Model>>,
+    /// Per point: the run-time limits the guard gave it if this shard runs
+    /// it (`None` for the others). Models are not kept: a grid of many
+    /// points would hold them all; each run builds its point's again.
+    limits: Vec<Option<RunLimits>>,
     /// Per point, the seed its replication seeds derive from.
     point_seeds: Vec<u64>,
 }
@@ -93,11 +97,13 @@ pub fn stable_hash(text: &str) -> u64 {
 }
 
 impl Plan {
-    /// Checks every point's model and the metrics, fixes the seeds and the
-    /// fingerprint. Nothing runs.
-    pub fn new(experiment: Experiment, options: PlanOptions) -> Result<Plan, ConfigError> {
+    /// Checks every point's model and the metrics, passes every point this
+    /// shard runs through the runaway guard ([`guard::admit`], with
+    /// `options.max_events`), fixes the seeds and the fingerprint. Nothing
+    /// runs; the first point refused is named with its values.
+    pub fn new(experiment: Experiment, options: PlanOptions) -> Result<Plan, SweepError> {
         let n = experiment.points.len();
-        let mut models = Vec::with_capacity(n);
+        let mut limits = Vec::with_capacity(n);
         let mut max_nodes = 0;
         let mut model_seed = None;
         for p in 0..n {
@@ -105,7 +111,16 @@ impl Plan {
             max_nodes = max_nodes.max(m.node_count());
             model_seed.get_or_insert(m.seed);
             let ours = options.shard.is_none_or(|s| s.contains(p));
-            models.push(ours.then_some(m));
+            limits.push(if ours {
+                let what = format!(
+                    "{}: sweep point {p} ({})",
+                    experiment.path.display(),
+                    experiment.point_label(p)
+                );
+                Some(guard::admit(&what, &m, options.max_events)?.limits)
+            } else {
+                None
+            });
         }
         let (numeric, _) = summary_fields(max_nodes);
         for m in &experiment.metrics {
@@ -118,7 +133,7 @@ impl Plan {
                     )
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
-                    return Err(ConfigError {
+                    return Err(SweepError::Config(ConfigError {
                         origin: m.origin.clone(),
                         key: "metrics".into(),
                         message: if kind == FieldKind::Text {
@@ -129,7 +144,7 @@ impl Plan {
                         allowed: Some(
                             "a numeric field of summary.json by dotted path, e.g. windows.fault.success_ratio, latency_ms.p99, db.peak_in_flight, nodes.0.utilization".into(),
                         ),
-                    });
+                    }));
                 }
             }
         }
@@ -189,7 +204,7 @@ impl Plan {
             seed,
             seed_source,
             header,
-            models,
+            limits,
             point_seeds,
         })
     }
@@ -215,21 +230,36 @@ impl Plan {
         })
     }
 
+    /// The run-time limits of point `p` (for a point of another shard, only
+    /// the state bounds).
+    pub fn limits(&self, p: usize) -> RunLimits {
+        self.limits
+            .get(p)
+            .cloned()
+            .flatten()
+            .unwrap_or_else(RunLimits::state_only)
+    }
+
     /// The seed of replication `r` of point `p`.
     pub fn run_seed(&self, p: usize, r: u32) -> u64 {
         derive(self.point_seeds[p], r as u64)
     }
 
-    /// The model of point `p`, if this shard runs it.
-    pub fn model(&self, p: usize) -> Option<&Model> {
-        self.models[p].as_ref()
+    /// The model of point `p` (checked by [`Plan::new`]).
+    pub fn model(&self, p: usize) -> Result<Model, ConfigError> {
+        self.experiment.model_for(p)
+    }
+
+    /// Whether this plan (its shard) runs point `p`.
+    pub fn runs_point(&self, p: usize) -> bool {
+        self.limits.get(p).is_some_and(Option::is_some)
     }
 
     /// The (point, replication) pairs this plan runs, in order.
     pub fn runs(&self) -> Vec<(usize, u32)> {
         let r = self.header.replications;
-        (0..self.models.len())
-            .filter(|&p| self.models[p].is_some())
+        (0..self.limits.len())
+            .filter(|&p| self.limits[p].is_some())
             .flat_map(|p| (0..r).map(move |i| (p, i)))
             .collect()
     }

@@ -67,7 +67,7 @@ pub fn csv(header: &Header, rows: &[Row]) -> Vec<u8> {
     w.write_record(&head).expect("memory");
     for r in rows {
         let mut row = vec![r.rank.to_string(), r.point.to_string()];
-        row.extend(header.points[r.point].iter().cloned());
+        row.extend(header.points[r.point].iter().map(|v| md_cell(v)));
         row.extend([cell(r.metric.mean), cell(r.metric.low), cell(r.metric.high)]);
         row.extend(r.costs.iter().map(|c| cell(c.mean)));
         row.push(r.n.to_string());
@@ -78,6 +78,23 @@ pub fn csv(header: &Header, rows: &[Row]) -> Vec<u8> {
 
 fn show(metric: &str, x: Option<f64>) -> String {
     x.map_or("–".into(), |v| Metric::of(metric).format.text(v))
+}
+
+/// Text from the experiment (a variant's name, a value, the experiment's
+/// name) as one Markdown table cell: `|` escaped as `\|`, line breaks and
+/// other control characters as spaces, so a name can neither split a row
+/// nor end it. Other text is kept as written (keys such as
+/// `client.op_timeout` read as they are in the experiment file).
+pub fn md_cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A metric's value with its interval, in the metric's one format (the
@@ -157,16 +174,16 @@ pub fn worst_case_table(
         format!("worst case: {} [95 % CI]", axis_label(m)),
         "worst under".to_string(),
     ];
-    head.extend((0..axes.scenarios.len()).map(|s| axes.name(s)));
+    head.extend((0..axes.scenarios.len()).map(|s| md_cell(&axes.name(s))));
     let body = rows
         .iter()
         .enumerate()
         .map(|(i, r)| {
             let mut row = vec![
                 (i + 1).to_string(),
-                label(r.point),
+                md_cell(&label(r.point)),
                 with_interval(m, &r.worst),
-                axes.name(r.worst_scenario),
+                md_cell(&axes.name(r.worst_scenario)),
             ];
             row.extend(
                 r.per_scenario
@@ -199,7 +216,7 @@ pub fn markdown(header: &Header, rows: &[Row], records: &[Record]) -> String {
     };
     let mut out = format!(
         "# {}: ranked by {}\n\n{replications}, seed {} ({} seeds); 95 % confidence intervals: {}.\n\n",
-        header.experiment,
+        md_cell(&header.experiment),
         axis_label(m),
         header.seed,
         header.seed_mode,
@@ -213,7 +230,7 @@ pub fn markdown(header: &Header, rows: &[Row], records: &[Record]) -> String {
             out.push_str(&format!(
                 "\n## {}: {}\n\n",
                 key_name(&header.params[axes.keys[0]]),
-                axes.name(si)
+                md_cell(&axes.name(si))
             ));
             let mut head = vec!["rank".to_string(), "configuration".to_string()];
             head.push(format!("{} [95 % CI]", axis_label(m)));
@@ -230,11 +247,11 @@ pub fn markdown(header: &Header, rows: &[Row], records: &[Record]) -> String {
                 .map(|(i, r)| {
                     let mut row = vec![
                         (i + 1).to_string(),
-                        crate::output::names::config_label(
+                        md_cell(&crate::output::names::config_label(
                             &header.params,
                             &header.points[r.point],
                             |k| !axes.keys.contains(&k),
-                        ),
+                        )),
                         with_interval(m, &r.metric),
                     ];
                     row.extend(COSTS.iter().zip(&r.costs).map(|(c, s)| show(c, s.mean)));
@@ -246,14 +263,14 @@ pub fn markdown(header: &Header, rows: &[Row], records: &[Record]) -> String {
         out.push_str("\n## Every point\n\n");
     }
     let mut head = vec!["rank".to_string()];
-    head.extend(header.params.iter().map(|p| key_name(p)));
+    head.extend(header.params.iter().map(|p| md_cell(&key_name(p))));
     head.push(format!("{} [95 % CI]", axis_label(m)));
     head.extend(cost_head());
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
             let mut row = vec![r.rank.to_string()];
-            row.extend(header.points[r.point].iter().cloned());
+            row.extend(header.points[r.point].iter().map(|v| md_cell(v)));
             row.push(with_interval(m, &r.metric));
             row.extend(COSTS.iter().zip(&r.costs).map(|(c, s)| show(c, s.mean)));
             row
@@ -495,5 +512,14 @@ mod tests {
 
     fn rows_of(h: &Header, ps: &[PointStats], records: &[Record]) -> Vec<Row> {
         rows(h, ps, records)
+    }
+}
+
+#[cfg(test)]
+mod md_tests {
+    #[test]
+    fn cells_cannot_split_a_row() {
+        assert_eq!(super::md_cell("a|b\nc\r\td"), "a\\|b c  d");
+        assert_eq!(super::md_cell("client.op_timeout"), "client.op_timeout");
     }
 }

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use super::error::SweepError;
 use super::plan::Plan;
 use super::record::{Record, flatten};
+use crate::sim::RunError;
 
 /// How a batch of runs ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -24,20 +25,30 @@ pub enum BatchEnd {
     Cancelled,
 }
 
-/// Runs replication `r` of point `p` of `plan`.
-pub fn run_one(plan: &Plan, p: usize, r: u32) -> Record {
-    let mut model = plan
-        .model(p)
-        .expect("only points of this shard are run")
-        .clone();
+/// Runs replication `r` of point `p` of `plan`, held to the point's
+/// run-time limits: a run that exceeds them is refused (bad input, naming
+/// the point); a broken invariant is an internal error.
+pub fn run_one(plan: &Plan, p: usize, r: u32) -> Result<Record, SweepError> {
+    let mut model = plan.model(p)?;
     model.seed = plan.run_seed(p, r);
-    let out = crate::sim::run(&model, &mut |_| {});
-    Record {
+    let out = crate::sim::run_limited(&model, false, plan.limits(p), &mut |_| {}).map_err(|e| {
+        let what = format!(
+            "{}: sweep point {p} ({}) replication {r} (seed {})",
+            plan.experiment.path.display(),
+            plan.experiment.point_label(p),
+            model.seed
+        );
+        match e {
+            RunError::Limit(l) => SweepError::Refused(format!("{what}: {l}")),
+            RunError::Invariant(v) => SweepError::Internal(format!("{what}: {v}")),
+        }
+    })?;
+    Ok(Record {
         point: p,
         replication: r,
         seed: model.seed,
         values: flatten(&out.summary),
-    }
+    })
 }
 
 fn panic_text(e: &(dyn std::any::Any + Send)) -> String {
@@ -70,7 +81,7 @@ pub fn execute(
     let mut received = 0usize;
     let mut journal_failed = false;
     std::thread::scope(|s| {
-        let (tx, rx) = mpsc::channel::<Result<Record, String>>();
+        let (tx, rx) = mpsc::channel::<Result<Record, SweepError>>();
         let stop = &stop;
         s.spawn(move || {
             pool.install(|| {
@@ -81,12 +92,12 @@ pub fn execute(
                             return;
                         }
                         let result = catch_unwind(AssertUnwindSafe(|| run_one(plan, p, r)))
-                            .map_err(|e| {
-                                format!(
+                            .unwrap_or_else(|e| {
+                                Err(SweepError::Internal(format!(
                                     "run of point {p} replication {r} (seed {}) failed: {}",
                                     plan.run_seed(p, r),
                                     panic_text(&*e)
-                                )
+                                )))
                             });
                         let _ = tx.send(result);
                     });
@@ -98,7 +109,7 @@ pub fn execute(
             for msg in std::iter::once(msg).chain(rx.try_iter()) {
                 match msg {
                     Ok(record) => batch.push(record),
-                    Err(text) => failure = failure.or(Some(SweepError::Internal(text))),
+                    Err(e) => failure = failure.or(Some(e)),
                 }
             }
             // After a failed run, later runs are still journaled; after the

@@ -151,3 +151,64 @@ pub fn row_problem(row: &cachestorm::metrics::TimelineRow, end: u64) -> Option<S
     }
     None
 }
+
+/// The model the `experiment_text` target's experiments start from.
+const EXPERIMENT_MODEL: &str = include_str!("sweep/model.toml");
+
+/// One input of the `experiment_text` target: the bytes are an experiment
+/// file on a small valid model (`sweep/model.toml`). It is parsed and
+/// checked, and its plan made with a low `--max-events` (every point
+/// validated and guarded); nothing runs. A refusal must be one line once
+/// the command line has made it one (`Error::line`), and short.
+pub fn experiment_text(data: &[u8]) {
+    use cachestorm::config::experiment::Experiment;
+    use cachestorm::sweep::{Plan, PlanOptions};
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("model.toml"), EXPERIMENT_MODEL).expect("write");
+    let path = dir.path().join("e.toml");
+    let text = String::from_utf8_lossy(data).into_owned();
+    let refused = |e: cachestorm::Error| {
+        let line = e.line();
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.len() < 20_000, "an error line of {} bytes", line.len());
+    };
+    match Experiment::from_text(&path, text) {
+        Err(e) => refused(e.into()),
+        Ok(e) => {
+            // Big grids are valid but slow to plan: skip them.
+            if e.points.len() > 200 {
+                return;
+            }
+            let options = PlanOptions {
+                max_events: MAX_EVENTS,
+                ..PlanOptions::default()
+            };
+            if let Err(e) = Plan::new(e, options) {
+                refused(e.into());
+            }
+        }
+    }
+}
+
+/// One input of the `journal` target: the bytes are a sweep's
+/// `journal.jsonl`. It is read back as `merge` and `--resume` read it;
+/// every record accepted must hold only finite numbers, and the final files
+/// (`results.csv`, the ranking, …) are then written from it, as `merge`
+/// does, into a scratch folder. Nothing may panic.
+pub fn journal(data: &[u8]) {
+    use cachestorm::sweep::{journal, output};
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join(journal::JOURNAL), data).expect("write");
+    let Ok(mut c) = journal::read(dir.path()) else {
+        return;
+    };
+    for r in &c.records {
+        for (_, v) in &r.values {
+            if let Some(v) = v {
+                assert!(v.parse::<f64>().is_ok_and(f64::is_finite), "{v:?} accepted");
+            }
+        }
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    let _ = output::write_final(out.path(), &c.header, &mut c.records, "");
+}

@@ -68,7 +68,11 @@ fn parse_case(path: &Path) -> Case {
 }
 
 fn cases() -> Vec<Case> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(corpus())
+    cases_in(&corpus())
+}
+
+fn cases_in(dir: &Path) -> Vec<Case> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "expect"))
@@ -91,8 +95,53 @@ fn generate(kind: &str) -> Vec<u8> {
         "long-line" => {
             format!("duration = \"10s\"\nname = {}\n", "9".repeat(10_000_000)).into_bytes()
         }
-        other => panic!("unknown generator {other:?}"),
+        "nodes-400k" => {
+            let nodes: Vec<String> = (0..400_000).map(|i| format!("\"n{i}:11211\"")).collect();
+            format!(
+                "duration = \"10s\"\n[workload]\nrate = 100\n[[workload.flow]]\nname = \"r\"\nsteps = [{{ op = \"get\" }}]\n[cluster]\nnodes = [{}]\n",
+                nodes.join(", ")
+            )
+            .into_bytes()
+        }
+        other => generate_experiment(other),
     }
+}
+
+/// The text of a generated experiment (on `sweep/model.toml`).
+fn generate_experiment(kind: &str) -> Vec<u8> {
+    let model = corpus().join("sweep/model.toml");
+    let head = format!(
+        "model = {:?}\nreplications = 1\n",
+        model.display().to_string()
+    );
+    let list = |n: usize| {
+        (1..=n)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let body = match kind {
+        "values-1.4m" => format!("[vary]\nworkload.rate = [{}]\n", list(1_400_000)),
+        "excludes-200k" => {
+            let mut s = format!("[vary]\nworkload.rate = [{}]\n", list(200_000));
+            for i in 1..=200_000 {
+                s.push_str(&format!("[[exclude]]\nworkload.rate = {i}\n"));
+            }
+            s
+        }
+        "metrics-500k" => {
+            let mut names: Vec<String> = (0..500_000).map(|i| format!("\"m{i}\"")).collect();
+            names.push("\"m499999\"".into());
+            format!("metrics = [{}]\n", names.join(", "))
+        }
+        "grid-1m" => format!(
+            "[vary]\nworkload.rate = [{}]\nservice.threads = [{}]\n",
+            list(1000),
+            list(1000)
+        ),
+        other => panic!("unknown generator {other:?}"),
+    };
+    (head + &body).into_bytes()
 }
 
 /// Runs one case through one subcommand; returns what is wrong, if anything.
@@ -111,9 +160,14 @@ fn check_case(case: &Case, command: &str, scratch: &Path) -> Option<String> {
     let mut cmd = Command::cargo_bin("cachestorm").unwrap();
     // Relative paths are run from the corpus folder, so messages name the
     // file as the case spells it.
-    cmd.current_dir(corpus()).arg(command).arg(&model);
+    let folder = if command == "sweep" {
+        corpus().join("sweep")
+    } else {
+        corpus()
+    };
+    cmd.current_dir(folder).arg(command).arg(&model);
     cmd.args(&case.args);
-    if command == "run" {
+    if command == "run" || command == "sweep" {
         cmd.args(["--quiet", "--no-plots", "--out"]).arg(&out);
     }
     cmd.timeout(Duration::from_secs(60));
@@ -176,6 +230,28 @@ fn every_bad_input_is_refused_with_one_clear_line() {
     );
 }
 
+/// The experiment corpus (`tests/bad_input/sweep/`, cases as above on
+/// experiment files, on the valid `sweep/model.toml`): every case must be
+/// refused by `cachestorm sweep` before its first run, with exit code 2, one
+/// line, and no output folder.
+#[test]
+fn every_bad_experiment_is_refused_with_one_clear_line() {
+    let cases = cases_in(&corpus().join("sweep"));
+    assert!(cases.len() >= 12, "only {} cases", cases.len());
+    let scratch = tempfile::tempdir().unwrap();
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| check_case(c, "sweep", scratch.path()))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
 /// Every model file of the corpus has its expectations (a file without
 /// them would silently test nothing), except the valid base of the `--set`
 /// cases, which must stay valid.
@@ -227,10 +303,17 @@ fn fuzz_findings_stay_fixed() {
             fuzz_harness::model_text(&data);
         } else if name.starts_with("sets-") {
             fuzz_harness::model_sets(&data);
+        } else if name.starts_with("exp-") {
+            fuzz_harness::experiment_text(&data);
+        } else if name.starts_with("journal-") {
+            fuzz_harness::journal(&data);
         } else if name == "README.md" {
             continue;
         } else {
-            panic!("{}: name it text-… or sets-…", p.display());
+            panic!(
+                "{}: name it text-…, sets-…, exp-… or journal-…",
+                p.display()
+            );
         }
         n += 1;
     }
@@ -323,4 +406,450 @@ fn a_killed_run_leaves_no_half_file() {
     for name in ["timeline.csv", "summary.json", "node_events.csv"] {
         assert!(!out.join(name).exists(), "{name} exists after a kill");
     }
+}
+
+// ------------------------------------------------------------- run-time guards
+
+/// Runs the binary in the corpus folder; returns (exit code, stderr).
+fn cachestorm(args: &[&str], folder: &Path) -> (Option<i32>, String) {
+    let out = Command::cargo_bin("cachestorm")
+        .unwrap()
+        .current_dir(folder)
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code(), stderr)
+}
+
+fn assert_refused(got: (Option<i32>, String), pieces: &[&str]) {
+    let (code, stderr) = got;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    for p in pieces {
+        assert!(stderr.contains(p), "missing {p:?} in {stderr}");
+    }
+}
+
+/// An overloaded model with an unbounded executor queue (100,000/s on one
+/// thread) used to grow until an allocation failed; it stops at the bound
+/// on requests in flight, naming the queue that grows, in `run` and in
+/// every sweep point.
+#[test]
+fn an_overloaded_model_stops_at_its_memory_bound() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let overload = [
+        "--set",
+        "workload.rate=100000",
+        "--set",
+        "duration=100s",
+        "--set",
+        "service.threads=1",
+    ];
+    let mut args = vec!["run", "set_base.toml", "--quiet", "--no-plots", "--out"];
+    args.push(out.to_str().unwrap());
+    args.extend(overload);
+    assert_refused(
+        cachestorm(&args, &corpus()),
+        &[
+            "set_base.toml: the run stopped at",
+            "requests in flight, over the limit of 2000000",
+            "the largest is the executor queue (service.queue, service.threads)",
+        ],
+    );
+    // The same through a sweep: the second point is the overloaded one.
+    let exp = t.path().join("e.toml");
+    std::fs::write(
+        &exp,
+        format!(
+            "model = {:?}\nreplications = 1\n[set]\nduration = \"100s\"\n\"service.threads\" = 1\n[vary]\nworkload.rate = [10, 100000]\n",
+            corpus().join("set_base.toml").display().to_string()
+        ),
+    )
+    .unwrap();
+    let sweep_out = t.path().join("sweep");
+    assert_refused(
+        cachestorm(
+            &[
+                "sweep",
+                exp.to_str().unwrap(),
+                "--quiet",
+                "--no-plots",
+                "--threads",
+                "1",
+                "--out",
+                sweep_out.to_str().unwrap(),
+            ],
+            &corpus(),
+        ),
+        &[
+            "sweep point 1 (workload.rate=100000) replication 0",
+            "requests in flight, over the limit of 2000000",
+        ],
+    );
+}
+
+/// Whatever the estimate said, a run past its event budget stops itself and
+/// says which events ran away: mcrouter probing a crashed node every 1 ns
+/// (a delay that never grows), held to the budget of the 720,108 events the
+/// estimate used to give it (the guard now counts the probes and refuses
+/// the model up front: `mcrouter_probe_storm`).
+#[test]
+fn a_run_past_its_event_budget_stops_itself() {
+    use cachestorm::sim::{LimitExceeded, RunError, RunLimits, limits};
+    let model =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/policies/frozen-mcrouter.toml");
+    let sets = [
+        "fault.0.kind=crash".to_string(),
+        "client.mcrouter.probe_delay_initial=1ns".to_string(),
+    ];
+    let m = cachestorm::config::load_model(&model, &sets).unwrap();
+    let estimate = 720_108;
+    let limits = RunLimits {
+        max_events: Some(limits::budget(estimate)),
+        estimate,
+        ..RunLimits::state_only()
+    };
+    let e = cachestorm::sim::run_limited(&m, false, limits, &mut |_| {}).err();
+    let Some(RunError::Limit(LimitExceeded::Events {
+        events,
+        budget,
+        kinds,
+        ..
+    })) = e
+    else {
+        panic!("not stopped by its budget: {e:?}");
+    };
+    assert!(events > budget && budget == limits::budget(estimate));
+    assert!(kinds.contains("Client/Reconnect ("), "{kinds}");
+    // The same model with a normal probe delay finishes within its budget.
+    let m = cachestorm::config::load_model(&model, &sets[..1]).unwrap();
+    let admitted = cachestorm::guard::admit("m", &m, 2_000_000_000).unwrap();
+    assert!(cachestorm::sim::run_limited(&m, false, admitted.limits, &mut |_| {}).is_ok());
+}
+
+// ------------------------------------------------------------- one writer per folder
+
+/// While another cachestorm holds a folder's lock (here this test, through
+/// the library's `FolderLock`), every writer is refused with exit 2 and a
+/// line naming the holder: `run --force`, a new `sweep --force`, `sweep
+/// --resume`, `merge` and `plot`. Two `--resume` at once used to write duplicate
+/// runs; a second `sweep --force` silently kept the first sweep's results.
+#[test]
+fn a_busy_folder_is_refused_naming_its_holder() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("busy");
+    std::fs::create_dir(&dir).unwrap();
+    let exp = corpus().join("sweep/max_events_flag.toml");
+    let d = dir.to_str().unwrap();
+    // A finished sweep to resume and merge.
+    let (code, stderr) = cachestorm(
+        &[
+            "sweep",
+            exp.to_str().unwrap(),
+            "--quiet",
+            "--no-plots",
+            "--out",
+            d,
+        ],
+        &corpus(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let lock = cachestorm::output::FolderLock::acquire(&dir).unwrap();
+    let holder = format!(
+        "is in use by another cachestorm (pid {}",
+        std::process::id()
+    );
+    let merged = t.path().join("merged");
+    std::fs::create_dir(&merged).unwrap();
+    let other = cachestorm::output::FolderLock::acquire(&merged).unwrap();
+    let m = merged.to_str().unwrap();
+    for args in [
+        vec![
+            "run",
+            "set_base.toml",
+            "--quiet",
+            "--no-plots",
+            "--force",
+            "--out",
+            d,
+        ],
+        vec![
+            "sweep",
+            exp.to_str().unwrap(),
+            "--quiet",
+            "--no-plots",
+            "--force",
+            "--out",
+            d,
+        ],
+        vec![
+            "sweep",
+            exp.to_str().unwrap(),
+            "--quiet",
+            "--no-plots",
+            "--resume",
+            d,
+        ],
+        vec!["merge", d, "--quiet", "--out", m],
+    ] {
+        assert_refused(
+            cachestorm(&args, &corpus()),
+            &[&holder, "wait for it to finish"],
+        );
+    }
+    drop(other);
+    drop(lock);
+    // Released: the resume goes ahead (nothing left to run) and leaves no lock file.
+    let (code, stderr) = cachestorm(
+        &[
+            "sweep",
+            exp.to_str().unwrap(),
+            "--quiet",
+            "--no-plots",
+            "--resume",
+            d,
+        ],
+        &corpus(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!dir.join(cachestorm::output::LOCK_NAME).exists());
+}
+
+/// `--out` naming a file, or a symbolic link to nothing, is bad input for
+/// every writer, with the path named (it was exit 1 and `Not a directory
+/// (os error 20): Not a directory (os error 20)`, or `File exists`).
+#[test]
+fn an_output_path_that_is_not_a_folder_is_refused_by_every_writer() {
+    let t = tempfile::tempdir().unwrap();
+    let file = t.path().join("file");
+    std::fs::write(&file, "mine").unwrap();
+    let dangling = t.path().join("dangling");
+    std::os::unix::fs::symlink(t.path().join("nowhere"), &dangling).unwrap();
+    let exp = corpus().join("sweep/max_events_flag.toml");
+    let e = exp.to_str().unwrap();
+    let shard = t.path().join("shard");
+    let s = shard.to_str().unwrap();
+    let (code, stderr) = cachestorm(
+        &["sweep", e, "--quiet", "--no-plots", "--out", s],
+        &corpus(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    for (out, piece) in [
+        (&file, "the output folder is a file"),
+        (&dangling, "is a symbolic link to"),
+    ] {
+        let o = out.to_str().unwrap();
+        for args in [
+            vec!["run", "set_base.toml", "--quiet", "--no-plots", "--out", o],
+            vec!["sweep", e, "--quiet", "--no-plots", "--out", o],
+            vec!["merge", s, "--quiet", "--out", o],
+        ] {
+            assert_refused(cachestorm(&args, &corpus()), &[o, piece]);
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+    assert!(!t.path().join("nowhere").exists());
+}
+
+// ------------------------------------------------------------- files read back
+
+/// What `plot`, `merge` and `--resume` read back is checked: a NaN or a time
+/// out of order in `timeline.csv` is bad input naming the file, line and
+/// column (it was exit 1 with neither), and a journal or timeline that is
+/// `/dev/zero` is refused at once instead of read until memory runs out.
+#[test]
+fn files_read_back_are_checked() {
+    let t = tempfile::tempdir().unwrap();
+    let run = t.path().join("run");
+    let r = run.to_str().unwrap();
+    let (code, stderr) = cachestorm(
+        &["run", "set_base.toml", "--quiet", "--no-plots", "--out", r],
+        &corpus(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let timeline = run.join("timeline.csv");
+    let good = std::fs::read_to_string(&timeline).unwrap();
+    let lines: Vec<&str> = good.lines().collect();
+    // NaN in line 3 (the second bucket), then line 3 before line 2.
+    let nan = {
+        let mut cells: Vec<String> = lines[2].split(',').map(String::from).collect();
+        cells[2] = "NaN".into();
+        let mut l: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+        l[2] = cells.join(",");
+        l.join("\n") + "\n"
+    };
+    std::fs::write(&timeline, nan).unwrap();
+    assert_refused(
+        cachestorm(&["plot", r], &corpus()),
+        &[
+            "timeline.csv",
+            "line 3, column offered: `NaN` is not a finite number",
+        ],
+    );
+    let mut swapped: Vec<&str> = lines.clone();
+    swapped.swap(1, 2);
+    std::fs::write(&timeline, swapped.join("\n") + "\n").unwrap();
+    assert_refused(
+        cachestorm(&["plot", r], &corpus()),
+        &[
+            "timeline.csv",
+            "line 3, column t_s: the bucket starts at",
+            "not after the previous one",
+        ],
+    );
+    std::fs::remove_file(&timeline).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &timeline).unwrap();
+    assert_refused(
+        cachestorm(&["plot", r], &corpus()),
+        &["timeline.csv", "not a regular file"],
+    );
+    // A journal that is /dev/zero, for merge and for --resume.
+    let sweep = t.path().join("sweep");
+    std::fs::create_dir(&sweep).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", sweep.join("journal.jsonl")).unwrap();
+    let s = sweep.to_str().unwrap();
+    let merged = t.path().join("merged");
+    assert_refused(
+        cachestorm(
+            &["merge", s, "--quiet", "--out", merged.to_str().unwrap()],
+            &corpus(),
+        ),
+        &["journal.jsonl: not a regular file"],
+    );
+    let exp = corpus().join("sweep/max_events_flag.toml");
+    assert_refused(
+        cachestorm(
+            &[
+                "sweep",
+                exp.to_str().unwrap(),
+                "--quiet",
+                "--no-plots",
+                "--resume",
+                s,
+            ],
+            &corpus(),
+        ),
+        &["journal.jsonl: not a regular file"],
+    );
+}
+
+/// A value edited to `"abc"` or `"NaN"`, or a changed seed, in a journal
+/// was copied into `replications.csv` by `merge` and `--resume` with exit 0;
+/// every record is now checked against the sweep (the seed against the one
+/// the plan gives the run), naming the journal's line.
+#[test]
+fn journal_records_are_checked_against_the_sweep() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("sweep");
+    let d = dir.to_str().unwrap();
+    let exp = corpus().join("sweep/max_events_flag.toml");
+    let e = exp.to_str().unwrap();
+    let (code, stderr) = cachestorm(
+        &["sweep", e, "--quiet", "--no-plots", "--out", d],
+        &corpus(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let journal = dir.join("journal.jsonl");
+    let good = std::fs::read_to_string(&journal).unwrap();
+    let merged = t.path().join("merged");
+    let m = merged.to_str().unwrap();
+    type Edit<'a> = (&'a str, &'a dyn Fn(&str) -> String, &'a str);
+    let edits: [Edit; 3] = [
+        (
+            "abc",
+            &|l: &str| l.replacen("\"over_slo\",\"", "\"over_slo\",\"abc", 1),
+            "not a finite number",
+        ),
+        (
+            "NaN",
+            &|l: &str| {
+                let i = l.find("\"over_slo\",\"").unwrap() + 12;
+                let j = i + l[i..].find('"').unwrap();
+                format!("{}NaN{}", &l[..i], &l[j..])
+            },
+            "is \"NaN\", not a finite number",
+        ),
+        (
+            "seed",
+            &|l: &str| l.replacen("\"seed\":", "\"seed\":1", 1),
+            "but the sweep runs it with seed",
+        ),
+    ];
+    for (what, edit, piece) in edits {
+        let mut lines: Vec<String> = good.lines().map(String::from).collect();
+        lines[2] = edit(&lines[2]);
+        std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
+        for args in [
+            vec!["merge", d, "--quiet", "--force", "--out", m],
+            vec!["sweep", e, "--quiet", "--no-plots", "--resume", d],
+        ] {
+            let got = cachestorm(&args, &corpus());
+            assert_eq!(got.0, Some(2), "{what} {args:?}: {}", got.1);
+            assert!(got.1.contains("journal.jsonl:3: "), "{what}: {}", got.1);
+            assert!(got.1.contains(piece), "{what}: {}", got.1);
+        }
+    }
+}
+
+// ------------------------------------------------------------- output text
+
+/// A `|` or a line break in a variant's name used to split its row of
+/// `ranking.md`; every row now has as many cells as the header.
+#[test]
+fn names_cannot_break_the_ranking_table() {
+    let t = tempfile::tempdir().unwrap();
+    let exp = t.path().join("e.toml");
+    std::fs::write(
+        &exp,
+        format!(
+            "model = {:?}\nreplications = 2\n[[variant]]\nname = \"a|b\"\n\"client.op_timeout\" = \"1s\"\n[[variant]]\nname = \"c\\nd | e\"\n\"client.op_timeout\" = \"2s\"\n",
+            corpus().join("sweep/model.toml").display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = t.path().join("out");
+    let (code, stderr) = cachestorm(
+        &[
+            "sweep",
+            exp.to_str().unwrap(),
+            "--quiet",
+            "--no-plots",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &corpus(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let md = std::fs::read_to_string(out.join("ranking.md")).unwrap();
+    let cells = |l: &str| l.replace("\\|", "").matches('|').count();
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+    assert_eq!(rows.len(), 4, "{md}");
+    for r in &rows {
+        assert_eq!(cells(r), cells(rows[0]), "{r}\n{md}");
+    }
+    assert!(
+        md.contains("| a\\|b |") && md.contains("| c d \\| e |"),
+        "{md}"
+    );
+}
+
+/// A 10⁶-character key gave a 2 MB error line; the line is now short and
+/// still says what is wrong.
+#[test]
+fn a_huge_key_gives_a_short_error_line() {
+    let t = tempfile::tempdir().unwrap();
+    let model = t.path().join("m.toml");
+    let base = std::fs::read_to_string(corpus().join("set_base.toml")).unwrap();
+    std::fs::write(&model, format!("{} = 1\n{base}", "k".repeat(1_000_000))).unwrap();
+    let (code, stderr) = cachestorm(&["check", model.to_str().unwrap()], &corpus());
+    assert_eq!(code, Some(2), "{}", stderr.len());
+    assert_eq!(stderr.lines().count(), 1);
+    assert!(stderr.len() < 2_000, "{} bytes", stderr.len());
+    assert!(stderr.contains("more characters]"), "{stderr}");
+    assert!(stderr.contains("unknown key"), "{stderr}");
 }

@@ -9,6 +9,14 @@ use toml::de::DeValue;
 use super::{Document, Seg, join_path};
 use crate::config::error::{ConfigError, Origin, did_you_mean};
 
+/// A visitor of the document's entries: (path, key, value) → stop.
+type Visit<'v> = dyn FnMut(
+        &[Seg],
+        &serde_spanned::Spanned<std::borrow::Cow<'_, str>>,
+        &serde_spanned::Spanned<DeValue<'_>>,
+    ) -> bool
+    + 'v;
+
 impl Document<'_> {
     /// The key path of the entry whose key or value span most tightly
     /// contains `span`. Spans of standard tables cover only their header, so
@@ -71,6 +79,106 @@ impl Document<'_> {
         search.best.map(|(_, p)| p).unwrap_or_default()
     }
 
+    /// Calls `visit(path, key, value)` for every entry of the tree, depth
+    /// first, until it returns true.
+    fn walk_entries(&self, visit: &mut Visit<'_>) {
+        fn walk(path: &mut Vec<Seg>, value: &DeValue<'_>, visit: &mut Visit<'_>) -> bool {
+            match value {
+                DeValue::Table(t) => {
+                    for (k, v) in t.iter() {
+                        path.push(Seg::Key(k.get_ref().to_string()));
+                        if visit(path, k, v) || walk(path, v.get_ref(), visit) {
+                            return true;
+                        }
+                        path.pop();
+                    }
+                }
+                DeValue::Array(a) => {
+                    for (i, v) in a.iter().enumerate() {
+                        path.push(Seg::Index(i));
+                        if walk(path, v.get_ref(), visit) {
+                            return true;
+                        }
+                        path.pop();
+                    }
+                }
+                _ => {}
+            }
+            false
+        }
+        let mut path = Vec::new();
+        for (k, v) in self.root.get_ref().iter() {
+            path.push(Seg::Key(k.get_ref().to_string()));
+            if visit(&path, k, v) || walk(&mut path, v.get_ref(), visit) {
+                return;
+            }
+            path.pop();
+        }
+    }
+
+    /// The path of the table whose value span is exactly `span` (where serde
+    /// reports a missing key): the root when none is.
+    fn path_of_table(&self, span: &Range<usize>) -> Vec<Seg> {
+        fn walk(
+            path: &mut Vec<Seg>,
+            v: &serde_spanned::Spanned<DeValue<'_>>,
+            span: &Range<usize>,
+        ) -> bool {
+            match v.get_ref() {
+                DeValue::Table(t) => {
+                    if v.span() == *span {
+                        return true;
+                    }
+                    for (k, inner) in t.iter() {
+                        path.push(Seg::Key(k.get_ref().to_string()));
+                        if walk(path, inner, span) {
+                            return true;
+                        }
+                        path.pop();
+                    }
+                }
+                DeValue::Array(a) => {
+                    for (i, inner) in a.iter().enumerate() {
+                        path.push(Seg::Index(i));
+                        if walk(path, inner, span) {
+                            return true;
+                        }
+                        path.pop();
+                    }
+                }
+                _ => {}
+            }
+            false
+        }
+        let mut path = Vec::new();
+        for (k, v) in self.root.get_ref().iter() {
+            path.push(Seg::Key(k.get_ref().to_string()));
+            if walk(&mut path, v, span) {
+                return path;
+            }
+            path.pop();
+        }
+        Vec::new()
+    }
+
+    /// The path of the key `name` written at `span` (where serde reports an
+    /// unknown key); without one at that span (a `--set` override has
+    /// none), the first key of that name.
+    fn path_of_key(&self, name: &str, span: &Range<usize>) -> Option<Vec<Seg>> {
+        let (mut exact, mut first) = (None, None);
+        self.walk_entries(&mut |path, k, _| {
+            if k.get_ref() == name {
+                if k.span() == *span {
+                    exact = Some(path.to_vec());
+                    return true;
+                }
+                first.get_or_insert_with(|| path.to_vec());
+            }
+            false
+        });
+        exact.or(first)
+    }
+
     /// Deserializes the whole document, mapping serde's errors to a key path
     /// and origin, with a "did you mean" for near-miss keys and values.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
@@ -88,9 +196,15 @@ impl Document<'_> {
         }
         let (message, allowed) = if let Some(rest) = raw.strip_prefix("unknown field `") {
             let (found, expected) = split_expected(rest);
-            // The span of an unknown field is its key, so the path ends with it.
-            if path.last() != Some(&Seg::Key(found.clone())) {
-                path.push(Seg::Key(found.clone()));
+            // The span of an unknown field is its key: find that key (the
+            // tightest span around it may be another entry's).
+            match self.path_of_key(&found, &span) {
+                Some(p) => path = p,
+                None => {
+                    if path.last() != Some(&Seg::Key(found.clone())) {
+                        path.push(Seg::Key(found.clone()));
+                    }
+                }
             }
             let hint = did_you_mean(&found, expected.iter().map(String::as_str))
                 .map(|s| format!("; did you mean `{s}`?"))
@@ -110,6 +224,8 @@ impl Document<'_> {
             )
         } else if let Some(rest) = raw.strip_prefix("missing field `") {
             let field = rest.split('`').next().unwrap_or("").to_string();
+            // The span of a missing field is the table it is missing from.
+            path = self.path_of_table(&span);
             path.push(Seg::Key(field));
             ("this required key is missing".to_string(), None)
         } else {

@@ -80,6 +80,59 @@ pub struct Document<'a> {
     root: Spanned<DeTable<'a>>,
     /// For each override: how to name it in an error.
     overrides: Vec<String>,
+    /// Where the lines start, built on the first position asked for, so
+    /// that naming the position of each of a million values is linear.
+    lines: std::sync::Arc<std::sync::OnceLock<LineIndex>>,
+}
+
+/// The start of every line of a text and whether the line is ASCII (its
+/// column is then a byte offset); for other lines, the last position
+/// computed, since positions are mostly asked for in order.
+struct LineIndex {
+    starts: Vec<usize>,
+    ascii: Vec<bool>,
+    last: std::sync::Mutex<(usize, usize, usize)>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        let mut ascii = Vec::new();
+        let mut is_ascii = true;
+        for (i, b) in text.bytes().enumerate() {
+            is_ascii &= b.is_ascii();
+            if b == b'\n' {
+                starts.push(i + 1);
+                ascii.push(is_ascii);
+                is_ascii = true;
+            }
+        }
+        ascii.push(is_ascii);
+        LineIndex {
+            starts,
+            ascii,
+            last: std::sync::Mutex::new((usize::MAX, 0, 0)),
+        }
+    }
+
+    /// 1-based (line, column in characters) of byte `offset` (a char
+    /// boundary) of `text`.
+    fn position(&self, text: &str, offset: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        if self.ascii[line] {
+            return (line + 1, offset - start + 1);
+        }
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let (from, base) = if last.0 == line && last.1 <= offset {
+            (last.1, last.2)
+        } else {
+            (start, 0)
+        };
+        let column = base + text[from..offset].chars().count();
+        *last = (line, offset, column);
+        (line + 1, column + 1)
+    }
 }
 
 /// Rebuilds a value with every span (its own and its children's) set to `span`.
@@ -165,6 +218,7 @@ impl<'a> Document<'a> {
             text,
             root: Spanned::new(0..0, DeTable::new()),
             overrides: Vec::new(),
+            lines: Default::default(),
         };
         if doc.text.trim().is_empty() {
             return Err(ConfigError {
@@ -222,11 +276,11 @@ impl<'a> Document<'a> {
                     .unwrap_or_else(|| "an override".into()),
             );
         }
-        let offset = span.start.min(self.text.len());
-        let before = &self.text[..self.floor_char_boundary(offset)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
+        let offset = self.floor_char_boundary(span.start.min(self.text.len()));
+        let (line, column) = self
+            .lines
+            .get_or_init(|| LineIndex::new(self.text))
+            .position(self.text, offset);
         Origin::File {
             path: self.path.clone(),
             line,

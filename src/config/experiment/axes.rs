@@ -1,13 +1,14 @@
 //! The free-form tables of an experiment: `[vary]`, `[set]`,
 //! `[[variant]]` and `[[exclude]]`, walked with their positions.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use serde_spanned::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
 
-use super::literal::{literal, quote, same_value};
-use super::parse::Text;
+use super::literal::{literal, normal_form, quote};
+use super::parse::{MAX_GRID, Text};
 use super::range::range;
 use super::{Axis, Exclude, ParamValue, Setting, VARIANT};
 use crate::config::error::{ConfigError, Origin, did_you_mean};
@@ -267,6 +268,19 @@ pub(super) fn axis(
     value: Varied<'_, '_>,
 ) -> Result<Axis, ConfigError> {
     check_key(cx, &key, key_span, "vary")?;
+    if let VariedForm::List(items) = &value.form
+        && items.len() > MAX_GRID
+    {
+        return Err(cx.err_allowed(
+            &value.span,
+            &key,
+            format!(
+                "the list has {} values, so the grid has more than {MAX_GRID} points",
+                items.len()
+            ),
+            format!("at most {MAX_GRID} values"),
+        ));
+    }
     let values = match value.form {
         VariedForm::List(items) => items
             .iter()
@@ -282,15 +296,27 @@ pub(super) fn axis(
             "at least one value",
         ));
     }
+    // Duplicates by value, however spelled ("100ms" and "0.1s", 2 and
+    // 2.0): linear, with a hash map of normal forms.
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(values.len());
     for (i, v) in values.iter().enumerate() {
-        if values[..i].iter().any(|w| w.literal == v.literal) {
+        if let Some(&first) = seen.get(&normal_form(&v.literal)) {
+            let w = &values[first];
+            let same = if w.literal == v.literal {
+                String::new()
+            } else {
+                format!(" (as {} at {})", w.literal, w.origin)
+            };
             return Err(ConfigError {
                 origin: v.origin.clone(),
                 key: key.clone(),
-                message: format!("the value {} is listed twice", v.literal),
-                allowed: None,
+                message: format!("the value {} is listed twice{same}", v.literal),
+                allowed: Some(
+                    "each value once: two spellings of one value make two identical points".into(),
+                ),
             });
         }
+        seen.insert(normal_form(&v.literal), i);
     }
     Ok(Axis {
         key,
@@ -320,6 +346,7 @@ pub(super) fn exclude(
     t: &DeTable<'_>,
     span: &Range<usize>,
     axes: &[Axis],
+    index: &[HashMap<String, usize>],
 ) -> Result<Exclude, ConfigError> {
     let mut raw = Vec::new();
     collect_exclude(cx, t, "", axes, &mut raw)?;
@@ -331,15 +358,11 @@ pub(super) fn exclude(
             "`varied.key = value` pairs; a point is skipped when it matches all of them",
         ));
     }
-    let mut conditions: Vec<(usize, Vec<bool>)> = Vec::new();
+    let mut conditions: Vec<(usize, usize)> = Vec::new();
     for (key, v) in raw {
         let ai = axes.iter().position(|a| a.key == key).expect("collected");
-        let ok: Vec<bool> = axes[ai]
-            .values
-            .iter()
-            .map(|x| same_value(&x.literal, &literal(v.get_ref())))
-            .collect();
-        if !ok.iter().any(|&b| b) {
+        let found = index[ai].get(&normal_form(&literal(v.get_ref()))).copied();
+        let Some(vi) = found else {
             return Err(cx.err_allowed(
                 &v.span(),
                 &key,
@@ -354,11 +377,11 @@ pub(super) fn exclude(
                     .collect::<Vec<_>>()
                     .join(", "),
             ));
-        }
+        };
         if conditions.iter().any(|(a, _)| *a == ai) {
             return Err(cx.err(&v.span(), &key, "this key is given twice in one entry"));
         }
-        conditions.push((ai, ok));
+        conditions.push((ai, vi));
     }
     Ok(Exclude {
         origin: cx.origin(span),

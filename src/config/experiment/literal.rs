@@ -3,29 +3,47 @@
 
 use toml::de::DeValue;
 
-use crate::config::units::parse_duration;
+use crate::config::units::{parse_bytes, parse_duration};
 
 /// True when two literals name the same value: the same spelling, the same
-/// duration (`"100ms"` and `"0.1s"`), or the same number (`2` and `2.0`).
+/// duration (`"100ms"` and `"0.1s"`), size (`"1KiB"` and `"1024B"`) or
+/// number (`2` and `2.0`).
+#[cfg(test)]
 pub(super) fn same_value(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    let (Ok(x), Ok(y)) = (DeValue::parse(a), DeValue::parse(b)) else {
-        return false;
+    a == b || normal_form(a) == normal_form(b)
+}
+
+/// A literal normalised so that two spellings of one value are equal:
+/// numbers by value (`2`, `2.0` and `+2` alike; `-0.0` is `0`, its `as` cast), strings
+/// that are durations by their nanoseconds, strings that are sizes by their
+/// bytes, anything else as written. Duplicate detection and `[[exclude]]`
+/// matching compare these, so both are linear with a hash set.
+pub fn normal_form(literal: &str) -> String {
+    let Ok(v) = DeValue::parse(literal) else {
+        return format!("lit:{literal}");
     };
-    let num = |v: &DeValue<'_>| match v {
-        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
-            .ok()
-            .map(|i| i as f64),
-        DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
-        _ => None,
-    };
-    match (x.get_ref(), y.get_ref()) {
-        (DeValue::String(s), DeValue::String(t)) => {
-            matches!((parse_duration(s), parse_duration(t)), (Ok(m), Ok(n)) if m == n)
+    match v.get_ref() {
+        DeValue::Integer(i) => match i128::from_str_radix(i.as_str(), i.radix()) {
+            Ok(n) => format!("num:{n}"),
+            Err(_) => format!("lit:{literal}"),
+        },
+        DeValue::Float(f) => match f.as_str().parse::<f64>() {
+            Ok(x) if x.fract() == 0.0 && x.abs() < 1e30 => format!("num:{}", x as i128),
+            Ok(x) => format!("num:{x:?}"),
+            Err(_) => format!("lit:{literal}"),
+        },
+        DeValue::String(s) => {
+            if let Ok(ns) = parse_duration(s) {
+                format!("dur:{ns}")
+            } else if let Ok(b) = parse_bytes(s) {
+                format!("size:{b}")
+            } else {
+                format!("str:{s}")
+            }
         }
-        (p, q) => matches!((num(p), num(q)), (Some(m), Some(n)) if m == n),
+        DeValue::Boolean(_) | DeValue::Datetime(_) | DeValue::Array(_) | DeValue::Table(_) => {
+            format!("lit:{literal}")
+        }
     }
 }
 

@@ -40,7 +40,7 @@ use toml::de::DeValue;
 use super::doc::{Document, read_text};
 use super::error::{ConfigError, Origin};
 use super::{Model, model_from_doc};
-pub use literal::{literal, quote};
+pub use literal::{literal, normal_form, quote};
 
 /// Sequential stopping of a point's replications: after `min` replications,
 /// a point stops as soon as the 95 % interval of the ranking metric over its
@@ -142,14 +142,16 @@ pub struct Setting {
 pub struct Exclude {
     /// Where the entry is.
     pub origin: Origin,
-    /// (axis index, which of its values match).
-    pub conditions: Vec<(usize, Vec<bool>)>,
+    /// (axis index, the index of the value it matches), in axis order. The
+    /// values of an axis are distinct by value, so a condition matches
+    /// exactly one.
+    pub conditions: Vec<(usize, usize)>,
 }
 
 impl Exclude {
     /// True when the point with these value indices is excluded.
     pub fn matches(&self, point: &[usize]) -> bool {
-        self.conditions.iter().all(|(axis, ok)| ok[point[*axis]])
+        self.conditions.iter().all(|&(axis, v)| point[axis] == v)
     }
 }
 

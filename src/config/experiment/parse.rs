@@ -1,6 +1,7 @@
 //! The experiment file's top-level keys, read once by serde with their
 //! positions, and the grid they span.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -12,12 +13,19 @@ use toml::de::DeValue;
 use super::axes::{
     axis, check_key, check_overlaps, collect_set, collect_vary, exclude, param, variant_axis,
 };
+use super::literal::normal_form;
 use super::{Axis, DEFAULT_METRICS, Exclude, Located, Sequential, Setting};
 use crate::config::doc::{Document, read_text};
 use crate::config::error::{ConfigError, Origin};
 
-/// Most points one experiment may have (before the filter).
-const MAX_POINTS: usize = 1_000_000;
+/// Most points one experiment's grid may span (before the filter).
+pub const MAX_GRID: usize = 1_000_000;
+/// Most points one experiment may run (after the filter): each is
+/// validated (and passed through the runaway guard) before the first run.
+pub const MAX_POINTS: usize = 100_000;
+/// Most runs (points × replications) one experiment may ask for: the plan,
+/// the journal's index and the finished runs' statistics grow with it.
+pub const MAX_RUNS: u64 = 1_000_000;
 
 /// `replications = 5`, or `replications = { min = 3, max = 10, until = "±1 pp" }`.
 #[derive(Deserialize)]
@@ -196,6 +204,14 @@ impl Parsed {
                 )
             }
         };
+        if u64::from(count) > MAX_RUNS {
+            return bad(
+                &format!(
+                    "{count} replications is over the limit of {MAX_RUNS} runs per experiment"
+                ),
+                &format!("an integer from 1 to {MAX_RUNS}"),
+            );
+        }
         let replications = Located {
             value: count,
             origin: cx.origin(&span),
@@ -217,10 +233,11 @@ impl Parsed {
                     ));
                 }
                 let mut out: Vec<Located<String>> = Vec::new();
+                let mut seen = HashSet::new();
                 for item in v.into_inner() {
                     let span = item.span();
                     let name = item.into_inner();
-                    if out.iter().any(|m| m.value == name) {
+                    if !seen.insert(name.clone()) {
                         return Err(cx.err(&span, "metrics", format!("`{name}` is listed twice")));
                     }
                     out.push(Located {
@@ -311,7 +328,17 @@ impl Parsed {
         }
         check_overlaps(&cx, &axes, &sets)?;
 
-        // [[exclude]]
+        // [[exclude]]: each value looked up by its normal form.
+        let index: Vec<HashMap<String, usize>> = axes
+            .iter()
+            .map(|a| {
+                a.values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (normal_form(&v.literal), i))
+                    .collect()
+            })
+            .collect();
         let mut excludes = Vec::new();
         if let Some((k, v)) = get("exclude") {
             let items = v.get_ref().as_array().expect("checked by serde");
@@ -329,7 +356,7 @@ impl Parsed {
                 } else {
                     item.span()
                 };
-                excludes.push(exclude(&cx, t, &span, &axes)?);
+                excludes.push(exclude(&cx, t, &span, &axes, &index)?);
             }
         }
 
@@ -337,19 +364,37 @@ impl Parsed {
         let total = axes
             .iter()
             .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
-            .filter(|&n| n <= MAX_POINTS)
+            .filter(|&n| n <= MAX_GRID)
             .ok_or_else(|| {
                 cx.err(
                     &get("vary").map_or(0..0, |(k, _)| k.span()),
                     "vary",
-                    format!("the grid has more than {MAX_POINTS} points; shrink it"),
+                    format!("the grid has more than {MAX_GRID} points; shrink it"),
                 )
             })?;
-        let mut points = Vec::with_capacity(total);
+        // The filter, linear in points + entries: the entries grouped by the
+        // axes they name, each group a hash set of those axes' values.
+        let mut groups: BTreeMap<Vec<usize>, HashSet<Vec<usize>>> = BTreeMap::new();
+        for e in &excludes {
+            let mut c = e.conditions.clone();
+            c.sort_unstable();
+            let (axes_of, values): (Vec<usize>, Vec<usize>) = c.into_iter().unzip();
+            groups.entry(axes_of).or_default().insert(values);
+        }
+        let excluded = |point: &[usize]| {
+            groups.iter().any(|(axes_of, set)| {
+                let key: Vec<usize> = axes_of.iter().map(|&a| point[a]).collect();
+                set.contains(&key)
+            })
+        };
+        let mut points = Vec::with_capacity(total.min(MAX_POINTS + 1));
         let mut current = vec![0usize; axes.len()];
         for _ in 0..total {
-            if !excludes.iter().any(|e| e.matches(&current)) {
+            if !excluded(&current) {
                 points.push(current.clone());
+                if points.len() > MAX_POINTS {
+                    break;
+                }
             }
             // Advance the last axis fastest.
             for i in (0..axes.len()).rev() {
@@ -372,6 +417,30 @@ impl Parsed {
             });
         }
 
+        if points.len() > MAX_POINTS {
+            return Err(cx.err_allowed(
+                &get("vary").map_or(0..0, |(k, _)| k.span()),
+                "vary",
+                format!("the grid has more than {MAX_POINTS} points after [[exclude]]"),
+                format!("at most {MAX_POINTS} points: split the experiment, or use --shard on several machines"),
+            ));
+        }
+        let runs = points.len() as u64 * u64::from(replications.value);
+        if runs > MAX_RUNS {
+            return Err(ConfigError {
+                origin: replications.origin.clone(),
+                key: "replications".into(),
+                message: format!(
+                    "{} points × {} replications = {runs} runs, over the limit of {MAX_RUNS}",
+                    points.len(),
+                    replications.value
+                ),
+                allowed: Some(format!(
+                    "at most {} replications with this grid",
+                    MAX_RUNS / points.len() as u64
+                )),
+            });
+        }
         Ok(Parsed {
             name,
             model_path,

@@ -62,7 +62,8 @@ pub enum PlotError {
         #[source]
         source: std::io::Error,
     },
-    /// The backend failed (also covers failing to write the file).
+    /// The backend failed (also covers failing to write the file: the
+    /// message names the files and the operating system's reason).
     #[error("drawing failed: {0}")]
     Draw(String),
 }
@@ -71,6 +72,29 @@ impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for PlotE
     fn from(e: DrawingAreaErrorKind<E>) -> Self {
         PlotError::Draw(e.to_string())
     }
+}
+
+/// The cause in a plotters backend error, whose text is Rust debug output
+/// (`ImageError(IoError(Os { code: 28, kind: StorageFull, .. }))`): the
+/// operating system's message for its error code, else the quoted message
+/// of a custom I/O error, else the text as it is.
+fn backend_message(text: &str) -> String {
+    if let Some(i) = text.find("code: ") {
+        let digits: String = text[i + 6..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if let Ok(code) = digits.parse::<i32>() {
+            return std::io::Error::from_raw_os_error(code).to_string();
+        }
+    }
+    if let Some(i) = text.find("error: \"") {
+        let rest = &text[i + 8..];
+        if let Some(end) = rest.find('"') {
+            return rest[..end].to_string();
+        }
+    }
+    text.to_string()
 }
 
 /// A chart that can be drawn on any plotters backend.
@@ -139,7 +163,15 @@ pub fn render<P: Plot>(plot: &P, dir: &Path, name: &str) -> Result<Rendered, Plo
     if let Err(e) = drawn {
         let _ = std::fs::remove_file(&png_tmp);
         let _ = std::fs::remove_file(&svg_tmp);
-        return Err(e);
+        return Err(match e {
+            PlotError::Draw(text) => PlotError::Draw(format!(
+                "cannot write {} or {}: {}",
+                png.display(),
+                svg.display(),
+                backend_message(&text)
+            )),
+            other => other,
+        });
     }
     rename(&png_tmp, &png)?;
     rename(&svg_tmp, &svg)?;
@@ -175,4 +207,19 @@ pub(super) fn validate_faults(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod backend_message_tests {
+    #[test]
+    fn backend_errors_read_without_debug_text() {
+        let m = super::backend_message(
+            "Drawing backend error: ImageError(IoError(Os { code: 28, kind: StorageFull, message: \"No space left on device\" }))",
+        );
+        assert!(m.starts_with("No space left on device"), "{m}");
+        let m = super::backend_message(
+            "ImageError(IoError(Custom { kind: Other, error: \"failed to write whole buffer\" }))",
+        );
+        assert_eq!(m, "failed to write whole buffer");
+    }
 }

@@ -11,6 +11,7 @@ mod bulkhead;
 mod faults;
 mod flow;
 mod invariants;
+mod limits;
 mod resilience;
 mod wire;
 
@@ -27,6 +28,7 @@ use crate::config::Model;
 use crate::engine::{Lane, Nanos, Scheduler, stream};
 use crate::metrics::{Recorder, Summary, TimelineRow};
 use crate::sim::event::Event;
+use crate::sim::limits::{CHECK_EVERY, RunError};
 
 use crate::sim::protocol::{Completion, NodeEvent, Waiter};
 
@@ -82,6 +84,8 @@ pub struct World {
     /// whose backend work goes on.
     pub(crate) answered_live: u64,
     checks: bool,
+    /// The run-time limits, when set ([`World::with_limits`]).
+    limits: Option<crate::sim::limits::RunLimits>,
 }
 
 /// Builds a client context from the world's fields (disjoint borrows).
@@ -171,6 +175,7 @@ impl World {
             arrived: 0,
             answered_live: 0,
             checks: cfg!(debug_assertions),
+            limits: None,
             sched,
             model,
         };
@@ -185,14 +190,22 @@ impl World {
         self
     }
 
+    /// Sets the run-time limits: the event budget and the state bounds
+    /// (`sim::limits`).
+    pub fn with_limits(mut self, limits: crate::sim::limits::RunLimits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
     /// Events handled so far (skipped stale timers not counted).
     pub fn events(&self) -> u64 {
         self.events
     }
 
     /// Runs to the end, handing each timeline row to `sink`. With the checks
-    /// on, the first broken invariant stops the run.
-    pub fn run(mut self, sink: &mut dyn FnMut(&TimelineRow)) -> Result<RunOutput, Violation> {
+    /// on, the first broken invariant stops the run; with limits set, the
+    /// first limit exceeded.
+    pub fn run(mut self, sink: &mut dyn FnMut(&TimelineRow)) -> Result<RunOutput, RunError> {
         let end = self.model.end();
         if let Some(t) = self.arrivals.next(0) {
             self.sched.at(t, Event::Arrival);
@@ -202,23 +215,32 @@ impl World {
         }
         self.schedule_faults();
         let mut last = 0;
+        let mut next_check = CHECK_EVERY;
         while let Some((now, ev)) = self.sched.pop_before(end) {
             let counted = self.handle(ev, sink);
             self.events += counted as u64;
             self.pump();
+            if self.events >= next_check {
+                next_check = self.events + CHECK_EVERY;
+                if let Some(stop) = self.over_limits(end) {
+                    return Err(stop.into());
+                }
+            }
             if self.checks {
                 if now < last {
-                    return Err(self.violation(format!("time moved back from {last} to {now}")));
+                    return Err(self
+                        .violation(format!("time moved back from {last} to {now}"))
+                        .into());
                 }
                 last = now;
                 if matches!(ev, Event::Tick)
                     && let Err(m) = self.check_invariants()
                 {
-                    return Err(self.violation(m));
+                    return Err(self.violation(m).into());
                 }
             }
         }
-        self.finish(sink)
+        Ok(self.finish(sink)?)
     }
 
     fn violation(&self, message: String) -> Violation {
