@@ -213,7 +213,7 @@ fn threads(args: &SweepArgs) -> Result<usize, SweepError> {
 
 fn plan(args: &SweepArgs) -> Result<Plan, SweepError> {
     let experiment = Experiment::load(&args.experiment)?;
-    Ok(Plan::new(
+    Plan::new(
         experiment,
         PlanOptions {
             seed: args.seed,
@@ -225,7 +225,7 @@ fn plan(args: &SweepArgs) -> Result<Plan, SweepError> {
             shard: args.shard,
             max_events: args.max_events,
         },
-    )?)
+    )
 }
 
 /// Whether `path` is an experiment file rather than a model: a TOML table
