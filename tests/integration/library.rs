@@ -65,7 +65,7 @@ fn failures_map_to_the_exit_codes() {
     let model = root().join("models/testbed/frozen.toml");
     // Over the event budget: refused before anything runs.
     let over = check_model(&model, &[], 1_000).unwrap_err();
-    assert!(matches!(over, Error::Refused(_)), "{over:?}");
+    assert!(matches!(over, Error::Guard(_)), "{over:?}");
     assert_eq!(over.exit_code(), 2);
     let ok = check_model(&model, &[], 0).unwrap();
     assert!(ok.events > 1_000);
