@@ -201,13 +201,15 @@ done
 running 1 && running 2 && has_runs 1 && has_runs 2 ||
   die "tasks 1 and 2 are not both running with a finished run (states $(state "${jid}_1") $(state "${jid}_2"))"
 
+# Task 2 first: cancelled (by the user, or an admin). It goes first because
+# `scancel --signal` below may keep retrying for seconds while task 1 is
+# requeued, and task 2 must still be running when it is cancelled.
+scancel "${jid}_2" || die "scancel failed"
 # Task 1: SIGINT to its step, as --signal=INT@120 would send before the time
 # limit. cachestorm journals and exits 130; the script requeues the task.
 # (scancel retries by itself while a job is changing state: bounded here; the
 # log below shows whether the signal arrived.)
 timeout 10 scancel --signal=INT "${jid}_1" || true
-# Task 2: cancelled (by the user, or an admin).
-scancel "${jid}_2" || die "scancel failed"
 wait_for 60 "task 2 to be cancelled" bash -c "[ \"\$(scontrol -o show job ${jid}_2 | grep -o 'JobState=[A-Z_]*')\" = JobState=CANCELLED ]"
 wait_for 60 "task 1 to stop" grep -q "Exited with exit code 130" "logs/cachestorm-sweep-${jid}_1.out"
 say "task 1 stopped by SIGINT with $(journal_runs 1) run(s) journaled; task 2 cancelled with $(journal_runs 2)"
