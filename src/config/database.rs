@@ -44,6 +44,7 @@ pub struct DatabaseFile {
     /// The caller's deadline per query, from the call (pool wait included):
     /// JDBC `Statement.setQueryTimeout`, a driver or service deadline.
     /// Default: none.
+    #[serde(default, deserialize_with = "crate::config::units::duration_or_none")]
     pub deadline: Option<Duration>,
     /// What the server does with a query whose caller's deadline passed:
     /// `keep_running` (default: the work is wasted, the connection stays

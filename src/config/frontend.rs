@@ -32,11 +32,14 @@ pub struct FrontendFile {
     pub maxconn: u32,
     /// `timeout queue`: patience in the backend queue, then 503. Unset: the
     /// value of `timeout_connect`; both unset: infinite (HAProxy's default).
+    #[serde(default, deserialize_with = "crate::config::units::duration_or_none")]
     pub timeout_queue: Option<Duration>,
     /// `timeout connect` (only its role as the queue default is modelled).
+    #[serde(default, deserialize_with = "crate::config::units::duration_or_none")]
     pub timeout_connect: Option<Duration>,
     /// `timeout server`: time to the response headers, then 504; the backend
     /// keeps working on the abandoned request. Unset: infinite.
+    #[serde(default, deserialize_with = "crate::config::units::duration_or_none")]
     pub timeout_server: Option<Duration>,
     /// `roundrobin` (default) or `leastconn`.
     #[serde(default)]

@@ -124,6 +124,54 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
+/// An optional duration that may also be written `"none"`: the key unset, as
+/// if absent. For keys whose absence means "no limit" (a deadline, a
+/// timeout), so that a sweep can list `"none"` beside durations and `--set`
+/// can take a limit away. Use as `#[serde(default, deserialize_with =
+/// "crate::config::units::duration_or_none")]`.
+pub fn duration_or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    struct V;
+    impl Visitor<'_> for V {
+        type Value = Option<Duration>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(
+                f,
+                "a duration string with a unit ({DURATION_UNITS}) or \"none\""
+            )
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Option<Duration>, E> {
+            if s.trim() == "none" {
+                return Ok(None);
+            }
+            parse_duration(s).map(|n| Some(Duration(n))).map_err(|m| {
+                if m.contains("too long") {
+                    E::custom(format!("{m} (allowed: at most \"100000h\", or \"none\")"))
+                } else {
+                    E::custom(format!(
+                        "{m} (allowed: a duration with a unit: {DURATION_UNITS}; or \"none\" for no limit)"
+                    ))
+                }
+            })
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<Duration>, E> {
+            Err(E::custom(format!(
+                "found the bare number {v} (allowed: a duration with a unit: {DURATION_UNITS}; or \"none\" for no limit)"
+            )))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<Duration>, E> {
+            Err(E::custom(format!(
+                "found the bare number {v} (allowed: a duration with a unit: {DURATION_UNITS}; or \"none\" for no limit)"
+            )))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<Duration>, E> {
+            Err(E::custom(format!(
+                "found the bare number {v} (allowed: a duration with a unit: {DURATION_UNITS}; or \"none\" for no limit)"
+            )))
+        }
+    }
+    d.deserialize_any(V)
+}
+
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&crate::engine::format_nanos(self.0))

@@ -283,3 +283,45 @@ fn resume_adds_replications_and_gives_the_files_of_a_fresh_sweep() {
         .assert()
         .code(2);
 }
+
+/// `"none"` is a value of the optional limits (a deadline, a timeout): the
+/// same model as the key left out, so a sweep can put "no limit" beside
+/// durations, and `--set` can take a limit away.
+#[test]
+fn none_unsets_an_optional_limit_in_a_model_and_in_a_sweep() {
+    let model = "models/testbed/frozen.toml";
+    let with_none = crate::common::load(model, &["database.deadline=none"]);
+    let without = crate::common::load(model, &[]);
+    let with_limit = crate::common::load(model, &["database.deadline=1s"]);
+    assert_eq!(format!("{with_none:?}"), format!("{without:?}"));
+    assert_ne!(format!("{with_limit:?}"), format!("{without:?}"));
+    // A bad value names "none" among the allowed ones.
+    let out = cachestorm()
+        .args(["check", model, "--set", "database.deadline=soon"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("\"none\" for no limit"), "{err}");
+    // A sweep lists "none" beside durations: two points.
+    let t = tempfile::tempdir().unwrap();
+    let exp = t.path().join("e.toml");
+    std::fs::write(
+        &exp,
+        format!(
+            "model = {:?}\nreplications = 2\n[vary]\ndatabase.deadline = [\"none\", \"1s\"]\n",
+            root().join(model)
+        ),
+    )
+    .unwrap();
+    let out = cachestorm()
+        .args(["sweep", exp.to_str().unwrap(), "--dry-run"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        text.contains("2 point(s) × 2 replication(s) = 4 runs"),
+        "{text}"
+    );
+    assert!(text.contains("point 0: database.deadline=none"), "{text}");
+    assert!(text.contains("point 1: database.deadline=1s"), "{text}");
+}

@@ -25,6 +25,7 @@ pub struct McrouterFile {
     /// A connect not completed this long fails with `CONNECT_TIMEOUT`.
     /// Default: `server_timeout` (mcrouter uses the server timeout unless
     /// the pool sets `connect_timeout`).
+    #[serde(default, deserialize_with = "crate::config::units::duration_or_none")]
     pub connect_timeout: Option<Duration>,
     /// `--timeouts-until-tko`: consecutive timeouts that mark a destination
     /// soft TKO. Default 3. A connect error or connect timeout marks it hard

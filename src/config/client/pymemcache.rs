@@ -19,9 +19,11 @@ pub struct PymemcacheFile {
     /// `timeout`: socket timeout of a call. Default: none (`None`: the call
     /// blocks forever). With a timeout, its expiry is a `socket.timeout`
     /// (an `OSError`) and counts as a failure.
+    #[serde(default, deserialize_with = "crate::config::units::duration_or_none")]
     pub timeout: Option<Duration>,
     /// `connect_timeout`. Default: none (the OS gives up after
     /// `network.connect_timeout`).
+    #[serde(default, deserialize_with = "crate::config::units::duration_or_none")]
     pub connect_timeout: Option<Duration>,
     /// `retry_attempts`: failed retries before the node is marked dead.
     /// Default 2.

@@ -20,6 +20,7 @@ pub struct TwemproxyFile {
     /// `timeout:` per request to a server; its expiry closes the server
     /// connection and fails every request outstanding on it. Default: none
     /// (−1 in `nc_conf.h`: waits forever). Also the connect timeout.
+    #[serde(default, deserialize_with = "crate::config::units::duration_or_none")]
     pub timeout: Option<Duration>,
     /// `server_failure_limit`: consecutive failures (connection closes:
     /// error, EOF, refused connect or timeout) that eject a server when

@@ -86,6 +86,7 @@ pub struct RetryFile {
     #[serde(default = "default_multiplier")]
     pub multiplier: f64,
     /// Cap of a wait. Default: none.
+    #[serde(default, deserialize_with = "crate::config::units::duration_or_none")]
     pub max_wait: Option<Duration>,
     /// `none` (default), `full`, `equal` or `decorrelated`.
     #[serde(default)]
