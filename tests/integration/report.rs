@@ -304,3 +304,71 @@ fn reports_open_in_a_real_browser() {
     assert!(html.contains("worst case"));
     assert!(html.contains("href=\"results.csv\""));
 }
+
+/// The README's main job, as a newcomer runs it: its `report.html` opens in
+/// a real browser with every chart it drew, asks the experiment's question
+/// and ranks by the worst case. About a minute of CPU on two cores, so it
+/// runs only where a browser is (CI requires one).
+#[test]
+fn the_main_jobs_report_opens_in_a_real_browser() {
+    let bin = match chromium() {
+        Ok(b) => b,
+        Err(why) => {
+            if std::env::var("CACHESTORM_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+                panic!("CACHESTORM_REQUIRE_BROWSER=1 but no browser: {why}");
+            }
+            println!("skipped: no headless browser ({why}); install Debian's `chromium`");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("incident-mitigations");
+    cachestorm()
+        .args([
+            "sweep",
+            "experiments/incident-mitigations.toml",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let report = out.join("report.html");
+    let html = std::fs::read_to_string(&report).unwrap();
+    // Every chart the sweep drew is inline in its report.
+    let charts = std::fs::read_dir(&out)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "svg")
+        })
+        .count();
+    assert!(charts >= 2, "the main job drew {charts} charts");
+    assert_eq!(html.matches("<svg").count(), charts);
+    let (images, bad, net, errors) = probe(&bin, &report);
+    assert_eq!((images, bad, net), (charts, 0, 0), "{}", report.display());
+    assert!(errors.starts_with("0 "), "errors: {errors}");
+    let (ink, colours) = screenshot(&bin, &report, &dir.path().join("shot.png"));
+    assert!(
+        ink > 0.03 && colours > 20,
+        "a blank page? ink {ink}, {colours} colours"
+    );
+    // The question from the experiment's leading comment, and the ranking
+    // by the worst case across the three faults.
+    let question = std::fs::read_to_string(root().join("experiments/incident-mitigations.toml"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches('#')
+        .trim()
+        .to_string();
+    assert!(html.contains("worst case"), "no worst-case ranking");
+    assert!(
+        html.contains(&question),
+        "the report does not ask: {question}"
+    );
+}
