@@ -138,6 +138,21 @@ fn chromium() -> Result<String, String> {
     }
 }
 
+/// The headless browser, or `None` after saying why the test is skipped;
+/// with `CACHESTORM_REQUIRE_BROWSER=1` (CI) a missing browser fails.
+fn browser_or_skip() -> Option<String> {
+    match chromium() {
+        Ok(b) => Some(b),
+        Err(why) => {
+            if std::env::var("CACHESTORM_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+                panic!("CACHESTORM_REQUIRE_BROWSER=1 but no browser: {why}");
+            }
+            println!("skipped: no headless browser ({why}); install Debian's `chromium`");
+            None
+        }
+    }
+}
+
 fn headless(bin: &str, profile: &Path) -> Process {
     let mut c = Process::new(bin);
     c.args([
@@ -258,15 +273,8 @@ fn screenshot(bin: &str, report: &Path, png: &Path) -> (f64, usize) {
 
 #[test]
 fn reports_open_in_a_real_browser() {
-    let bin = match chromium() {
-        Ok(b) => b,
-        Err(why) => {
-            if std::env::var("CACHESTORM_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-                panic!("CACHESTORM_REQUIRE_BROWSER=1 but no browser: {why}");
-            }
-            println!("skipped: no headless browser ({why}); install Debian's `chromium`");
-            return;
-        }
+    let Some(bin) = browser_or_skip() else {
+        return;
     };
     let dir = tempfile::tempdir().unwrap();
     let (run, sweep) = outputs(dir.path());
@@ -311,15 +319,8 @@ fn reports_open_in_a_real_browser() {
 /// runs only where a browser is (CI requires one).
 #[test]
 fn the_main_jobs_report_opens_in_a_real_browser() {
-    let bin = match chromium() {
-        Ok(b) => b,
-        Err(why) => {
-            if std::env::var("CACHESTORM_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-                panic!("CACHESTORM_REQUIRE_BROWSER=1 but no browser: {why}");
-            }
-            println!("skipped: no headless browser ({why}); install Debian's `chromium`");
-            return;
-        }
+    let Some(bin) = browser_or_skip() else {
+        return;
     };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("incident-mitigations");
