@@ -358,7 +358,7 @@ fn worst_case_lines(header: &Header, stats: &[PointStats], m: usize, show: usize
             i + 1,
             label(r.point),
             with_interval(metric, &r.worst),
-            axes.name(r.worst_scenario)
+            r.worst_under(&axes)
         )
     };
     if rows.len() <= 2 * show {

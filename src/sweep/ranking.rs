@@ -183,7 +183,7 @@ pub fn worst_case_table(
                 (i + 1).to_string(),
                 md_cell(&label(r.point)),
                 with_interval(m, &r.worst),
-                md_cell(&axes.name(r.worst_scenario)),
+                md_cell(&r.worst_under(&axes)),
             ];
             row.extend(
                 r.per_scenario
@@ -349,6 +349,23 @@ pub struct WorstRow {
     pub per_scenario: Vec<Option<(usize, MetricStats)>>,
 }
 
+impl WorstRow {
+    /// The fault scenario it does worst under, or "all equal" when every
+    /// scenario run gives the same mean (a tie names no fault).
+    pub fn worst_under(&self, axes: &FaultAxes) -> String {
+        let tied = self
+            .per_scenario
+            .iter()
+            .flatten()
+            .all(|(_, s)| s.mean == self.worst.mean);
+        if tied && self.per_scenario.iter().flatten().count() > 1 {
+            "all equal".into()
+        } else {
+            axes.name(self.worst_scenario)
+        }
+    }
+}
+
 /// Orders two results best first by `higher`: by mean, then by the
 /// interval's pessimistic end (the lower end when higher is better), a
 /// missing mean last.
@@ -494,6 +511,13 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(h.points[rows[0].point][0], "b");
         assert_eq!((rows[0].worst_point, rows[0].worst_scenario), (2, 0));
+        assert_eq!(rows[0].worst_under(&axes), "frozen");
+        // A configuration equal under every fault names none.
+        let tie = WorstRow {
+            per_scenario: vec![Some((2, rows[0].worst)), Some((3, rows[0].worst))],
+            ..rows[0].clone()
+        };
+        assert_eq!(tie.worst_under(&axes), "all equal");
         assert_eq!(h.points[rows[1].point][0], "a");
         assert_eq!(rows[1].worst.mean, stats(0).mean);
         assert_eq!(rows[1].per_scenario[1].map(|x| x.0), Some(1));
