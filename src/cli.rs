@@ -293,6 +293,50 @@ impl PlotCmd {
     }
 }
 
+/// `cachestorm sweep` on an experiment with `[map]`: a vulnerability map.
+fn vmap(args: &SweepArgs, quiet: bool, no_plots: bool, dry: bool) -> Result<(), Error> {
+    if dry {
+        let (e, most) = sweep::vmap::check(args)?;
+        let map = e.map.as_ref().expect("a map file");
+        let steps = sweep::vmap::max_steps(&map.trigger);
+        println!(
+            "{}: vulnerability map over {} load value(s) × at most {steps} trigger size(s) × {} replication(s), at most {} events per run; nothing was run",
+            e.name,
+            e.points.len(),
+            e.replications.value,
+            estimate::sci(most as f64)
+        );
+        return Ok(());
+    }
+    console::catch_signals();
+    let bar = console::progress_bar(quiet);
+    let mut log = console::LogProgress::new(quiet);
+    let started = Instant::now();
+    let report = sweep::vmap::run_map(args, &console::INTERRUPTED, &mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        log.update(done, total);
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    if report.interrupted {
+        eprintln!(
+            "interrupted: the map's runs so far are lost; run it again (its search is deterministic)"
+        );
+        return Err(Error::Interrupted(report.dir));
+    }
+    if !quiet {
+        console::print_vmap(&report, started.elapsed().as_secs_f64());
+    }
+    if !no_plots {
+        cachestorm::report::vmap::render_vmap(&report.dir)?;
+    }
+    if !quiet {
+        println!("wrote {}", report.dir.display());
+    }
+    Ok(())
+}
+
 /// Runs the command.
 pub fn dispatch(cli: Cli) -> Result<(), Error> {
     match cli.command {
@@ -307,6 +351,9 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
         Command::Sweep(cmd) => {
             let (quiet, no_plots, dry) = (cmd.quiet, cmd.no_plots, cmd.dry_run);
             let args = cmd.args();
+            if sweep::vmap::is_map_file(&args.experiment) {
+                return vmap(&args, quiet, no_plots, dry);
+            }
             if dry {
                 console::print_dry_run(&sweep::dry_run(&args)?);
                 return Ok(());
@@ -405,6 +452,22 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             max_events,
         } => {
             for m in &models {
+                if sweep::vmap::is_map_file(m) {
+                    let args = SweepArgs {
+                        experiment: m.clone(),
+                        max_events,
+                        ..SweepArgs::default()
+                    };
+                    let (e, most) = sweep::vmap::check(&args)?;
+                    println!(
+                        "{}: ok (vulnerability map {}: {} load value(s), at most {} events per run)",
+                        m.display(),
+                        e.name,
+                        e.points.len(),
+                        estimate::sci(most as f64)
+                    );
+                    continue;
+                }
                 if sweep::is_experiment_file(m) {
                     if !sets.is_empty() {
                         return Err(Error::Refused(format!(

@@ -211,6 +211,39 @@ pub fn print_sweep(report: &SweepReport, elapsed_s: f64) {
     print!("{}", report.table());
 }
 
+/// The line and table of a finished vulnerability map.
+pub fn print_vmap(report: &sweep::vmap::MapReport, elapsed_s: f64) {
+    let t = &report.trigger;
+    println!(
+        "{}: {} load value(s), {} runs ({} replication(s) per size) in {elapsed_s:.1} s on {} thread(s); seed {}",
+        report.name,
+        report.loads.len(),
+        report.runs,
+        report.replications,
+        report.threads,
+        report.seed
+    );
+    println!(
+        "  {:>12}  {:<10}  smallest stuck {} ({})",
+        report.load_key,
+        "state",
+        t.key,
+        t.scale.name()
+    );
+    for l in &report.loads {
+        let min = l.min_trigger.as_ref().map_or("-".to_string(), |s| {
+            format!(
+                "{} (p_stuck {:.2}; recovers at {})",
+                t.in_unit(s.size),
+                s.p_stuck(),
+                l.stable_up_to
+                    .map_or("none tried".to_string(), |x| t.in_unit(x).to_string())
+            )
+        });
+        println!("  {:>12}  {:<10}  {min}", l.load, l.state.name());
+    }
+}
+
 /// The line and table of a merge.
 pub fn print_merge(report: &MergeReport, folders: usize, out: &Path) {
     println!(

@@ -335,7 +335,10 @@ pub struct RemoveError {
     pub source: io::Error,
 }
 
-fn remove_all(dir: &Path, names: impl IntoIterator<Item = String>) -> Result<(), RemoveError> {
+pub(super) fn remove_all(
+    dir: &Path,
+    names: impl IntoIterator<Item = String>,
+) -> Result<(), RemoveError> {
     for name in names {
         let path = dir.join(name);
         match std::fs::remove_file(&path) {

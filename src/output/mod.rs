@@ -50,6 +50,7 @@ pub mod lock;
 pub mod metric;
 pub mod names;
 pub mod timeline;
+pub mod vmap;
 
 pub use atomic::{AtomicFile, write_atomic};
 pub use files::{
@@ -121,6 +122,18 @@ mod tests {
         SweepDataFile::ALL
             .iter()
             .for_each(|f| need(f.name().into()));
+        vmap::VmapDataFile::ALL
+            .iter()
+            .for_each(|f| need(f.name().into()));
+        vmap::VmapChart::ALL
+            .iter()
+            .for_each(|c| need(c.stem().into()));
+        vmap::MapColumn::ALL
+            .iter()
+            .for_each(|c| need(c.name().into()));
+        vmap::StepColumn::ALL
+            .iter()
+            .for_each(|c| need(c.name().into()));
         Chart::all().for_each(|c| need(c.stem().into()));
         ImageFormat::ALL
             .iter()

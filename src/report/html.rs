@@ -71,7 +71,7 @@ ul.files li { margin: 0.15rem 0; }
   h2 { break-after: avoid; } }
 ";
 
-fn page(title: &str, body: &str) -> String {
+pub(super) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -83,7 +83,7 @@ fn page(title: &str, body: &str) -> String {
 }
 
 /// The SVG of a rendered plot, made to scale with the page.
-fn inline_svg(r: &Rendered, caption: &str) -> String {
+pub(super) fn inline_svg(r: &Rendered, caption: &str) -> String {
     let svg = std::fs::read_to_string(&r.svg).unwrap_or_default();
     let svg = svg.trim_start();
     let Some(rest) = svg.strip_prefix("<svg") else {
@@ -105,7 +105,7 @@ fn inline_svg(r: &Rendered, caption: &str) -> String {
     )
 }
 
-fn file_links(dir: &Path, out: &Path, names: &[&str]) -> String {
+pub(super) fn file_links(dir: &Path, out: &Path, names: &[&str]) -> String {
     let mut s = String::from("<h2>Files</h2>\n<ul class=\"files\">\n");
     for n in names {
         let path = dir.join(n);
@@ -124,7 +124,7 @@ fn file_links(dir: &Path, out: &Path, names: &[&str]) -> String {
     s
 }
 
-fn table(head: &[String], rows: &[Vec<String>], numeric_from: usize) -> String {
+pub(super) fn table(head: &[String], rows: &[Vec<String>], numeric_from: usize) -> String {
     let mut s = String::from("<div class=\"scroll\"><table>\n<tr>");
     for h in head {
         let _ = write!(s, "<th>{}</th>", esc(h));

@@ -9,3 +9,4 @@ pub mod plot;
 pub mod run_files;
 pub mod run_plots;
 pub mod sweep_plots;
+pub mod vmap;

@@ -35,6 +35,7 @@ pub mod record;
 pub mod runner;
 pub mod sequential;
 pub mod stats;
+pub mod vmap;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

@@ -102,6 +102,12 @@ impl Plan {
     /// `options.max_events`), fixes the seeds and the fingerprint. Nothing
     /// runs; the first point refused is named with its values.
     pub fn new(experiment: Experiment, options: PlanOptions) -> Result<Plan, SweepError> {
+        if experiment.map.is_some() {
+            return Err(SweepError::Refused(format!(
+                "{}: an experiment with [map] is a vulnerability map, run by `cachestorm sweep` (sweep::vmap::run_map), not a grid",
+                experiment.path.display()
+            )));
+        }
         let n = experiment.points.len();
         let mut limits = Vec::with_capacity(n);
         let mut max_nodes = 0;

@@ -26,6 +26,7 @@
 
 mod axes;
 mod literal;
+pub mod map;
 mod parse;
 mod range;
 #[cfg(test)]
@@ -191,6 +192,8 @@ pub struct Experiment {
     /// Cartesian product, first axis slowest, minus excluded points; a
     /// point's index in this list is its `point` number.
     pub points: Vec<Vec<usize>>,
+    /// `[map]`: a vulnerability map over the one axis (the load key).
+    pub map: Option<map::VulnerabilityMap>,
 }
 
 impl Experiment {
@@ -219,6 +222,7 @@ impl Experiment {
             sets: parsed.sets,
             excludes: parsed.excludes,
             points: parsed.points,
+            map: parsed.map,
             text,
         })
     }
@@ -263,6 +267,12 @@ impl Experiment {
     /// its position in the experiment file; a problem elsewhere in the model
     /// names the point.
     pub fn model_for(&self, p: usize) -> Result<Model, ConfigError> {
+        self.model_with(p, &[])
+    }
+
+    /// The model of point `p` with `extra` overrides applied last (a
+    /// vulnerability map's trigger size).
+    pub fn model_with(&self, p: usize, extra: &[Setting]) -> Result<Model, ConfigError> {
         let mut doc = Document::parse(&self.model_path, &self.model_text)?;
         fn apply<'a>(
             doc: &mut Document<'a>,
@@ -283,6 +293,9 @@ impl Experiment {
                 }
                 None => apply(&mut doc, &axis.key, &axis.values[vi])?,
             }
+        }
+        for s in extra {
+            apply(&mut doc, &s.key, &s.value)?;
         }
         model_from_doc(&doc).map_err(|mut e| {
             if !matches!(e.origin, Origin::Override(_)) && !self.axes.is_empty() {

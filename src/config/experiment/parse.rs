@@ -14,6 +14,7 @@ use super::axes::{
     axis, check_key, check_overlaps, collect_set, collect_vary, exclude, param, variant_axis,
 };
 use super::literal::normal_form;
+use super::map::VulnerabilityMap;
 use super::{Axis, DEFAULT_METRICS, Exclude, Located, Sequential, Setting};
 use crate::config::doc::{Document, read_text};
 use crate::config::error::{ConfigError, Origin};
@@ -77,6 +78,9 @@ struct ExperimentFile {
     #[serde(default)]
     #[allow(dead_code)] // walked in the spanned tree
     variant: Option<Vec<IgnoredAny>>,
+    #[serde(default)]
+    #[allow(dead_code)] // walked in the spanned tree
+    map: Option<IgnoredAny>,
 }
 
 /// Where a span of the experiment text is.
@@ -141,6 +145,7 @@ pub(super) struct Parsed {
     pub(super) sets: Vec<Setting>,
     pub(super) excludes: Vec<Exclude>,
     pub(super) points: Vec<Vec<usize>>,
+    pub(super) map: Option<VulnerabilityMap>,
 }
 
 impl Parsed {
@@ -280,8 +285,37 @@ impl Parsed {
                 .map_or("experiment".into(), |s| s.to_string_lossy().into_owned())
         });
 
+        // [map]: the load key is the one axis; no grid beside it.
+        let map = match get("map") {
+            Some((k, v)) => {
+                for other in ["vary", "variant", "exclude"] {
+                    if let Some((ok, _)) = get(other) {
+                        return Err(cx.err_allowed(
+                            &ok.span(),
+                            other,
+                            "an experiment with [map] searches one load key and one trigger; it has no grid",
+                            "[map] with [set] for fixed overrides, or a grid without [map]",
+                        ));
+                    }
+                }
+                if sequential.is_some() {
+                    return Err(cx.err_allowed(
+                        &span,
+                        "replications",
+                        "a [map] runs a fixed number of replications per trigger size",
+                        "an integer ≥ 1",
+                    ));
+                }
+                Some(super::map::map(&cx, &k.span(), v)?)
+            }
+            None => None,
+        };
+
         // [[variant]]: named configurations, one axis before the others.
         let mut axes = Vec::new();
+        if let Some(m) = &map {
+            axes.push(m.load.clone());
+        }
         if let Some((k, v)) = get("variant") {
             axes.push(variant_axis(&cx, &k.span(), v)?);
         }
@@ -327,6 +361,16 @@ impl Parsed {
             }
         }
         check_overlaps(&cx, &axes, &sets)?;
+        if let Some(m) = &map {
+            // The trigger key may not be fixed by [set] either.
+            let trigger = Axis {
+                key: m.trigger.key.clone(),
+                origin: m.trigger.origin.clone(),
+                values: Vec::new(),
+                variants: None,
+            };
+            check_overlaps(&cx, &[trigger], &sets)?;
+        }
 
         // [[exclude]]: each value looked up by its normal form.
         let index: Vec<HashMap<String, usize>> = axes
@@ -455,6 +499,7 @@ impl Parsed {
             sets,
             excludes,
             points,
+            map,
         })
     }
 }

@@ -24,6 +24,7 @@ pub mod ranking;
 pub mod scale;
 mod style;
 pub mod timeline;
+pub mod vmap;
 
 pub use chart::{FaultWindow, HEIGHT, Plot, PlotError, Rendered, WIDTH, render};
 pub use heatmap::{HeatmapData, HeatmapPanel, write_heatmap};
@@ -32,6 +33,7 @@ pub use nodes::{DepthAxis, NodeSeries, NodesData, write_nodes};
 pub use ranking::{RankingData, RankingEntry, ReferenceLine, write_ranking};
 pub use scale::{AxisScale, ValueFormat};
 pub use timeline::{OutcomeBand, OutcomeRates, TimelineBucket, TimelineData, write_timeline};
+pub use vmap::{VmapColumn, VmapData, write_vmap};
 
 #[cfg(test)]
 pub(crate) mod test_util {

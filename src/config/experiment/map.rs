@@ -1,0 +1,483 @@
+//! `[map]`: a vulnerability map instead of a grid. For each value of one
+//! load key, the sweep looks for the smallest trigger (a fault's duration,
+//! the keys deleted, a spike's size) that leaves the system stuck, by
+//! bisection with replications (`crate::sweep::vmap` runs it).
+//!
+//! ```toml
+//! model = "../models/metastable/hotos-retry.toml"
+//! replications = 4                     # runs per trigger size tried
+//! [map]
+//! load = { key = "workload.rate", values = [100, 200, 280] }
+//! trigger = { key = "fault.0.duration", low = "1s", high = "40s", tolerance = "1s" }
+//! stuck_probability = 0.5              # a size is "stuck" from this share of runs
+//! ```
+//!
+//! `low`, `high` and `tolerance` are all durations (`"10s"`), all integers
+//! (keys deleted) or numbers (a spike's factor); `low < high`,
+//! `tolerance > 0`. The load key's values are checked like a `[vary]` list;
+//! both keys are checked against the model where the plan builds each load
+//! value's model at `low` and at `high`.
+
+use std::ops::Range;
+
+use toml::de::{DeTable, DeValue};
+
+use super::axes::{Varied, VariedForm, axis, check_key};
+use super::parse::Text;
+use super::{Axis, Located, ParamValue};
+use crate::config::error::{ConfigError, Origin};
+use crate::config::units::parse_duration;
+
+/// The share of a trigger size's replications that must stay stuck for the
+/// size to count as stuck, when `stuck_probability` is not written: the
+/// median (a size is stuck when it is more likely than not to stick).
+pub const DEFAULT_STUCK_PROBABILITY: f64 = 0.5;
+
+/// What a trigger size is measured in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TriggerScale {
+    /// A duration; values are nanoseconds, spelled with the largest unit
+    /// that divides them (`"12500ms"`).
+    Duration,
+    /// A whole number (keys deleted); values are counts.
+    Integer,
+    /// A real number (a spike's factor).
+    Real,
+}
+
+impl TriggerScale {
+    /// Every scale.
+    pub const ALL: &'static [TriggerScale] = &[
+        TriggerScale::Duration,
+        TriggerScale::Integer,
+        TriggerScale::Real,
+    ];
+
+    /// The name in `vmap.csv`'s `trigger_unit` column.
+    pub const fn name(self) -> &'static str {
+        match self {
+            TriggerScale::Duration => "s",
+            TriggerScale::Integer => "count",
+            TriggerScale::Real => "value",
+        }
+    }
+}
+
+/// The trigger searched for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trigger {
+    /// Dotted model key.
+    pub key: String,
+    /// Where the `trigger` table is.
+    pub origin: Origin,
+    /// What its values are.
+    pub scale: TriggerScale,
+    /// The smallest size tried (nanoseconds for a duration).
+    pub low: f64,
+    /// The largest size tried.
+    pub high: f64,
+    /// The bisection stops once the bracket is this narrow.
+    pub tolerance: f64,
+}
+
+impl Trigger {
+    /// The size halfway between `lo` and `hi` (rounded down to a whole
+    /// nanosecond or count), or `None` when the bracket is within the
+    /// tolerance or cannot be split.
+    pub fn midpoint(&self, lo: f64, hi: f64) -> Option<f64> {
+        if hi - lo <= self.tolerance {
+            return None;
+        }
+        let mid = match self.scale {
+            TriggerScale::Duration | TriggerScale::Integer => ((lo + hi) / 2.0).floor(),
+            TriggerScale::Real => lo + (hi - lo) / 2.0,
+        };
+        (mid > lo && mid < hi).then_some(mid)
+    }
+
+    /// The override that sets the trigger to `size`, located at the trigger
+    /// table (a bad size is reported there).
+    pub fn value(&self, size: f64) -> ParamValue {
+        let literal = match self.scale {
+            TriggerScale::Duration => format!("\"{}\"", duration_literal(size as u64)),
+            TriggerScale::Integer => format!("{}", size as i64),
+            TriggerScale::Real => real_literal(size),
+        };
+        ParamValue {
+            display: literal.trim_matches('"').to_string(),
+            literal,
+            origin: self.origin.clone(),
+        }
+    }
+
+    /// `size` in the unit of [`TriggerScale::name`] (seconds for a duration).
+    pub fn in_unit(&self, size: f64) -> f64 {
+        match self.scale {
+            TriggerScale::Duration => size / 1e9,
+            TriggerScale::Integer | TriggerScale::Real => size,
+        }
+    }
+}
+
+/// A real number as TOML reads it back: the shortest round-trip spelling,
+/// with a `.0` when it has no fraction.
+fn real_literal(x: f64) -> String {
+    let s = format!("{x}");
+    if s.contains('.') { s } else { format!("{s}.0") }
+}
+
+/// A whole number of nanoseconds with the largest unit that divides it.
+pub fn duration_literal(ns: u64) -> String {
+    for (unit, scale) in [("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)] {
+        if ns.is_multiple_of(scale) && ns > 0 {
+            return format!("{}{unit}", ns / scale);
+        }
+    }
+    format!("{ns}ns")
+}
+
+/// A checked `[map]` table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VulnerabilityMap {
+    /// The load key and its values (the map's x axis; the experiment's one
+    /// axis, so a point is a load value).
+    pub load: Axis,
+    /// The trigger searched for at each load.
+    pub trigger: Trigger,
+    /// A size is stuck when at least this share of its runs stay stuck.
+    pub stuck_probability: Located<f64>,
+    /// Where the `[map]` table is.
+    pub origin: Origin,
+}
+
+const LOAD_ALLOWED: &str = "load = { key = \"dotted.model.key\", values = [v1, v2, …] } (or `{ from, to, step }` for values)";
+const TRIGGER_ALLOWED: &str = "trigger = { key = \"dotted.model.key\", low = L, high = H, tolerance = T }: all durations (\"1s\") or all numbers, 0 ≤ low < high, tolerance > 0";
+
+/// Reads `[map]` (its key at `key_span`, its value `v`).
+pub(super) fn map(
+    cx: &Text<'_, '_>,
+    key_span: &Range<usize>,
+    v: &serde_spanned::Spanned<DeValue<'_>>,
+) -> Result<VulnerabilityMap, ConfigError> {
+    let DeValue::Table(t) = v.get_ref() else {
+        return Err(cx.err_allowed(
+            key_span,
+            "map",
+            format!("expected a table, found a {}", v.get_ref().type_str()),
+            "[map] with `load`, `trigger` and optionally `stuck_probability`",
+        ));
+    };
+    for (k, _) in t.iter() {
+        let name = k.get_ref().as_ref();
+        if !["load", "trigger", "stuck_probability"].contains(&name) {
+            let hint =
+                crate::config::error::did_you_mean(name, ["load", "trigger", "stuck_probability"])
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+            return Err(cx.err_allowed(
+                &k.span(),
+                &format!("map.{name}"),
+                format!("unknown key{hint}"),
+                "load, trigger, stuck_probability",
+            ));
+        }
+    }
+    let need = |name: &str, allowed: &str| {
+        t.get_key_value(name).ok_or_else(|| {
+            cx.err_allowed(
+                key_span,
+                &format!("map.{name}"),
+                "missing",
+                allowed.to_string(),
+            )
+        })
+    };
+    let (_, load_v) = need("load", LOAD_ALLOWED)?;
+    let (_, trig_v) = need("trigger", TRIGGER_ALLOWED)?;
+    let load_t = table(cx, load_v, "map.load", LOAD_ALLOWED)?;
+    let (load_key, load_key_span) = key_of(cx, load_t, &load_v.span(), "map.load", LOAD_ALLOWED)?;
+    for (k, _) in load_t.iter() {
+        let name = k.get_ref().as_ref();
+        if !["key", "values"].contains(&name) {
+            return Err(cx.err_allowed(
+                &k.span(),
+                &format!("map.load.{name}"),
+                "unknown key",
+                LOAD_ALLOWED,
+            ));
+        }
+    }
+    let Some((_, values)) = load_t.get_key_value("values") else {
+        return Err(cx.err_allowed(&load_v.span(), "map.load.values", "missing", LOAD_ALLOWED));
+    };
+    let form = match values.get_ref() {
+        DeValue::Array(a) => VariedForm::List(a),
+        DeValue::Table(t) => VariedForm::Range(t),
+        other => {
+            return Err(cx.err_allowed(
+                &values.span(),
+                "map.load.values",
+                format!("expected a list, found a {}", other.type_str()),
+                LOAD_ALLOWED,
+            ));
+        }
+    };
+    let load = axis(
+        cx,
+        load_key,
+        &load_key_span,
+        Varied {
+            span: values.span(),
+            form,
+        },
+    )?;
+
+    let trig_t = table(cx, trig_v, "map.trigger", TRIGGER_ALLOWED)?;
+    let (trigger_key, trigger_key_span) =
+        key_of(cx, trig_t, &trig_v.span(), "map.trigger", TRIGGER_ALLOWED)?;
+    check_key(cx, &trigger_key, &trigger_key_span, "map")?;
+    if trigger_key == load.key
+        || trigger_key.starts_with(&format!("{}.", load.key))
+        || load.key.starts_with(&format!("{trigger_key}."))
+    {
+        return Err(cx.err_allowed(
+            &trigger_key_span,
+            "map.trigger.key",
+            format!(
+                "`{trigger_key}` is the load key `{}` or part of it",
+                load.key
+            ),
+            "a trigger key other than the load key",
+        ));
+    }
+    for (k, _) in trig_t.iter() {
+        let name = k.get_ref().as_ref();
+        if !["key", "low", "high", "tolerance"].contains(&name) {
+            return Err(cx.err_allowed(
+                &k.span(),
+                &format!("map.trigger.{name}"),
+                "unknown key",
+                TRIGGER_ALLOWED,
+            ));
+        }
+    }
+    let mut scale = None;
+    let mut num = |name: &str| -> Result<(f64, Range<usize>), ConfigError> {
+        let Some((_, v)) = trig_t.get_key_value(name) else {
+            return Err(cx.err_allowed(
+                &trig_v.span(),
+                &format!("map.trigger.{name}"),
+                "missing",
+                TRIGGER_ALLOWED,
+            ));
+        };
+        let span = v.span();
+        let key = format!("map.trigger.{name}");
+        let (s, x) = match v.get_ref() {
+            DeValue::String(s) => (
+                TriggerScale::Duration,
+                parse_duration(s).map_err(|e| cx.err_allowed(&span, &key, e, TRIGGER_ALLOWED))?
+                    as f64,
+            ),
+            DeValue::Integer(i) => (
+                TriggerScale::Integer,
+                i64::from_str_radix(i.as_str(), i.radix())
+                    .map_err(|e| cx.err_allowed(&span, &key, e.to_string(), TRIGGER_ALLOWED))?
+                    as f64,
+            ),
+            DeValue::Float(f) => (
+                TriggerScale::Real,
+                f.as_str()
+                    .parse::<f64>()
+                    .map_err(|e| cx.err_allowed(&span, &key, e.to_string(), TRIGGER_ALLOWED))?,
+            ),
+            other => {
+                return Err(cx.err_allowed(
+                    &span,
+                    &key,
+                    format!(
+                        "expected a duration or a number, found a {}",
+                        other.type_str()
+                    ),
+                    TRIGGER_ALLOWED,
+                ));
+            }
+        };
+        if !x.is_finite() || !(0.0..=9.0e15).contains(&x) {
+            return Err(cx.err_allowed(
+                &span,
+                &key,
+                format!("{x} is out of range"),
+                TRIGGER_ALLOWED,
+            ));
+        }
+        match scale {
+            None => scale = Some(s),
+            // An integer among reals is a real.
+            Some(TriggerScale::Real) if s == TriggerScale::Integer => {}
+            Some(TriggerScale::Integer) if s == TriggerScale::Real => {
+                scale = Some(TriggerScale::Real)
+            }
+            Some(prev) if prev != s => {
+                return Err(cx.err_allowed(
+                    &span,
+                    &key,
+                    "low, high and tolerance mix durations and numbers",
+                    TRIGGER_ALLOWED,
+                ));
+            }
+            Some(_) => {}
+        }
+        Ok((x, span))
+    };
+    let (low, _) = num("low")?;
+    let (high, high_span) = num("high")?;
+    let (tolerance, tol_span) = num("tolerance")?;
+    let scale = scale.expect("three values read");
+    if low >= high {
+        return Err(cx.err_allowed(
+            &high_span,
+            "map.trigger.high",
+            "high must be above low",
+            TRIGGER_ALLOWED,
+        ));
+    }
+    if tolerance <= 0.0 {
+        return Err(cx.err_allowed(
+            &tol_span,
+            "map.trigger.tolerance",
+            "the tolerance must be above zero",
+            TRIGGER_ALLOWED,
+        ));
+    }
+    let trigger = Trigger {
+        key: trigger_key,
+        origin: cx.origin(&trig_v.span()),
+        scale,
+        low,
+        high,
+        tolerance,
+    };
+
+    let stuck_probability = match t.get_key_value("stuck_probability") {
+        None => Located {
+            value: DEFAULT_STUCK_PROBABILITY,
+            origin: cx.origin(key_span),
+        },
+        Some((_, v)) => {
+            let x = match v.get_ref() {
+                DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
+                DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                    .ok()
+                    .map(|i| i as f64),
+                _ => None,
+            };
+            match x {
+                Some(x) if x > 0.0 && x <= 1.0 => Located {
+                    value: x,
+                    origin: cx.origin(&v.span()),
+                },
+                _ => {
+                    return Err(cx.err_allowed(
+                        &v.span(),
+                        "map.stuck_probability",
+                        "must be a number above 0 and at most 1",
+                        "a share in (0, 1]: a size counts as stuck when at least this share of its runs stay stuck (default 0.5)",
+                    ));
+                }
+            }
+        }
+    };
+    Ok(VulnerabilityMap {
+        load,
+        trigger,
+        stuck_probability,
+        origin: cx.origin(key_span),
+    })
+}
+
+fn table<'s, 'a>(
+    cx: &Text<'_, '_>,
+    v: &'s serde_spanned::Spanned<DeValue<'a>>,
+    key: &str,
+    allowed: &str,
+) -> Result<&'s DeTable<'a>, ConfigError> {
+    match v.get_ref() {
+        DeValue::Table(t) => Ok(t),
+        other => Err(cx.err_allowed(
+            &v.span(),
+            key,
+            format!("expected a table, found a {}", other.type_str()),
+            allowed,
+        )),
+    }
+}
+
+fn key_of(
+    cx: &Text<'_, '_>,
+    t: &DeTable<'_>,
+    span: &Range<usize>,
+    what: &str,
+    allowed: &str,
+) -> Result<(String, Range<usize>), ConfigError> {
+    match t.get_key_value("key") {
+        Some((_, v)) => match v.get_ref() {
+            DeValue::String(s) if !s.is_empty() => Ok((s.to_string(), v.span())),
+            _ => Err(cx.err_allowed(
+                &v.span(),
+                &format!("{what}.key"),
+                "expected a dotted model key as a string",
+                allowed,
+            )),
+        },
+        None => Err(cx.err_allowed(span, &format!("{what}.key"), "missing", allowed)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trig(scale: TriggerScale, low: f64, high: f64, tolerance: f64) -> Trigger {
+        Trigger {
+            key: "k".into(),
+            origin: Origin::WholeFile("e.toml".into()),
+            scale,
+            low,
+            high,
+            tolerance,
+        }
+    }
+
+    #[test]
+    fn midpoints_split_until_the_tolerance() {
+        let t = trig(TriggerScale::Duration, 1e9, 41e9, 1e9);
+        assert_eq!(t.midpoint(1e9, 41e9), Some(21e9));
+        assert_eq!(t.midpoint(20e9, 21e9), None);
+        assert_eq!(t.value(12.5e9).literal, "\"12500ms\"");
+        assert_eq!(t.value(12.5e9).display, "12500ms");
+        assert_eq!(t.in_unit(12.5e9), 12.5);
+        let k = trig(TriggerScale::Integer, 0.0, 10.0, 0.5);
+        assert_eq!(k.midpoint(3.0, 4.0), None, "no whole number between");
+        assert_eq!(k.midpoint(3.0, 6.0), Some(4.0));
+        assert_eq!(k.value(4.0).literal, "4");
+        let r = trig(TriggerScale::Real, 1.0, 2.0, 0.1);
+        assert_eq!(r.midpoint(1.0, 2.0), Some(1.5));
+        assert_eq!(r.value(2.0).literal, "2.0");
+    }
+
+    #[test]
+    fn durations_take_the_largest_unit_that_divides_them() {
+        assert_eq!(duration_literal(30_000_000_000), "30s");
+        assert_eq!(duration_literal(1_500_000), "1500us");
+        assert_eq!(duration_literal(7), "7ns");
+        assert_eq!(duration_literal(0), "0ns");
+        for s in ["30s", "1500us", "7ns", "12500ms"] {
+            assert_eq!(
+                duration_literal(parse_duration(s).unwrap()),
+                s,
+                "round trip"
+            );
+        }
+    }
+}
