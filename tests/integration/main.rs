@@ -29,3 +29,4 @@ mod spymemcached;
 mod sweep;
 mod testbed;
 mod ux;
+mod vmap;
