@@ -156,6 +156,10 @@ pub struct DbSummary {
     pub wasted: u64,
     /// Retries of failed calls.
     pub retries: u64,
+    /// Queries that started slowed down: above the load knee, under
+    /// contention, in a `db_slow` fault or a cold cache after a failover
+    /// (the database tipped).
+    pub slowed: u64,
 }
 
 /// What the nodes' item memory did, over all nodes (`sim::memory`).

@@ -244,6 +244,7 @@ pub const METRICS: &[Metric] = &[
     m(Top, "db.refused", "database queries refused", Count, Lower),
     m(Top, "db.wasted", "database queries finished after their caller left", Count, Lower),
     m(Top, "db.retries", "database call retries", Count, Neither),
+    m(Top, "db.slowed", "database queries slowed down", Count, Lower),
     m(Top, "client.trips", "client connection trips", Count, Lower),
     m(Top, "client.first_trip_s", "time of the first trip", Seconds, Neither),
     m(Top, "client.connections_lost", "connections lost", Count, Lower),

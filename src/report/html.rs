@@ -282,16 +282,21 @@ pub fn write_sweep_report(
         let rows = ranking::rows(header, &stats, records);
         let mut head = vec!["rank".to_string(), "configuration".to_string()];
         head.push(format!("{} [95 % CI]", axis_label(m)));
-        let body_rows: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.rank.to_string(),
-                    config_label(&header.params, &header.points[r.point], |_| true),
-                    with_interval(m, &r.metric),
-                ]
-            })
-            .collect();
+        head.extend(ranking::COSTS.iter().map(|c| axis_label(c)));
+        let body_rows: Vec<Vec<String>> =
+            rows.iter()
+                .map(|r| {
+                    let mut row = vec![
+                        r.rank.to_string(),
+                        config_label(&header.params, &header.points[r.point], |_| true),
+                        with_interval(m, &r.metric),
+                    ];
+                    row.extend(ranking::COSTS.iter().zip(&r.costs).map(|(c, s)| {
+                        s.mean.map_or("–".into(), |v| Metric::of(c).format.text(v))
+                    }));
+                    row
+                })
+                .collect();
         body.push_str(&table(&head, &body_rows, 2));
     }
     body.push_str("<h2>Plots</h2>\n");

@@ -228,6 +228,9 @@ pub struct Database {
     retry_rng: ChaCha8Rng,
     /// Retries of failed calls made.
     pub retries: u64,
+    /// Queries that started slowed down (the load knee, contention, a
+    /// `db_slow` fault or a cold cache after a failover).
+    pub slowed: u64,
     /// Retries are allowed (a `retries_off` policy change clears it).
     pub retries_on: bool,
     /// Retries the budget refused.
@@ -289,6 +292,7 @@ impl Database {
                 .unwrap_or_default(),
             retry_rng,
             retries: 0,
+            slowed: 0,
             retries_on: true,
             budget_refused: 0,
         }
@@ -479,6 +483,9 @@ impl Database {
             factor *= self.cold_factor;
         }
         if factor != 1.0 {
+            if factor > 1.0 {
+                self.slowed += 1;
+            }
             d = (d as f64 * factor).round().min(u64::MAX as f64 / 4.0) as Nanos;
         }
         sched.after(d, Event::DbDone(q));

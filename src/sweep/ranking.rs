@@ -1,8 +1,11 @@
 //! The ranked table of a sweep (`ranking.csv`, `ranking.md`): every point by
 //! the experiment's `rank_by` metric, best first, with its 95 % interval,
-//! beside what the configuration costs: the database's peak in flight (a miss
-//! storm's price) and the steady-state p99 (what the change costs when
-//! nothing is broken). Feeds the ranking plot.
+//! beside what the configuration costs: the database's side (its peak in
+//! flight, the queries it ran slowed down — it tipped over its knee — the
+//! calls past their deadline, and the share of runs left stuck: a
+//! mitigation that moves the failure into the database shows here) and the
+//! steady-state p99 (what the change costs when nothing is broken). Feeds
+//! the ranking plot.
 
 use super::journal::Header;
 use super::output::{PointStats, ranked};
@@ -13,7 +16,22 @@ use crate::output::flat::fmt_f64;
 use crate::output::metric::axis_label;
 
 /// The costs shown beside the ranking metric.
-pub const COSTS: [&str; 2] = ["db.peak_in_flight", "windows.steady.latency_ms.p99"];
+pub const COSTS: [&str; 5] = [
+    "db.peak_in_flight",
+    "db.slowed",
+    "db.deadline_exceeded",
+    "verdict.stuck",
+    "windows.steady.latency_ms.p99",
+];
+
+/// The database's side in the worst-case table: each configuration's worst
+/// mean across the fault kinds.
+pub const DB_COSTS: [&str; 4] = [
+    "db.peak_in_flight",
+    "db.slowed",
+    "db.deadline_exceeded",
+    "verdict.stuck",
+];
 
 /// One ranked point.
 pub struct Row {
@@ -175,6 +193,16 @@ pub fn worst_case_table(
         "worst under".to_string(),
     ];
     head.extend((0..axes.scenarios.len()).map(|s| md_cell(&axes.name(s))));
+    head.extend(DB_COSTS.iter().map(|c| format!("worst {}", axis_label(c))));
+    // The worse of a cost's means over the configuration's points.
+    let worst_cost = |r: &WorstRow, c: &str| -> Option<f64> {
+        let lower = !Metric::of(c).direction.higher_is_better();
+        r.per_scenario
+            .iter()
+            .flatten()
+            .filter_map(|&(p, _)| point_metric(records, p, c).mean)
+            .reduce(|a, b| if (b > a) == lower { b } else { a })
+    };
     let body = rows
         .iter()
         .enumerate()
@@ -190,6 +218,7 @@ pub fn worst_case_table(
                     .iter()
                     .map(|x| x.map_or("–".into(), |(_, s)| show(m, s.mean))),
             );
+            row.extend(DB_COSTS.iter().map(|c| show(c, worst_cost(r, c))));
             row
         })
         .collect();

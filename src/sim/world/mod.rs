@@ -476,6 +476,7 @@ impl World {
                 refused: self.db.refused,
                 wasted: self.db.wasted,
                 retries: self.db.retries,
+                slowed: self.db.slowed,
             },
             client: ClientSummary {
                 trips,
