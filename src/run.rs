@@ -277,6 +277,21 @@ pub fn replot(args: PlotArgs) -> Result<Vec<Rendered>, Error> {
             &choice,
             explicit.then_some(charts.as_slice()),
         )?)
+    } else if crate::report::vmap::is_vmap_dir(dir) {
+        // A vulnerability map has one chart and no choices.
+        if !args.sweep_flags().is_empty() || !args.charts.is_empty() {
+            return Err(Error::Refused(format!(
+                "{} is a vulnerability map: its one chart (vmap) takes no --chart, --metric, --x, --y, --panel, --series or --fix",
+                dir.display()
+            )));
+        }
+        std::fs::create_dir_all(&out).map_err(|source| {
+            Error::Output(OutputError::Io {
+                path: out.clone(),
+                source,
+            })
+        })?;
+        Ok(vec![crate::report::vmap::render_vmap_to(dir, &out)?])
     } else if RunDataFile::Timeline.path(dir).exists() {
         let charts = charts(&args.charts, RunChart::ALL, RunChart::stem, "run")?;
         let sweep_only = args.sweep_flags();

@@ -88,6 +88,22 @@ fn the_retry_map_is_stable_below_half_the_knee_and_stuck_above_for_long_outages(
         last_min = min;
     }
     assert_eq!(two.runs, one.runs);
+    // `cachestorm plot` draws the map and its page from the files.
+    let out = dir.path().join("out-2");
+    assert_cmd::Command::cargo_bin("cachestorm")
+        .unwrap()
+        .arg("plot")
+        .arg(&out)
+        .assert()
+        .success();
+    for f in ["vmap.png", "vmap.svg", "report.html"] {
+        assert!(out.join(f).exists(), "{f} not drawn");
+    }
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        page.contains("<svg") && page.contains("metastable"),
+        "{page}"
+    );
 }
 
 #[test]
