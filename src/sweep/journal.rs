@@ -120,9 +120,14 @@ pub const MAX_LINE: usize = 64 << 20;
 /// [`read_checked`]); the seed of each run is checked when the header says
 /// it (common random numbers: replication r runs with `derive(seed, r)`).
 pub fn read(dir: &Path) -> Result<Contents, SweepError> {
-    read_checked(dir, &|h: &Header, _p, r| {
-        (h.seed_mode == "common").then(|| crate::engine::rng::derive(h.seed, u64::from(r)))
-    })
+    read_checked(dir, &common_seed)
+}
+
+/// The seed of replication `r` when the header says common random numbers
+/// (with independent seeds only the plan knows them): the check of
+/// [`read`], `merge` and `plot`.
+pub fn common_seed(h: &Header, _point: usize, r: u32) -> Option<u64> {
+    (h.seed_mode == "common").then(|| crate::engine::rng::derive(h.seed, u64::from(r)))
 }
 
 /// The one journal reader, for `--resume` (which knows every run's seed from
@@ -134,7 +139,7 @@ pub fn read_checked(
     seed: &dyn Fn(&Header, usize, u32) -> Option<u64>,
 ) -> Result<Contents, SweepError> {
     let mut records = Vec::new();
-    let s = scan(dir, seed, &mut |r| records.push(r))?;
+    let s = scan(dir, seed, &mut |_, r| records.push(r))?;
     Ok(Contents {
         header: s.header,
         records,
@@ -264,11 +269,18 @@ pub struct Scanned {
 pub fn record_at(reader: &mut io::BufReader<File>, offset: u64) -> io::Result<Record> {
     use io::Seek;
     reader.seek(io::SeekFrom::Start(offset))?;
+    next_record(reader).map(|(r, _)| r)
+}
+
+/// Reads the record on the line where `reader` is, and the line's length.
+pub fn next_record(reader: &mut io::BufReader<File>) -> io::Result<(Record, u64)> {
     let mut buf = Vec::new();
     io::Read::by_ref(reader)
         .take(MAX_LINE as u64 + 1)
         .read_until(b'\n', &mut buf)?;
-    serde_json::from_slice(&buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    let r =
+        serde_json::from_slice(&buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok((r, buf.len() as u64))
 }
 
 /// Reads `dir/journal.jsonl` line by line, holding no record beyond the one
@@ -280,11 +292,11 @@ pub fn record_at(reader: &mut io::BufReader<File>, offset: u64) -> io::Result<Re
 /// metric, and only finite numbers or nulls as values. A run recorded twice
 /// with the same values (two writers before folders were locked) is kept
 /// once; with different values it is refused, saying so. Each record kept
-/// is handed to `visit`, in file order.
+/// is handed to `visit` with the header, in file order.
 pub fn scan(
     dir: &Path,
     seed: &dyn Fn(&Header, usize, u32) -> Option<u64>,
-    visit: &mut dyn FnMut(Record),
+    visit: &mut dyn FnMut(&Header, Record),
 ) -> Result<Scanned, SweepError> {
     let path = dir.join(JOURNAL);
     if !path.exists() {
@@ -378,7 +390,7 @@ pub fn scan(
             ));
         }
         index.insert(r.point, r.replication, 0, offset);
-        visit(r);
+        visit(h, r);
     }
     let Some((header, index)) = header else {
         return Err(bad(1, "the journal has no header line".into()));

@@ -21,12 +21,6 @@ pub struct MergeReport {
     pub stats: Vec<PointStats>,
 }
 
-/// The seed of replication `r` when the journal says common random numbers
-/// (with independent seeds only the plan knows them).
-fn common_seed(h: &Header, _point: usize, r: u32) -> Option<u64> {
-    (h.seed_mode == "common").then(|| crate::engine::rng::derive(h.seed, u64::from(r)))
-}
-
 /// Merges the shard folders `dirs` into `out` (refused when it is not empty,
 /// unless `force`).
 pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<MergeReport, SweepError> {
@@ -42,7 +36,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<MergeReport, S
     let mut index: Option<journal::RunIndex> = None;
     let mut rank_values = super::sequential::RankValues::new();
     for (i, dir) in dirs.iter().enumerate() {
-        let c = journal::scan(dir, &common_seed, &mut |_| {})?;
+        let c = journal::scan(dir, &journal::common_seed, &mut |_, _| {})?;
         if let Some(h) = &first {
             if c.header.cachestorm != h.cachestorm {
                 return Err(SweepError::Refused(super::different_build(
@@ -84,7 +78,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<MergeReport, S
     // A sequential sweep's stopping rule reads each run's ranking metric.
     if let Some(h) = first.as_ref().filter(|h| h.sequential.is_some()) {
         for dir in dirs {
-            journal::scan(dir, &common_seed, &mut |r| {
+            journal::scan(dir, &journal::common_seed, &mut |_, r| {
                 rank_values.insert((r.point, r.replication), r.number(&h.rank_by));
             })?;
         }

@@ -393,7 +393,7 @@ pub fn run_sweep(
                     && p < plan.header.points.len())
                 .then(|| plan.run_seed(p, r))
             };
-            let scanned = journal::scan(&dir, &ours, &mut |r| keep_rank(&mut rank_values, &r))?;
+            let scanned = journal::scan(&dir, &ours, &mut |_, r| keep_rank(&mut rank_values, &r))?;
             let h = &scanned.header;
             if h.cachestorm != plan.header.cachestorm {
                 return Err(SweepError::Refused(different_build(
