@@ -936,3 +936,85 @@ fn finished_runs_are_streamed_not_held() {
     let results = std::fs::read_to_string(out.join("results.csv")).unwrap();
     assert_eq!(results.lines().count(), 1 + points);
 }
+
+// ------------------------------------------------------------- output text
+
+/// The command printed after Ctrl-C, pasted into a shell as it is, resumes
+/// the sweep, whatever the paths hold: a space, a quote and a non-ASCII
+/// character in the experiment's folder and name and in the output folder.
+/// Before, the hint was not shell-quoted, and pasting it failed.
+#[cfg(unix)]
+#[test]
+fn the_resume_hint_works_when_pasted_into_a_shell() {
+    let t = tempfile::tempdir().unwrap();
+    let folder = t.path().join("exp ☃ files");
+    std::fs::create_dir(&folder).unwrap();
+    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/checks/mm1.toml");
+    let exp = folder.join("it's an experiment.toml");
+    std::fs::write(
+        &exp,
+        format!(
+            "model = {:?}\nreplications = 100\n[set]\nduration = \"100s\"\nwarmup = \"10s\"\n[vary]\nworkload.rate = [300, 500, 700]\n",
+            model.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = t.path().join("out dir ☃");
+    let journal = out.join("journal.jsonl");
+    let lines = || {
+        std::fs::read_to_string(&journal)
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    };
+    let bin = assert_cmd::cargo::cargo_bin("cachestorm");
+    let mut child = std::process::Command::new(&bin)
+        .current_dir(t.path())
+        .arg("sweep")
+        .arg(&exp)
+        .arg("--out")
+        .arg(&out)
+        .args(["--threads", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while lines() < 4 {
+        assert!(start.elapsed() < Duration::from_secs(60), "never started");
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            panic!("the sweep ended before it was interrupted ({status}): {err}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    let hint = err
+        .lines()
+        .skip_while(|l| !l.contains("resume with:"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no resume hint: {err}"))
+        .trim()
+        .to_string();
+    let resumed = Command::new("sh")
+        .current_dir(t.path())
+        .args(["-c", &format!("{hint} --quiet --no-plots")])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(
+        resumed.status.success(),
+        "`{hint}` failed: {}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert_eq!(lines(), 301, "every run is in the journal");
+    let results = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert_eq!(results.lines().count(), 4);
+}
