@@ -1018,3 +1018,62 @@ fn the_resume_hint_works_when_pasted_into_a_shell() {
     let results = std::fs::read_to_string(out.join("results.csv")).unwrap();
     assert_eq!(results.lines().count(), 4);
 }
+
+// ------------------------------------------------------------- plot validates first
+
+/// `plot` checks every flag before it writes: a valid `--metric` followed by
+/// a `--fix` of a key the sweep does not vary (or a value it never took) is
+/// refused with exit 2 and one line, and every file of the folder keeps its
+/// bytes. Before, the heatmap was redrawn for the new metric and then the
+/// bad `--fix` was refused.
+#[test]
+fn plot_refuses_a_bad_flag_before_writing_anything() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        corpus().join("sweep/model.toml"),
+        t.path().join("model.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        t.path().join("e.toml"),
+        "model = \"model.toml\"\nreplications = 2\nmetrics = [\"windows.steady.success_ratio\", \"requests.offered\"]\n[vary]\n\"workload.rate\" = [50, 100]\nduration = [\"1s\", \"2s\"]\n",
+    )
+    .unwrap();
+    let (code, err) = cachestorm(&["sweep", "e.toml", "--out", "s", "--quiet"], t.path());
+    assert_eq!(code, Some(0), "{err}");
+    let dir = t.path().join("s");
+    let snapshot = || {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap() != ".cachestorm.lock")
+            .map(|p| {
+                let bytes = std::fs::read(&p).unwrap();
+                (p.file_name().unwrap().to_string_lossy().into_owned(), bytes)
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = snapshot();
+    assert!(before.iter().any(|(n, _)| n == "heatmap.png"));
+    for bad in ["nokey=1", "workload.rate=75"] {
+        assert_refused(
+            cachestorm(
+                &["plot", "s", "--metric", "requests.offered", "--fix", bad],
+                t.path(),
+            ),
+            &[bad.split('=').next().unwrap()],
+        );
+        let after = snapshot();
+        assert!(
+            before == after,
+            "plot --fix {bad} changed {:?}",
+            after
+                .iter()
+                .filter(|f| !before.contains(f))
+                .map(|f| &f.0)
+                .collect::<Vec<_>>()
+        );
+    }
+}
