@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes both targets for SECONDS each (default 300), seeding the corpora
+# Fuzzes every target for SECONDS each (default 300), seeding the corpora
 # from the repository's models and bad-input corpus. Needs a nightly
 # toolchain and cargo-fuzz (`cargo install cargo-fuzz`). Crashes land in
 # fuzz/artifacts/<target>/; copy each into tests/bad_input/fuzz/ as
@@ -20,10 +20,23 @@ fault.0.flapping.frozen=1ms" "service.bulkhead.enabled=true" "frontend.maxconn=1
   done
   i=$((i + 1))
 done
+# experiment_text: the corpus's experiment cases and the shipped experiments
+# pointed at the small model the target writes beside them.
+mkdir -p fuzz/corpus/experiment_text fuzz/corpus/journal
+for f in tests/bad_input/sweep/*.toml tests/bad_input/fuzz/exp-*; do
+  [ "$(basename "$f")" = model.toml ] || cp "$f" fuzz/corpus/experiment_text/
+done
+for e in experiments/*.toml; do
+  sed 's|^model = .*|model = "model.toml"|' "$e" > "fuzz/corpus/experiment_text/shipped-$(basename "$e")"
+done
+# journal: the journal inputs kept with the tests.
+cp tests/bad_input/fuzz/journal-* fuzz/corpus/journal/
 # -O -a: optimised, with debug assertions and overflow checks, so an
 # arithmetic overflow panics instead of wrapping silently.
-for t in model_text model_sets; do
+for t in model_text model_sets experiment_text journal; do
+  dict=-dict=fuzz/model.dict
+  [ "$t" = journal ] && dict=
   cargo +nightly fuzz run --fuzz-dir fuzz -O -a "$t" "fuzz/corpus/$t" -- \
-    -dict=fuzz/model.dict -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 \
+    $dict -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 \
     -max_len=65536 -print_final_stats=1
 done

@@ -67,24 +67,66 @@ pub struct PlotChoice {
 pub struct SweepData {
     /// The journal's header.
     pub header: Header,
-    /// Every run.
+    /// Every run, in (point, replication) order.
     pub records: Vec<Record>,
 }
 
 impl SweepData {
     /// Reads `dir/journal.jsonl`.
     pub fn read(dir: &Path) -> Result<Self, SweepPlotError> {
-        let c = journal::read(dir).map_err(|e| SweepPlotError::Input(e.to_string()))?;
+        Self::read_keeping(dir, None)
+    }
+
+    /// Reads `dir/journal.jsonl`, keeping of each run only the values the
+    /// charts and `report.html` read when `metric` (default `rank_by`) is
+    /// drawn: the sweep's metrics, `rank_by`, the ranking's costs, `metric`
+    /// and the request counts of shares (a few hundred bytes a run instead
+    /// of every summary field, about 27 KB); `None` keeps every value.
+    pub fn read_keeping(dir: &Path, metric: Option<Option<&str>>) -> Result<Self, SweepPlotError> {
+        // The values kept, once the header is known.
+        let mut keep: Option<std::collections::HashSet<String>> = None;
+        let mut records = Vec::new();
+        let c = journal::scan(dir, &journal::common_seed, &mut |h, mut r| {
+            if let Some(metric) = metric {
+                let keep = keep.get_or_insert_with(|| {
+                    let named = h
+                        .metrics
+                        .iter()
+                        .map(String::as_str)
+                        .chain([h.rank_by.as_str()])
+                        .chain(crate::sweep::ranking::COSTS)
+                        .chain(metric);
+                    let mut keep = std::collections::HashSet::new();
+                    for k in named {
+                        keep.extend(crate::sweep::stats::count_key(k));
+                        keep.insert(k.to_string());
+                    }
+                    keep
+                });
+                r.values.retain(|(k, _)| keep.contains(k));
+                r.values.shrink_to_fit();
+            }
+            records.push(r);
+        })
+        .map_err(|e| SweepPlotError::Input(e.to_string()))?;
+        crate::sweep::output::sort(&mut records);
         Ok(SweepData {
             header: c.header,
-            records: c.records,
+            records,
         })
+    }
+
+    /// The runs of point `p`, in replication order.
+    fn runs_of(&self, p: usize) -> &[Record] {
+        let from = self.records.partition_point(|r| r.point < p);
+        let to = self.records.partition_point(|r| r.point <= p);
+        &self.records[from..to]
     }
 
     /// The metric's mean and 95 % interval at point `p` (a share's by
     /// [`metric_stats`]'s logit-t interval).
     pub fn stats(&self, p: usize, metric: &str) -> MetricStats {
-        metric_stats(metric, self.records.iter().filter(|r| r.point == p))
+        metric_stats(metric, self.runs_of(p))
     }
 
     /// The distinct values of varied key `k`, in first-seen (grid) order.
@@ -118,7 +160,7 @@ impl SweepData {
             .points
             .iter()
             .position(|p| want.iter().all(|(k, v)| p[*k] == *v))
-            .filter(|&p| self.records.iter().any(|r| r.point == p))
+            .filter(|&p| !self.runs_of(p).is_empty())
     }
 }
 
@@ -531,7 +573,7 @@ pub fn render_sweep_plots_to(
     choice: &PlotChoice,
     charts: Option<&[SweepChart]>,
 ) -> Result<Vec<Rendered>, SweepPlotError> {
-    let data = SweepData::read(dir)?;
+    let data = SweepData::read_keeping(dir, Some(choice.metric.as_deref()))?;
     // Every --fix names a varied key, whichever charts use it.
     for (k, _) in &choice.fix {
         data.key_index(k)?;

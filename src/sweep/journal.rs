@@ -97,7 +97,7 @@ fn io_err(path: &Path) -> impl Fn(io::Error) -> SweepError + '_ {
 }
 
 /// One line of JSON for a header or a record.
-fn line<T: Serialize>(value: &T) -> String {
+pub(crate) fn line<T: Serialize>(value: &T) -> String {
     let mut s = serde_json::to_string(value).expect("journal lines serialize");
     s.push('\n');
     s
@@ -120,23 +120,184 @@ pub const MAX_LINE: usize = 64 << 20;
 /// [`read_checked`]); the seed of each run is checked when the header says
 /// it (common random numbers: replication r runs with `derive(seed, r)`).
 pub fn read(dir: &Path) -> Result<Contents, SweepError> {
-    read_checked(dir, &|h: &Header, _p, r| {
-        (h.seed_mode == "common").then(|| crate::engine::rng::derive(h.seed, u64::from(r)))
-    })
+    read_checked(dir, &common_seed)
+}
+
+/// The seed of replication `r` when the header says common random numbers
+/// (with independent seeds only the plan knows them): the check of
+/// [`read`], `merge` and `plot`.
+pub fn common_seed(h: &Header, _point: usize, r: u32) -> Option<u64> {
+    (h.seed_mode == "common").then(|| crate::engine::rng::derive(h.seed, u64::from(r)))
 }
 
 /// The one journal reader, for `--resume` (which knows every run's seed from
-/// its plan) and `merge`: the file must be a regular file (not a device or a
-/// pipe) with lines of at most [`MAX_LINE`] bytes; every record must have a
-/// point and replication in range and owned by the shard, the seed
-/// `seed(header, point, replication)` gives (when it gives one), a value for
-/// every reported metric, and only finite numbers or nulls as values. A run
-/// recorded twice with the same values (two writers before folders were
-/// locked) is kept once; with different values it is refused, saying so.
+/// its plan), `merge` and `plot`, holding every record in memory (see
+/// [`scan`], which `--resume` and `merge` use, for the checks; this one
+/// keeps the records it accepts, in file order).
 pub fn read_checked(
     dir: &Path,
     seed: &dyn Fn(&Header, usize, u32) -> Option<u64>,
 ) -> Result<Contents, SweepError> {
+    let mut records = Vec::new();
+    let s = scan(dir, seed, &mut |_, r| records.push(r))?;
+    Ok(Contents {
+        header: s.header,
+        records,
+        valid_len: s.valid_len,
+    })
+}
+
+/// The most runs a journal's header may describe (points × replications):
+/// the limit an experiment is held to, so a journal's [`RunIndex`] stays
+/// within 8 MB.
+pub const MAX_RUNS: u64 = crate::config::experiment::MAX_RUNS;
+
+/// Where each run of a sweep is on disk: one slot per (point, replication),
+/// 8 bytes each (the file and the byte offset of the run's journal line), so
+/// a sweep finishes by streaming its records from the journals in (point,
+/// replication) order without holding them (about 27 KB a run) in memory.
+#[derive(Clone, Debug)]
+pub struct RunIndex {
+    replications: u32,
+    slots: Vec<u64>,
+    runs: usize,
+}
+
+/// An empty slot.
+const NO_RUN: u64 = u64::MAX;
+/// Bits of a slot that hold the offset; the rest hold the file.
+const OFFSET_BITS: u32 = 48;
+
+impl RunIndex {
+    /// An empty index for the sweep of `header`; refused (as not a journal
+    /// this cachestorm writes) when the header describes more than
+    /// [`MAX_RUNS`] runs.
+    pub fn new(header: &Header) -> Result<RunIndex, String> {
+        let total = (header.points.len() as u64).saturating_mul(u64::from(header.replications));
+        if total > MAX_RUNS {
+            return Err(format!(
+                "the header describes {} points × {} replications, over the limit of {MAX_RUNS} runs per experiment: not a journal this cachestorm writes",
+                header.points.len(),
+                header.replications
+            ));
+        }
+        Ok(RunIndex {
+            replications: header.replications,
+            slots: vec![NO_RUN; total as usize],
+            runs: 0,
+        })
+    }
+
+    fn slot(&self, point: usize, replication: u32) -> usize {
+        point * self.replications as usize + replication as usize
+    }
+
+    /// Where run (`point`, `replication`) is: its file and byte offset.
+    pub fn get(&self, point: usize, replication: u32) -> Option<(usize, u64)> {
+        let v = *self.slots.get(self.slot(point, replication))?;
+        (v != NO_RUN).then_some(((v >> OFFSET_BITS) as usize, v & ((1 << OFFSET_BITS) - 1)))
+    }
+
+    /// True when the run is indexed.
+    pub fn contains(&self, point: usize, replication: u32) -> bool {
+        self.get(point, replication).is_some()
+    }
+
+    /// Records that run (`point`, `replication`) is in file `file` at byte
+    /// `offset` (both in range: at most 65,535 files of at most 256 TB).
+    pub fn insert(&mut self, point: usize, replication: u32, file: usize, offset: u64) {
+        let s = self.slot(point, replication);
+        if self.slots[s] == NO_RUN {
+            self.runs += 1;
+        }
+        self.slots[s] = ((file as u64) << OFFSET_BITS) | offset;
+    }
+
+    /// Forgets run (`point`, `replication`).
+    pub fn remove(&mut self, point: usize, replication: u32) {
+        let s = self.slot(point, replication);
+        if let Some(v) = self.slots.get_mut(s)
+            && *v != NO_RUN
+        {
+            *v = NO_RUN;
+            self.runs -= 1;
+        }
+    }
+
+    /// Number of runs indexed.
+    pub fn len(&self) -> usize {
+        self.runs
+    }
+
+    /// True when no run is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.runs == 0
+    }
+
+    /// Every indexed run in (point, replication) order: point, replication,
+    /// file, offset.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, u32, usize, u64)> + '_ {
+        let reps = self.replications.max(1) as usize;
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v != NO_RUN)
+            .map(move |(i, &v)| {
+                (
+                    i / reps,
+                    (i % reps) as u32,
+                    (v >> OFFSET_BITS) as usize,
+                    v & ((1 << OFFSET_BITS) - 1),
+                )
+            })
+    }
+}
+
+/// A journal scanned by [`scan`].
+#[derive(Clone, Debug)]
+pub struct Scanned {
+    /// The header.
+    pub header: Header,
+    /// Where every run it holds is (file 0: this journal).
+    pub index: RunIndex,
+    /// Length in bytes of the complete lines (a run interrupted while its
+    /// line was being written leaves a partial last line, which is dropped).
+    pub valid_len: u64,
+}
+
+/// Reads the record on the line at `offset` of an open journal.
+pub fn record_at(reader: &mut io::BufReader<File>, offset: u64) -> io::Result<Record> {
+    use io::Seek;
+    reader.seek(io::SeekFrom::Start(offset))?;
+    next_record(reader).map(|(r, _)| r)
+}
+
+/// Reads the record on the line where `reader` is, and the line's length.
+pub fn next_record(reader: &mut io::BufReader<File>) -> io::Result<(Record, u64)> {
+    let mut buf = Vec::new();
+    io::Read::by_ref(reader)
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut buf)?;
+    let r =
+        serde_json::from_slice(&buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok((r, buf.len() as u64))
+}
+
+/// Reads `dir/journal.jsonl` line by line, holding no record beyond the one
+/// it reads: the file must be a regular file (not a device or a pipe) with
+/// lines of at most [`MAX_LINE`] bytes and a header describing at most
+/// [`MAX_RUNS`] runs; every record must have a point and replication in
+/// range and owned by the shard, the seed `seed(header, point,
+/// replication)` gives (when it gives one), a value for every reported
+/// metric, and only finite numbers or nulls as values. A run recorded twice
+/// with the same values (two writers before folders were locked) is kept
+/// once; with different values it is refused, saying so. Each record kept
+/// is handed to `visit` with the header, in file order.
+pub fn scan(
+    dir: &Path,
+    seed: &dyn Fn(&Header, usize, u32) -> Option<u64>,
+    visit: &mut dyn FnMut(&Header, Record),
+) -> Result<Scanned, SweepError> {
     let path = dir.join(JOURNAL);
     if !path.exists() {
         return Err(SweepError::Refused(format!(
@@ -156,9 +317,7 @@ pub fn read_checked(
     }
     let file = File::open(&path).map_err(io_err(&path))?;
     let mut reader = io::BufReader::new(file);
-    let mut header: Option<Header> = None;
-    let mut seen: std::collections::BTreeMap<(usize, u32), (usize, Record)> = Default::default();
-    let mut records = Vec::new();
+    let mut header: Option<(Header, RunIndex)> = None;
     let mut valid_len = 0u64;
     let mut buf = Vec::new();
     let mut n = 0;
@@ -182,10 +341,11 @@ pub fn read_checked(
             // A partial last line: a run interrupted while its line was written.
             break;
         }
+        let offset = valid_len;
         valid_len += buf.len() as u64;
         let text = std::str::from_utf8(&buf[..buf.len() - 1])
             .map_err(|e| bad(n, format!("not UTF-8 text: {e}")))?;
-        let Some(h) = &header else {
+        let Some((h, index)) = &mut header else {
             let h: Header = serde_json::from_str(text).map_err(|e| {
                 bad(
                     1,
@@ -205,36 +365,56 @@ pub fn read_checked(
                     ),
                 ));
             }
-            header = Some(h);
+            let index = RunIndex::new(&h).map_err(|what| bad(1, what))?;
+            header = Some((h, index));
             continue;
         };
         let r: Record = serde_json::from_str(text)
             .map_err(|e| bad(n, format!("not a run record ({})", clip(&e.to_string()))))?;
         check_record(h, &r, seed).map_err(|what| bad(n, what))?;
-        match seen.get(&(r.point, r.replication)) {
-            Some((_, first)) if *first == r => continue,
-            Some((line, _)) => {
-                return Err(bad(
-                    n,
-                    format!(
-                        "point {} replication {} is recorded twice with different values (first on line {line}): two writers shared this folder, or the file was edited; delete one of the two lines, or start the sweep over with --force",
-                        r.point, r.replication
-                    ),
-                ));
+        if let Some((_, first_at)) = index.get(r.point, r.replication) {
+            // Rare (two writers before folders were locked, or an edit):
+            // the first record is read back to compare.
+            let mut again = io::BufReader::new(File::open(&path).map_err(io_err(&path))?);
+            let first = record_at(&mut again, first_at).map_err(io_err(&path))?;
+            if first == r {
+                continue;
             }
-            None => {}
+            let line = line_number(&path, first_at).map_err(io_err(&path))?;
+            return Err(bad(
+                n,
+                format!(
+                    "point {} replication {} is recorded twice with different values (first on line {line}): two writers shared this folder, or the file was edited; delete one of the two lines, or start the sweep over with --force",
+                    r.point, r.replication
+                ),
+            ));
         }
-        seen.insert((r.point, r.replication), (n, r.clone()));
-        records.push(r);
+        index.insert(r.point, r.replication, 0, offset);
+        visit(h, r);
     }
-    let Some(header) = header else {
+    let Some((header, index)) = header else {
         return Err(bad(1, "the journal has no header line".into()));
     };
-    Ok(Contents {
+    Ok(Scanned {
         header,
-        records,
+        index,
         valid_len,
     })
+}
+
+/// The 1-based number of the line starting at byte `offset` of `path`.
+fn line_number(path: &Path, offset: u64) -> io::Result<usize> {
+    let mut reader = io::BufReader::new(File::open(path)?).take(offset);
+    let mut lines = 1;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(lines);
+        }
+        lines += buf.iter().filter(|&&b| b == b'\n').count();
+        let len = buf.len();
+        reader.consume(len);
+    }
 }
 
 /// Shortens text read back (a serde message quoting a huge value) for a
@@ -301,6 +481,8 @@ fn check_record(
 pub struct Journal {
     path: PathBuf,
     file: File,
+    /// The file's length: where the next line starts.
+    len: u64,
 }
 
 impl Journal {
@@ -320,13 +502,15 @@ impl Journal {
             .append(true)
             .open(&path)
             .map_err(io_err(&path))?;
-        if let Some(len) = valid_len
-            && file.metadata().map_err(io_err(&path))?.len() != len
+        let mut len = file.metadata().map_err(io_err(&path))?.len();
+        if let Some(valid) = valid_len
+            && len != valid
         {
-            file.set_len(len).map_err(io_err(&path))?;
+            file.set_len(valid).map_err(io_err(&path))?;
             file.sync_all().map_err(io_err(&path))?;
+            len = valid;
         }
-        Ok(Journal { path, file })
+        Ok(Journal { path, file, len })
     }
 
     /// Appends one finished run and syncs it to disk.
@@ -340,7 +524,26 @@ impl Journal {
         self.file
             .write_all(text.as_bytes())
             .and_then(|()| self.file.sync_data())
-            .map_err(io_err(&self.path))
+            .map_err(io_err(&self.path))?;
+        self.len += text.len() as u64;
+        Ok(())
+    }
+
+    /// Appends finished runs as [`append_all`](Journal::append_all) does
+    /// and records in `index` where each is (file 0), so the sweep keeps 8
+    /// bytes a run instead of the record.
+    pub fn append_indexed(
+        &mut self,
+        records: &[Record],
+        index: &mut RunIndex,
+    ) -> Result<(), SweepError> {
+        let mut at = self.len;
+        self.append_all(records)?;
+        for r in records {
+            index.insert(r.point, r.replication, 0, at);
+            at += line(r).len() as u64;
+        }
+        Ok(())
     }
 }
 

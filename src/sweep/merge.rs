@@ -3,12 +3,10 @@
 //! journals are the source: every shard must carry the same fingerprint, no
 //! run may appear twice, and every point × replication must be present.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::journal::{self, Header};
-use super::output::{PointStats, write_final};
-use super::record::Record;
+use super::output::{PointStats, Runs, write_final};
 use super::{SweepError, prepare_out};
 use crate::output::SweepDataFile;
 
@@ -32,10 +30,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<MergeReport, S
         ));
     };
     let mut first: Option<Header> = None;
-    let mut owner: BTreeMap<(usize, u32), &Path> = BTreeMap::new();
-    let mut records: Vec<Record> = Vec::new();
-    for dir in dirs {
-        let c = journal::read(dir)?;
+    // Where every run is: (shard folder, byte offset in its journal), 8
+    // bytes a run; the records themselves are streamed when the files are
+    // written, never held.
+    let mut index: Option<journal::RunIndex> = None;
+    let mut rank_values = super::sequential::RankValues::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        let c = journal::scan(dir, &journal::common_seed, &mut |_, _| {})?;
         if let Some(h) = &first {
             if c.header.cachestorm != h.cachestorm {
                 return Err(SweepError::Refused(super::different_build(
@@ -58,20 +59,28 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<MergeReport, S
                 )));
             }
         } else {
+            index = Some(journal::RunIndex::new(&c.header).map_err(SweepError::Internal)?);
             first = Some(c.header.clone());
         }
-        for r in c.records {
-            let key = (r.point, r.replication);
-            if let Some(other) = owner.insert(key, dir) {
+        let all = index.as_mut().expect("made with the first header");
+        for (p, r, _, at) in c.index.iter() {
+            if let Some((other, _)) = all.get(p, r) {
                 return Err(SweepError::Refused(format!(
-                    "point {} replication {} is in both {} and {}: merge each shard once",
-                    r.point,
-                    r.replication,
-                    other.display(),
+                    "point {p} replication {r} is in both {} and {}: merge each shard once",
+                    dirs[other].display(),
                     dir.display()
                 )));
             }
-            records.push(r);
+            all.insert(p, r, i, at);
+        }
+    }
+    let index = index.expect("at least one folder");
+    // A sequential sweep's stopping rule reads each run's ranking metric.
+    if let Some(h) = first.as_ref().filter(|h| h.sequential.is_some()) {
+        for dir in dirs {
+            journal::scan(dir, &journal::common_seed, &mut |_, r| {
+                rank_values.insert((r.point, r.replication), r.number(&h.rank_by));
+            })?;
         }
     }
     let mut header = first.expect("at least one folder");
@@ -81,12 +90,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<MergeReport, S
         // The runs each point's stopping rule still asks for.
         Some(rule) => {
             let points: Vec<usize> = (0..header.points.len()).collect();
-            missing = super::sequential::next_runs(&header, rule, &points, &records);
+            missing = super::sequential::next_runs_of(&header, rule, &points, &rank_values);
         }
         None => {
             for p in 0..header.points.len() {
                 for r in 0..header.replications {
-                    if !owner.contains_key(&(p, r)) {
+                    if !index.contains(p, r) {
                         missing.push((p, r));
                     }
                 }
@@ -113,9 +122,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<MergeReport, S
         path: copy_path,
         source,
     })?;
+    // Open the shards' journals before the output folder is prepared (it
+    // may be one of them).
+    let runs = index.len();
+    let files = dirs.iter().map(|d| d.join(journal::JOURNAL)).collect();
+    let sources = Runs::open(files, index)?;
     let _lock = prepare_out(out, force, "merge")?;
-    let runs = records.len();
-    let stats = write_final(out, &header, &mut records, &copy)?;
+    let stats = write_final(out, &header, &sources, &copy)?;
     Ok(MergeReport {
         header,
         runs,

@@ -372,7 +372,18 @@ pub fn run_sweep(
     let plan = plan(args)?;
     let dir = args.out_dir();
     let copy = plan.experiment_copy();
-    let (mut records, mut journal, _lock) = match &args.resume {
+    // What the sweep keeps of its finished runs while it runs: where each
+    // is in the journal (8 bytes a run), and with sequential stopping the
+    // ranking metric of each; never the records (about 27 KB a run).
+    let rank_by = plan.header.rank_by.clone();
+    let sequential_rule = plan.header.sequential.clone();
+    let mut rank_values = sequential::RankValues::new();
+    let keep_rank = |values: &mut sequential::RankValues, r: &Record| {
+        if sequential_rule.is_some() {
+            values.insert((r.point, r.replication), r.number(&rank_by));
+        }
+    };
+    let (mut index, mut journal, _lock) = match &args.resume {
         Some(_) => {
             let lock = lock_existing(&dir)?;
             // Every record is checked against the plan, its seed included;
@@ -383,8 +394,8 @@ pub fn run_sweep(
                     && p < plan.header.points.len())
                 .then(|| plan.run_seed(p, r))
             };
-            let contents = journal::read_checked(&dir, &ours)?;
-            let h = &contents.header;
+            let scanned = journal::scan(&dir, &ours, &mut |_, r| keep_rank(&mut rank_values, &r))?;
+            let h = &scanned.header;
             if h.cachestorm != plan.header.cachestorm {
                 return Err(SweepError::Refused(different_build(
                     &dir,
@@ -400,14 +411,12 @@ pub fn run_sweep(
                 && plan.extends(&h.fingerprint, h.replications);
             if extends {
                 let path = SweepDataFile::Journal.path(&dir);
-                let text = journal::render(&plan.header, &contents.records);
-                write_atomic(&path, text.as_bytes())
-                    .map_err(|source| SweepError::Io { path, source })?;
+                let index = rewrite_header(&path, &plan.header, &scanned.index)?;
                 let path = SweepDataFile::Experiment.path(&dir);
                 write_atomic(&path, copy.as_bytes())
                     .map_err(|source| SweepError::Io { path, source })?;
-                let j = journal::Journal::append_to(&dir, Some(text.len() as u64))?;
-                (contents.records, j, lock)
+                let j = journal::Journal::append_to(&dir, None)?;
+                (index, j, lock)
             } else {
                 if h.fingerprint != plan.header.fingerprint {
                     return Err(SweepError::Refused(format!(
@@ -429,8 +438,8 @@ pub fn run_sweep(
                         name(plan.header.shard)
                     )));
                 }
-                let j = journal::Journal::append_to(&dir, Some(contents.valid_len))?;
-                (contents.records, j, lock)
+                let j = journal::Journal::append_to(&dir, Some(scanned.valid_len))?;
+                (scanned.index, j, lock)
             }
         }
         None => {
@@ -441,29 +450,26 @@ pub fn run_sweep(
             };
             write(SweepDataFile::Experiment.name(), copy.as_bytes())?;
             (
-                Vec::new(),
+                journal::RunIndex::new(&plan.header).map_err(SweepError::Internal)?,
                 journal::Journal::create(&dir, &plan.header)?,
                 lock,
             )
         }
     };
-    let runs_resumed = records.len();
+    let runs_resumed = index.len();
     let mut finished = runs_resumed;
     let outcome = match plan.header.sequential.clone() {
         None => {
-            let done: std::collections::BTreeSet<(usize, u32)> =
-                records.iter().map(|r| (r.point, r.replication)).collect();
             let todo: Vec<(usize, u32)> = plan
                 .runs()
                 .into_iter()
-                .filter(|k| !done.contains(k))
+                .filter(|&(p, r)| !index.contains(p, r))
                 .collect();
             let runs_total = plan.runs().len();
             progress(finished, runs_total);
             runner::execute(&plan, &todo, threads, cancel, &mut |batch: Vec<Record>| {
-                journal.append_all(&batch)?;
+                journal.append_indexed(&batch, &mut index)?;
                 finished += batch.len();
-                records.extend(batch);
                 progress(finished, runs_total);
                 Ok(())
             })
@@ -477,7 +483,7 @@ pub fn run_sweep(
                 p
             };
             loop {
-                let todo = sequential::next_runs(&plan.header, &rule, &points, &records);
+                let todo = sequential::next_runs_of(&plan.header, &rule, &points, &rank_values);
                 if todo.is_empty() {
                     break Ok(runner::BatchEnd::Complete);
                 }
@@ -485,9 +491,11 @@ pub fn run_sweep(
                 progress(finished, wave_total);
                 let end =
                     runner::execute(&plan, &todo, threads, cancel, &mut |batch: Vec<Record>| {
-                        journal.append_all(&batch)?;
+                        journal.append_indexed(&batch, &mut index)?;
                         finished += batch.len();
-                        records.extend(batch);
+                        for r in &batch {
+                            keep_rank(&mut rank_values, r);
+                        }
                         progress(finished, wave_total);
                         Ok(())
                     });
@@ -501,28 +509,67 @@ pub fn run_sweep(
     drop(journal);
     let interrupted = outcome? == runner::BatchEnd::Cancelled;
     if let Some(rule) = &plan.header.sequential {
-        sequential::retain_decided(&plan.header, rule, &mut records);
+        let keep = sequential::decided(&plan.header, rule, &rank_values);
+        for &(p, r) in rank_values.keys() {
+            if r >= keep[&p] {
+                index.remove(p, r);
+            }
+        }
     }
+    let runs_now = index.len().saturating_sub(runs_resumed);
     let runs_total = if plan.header.sequential.is_some() {
-        records.len()
+        index.len()
     } else {
         plan.runs().len()
     };
     let stats = if interrupted {
         Vec::new()
     } else {
-        output::write_final(&dir, &plan.header, &mut records, &copy)?
+        let runs = output::Runs::open(vec![SweepDataFile::Journal.path(&dir)], index)?;
+        output::write_final(&dir, &plan.header, &runs, &copy)?
     };
     Ok(SweepReport {
         dir,
         header: plan.header,
         runs_total,
         runs_resumed,
-        runs_now: records.len() - runs_resumed,
+        runs_now,
         threads,
         interrupted,
         stats,
     })
+}
+
+/// Rewrites the journal at `path` with `header` in place of its own,
+/// keeping its runs (indexed by `index`) in the order they are in the file,
+/// and says where each now is.
+fn rewrite_header(
+    path: &Path,
+    header: &Header,
+    index: &journal::RunIndex,
+) -> Result<journal::RunIndex, SweepError> {
+    use std::io::Write;
+    let io = |source| SweepError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut in_file_order: Vec<(u64, usize, u32)> =
+        index.iter().map(|(p, r, _, at)| (at, p, r)).collect();
+    in_file_order.sort_unstable();
+    let mut reader = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    let mut out = crate::output::AtomicFile::create(path).map_err(io)?;
+    let mut moved = journal::RunIndex::new(header).map_err(SweepError::Internal)?;
+    let head = journal::line(header);
+    out.write_all(head.as_bytes()).map_err(io)?;
+    let mut at = head.len() as u64;
+    for (offset, p, r) in in_file_order {
+        let line = journal::line(&journal::record_at(&mut reader, offset).map_err(io)?);
+        out.write_all(line.as_bytes()).map_err(io)?;
+        moved.insert(p, r, 0, at);
+        at += line.len() as u64;
+    }
+    out.commit().map_err(io)?;
+    Ok(moved)
 }
 
 /// A short description of a journal's sweep for messages.

@@ -130,34 +130,277 @@ pub fn replications_csv(header: &Header, records: &[Record]) -> Vec<u8> {
     csv_bytes(std::iter::once(head).chain(rows))
 }
 
+/// The finished runs of a sweep as they are on disk: the journals they are
+/// in (held open, so a journal that is replaced while the final files are
+/// written is still read as it was) and where each run is.
+pub struct Runs {
+    files: Vec<(std::path::PathBuf, std::fs::File)>,
+    /// Where each run is (file = index into the journals given).
+    pub index: journal::RunIndex,
+}
+
+impl Runs {
+    /// Opens the journals `paths` (file i of `index` is `paths[i]`).
+    pub fn open(
+        paths: Vec<std::path::PathBuf>,
+        index: journal::RunIndex,
+    ) -> Result<Runs, SweepError> {
+        let files = paths
+            .into_iter()
+            .map(|path| match std::fs::File::open(&path) {
+                Ok(f) => Ok((path, f)),
+                Err(source) => Err(SweepError::Io { path, source }),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Runs { files, index })
+    }
+
+    /// Hands every run to `f` in (point, replication) order, reading one
+    /// record at a time.
+    pub fn for_each(
+        &self,
+        f: &mut dyn FnMut(Record) -> Result<(), SweepError>,
+    ) -> Result<(), SweepError> {
+        let mut readers = Vec::with_capacity(self.files.len());
+        for (path, file) in &self.files {
+            let file = file.try_clone().map_err(|source| SweepError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            readers.push(std::io::BufReader::with_capacity(64 << 10, file));
+        }
+        // Where each reader is: runs mostly finish in order, so the next
+        // record is often the next line, read without a seek (which would
+        // drop the buffer).
+        let mut at: Vec<Option<u64>> = vec![None; readers.len()];
+        for (p, r, file, offset) in self.index.iter() {
+            let path = &self.files[file].0;
+            let io = |source| SweepError::Io {
+                path: path.clone(),
+                source,
+            };
+            let reader = &mut readers[file];
+            if at[file] != Some(offset) {
+                std::io::Seek::seek(reader, std::io::SeekFrom::Start(offset)).map_err(io)?;
+            }
+            let (record, len) = journal::next_record(reader).map_err(io)?;
+            at[file] = Some(offset + len);
+            if (record.point, record.replication) != (p, r) {
+                return Err(SweepError::Internal(format!(
+                    "{}: the line at byte {offset} is not point {p} replication {r}: the journal changed while it was read",
+                    path.display()
+                )));
+            }
+            f(record)?;
+        }
+        Ok(())
+    }
+}
+
+/// The keys a point's statistics read: the metrics, `rank_by`, the
+/// ranking's costs, and the request count of each share among them.
+fn stat_keys(header: &Header) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    let named = header
+        .metrics
+        .iter()
+        .map(String::as_str)
+        .chain([header.rank_by.as_str()])
+        .chain(super::ranking::COSTS);
+    for k in named {
+        for k in std::iter::once(k.to_string()).chain(super::stats::count_key(k)) {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    keys
+}
+
+/// What the final files need of every point, gathered while the records
+/// stream past in (point, replication) order, holding one point's columns
+/// of [`stat_keys`] at a time.
+#[derive(Default)]
+struct Aggregates {
+    stats: Vec<PointStats>,
+    /// [`COSTS`](super::ranking::COSTS) of each point of `stats`.
+    costs: Vec<Vec<MetricStats>>,
+    /// `rank_by` of each point of `stats`.
+    rank: Vec<MetricStats>,
+    /// The summary fields in first-seen order (the columns of
+    /// `replications.csv`).
+    fields: Vec<String>,
+}
+
+impl Aggregates {
+    fn finish_point(
+        &mut self,
+        header: &Header,
+        keys: &[String],
+        point: usize,
+        n: usize,
+        cols: &[Vec<Option<f64>>],
+    ) {
+        let col = |k: &str| -> &[Option<f64>] {
+            let i = keys
+                .iter()
+                .position(|x| x == k)
+                .expect("a key of stat_keys");
+            &cols[i]
+        };
+        let of = |m: &str| {
+            let counts = super::stats::count_key(m);
+            super::stats::metric_stats_of(m, col(m), counts.as_deref().map(col))
+        };
+        self.stats.push(PointStats {
+            point,
+            n,
+            metrics: header.metrics.iter().map(|m| of(m)).collect(),
+        });
+        self.costs
+            .push(super::ranking::COSTS.iter().map(|c| of(c)).collect());
+        self.rank.push(of(&header.rank_by));
+    }
+
+    fn position(&self, point: usize) -> usize {
+        self.stats
+            .binary_search_by_key(&point, |s| s.point)
+            .expect("a point with statistics")
+    }
+}
+
+/// Reads the runs once, in order, gathering [`Aggregates`].
+fn aggregate(header: &Header, runs: &Runs) -> Result<Aggregates, SweepError> {
+    let keys = stat_keys(header);
+    let mut agg = Aggregates::default();
+    let mut known = std::collections::HashSet::new();
+    let mut current: Option<(usize, usize)> = None;
+    let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::new(); keys.len()];
+    runs.for_each(&mut |r: Record| {
+        for (k, _) in &r.values {
+            if !known.contains(k.as_str()) {
+                known.insert(k.clone());
+                agg.fields.push(k.clone());
+            }
+        }
+        match current {
+            Some((p, ref mut n)) if p == r.point => *n += 1,
+            _ => {
+                if let Some((p, n)) = current {
+                    agg.finish_point(header, &keys, p, n, &cols);
+                    cols.iter_mut().for_each(Vec::clear);
+                }
+                current = Some((r.point, 1));
+            }
+        }
+        for (col, k) in cols.iter_mut().zip(&keys) {
+            col.push(r.number(k));
+        }
+        Ok(())
+    })?;
+    if let Some((p, n)) = current {
+        agg.finish_point(header, &keys, p, n, &cols);
+    }
+    Ok(agg)
+}
+
 /// Writes the final files of a sweep (or of a shard, or of a merge) into
 /// `dir`: every [`SweepDataFile`], the journal rewritten in (point,
-/// replication) order. Each is written to a temporary file and renamed.
-/// Returns the points' statistics.
+/// replication) order, each to a temporary file and renamed. The runs are
+/// streamed from the journals twice (once for the statistics and the
+/// columns of `replications.csv`, once for its rows and the journal), so
+/// memory does not grow with the number of runs beyond [`Runs`]'s index (8
+/// bytes a run) and one point's values of the metrics. The bytes are those
+/// of [`point_stats`], [`results_csv`], [`replications_csv`] and the
+/// ranking over the records sorted. Returns the points' statistics.
 pub fn write_final(
     dir: &Path,
     header: &Header,
-    records: &mut [Record],
+    runs: &Runs,
     experiment_copy: &str,
 ) -> Result<Vec<PointStats>, SweepError> {
-    sort(records);
-    let stats = point_stats(header, records);
-    let ranked = super::ranking::rows(header, &stats, records);
+    use crate::output::AtomicFile;
+    use std::io::Write;
+    let agg = aggregate(header, runs)?;
+    let costs = |p: usize, c: &str| {
+        let i = super::ranking::COSTS
+            .iter()
+            .position(|x| *x == c)
+            .expect("one of COSTS");
+        agg.costs[agg.position(p)][i]
+    };
+    let ranked = super::ranking::rows_with(header, &agg.stats, &costs);
+    let points: Vec<usize> = agg.stats.iter().map(|s| s.point).collect();
+    let worst =
+        super::ranking::worst_case_table_with(header, &points, &|p| agg.rank[agg.position(p)]);
+    // The two files with a line per run, streamed into their temporaries.
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SweepError::Io { path, source }
+    };
+    let reps_path = SweepDataFile::Replications.path(dir);
+    let journal_path = SweepDataFile::Journal.path(dir);
+    let mut reps =
+        csv::Writer::from_writer(AtomicFile::create(&reps_path).map_err(io(&reps_path))?);
+    let mut jour = AtomicFile::create(&journal_path).map_err(io(&journal_path))?;
+    let mut head = vec!["point".into(), "replication".into(), "seed".into()];
+    head.extend(header.params.iter().map(|p| format!("param.{p}")));
+    head.extend(agg.fields.iter().cloned());
+    let csv_err = |e: csv::Error| SweepError::Io {
+        path: reps_path.clone(),
+        source: e.into(),
+    };
+    reps.write_record(&head).map_err(csv_err)?;
+    jour.write_all(journal::line(header).as_bytes())
+        .map_err(io(&journal_path))?;
+    runs.for_each(&mut |r: Record| {
+        let mut row = vec![
+            r.point.to_string(),
+            r.replication.to_string(),
+            r.seed.to_string(),
+        ];
+        row.extend(header.points[r.point].iter().cloned());
+        let values: BTreeMap<&str, &Option<String>> =
+            r.values.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        row.extend(agg.fields.iter().map(|f| {
+            values
+                .get(f.as_str())
+                .and_then(|v| v.as_deref())
+                .unwrap_or_default()
+                .to_string()
+        }));
+        reps.write_record(&row).map_err(csv_err)?;
+        jour.write_all(journal::line(&r).as_bytes())
+            .map_err(io(&journal_path))
+    })?;
+    let mut reps = Some(reps.into_inner().map_err(|e| SweepError::Io {
+        path: reps_path.clone(),
+        source: e.into_error(),
+    })?);
+    let mut jour = Some(jour);
     for &file in SweepDataFile::ALL {
+        let path = file.path(dir);
         let bytes = match file {
             SweepDataFile::Experiment => experiment_copy.as_bytes().to_vec(),
-            SweepDataFile::Results => results_csv(header, &stats),
-            SweepDataFile::Replications => replications_csv(header, records),
+            SweepDataFile::Results => results_csv(header, &agg.stats),
             SweepDataFile::RankingCsv => super::ranking::csv(header, &ranked),
             SweepDataFile::RankingMd => {
-                super::ranking::markdown(header, &ranked, records).into_bytes()
+                super::ranking::markdown_with(header, &ranked, worst.clone()).into_bytes()
             }
-            SweepDataFile::Journal => journal::render(header, records).into_bytes(),
+            SweepDataFile::Replications => {
+                let f = reps.take().expect("written once");
+                f.commit().map_err(io(&path))?;
+                continue;
+            }
+            SweepDataFile::Journal => {
+                let f = jour.take().expect("written once");
+                f.commit().map_err(io(&path))?;
+                continue;
+            }
         };
-        let path = file.path(dir);
         write_atomic(&path, &bytes).map_err(|source| SweepError::Io { path, source })?;
     }
-    Ok(stats)
+    Ok(agg.stats)
 }
 
 /// Points in rank order by metric `m` (index into the header's metrics):
@@ -438,6 +681,93 @@ mod tests {
         assert!(t.contains("higher is better"), "{t}");
         let first = t.lines().nth(2).unwrap();
         assert!(first.contains("100ms"), "best first: {t}");
+    }
+
+    /// The final files streamed from a journal are the bytes the in-memory
+    /// functions give for its records sorted: runs in any order, a field
+    /// only some runs have (after the fields seen before it), missing
+    /// values, shares with their request counts, the ranking's costs.
+    #[test]
+    fn streamed_final_files_equal_the_in_memory_ones() {
+        use crate::sweep::ranking;
+        let mut h = header();
+        h.replications = 3;
+        h.metrics.push("windows.steady.latency_ms.p99".into());
+        let mut recs = Vec::new();
+        for (i, (p, r)) in [(1, 2), (0, 1), (1, 0), (0, 0), (1, 1), (0, 2)]
+            .into_iter()
+            .enumerate()
+        {
+            let x = 0.5 + 0.07 * i as f64;
+            let mut values = vec![
+                (
+                    "windows.fault.offered".to_string(),
+                    Some(format!("{}", 100 + 37 * i)),
+                ),
+                (
+                    "windows.fault.success_ratio".to_string(),
+                    Some(format!("{x}")),
+                ),
+                (
+                    "over_slo".to_string(),
+                    (i != 2).then(|| format!("{}", i * 3)),
+                ),
+                ("db.peak_in_flight".to_string(), Some(format!("{}", 7 * i))),
+            ];
+            if p == 1 {
+                values.push(("nodes.2.served".into(), Some(format!("{i}"))));
+            }
+            values.push((
+                "windows.steady.latency_ms.p99".into(),
+                Some(format!("{}", 1.25 * i as f64)),
+            ));
+            recs.push(Record {
+                point: p,
+                replication: r,
+                seed: crate::engine::rng::derive(1, u64::from(r)),
+                values,
+            });
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = journal::Journal::create(dir.path(), &h).unwrap();
+        let mut index = journal::RunIndex::new(&h).unwrap();
+        for r in &recs {
+            j.append_indexed(std::slice::from_ref(r), &mut index)
+                .unwrap();
+        }
+        drop(j);
+        let scanned = journal::scan(dir.path(), &|_, _, _| None, &mut |_, _| {}).unwrap();
+        assert_eq!(
+            scanned.index.iter().collect::<Vec<_>>(),
+            index.iter().collect::<Vec<_>>(),
+            "the offsets appended are those read back"
+        );
+        let runs = Runs::open(vec![dir.path().join(journal::JOURNAL)], index).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let stats = write_final(out.path(), &h, &runs, "copy").unwrap();
+        sort(&mut recs);
+        let want = point_stats(&h, &recs);
+        assert_eq!(stats, want);
+        let file = |n: &str| std::fs::read(out.path().join(n)).unwrap();
+        assert_eq!(file("results.csv"), results_csv(&h, &want));
+        let reps = file("replications.csv");
+        assert_eq!(reps, replications_csv(&h, &recs));
+        let head = String::from_utf8(reps).unwrap();
+        assert!(
+            head.lines().next().unwrap().ends_with(",nodes.2.served"),
+            "a field only later runs have comes last: {head}"
+        );
+        let ranked = ranking::rows(&h, &want, &recs);
+        assert_eq!(file("ranking.csv"), ranking::csv(&h, &ranked));
+        assert_eq!(
+            file("ranking.md"),
+            ranking::markdown(&h, &ranked, &recs).into_bytes()
+        );
+        assert_eq!(
+            file("journal.jsonl"),
+            journal::render(&h, &recs).into_bytes()
+        );
+        assert_eq!(file("experiment.toml"), b"copy");
     }
 
     #[test]

@@ -49,6 +49,16 @@ pub struct Row {
 
 /// Every point with records, ranked by `rank_by`.
 pub fn rows(header: &Header, stats: &[PointStats], records: &[Record]) -> Vec<Row> {
+    rows_with(header, stats, &|p, c| point_metric(records, p, c))
+}
+
+/// Every point of `stats`, ranked by `rank_by`, with `cost(point, key)`
+/// giving the statistics of each of [`COSTS`].
+pub fn rows_with(
+    header: &Header,
+    stats: &[PointStats],
+    cost: &dyn Fn(usize, &str) -> MetricStats,
+) -> Vec<Row> {
     let Some(m) = header.metrics.iter().position(|x| *x == header.rank_by) else {
         return Vec::new();
     };
@@ -59,10 +69,7 @@ pub fn rows(header: &Header, stats: &[PointStats], records: &[Record]) -> Vec<Ro
             rank: i + 1,
             point: s.point,
             metric: s.metrics[m],
-            costs: COSTS
-                .iter()
-                .map(|c| point_metric(records, s.point, c))
-                .collect(),
+            costs: COSTS.iter().map(|c| cost(s.point, c)).collect(),
             n: s.n,
         })
         .collect()
@@ -160,32 +167,38 @@ fn md_table(head: &[String], rows: &[Vec<String>]) -> String {
 
 /// The worst-case table (when the sweep varies a fault's kind): header and
 /// rows, each configuration by its worst case, then each fault kind's mean.
-pub fn worst_case_table(
-    header: &Header,
-    records: &[Record],
-) -> Option<(FaultAxes, Vec<String>, Vec<Vec<String>>)> {
-    let axes = FaultAxes::of(header, &[])?;
-    let m = &header.rank_by;
-    let higher = Metric::of(m).direction.higher_is_better();
+pub fn worst_case_table(header: &Header, records: &[Record]) -> Option<WorstCaseTable> {
     let points: Vec<usize> = records
         .iter()
         .map(|r| r.point)
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    worst_case_table_with(header, &points, &|p| {
+        point_metric(records, p, &header.rank_by)
+    })
+}
+
+/// The worst-case table: its fault axes, header and rows.
+pub type WorstCaseTable = (FaultAxes, Vec<String>, Vec<Vec<String>>);
+
+/// [`worst_case_table`] of the points `points` (those with records, in
+/// order), with `of(point)` giving the statistics of `rank_by`.
+pub fn worst_case_table_with(
+    header: &Header,
+    points: &[usize],
+    of: &dyn Fn(usize) -> MetricStats,
+) -> Option<WorstCaseTable> {
+    let axes = FaultAxes::of(header, &[])?;
+    let m = &header.rank_by;
+    let higher = Metric::of(m).direction.higher_is_better();
+    let points = points.to_vec();
     let label = |p: usize| {
         crate::output::names::config_label(&header.params, &header.points[p], |k| {
             !axes.keys.contains(&k)
         })
     };
-    let rows = worst_case(
-        header,
-        &axes,
-        &points,
-        higher,
-        |p| point_metric(records, p, m),
-        label,
-    );
+    let rows = worst_case(header, &axes, &points, higher, of, label);
     let mut head = vec![
         "rank".to_string(),
         "configuration".to_string(),
@@ -231,6 +244,12 @@ pub fn worst_case_table(
 /// point. Names and labels come from the output contract; the raw keys
 /// close it.
 pub fn markdown(header: &Header, rows: &[Row], records: &[Record]) -> String {
+    markdown_with(header, rows, worst_case_table(header, records))
+}
+
+/// [`markdown`] with the worst-case table already made
+/// ([`worst_case_table_with`]).
+pub fn markdown_with(header: &Header, rows: &[Row], worst: Option<WorstCaseTable>) -> String {
     use crate::output::names::{key_name, raw_keys_note};
     let m = &header.rank_by;
     let replications = match &header.sequential {
@@ -252,7 +271,7 @@ pub fn markdown(header: &Header, rows: &[Row], records: &[Record]) -> String {
         interval_method(m)
     );
     let cost_head = || COSTS.iter().map(|c| axis_label(c)).collect::<Vec<_>>();
-    if let Some((axes, head, body)) = worst_case_table(header, records) {
+    if let Some((axes, head, body)) = worst {
         out.push_str("## Worst case across fault kinds\n\n");
         out.push_str(&md_table(&head, &body));
         for (si, scenario) in axes.scenarios.iter().enumerate() {

@@ -50,12 +50,31 @@ pub fn next_runs(
     points: &[usize],
     records: &[Record],
 ) -> Vec<(usize, u32)> {
+    next_runs_of(header, rule, points, &rank_values(header, records))
+}
+
+/// The ranking metric of every run: (point, replication) → value, all a
+/// sequential sweep keeps of its runs while it runs (not the records).
+pub type RankValues = BTreeMap<(usize, u32), Option<f64>>;
+
+/// [`RankValues`] of `records`.
+pub fn rank_values(header: &Header, records: &[Record]) -> RankValues {
+    records
+        .iter()
+        .map(|r| ((r.point, r.replication), r.number(&header.rank_by)))
+        .collect()
+}
+
+/// [`next_runs`] from the runs' ranking metric.
+pub fn next_runs_of(
+    header: &Header,
+    rule: &Sequential,
+    points: &[usize],
+    values: &RankValues,
+) -> Vec<(usize, u32)> {
     let mut by_point: BTreeMap<usize, BTreeMap<u32, Option<f64>>> = BTreeMap::new();
-    for r in records {
-        by_point
-            .entry(r.point)
-            .or_default()
-            .insert(r.replication, r.number(&header.rank_by));
+    for (&(p, r), &v) in values {
+        by_point.entry(p).or_default().insert(r, v);
     }
     let mut todo = Vec::new();
     for &p in points {
@@ -85,12 +104,16 @@ pub fn next_runs(
 
 /// Keeps, of each point's records, those up to where the rule stopped it.
 pub fn retain_decided(header: &Header, rule: &Sequential, records: &mut Vec<Record>) {
+    let keep = decided(header, rule, &rank_values(header, records));
+    records.retain(|r| r.replication < keep[&r.point]);
+}
+
+/// For each point with runs, how many of its replications the rule keeps
+/// (those up to where it stopped the point).
+pub fn decided(header: &Header, rule: &Sequential, values: &RankValues) -> BTreeMap<usize, u32> {
     let mut by_point: BTreeMap<usize, Vec<(u32, Option<f64>)>> = BTreeMap::new();
-    for r in records.iter() {
-        by_point
-            .entry(r.point)
-            .or_default()
-            .push((r.replication, r.number(&header.rank_by)));
+    for (&(p, r), &v) in values {
+        by_point.entry(p).or_default().push((r, v));
     }
     let mut keep: BTreeMap<usize, u32> = BTreeMap::new();
     for (p, mut reps) in by_point {
@@ -104,7 +127,7 @@ pub fn retain_decided(header: &Header, rule: &Sequential, records: &mut Vec<Reco
         }
         keep.insert(p, values.len() as u32);
     }
-    records.retain(|r| r.replication < keep[&r.point]);
+    keep
 }
 
 #[cfg(test)]

@@ -143,19 +143,36 @@ pub fn metric_stats<'r>(
     metric: &str,
     runs: impl IntoIterator<Item = &'r super::record::Record>,
 ) -> MetricStats {
-    use crate::output::{Metric, Unit};
     let runs: Vec<&super::record::Record> = runs.into_iter().collect();
-    let values: Vec<f64> = runs.iter().filter_map(|r| r.number(metric)).collect();
+    let values: Vec<Option<f64>> = runs.iter().map(|r| r.number(metric)).collect();
+    let counts: Option<Vec<Option<f64>>> =
+        count_key(metric).map(|k| runs.iter().map(|r| r.number(&k)).collect());
+    metric_stats_of(metric, &values, counts.as_deref())
+}
+
+/// A metric's statistics from one point's columns, in replication order:
+/// `values` of the metric (`None` where a run has none) and, for a share
+/// with a request count ([`count_key`]), `counts` of that count. The same
+/// numbers as [`metric_stats`] of the records the columns were read from.
+pub fn metric_stats_of(
+    metric: &str,
+    values: &[Option<f64>],
+    counts: Option<&[Option<f64>]>,
+) -> MetricStats {
+    use crate::output::{Metric, Unit};
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
     if Metric::of(metric).unit != Unit::Share {
-        return summarize(&values);
+        return summarize(&present);
     }
-    let counts: Option<Vec<f64>> = count_key(metric).and_then(|k| {
-        runs.iter()
-            .filter(|r| r.number(metric).is_some())
-            .map(|r| r.number(&k))
+    let counts: Option<Vec<f64>> = counts.and_then(|c| {
+        values
+            .iter()
+            .zip(c)
+            .filter(|(v, _)| v.is_some())
+            .map(|(_, c)| *c)
             .collect()
     });
-    summarize_share(&values, counts.as_deref())
+    summarize_share(&present, counts.as_deref())
 }
 
 #[cfg(test)]

@@ -193,8 +193,10 @@ pub fn experiment_text(data: &[u8]) {
 /// One input of the `journal` target: the bytes are a sweep's
 /// `journal.jsonl`. It is read back as `merge` and `--resume` read it;
 /// every record accepted must hold only finite numbers, and the final files
-/// (`results.csv`, the ranking, …) are then written from it, as `merge`
-/// does, into a scratch folder. Nothing may panic.
+/// (`results.csv`, the ranking, …) are then written from it, streamed from
+/// the journal as `merge` does, into a scratch folder: they must be the
+/// bytes the in-memory functions give for the same records. Nothing may
+/// panic.
 pub fn journal(data: &[u8]) {
     use cachestorm::sweep::{journal, output};
     let dir = tempfile::tempdir().expect("tempdir");
@@ -209,6 +211,34 @@ pub fn journal(data: &[u8]) {
             }
         }
     }
+    let scanned = journal::scan(dir.path(), &journal::common_seed, &mut |_, _| {})
+        .expect("scan accepts what read accepts");
+    assert_eq!(scanned.index.len(), c.records.len());
     let out = tempfile::tempdir().expect("tempdir");
-    let _ = output::write_final(out.path(), &c.header, &mut c.records, "");
+    let runs =
+        output::Runs::open(vec![dir.path().join(journal::JOURNAL)], scanned.index).expect("open");
+    if output::write_final(out.path(), &c.header, &runs, "").is_err() {
+        return;
+    }
+    output::sort(&mut c.records);
+    let stats = output::point_stats(&c.header, &c.records);
+    let file = |n: &str| std::fs::read(out.path().join(n)).expect("written");
+    assert_eq!(file("results.csv"), output::results_csv(&c.header, &stats));
+    assert_eq!(
+        file("replications.csv"),
+        output::replications_csv(&c.header, &c.records)
+    );
+    let ranked = cachestorm::sweep::ranking::rows(&c.header, &stats, &c.records);
+    assert_eq!(
+        file("ranking.csv"),
+        cachestorm::sweep::ranking::csv(&c.header, &ranked)
+    );
+    assert_eq!(
+        file("ranking.md"),
+        cachestorm::sweep::ranking::markdown(&c.header, &ranked, &c.records).into_bytes()
+    );
+    assert_eq!(
+        file("journal.jsonl"),
+        journal::render(&c.header, &c.records).into_bytes()
+    );
 }

@@ -853,3 +853,227 @@ fn a_huge_key_gives_a_short_error_line() {
     assert!(stderr.contains("more characters]"), "{stderr}");
     assert!(stderr.contains("unknown key"), "{stderr}");
 }
+
+// ------------------------------------------------------------- finished runs streamed
+
+/// A sweep's finished runs are streamed from its journal, never all held in
+/// memory: `merge` of a journal of 1,000 runs with 3,000 summary fields each
+/// (about 90 MB of JSON, about 300 MB as records in memory) writes the
+/// single-machine files under a 160 MB limit on the process's data
+/// (`ulimit -d`, RLIMIT_DATA). Before, every record was held until the
+/// final files were written, so a sweep's memory grew with its runs (a
+/// 10,000-run sweep of a 100-node model peaked at 1.1 GB; now 26 MB) and
+/// this merge died on a failed allocation.
+#[test]
+fn finished_runs_are_streamed_not_held() {
+    use cachestorm::sweep::journal::{FORMAT, Header, VERSION};
+    use cachestorm::sweep::record::Record;
+    use std::io::Write;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("shard");
+    std::fs::create_dir(&dir).unwrap();
+    let (points, replications, fields) = (10usize, 100u32, 3000usize);
+    let header = Header {
+        format: FORMAT.into(),
+        version: VERSION,
+        cachestorm: "test".into(),
+        fingerprint: "f".into(),
+        experiment: "big".into(),
+        seed: 7,
+        seed_mode: "common".into(),
+        replications,
+        sequential: None,
+        params: vec!["workload.rate".into()],
+        points: (0..points).map(|p| vec![format!("{}", 100 + p)]).collect(),
+        metrics: vec!["windows.fault.success_ratio".into()],
+        rank_by: "windows.fault.success_ratio".into(),
+        shard: None,
+    };
+    let mut j = std::io::BufWriter::new(std::fs::File::create(dir.join("journal.jsonl")).unwrap());
+    writeln!(j, "{}", serde_json::to_string(&header).unwrap()).unwrap();
+    // Runs in the order they might finish: points interleaved.
+    for r in 0..replications {
+        for p in 0..points {
+            let mut values = vec![
+                (
+                    "windows.fault.offered".to_string(),
+                    Some("1000".to_string()),
+                ),
+                (
+                    "windows.fault.success_ratio".to_string(),
+                    Some(format!("0.{}", 5 + (p + r as usize) % 4)),
+                ),
+            ];
+            values.extend(
+                (0..fields).map(|i| (format!("nodes.{i}.served"), Some(format!("{}", i + p)))),
+            );
+            let rec = Record {
+                point: p,
+                replication: r,
+                seed: cachestorm::engine::rng::derive(7, u64::from(r)),
+                values,
+            };
+            writeln!(j, "{}", serde_json::to_string(&rec).unwrap()).unwrap();
+        }
+    }
+    drop(j);
+    std::fs::write(dir.join("experiment.toml"), "model = \"m.toml\"\n").unwrap();
+    let out = t.path().join("merged");
+    let bin = assert_cmd::cargo::cargo_bin("cachestorm");
+    let script = format!(
+        "ulimit -d 163840 && exec {:?} merge {:?} --out {:?} --quiet --no-plots",
+        bin, dir, out
+    );
+    let o = Command::new("sh")
+        .args(["-c", &script])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{:?}: {stderr}", o.status);
+    let reps = std::fs::read_to_string(out.join("replications.csv")).unwrap();
+    assert_eq!(reps.lines().count(), 1 + points * replications as usize);
+    let results = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert_eq!(results.lines().count(), 1 + points);
+}
+
+// ------------------------------------------------------------- output text
+
+/// The command printed after Ctrl-C, pasted into a shell as it is, resumes
+/// the sweep, whatever the paths hold: a space, a quote and a non-ASCII
+/// character in the experiment's folder and name and in the output folder.
+/// Before, the hint was not shell-quoted, and pasting it failed.
+#[cfg(unix)]
+#[test]
+fn the_resume_hint_works_when_pasted_into_a_shell() {
+    let t = tempfile::tempdir().unwrap();
+    let folder = t.path().join("exp ☃ files");
+    std::fs::create_dir(&folder).unwrap();
+    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/checks/mm1.toml");
+    let exp = folder.join("it's an experiment.toml");
+    std::fs::write(
+        &exp,
+        format!(
+            "model = {:?}\nreplications = 100\n[set]\nduration = \"100s\"\nwarmup = \"10s\"\n[vary]\nworkload.rate = [300, 500, 700]\n",
+            model.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = t.path().join("out dir ☃");
+    let journal = out.join("journal.jsonl");
+    let lines = || {
+        std::fs::read_to_string(&journal)
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    };
+    let bin = assert_cmd::cargo::cargo_bin("cachestorm");
+    let mut child = std::process::Command::new(&bin)
+        .current_dir(t.path())
+        .arg("sweep")
+        .arg(&exp)
+        .arg("--out")
+        .arg(&out)
+        .args(["--threads", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while lines() < 4 {
+        assert!(start.elapsed() < Duration::from_secs(60), "never started");
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            panic!("the sweep ended before it was interrupted ({status}): {err}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    let hint = err
+        .lines()
+        .skip_while(|l| !l.contains("resume with:"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no resume hint: {err}"))
+        .trim()
+        .to_string();
+    let resumed = Command::new("sh")
+        .current_dir(t.path())
+        .args(["-c", &format!("{hint} --quiet --no-plots")])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(
+        resumed.status.success(),
+        "`{hint}` failed: {}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert_eq!(lines(), 301, "every run is in the journal");
+    let results = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert_eq!(results.lines().count(), 4);
+}
+
+// ------------------------------------------------------------- plot validates first
+
+/// `plot` checks every flag before it writes: a valid `--metric` followed by
+/// a `--fix` of a key the sweep does not vary (or a value it never took) is
+/// refused with exit 2 and one line, and every file of the folder keeps its
+/// bytes. Before, the heatmap was redrawn for the new metric and then the
+/// bad `--fix` was refused.
+#[test]
+fn plot_refuses_a_bad_flag_before_writing_anything() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        corpus().join("sweep/model.toml"),
+        t.path().join("model.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        t.path().join("e.toml"),
+        "model = \"model.toml\"\nreplications = 2\nmetrics = [\"windows.steady.success_ratio\", \"requests.offered\"]\n[vary]\n\"workload.rate\" = [50, 100]\nduration = [\"1s\", \"2s\"]\n",
+    )
+    .unwrap();
+    let (code, err) = cachestorm(&["sweep", "e.toml", "--out", "s", "--quiet"], t.path());
+    assert_eq!(code, Some(0), "{err}");
+    let dir = t.path().join("s");
+    let snapshot = || {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap() != ".cachestorm.lock")
+            .map(|p| {
+                let bytes = std::fs::read(&p).unwrap();
+                (p.file_name().unwrap().to_string_lossy().into_owned(), bytes)
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = snapshot();
+    assert!(before.iter().any(|(n, _)| n == "heatmap.png"));
+    for bad in ["nokey=1", "workload.rate=75"] {
+        assert_refused(
+            cachestorm(
+                &["plot", "s", "--metric", "requests.offered", "--fix", bad],
+                t.path(),
+            ),
+            &[bad.split('=').next().unwrap()],
+        );
+        let after = snapshot();
+        assert!(
+            before == after,
+            "plot --fix {bad} changed {:?}",
+            after
+                .iter()
+                .filter(|f| !before.contains(f))
+                .map(|f| &f.0)
+                .collect::<Vec<_>>()
+        );
+    }
+}

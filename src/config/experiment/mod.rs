@@ -42,6 +42,7 @@ use super::doc::{Document, read_text};
 use super::error::{ConfigError, Origin};
 use super::{Model, model_from_doc};
 pub use literal::{literal, normal_form, quote};
+pub use parse::MAX_RUNS;
 
 /// Sequential stopping of a point's replications: after `min` replications,
 /// a point stops as soon as the 95 % interval of the ranking metric over its
