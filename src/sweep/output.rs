@@ -331,8 +331,15 @@ pub fn write_final(
     };
     let ranked = super::ranking::rows_with(header, &agg.stats, &costs);
     let points: Vec<usize> = agg.stats.iter().map(|s| s.point).collect();
-    let worst =
-        super::ranking::worst_case_table_with(header, &points, &|p| agg.rank[agg.position(p)]);
+    // The worst-case table reads `rank_by` and the database's costs (a
+    // subset of the costs held per point).
+    let worst = super::ranking::worst_case_table_with(header, &points, &|p, metric| {
+        if metric == header.rank_by {
+            agg.rank[agg.position(p)]
+        } else {
+            costs(p, metric)
+        }
+    });
     // The two files with a line per run, streamed into their temporaries.
     let io = |path: &Path| {
         let path = path.to_path_buf();

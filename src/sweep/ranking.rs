@@ -174,8 +174,8 @@ pub fn worst_case_table(header: &Header, records: &[Record]) -> Option<WorstCase
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    worst_case_table_with(header, &points, &|p| {
-        point_metric(records, p, &header.rank_by)
+    worst_case_table_with(header, &points, &|p, metric| {
+        point_metric(records, p, metric)
     })
 }
 
@@ -183,11 +183,12 @@ pub fn worst_case_table(header: &Header, records: &[Record]) -> Option<WorstCase
 pub type WorstCaseTable = (FaultAxes, Vec<String>, Vec<Vec<String>>);
 
 /// [`worst_case_table`] of the points `points` (those with records, in
-/// order), with `of(point)` giving the statistics of `rank_by`.
+/// order), with `of(point, metric)` giving the statistics of `rank_by` and
+/// of the [`DB_COSTS`].
 pub fn worst_case_table_with(
     header: &Header,
     points: &[usize],
-    of: &dyn Fn(usize) -> MetricStats,
+    of: &dyn Fn(usize, &str) -> MetricStats,
 ) -> Option<WorstCaseTable> {
     let axes = FaultAxes::of(header, &[])?;
     let m = &header.rank_by;
@@ -198,7 +199,7 @@ pub fn worst_case_table_with(
             !axes.keys.contains(&k)
         })
     };
-    let rows = worst_case(header, &axes, &points, higher, of, label);
+    let rows = worst_case(header, &axes, &points, higher, |p| of(p, m), label);
     let mut head = vec![
         "rank".to_string(),
         "configuration".to_string(),
@@ -213,7 +214,7 @@ pub fn worst_case_table_with(
         r.per_scenario
             .iter()
             .flatten()
-            .filter_map(|&(p, _)| point_metric(records, p, c).mean)
+            .filter_map(|&(p, _)| of(p, c).mean)
             .reduce(|a, b| if (b > a) == lower { b } else { a })
     };
     let body = rows
@@ -508,6 +509,15 @@ mod tests {
     use super::*;
     use crate::sweep::journal::test_header;
     use crate::sweep::output::{point_stats, sort};
+
+    /// The streamed writer keeps only the [`COSTS`] per point, and the
+    /// worst-case table reads the [`DB_COSTS`] from them.
+    #[test]
+    fn database_costs_are_among_the_costs_kept_per_point() {
+        for c in DB_COSTS {
+            assert!(COSTS.contains(&c), "{c} is not in COSTS");
+        }
+    }
 
     /// Two configurations × two fault kinds, three replications each.
     fn sweep() -> (Header, Vec<Record>) {
