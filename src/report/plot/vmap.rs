@@ -31,6 +31,12 @@ const STABLE_SHADE: RGBColor = RGBColor(166, 221, 206);
 /// The metastable region's shade: vermillion at 35 % on white.
 const STUCK_SHADE: RGBColor = RGBColor(240, 199, 166);
 
+/// The shade of a load stuck even at the smallest trigger tried: vermillion
+/// at 65 % on white, darker than the metastable region because no trigger
+/// in the range leaves it healthy (typically a load past capacity, stuck
+/// with no trigger at all).
+const OVERLOADED_SHADE: RGBColor = RGBColor(227, 150, 89);
+
 /// One load value's column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VmapColumn {
@@ -169,7 +175,11 @@ impl VmapData {
                 )))?;
             }
             if red_bottom < y1 {
-                chart.draw_series(std::iter::once(rect(red_bottom, y1, STUCK_SHADE.filled())))?;
+                let shade = match c.state {
+                    MapState::Stuck => OVERLOADED_SHADE,
+                    MapState::Stable | MapState::Metastable => STUCK_SHADE,
+                };
+                chart.draw_series(std::iter::once(rect(red_bottom, y1, shade.filled())))?;
             }
         }
         // The boundary: the smallest stuck size at each load, as a step
@@ -239,7 +249,7 @@ impl Plot for VmapData {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         self.validate()?;
         let body = draw_header(root, &self.title, &self.subtitle)?;
-        let entries = vec![
+        let mut entries = vec![
             LegendEntry {
                 label: "stable: recovers after the trigger".into(),
                 swatch: Swatch::Block(STABLE_SHADE),
@@ -248,6 +258,14 @@ impl Plot for VmapData {
                 label: "metastable: stays stuck".into(),
                 swatch: Swatch::Block(STUCK_SHADE),
             },
+        ];
+        if self.columns.iter().any(|c| c.state == MapState::Stuck) {
+            entries.push(LegendEntry {
+                label: "stuck even at the smallest trigger tried".into(),
+                swatch: Swatch::Block(OVERLOADED_SHADE),
+            });
+        }
+        entries.extend([
             LegendEntry {
                 label: "boundary within the tolerance".into(),
                 swatch: Swatch::Block(BRACKET),
@@ -279,7 +297,7 @@ impl Plot for VmapData {
                     marker: Some(Marker::Square),
                 },
             },
-        ];
+        ]);
         let (legend_w, _) = super::style::legend_size(&body, None, &entries)?;
         let (body_w, _) = body.dim_in_pixel();
         let (plot_area, legend_area) =
