@@ -205,13 +205,13 @@ impl<E> Scheduler<E> {
 
     /// Removes the earliest event if it is due before `end`, advances the
     /// clock to it and returns it.
-    #[inline]
+    #[inline(always)]
     pub fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
         self.pop_until(end.checked_sub(1)?)
     }
 
     /// Removes the earliest event if it is due at or before `last`.
-    #[inline]
+    #[inline(always)]
     fn pop_until(&mut self, last: Nanos) -> Option<(Nanos, E)> {
         let h = self.heap.peek().map_or(EMPTY, |e| e.key);
         let (l, li) = self.lane_min;
