@@ -97,6 +97,9 @@ struct LaneQueue<E> {
     queue: VecDeque<(u128, E)>,
     /// Entries taken from the front so far (events and dead timers).
     popped: u64,
+    /// Dead timers still queued: while there are none (a model that never
+    /// cancels), a pop does not look for them.
+    dead: u32,
 }
 
 /// The event queue of one run.
@@ -153,6 +156,7 @@ impl<E> Scheduler<E> {
             delay,
             queue: VecDeque::with_capacity(256),
             popped: 0,
+            dead: 0,
         });
         self.heads.push(EMPTY);
         Lane((self.lanes.len() - 1) as u32)
@@ -243,25 +247,30 @@ impl<E> Scheduler<E> {
         let Some(entry) = l.queue.get_mut(at as usize) else {
             return;
         };
+        if is_dead(entry.0) {
+            return;
+        }
         entry.0 |= DEAD as u128;
+        l.dead += 1;
         if at == 0 {
             // It was the lane's head: the next live entry takes its place.
-            self.refresh_head(i);
+            self.drop_dead(i);
+            self.heads[i] = self.lanes[i].queue.front().map_or(EMPTY, |&(k, _)| k);
             if self.lane_min.1 == i {
                 self.lane_min = min_head(&self.heads);
             }
         }
     }
 
-    /// Drops dead timers from the front of lane `i` and records its head.
-    #[inline]
-    fn refresh_head(&mut self, i: usize) {
+    /// Drops dead timers from the front of lane `i`.
+    #[cold]
+    fn drop_dead(&mut self, i: usize) {
         let l = &mut self.lanes[i];
         while l.queue.front().is_some_and(|&(k, _)| is_dead(k)) {
             l.queue.pop_front();
             l.popped += 1;
+            l.dead -= 1;
         }
-        self.heads[i] = l.queue.front().map_or(EMPTY, |&(k, _)| k);
     }
 
     /// The key of the earliest event, if any.
@@ -312,9 +321,13 @@ impl<E> Scheduler<E> {
         if h < l {
             return self.heap.pop().map(|e| (t, e.event));
         }
-        let (_, event) = self.lanes[li].queue.pop_front()?;
-        self.lanes[li].popped += 1;
-        self.refresh_head(li);
+        let l = &mut self.lanes[li];
+        let (_, event) = l.queue.pop_front()?;
+        l.popped += 1;
+        if l.dead > 0 {
+            self.drop_dead(li);
+        }
+        self.heads[li] = self.lanes[li].queue.front().map_or(EMPTY, |&(k, _)| k);
         self.lane_min = min_head(&self.heads);
         Some((t, event))
     }
