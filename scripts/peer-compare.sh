@@ -3,9 +3,10 @@
 # cachestorm) and cachestorm's version of it (models/peers/simpy-cache.toml)
 # on this machine, interleaved seed by seed so both see the same load, and
 # prints the ratio of SimPy's own reported wall_s (model build + run, no
-# interpreter start-up) to cachestorm's whole-process wall time (--no-plots),
-# with the CPU time of each side (a shared machine's wall times are noisy;
-# instruction counts from callgrind are the stable figure, docs/performance.md).
+# interpreter start-up) to cachestorm's whole-process wall time (--no-plots):
+# the ratio of the medians and the ratio of each interleaved pair with its
+# median (a shared machine's wall times are noisy; instruction counts from
+# callgrind are the stable figure, docs/performance.md).
 #
 # Usage: scripts/peer-compare.sh PEER_SCRIPT [RUNS]
 #   PEER_SCRIPT  the peer's simpy_cache.py (or set $CACHESTORM_PEER and omit it)
@@ -38,7 +39,7 @@ trap 'rm -rf "$out"' EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-: > "$out/simpy.txt"; : > "$out/cs.txt"; : > "$out/simpy-err.txt"; : > "$out/cs-err.txt"
+: > "$out/simpy.txt"; : > "$out/cs.txt"; : > "$out/simpy-err.txt"; : > "$out/cs-err.txt"; : > "$out/pairs.txt"
 for seed in $(seq 1 "$runs"); do
   line=$("$venv/bin/python" "$peer" --quiet --seed "$seed")
   echo "$line" | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d["wall_s"])' >> "$out/simpy.txt"
@@ -47,6 +48,8 @@ for seed in $(seq 1 "$runs"); do
   "$bin" run models/peers/simpy-cache.toml --seed "$seed" --out "$out/run$seed" --no-plots --quiet
   end=$(date +%s%N)
   echo "scale=6; ($end - $start) / 1000000000" | bc >> "$out/cs.txt"
+  # This pair's ratio (SimPy and cachestorm ran back to back, under the same load).
+  echo "scale=2; $(tail -1 "$out/simpy.txt") / $(tail -1 "$out/cs.txt")" | bc >> "$out/pairs.txt"
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["requests"]; print(1 - r["succeeded"] / r["offered"])' "$out/run$seed/summary.json" >> "$out/cs-err.txt"
 done
 s=$(median < "$out/simpy.txt"); c=$(median < "$out/cs.txt")
@@ -55,3 +58,5 @@ echo "runs: $runs (seeds 1..$runs), medians"
 echo "SimPy wall_s:             $s s   error fraction $se"
 echo "cachestorm process wall:  $c s   error fraction $ce"
 echo "ratio: $(echo "scale=1; $s / $c" | bc) x"
+echo "ratio per interleaved pair (seed 1..$runs): $(tr '\n' ' ' < "$out/pairs.txt")"
+echo "median ratio of the pairs: $(median < "$out/pairs.txt") x"

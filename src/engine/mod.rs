@@ -6,6 +6,6 @@ pub mod queue;
 pub mod rng;
 pub mod time;
 
-pub use queue::{Lane, Scheduler};
+pub use queue::{Lane, Scheduler, Timer};
 pub use rng::{SplitMix64, stream};
 pub use time::{Nanos, format_nanos};

@@ -18,7 +18,11 @@
 //!
 //! Cancellation is lazy and belongs to the model: a cancelled timer stays
 //! queued and its handler recognises it as stale (a generation counter), which
-//! makes arming and cancelling O(1).
+//! makes arming and cancelling O(1). A lane timer armed with
+//! [`Scheduler::after_lane_timer`] can also be cancelled in the queue
+//! ([`Scheduler::cancel`]): it is marked dead where it waits and dropped, with
+//! no handler call, when it reaches the lane's head. A dead timer never
+//! becomes a lane head, so it takes no part in the order of the others.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -70,9 +74,32 @@ const ZERO_LANE: u32 = u32::MAX;
 /// The key of an empty lane: later than any event.
 const EMPTY: u128 = u128::MAX;
 
+/// The sequence half of a cancelled lane entry's key (no event is ever
+/// given this sequence number).
+const DEAD: u64 = u64::MAX;
+
+#[inline]
+fn is_dead(key: u128) -> bool {
+    key as u64 == DEAD
+}
+
+/// A lane timer that can be cancelled, from [`Scheduler::after_lane_timer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Timer {
+    lane: u32,
+    /// Position in the lane since it was made (entries popped before it
+    /// plus its place in the queue).
+    pos: u64,
+}
+
 struct LaneQueue<E> {
     delay: Nanos,
     queue: VecDeque<(u128, E)>,
+    /// Entries taken from the front so far (events and dead timers).
+    popped: u64,
+    /// Dead timers still queued: while there are none (a model that never
+    /// cancels), a pop does not look for them.
+    dead: u32,
 }
 
 /// The event queue of one run.
@@ -128,6 +155,8 @@ impl<E> Scheduler<E> {
         self.lanes.push(LaneQueue {
             delay,
             queue: VecDeque::with_capacity(256),
+            popped: 0,
+            dead: 0,
         });
         self.heads.push(EMPTY);
         Lane((self.lanes.len() - 1) as u32)
@@ -188,6 +217,62 @@ impl<E> Scheduler<E> {
         l.queue.push_back((k, event));
     }
 
+    /// Schedules `event` after the lane's fixed delay, as
+    /// [`Scheduler::after_lane`], and returns a handle that can cancel it.
+    #[inline]
+    pub fn after_lane_timer(&mut self, lane: Lane, event: E) -> Timer {
+        let pos = if lane.0 == ZERO_LANE {
+            0
+        } else {
+            let l = &self.lanes[lane.0 as usize];
+            l.popped + l.queue.len() as u64
+        };
+        self.after_lane(lane, event);
+        Timer { lane: lane.0, pos }
+    }
+
+    /// Cancels a timer from [`Scheduler::after_lane_timer`]: its event will
+    /// not be popped. A timer already popped (or on the zero-delay lane) is
+    /// left alone, so cancelling is safe at any time.
+    #[inline]
+    pub fn cancel(&mut self, timer: Timer) {
+        if timer.lane == ZERO_LANE {
+            return;
+        }
+        let i = timer.lane as usize;
+        let l = &mut self.lanes[i];
+        let Some(at) = timer.pos.checked_sub(l.popped) else {
+            return;
+        };
+        let Some(entry) = l.queue.get_mut(at as usize) else {
+            return;
+        };
+        if is_dead(entry.0) {
+            return;
+        }
+        entry.0 |= DEAD as u128;
+        l.dead += 1;
+        if at == 0 {
+            // It was the lane's head: the next live entry takes its place.
+            self.drop_dead(i);
+            self.heads[i] = self.lanes[i].queue.front().map_or(EMPTY, |&(k, _)| k);
+            if self.lane_min.1 == i {
+                self.lane_min = min_head(&self.heads);
+            }
+        }
+    }
+
+    /// Drops dead timers from the front of lane `i`.
+    #[cold]
+    fn drop_dead(&mut self, i: usize) {
+        let l = &mut self.lanes[i];
+        while l.queue.front().is_some_and(|&(k, _)| is_dead(k)) {
+            l.queue.pop_front();
+            l.popped += 1;
+            l.dead -= 1;
+        }
+    }
+
     /// The key of the earliest event, if any.
     #[inline]
     fn earliest(&self) -> Option<u128> {
@@ -205,13 +290,13 @@ impl<E> Scheduler<E> {
 
     /// Removes the earliest event if it is due before `end`, advances the
     /// clock to it and returns it.
-    #[inline]
+    #[inline(always)]
     pub fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
         self.pop_until(end.checked_sub(1)?)
     }
 
     /// Removes the earliest event if it is due at or before `last`.
-    #[inline]
+    #[inline(always)]
     fn pop_until(&mut self, last: Nanos) -> Option<(Nanos, E)> {
         let h = self.heap.peek().map_or(EMPTY, |e| e.key);
         let (l, li) = self.lane_min;
@@ -236,7 +321,12 @@ impl<E> Scheduler<E> {
         if h < l {
             return self.heap.pop().map(|e| (t, e.event));
         }
-        let (_, event) = self.lanes[li].queue.pop_front()?;
+        let l = &mut self.lanes[li];
+        let (_, event) = l.queue.pop_front()?;
+        l.popped += 1;
+        if l.dead > 0 {
+            self.drop_dead(li);
+        }
         self.heads[li] = self.lanes[li].queue.front().map_or(EMPTY, |&(k, _)| k);
         self.lane_min = min_head(&self.heads);
         Some((t, event))
@@ -248,7 +338,8 @@ impl<E> Scheduler<E> {
         self.pop_until(Nanos::MAX)
     }
 
-    /// Events still queued (including stale timers not yet skipped).
+    /// Events still queued (including stale and cancelled timers not yet
+    /// skipped).
     pub fn len(&self) -> usize {
         self.heap.len() + self.zero.len() + self.lanes.iter().map(|l| l.queue.len()).sum::<usize>()
     }
@@ -289,6 +380,26 @@ mod tests {
     }
 
     #[test]
+    fn cancelled_timers_are_never_popped() {
+        let mut s = Scheduler::new();
+        let lane = s.lane(10);
+        let a = s.after_lane_timer(lane, 'a');
+        s.at(3, 'x');
+        let (_, x) = s.pop().unwrap();
+        assert_eq!(x, 'x');
+        let b = s.after_lane_timer(lane, 'b');
+        let c = s.after_lane_timer(lane, 'c');
+        s.cancel(b);
+        s.cancel(a);
+        // Cancelling twice, or after the pop, changes nothing.
+        s.cancel(a);
+        let order: Vec<(u64, char)> = std::iter::from_fn(|| s.pop()).collect();
+        assert_eq!(order, vec![(13, 'c')]);
+        s.cancel(c);
+        assert!(s.is_empty());
+    }
+
+    #[test]
     fn lanes_are_shared_per_delay() {
         let mut s: Scheduler<()> = Scheduler::new();
         let a = s.lane(7);
@@ -307,11 +418,23 @@ mod tests {
             let delays = [0u64, 3, 8, 8, 20];
             let lanes: Vec<Lane> = delays.iter().map(|&d| s.lane(d)).collect();
             let mut expected = Vec::new();
+            let mut timers = Vec::new();
             let mut id = 0usize;
-            // Interleave scheduling with pops so that "now" advances.
+            // Interleave scheduling with pops so that "now" advances; a
+            // lane event (not zero-delay) whose time is odd is armed as a
+            // cancellable timer, and every
+            // fifth op cancels the timer armed three before it (if any).
             for (t, lane, use_lane) in ops {
                 let now = s.now();
-                if use_lane {
+                if id % 5 == 4 && timers.len() >= 3 {
+                    let (timer, victim) = timers[timers.len() - 3];
+                    s.cancel(timer);
+                    expected.retain(|&(_, i)| i != victim);
+                }
+                if use_lane && t % 2 == 1 && delays[lane] > 0 {
+                    timers.push((s.after_lane_timer(lanes[lane], id), id));
+                    expected.push((now + delays[lane], id));
+                } else if use_lane {
                     s.after_lane(lanes[lane], id);
                     expected.push((now + delays[lane], id));
                 } else {

@@ -66,6 +66,12 @@ impl Service {
         self.ready.push_back(r);
     }
 
+    /// True when a request made ready waits to run.
+    #[inline]
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
     /// The next request made ready, if any.
     #[inline]
     pub fn next_ready(&mut self) -> Option<ReqRef> {

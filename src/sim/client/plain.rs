@@ -7,11 +7,11 @@
 use super::ops::{NO_PARENT, Op, OpSlab};
 use super::setup::Setup;
 use crate::config::PlainConfig;
-use crate::engine::{Lane, Nanos};
+use crate::engine::{Lane, Nanos, Timer};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
-use crate::sim::event::ClientTimer;
-use crate::sim::ids::{ClientId, NodeId};
+use crate::sim::event::{ClientTimer, Event};
+use crate::sim::ids::{ClientId, NodeId, OpRef};
 use crate::sim::protocol::{BulkWorst, CacheResult, Call, Waiter, bulk_outcome};
 use crate::sim::protocol::{ClientMsg, OpKind, Reply};
 
@@ -59,6 +59,9 @@ pub struct Plain {
     drop_expired: bool,
     op_timeout: Nanos,
     outstanding: Vec<u64>,
+    /// The caller's timeout of each awaited op, by op slot: cancelled in the
+    /// queue when the op is answered, so it is never popped.
+    timers: Vec<Timer>,
 }
 
 impl Plain {
@@ -75,7 +78,28 @@ impl Plain {
             drop_expired: cfg.drop_expired,
             op_timeout,
             outstanding: vec![0; s.nodes.len()],
+            timers: Vec::new(),
         }
+    }
+
+    /// Arms the caller's timeout of op `(i, generation)`, keeping its handle.
+    fn arm(&mut self, ctx: &mut Ctx, i: u32, generation: u32) {
+        let op = OpRef {
+            slot: i,
+            generation,
+        };
+        let timer = ctx.sched.after_lane_timer(
+            self.lane,
+            Event::OpTimeout {
+                client: self.id,
+                op,
+            },
+        );
+        let i = i as usize;
+        if i >= self.timers.len() {
+            self.timers.resize(i + 1, Timer::default());
+        }
+        self.timers[i] = timer;
     }
 
     fn send(&mut self, ctx: &mut Ctx, op: Op) -> (u32, u32) {
@@ -113,7 +137,7 @@ impl Plain {
             },
         );
         if call.waiter.is_some() {
-            ctx.arm_timeout(self.lane, self.id, i, generation);
+            self.arm(ctx, i, generation);
         }
     }
 
@@ -128,7 +152,7 @@ impl Plain {
             remaining: keys.len() as u32,
             ..Op::default()
         });
-        ctx.arm_timeout(self.lane, self.id, p, pgen);
+        self.arm(ctx, p, pgen);
         for &key in keys {
             let local = ctx.placement[pool as usize].primary(key, ctx.keys);
             let node = ctx.global(pool, local);
@@ -185,6 +209,10 @@ impl Plain {
             ),
         };
         deliver(ctx, op.waiter, outcome, result);
+        if op.waiting {
+            // Answered: its timeout would find the slot freed (stale).
+            ctx.sched.cancel(self.timers[msg.op as usize]);
+        }
         self.release(msg.op, &op);
     }
 
@@ -204,6 +232,7 @@ impl Plain {
         let parent = *parent;
         let (outcome, result) = bulk_outcome(parent.worst, CacheOutcome::Error);
         deliver(ctx, parent.waiter, outcome, result);
+        ctx.sched.cancel(self.timers[p as usize]);
         self.ops.free(p);
     }
 

@@ -23,7 +23,7 @@ use super::plain::{bulk_member, wire_bytes};
 use super::setup::Setup;
 use crate::config::{FailureMode, SpymemcachedConfig as SpySpec};
 use crate::engine::time::SEC;
-use crate::engine::{Lane, Nanos, stream};
+use crate::engine::{Lane, Nanos, Timer, stream};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::Event;
@@ -123,6 +123,10 @@ pub struct Spymemcached {
     pub reconnects: u64,
     /// The per-drop draw of the discard-logging time per line.
     discard_rng: ChaCha8Rng,
+    /// The caller's timeout of each awaited single op armed on the lane, by
+    /// op slot: cancelled in the queue when the op is answered in time, so
+    /// it is never popped as a stale timer.
+    timers: Vec<Option<Timer>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -165,6 +169,7 @@ impl Spymemcached {
             lost: 0,
             reconnects: 0,
             discard_rng: stream(s.model.seed, &format!("spymemcached/{}/discard", s.id.0)),
+            timers: Vec::new(),
         }
     }
 
@@ -369,9 +374,24 @@ impl Spymemcached {
         }
         let generation = op.generation;
         op.timeout_at = since + self.op_timeout;
+        let slot = i as usize;
+        if slot >= self.timers.len() {
+            self.timers.resize(slot + 1, None);
+        }
         if since == op.created {
-            ctx.arm_timeout(self.lane, self.id, i, generation);
+            let timer = ctx.sched.after_lane_timer(
+                self.lane,
+                Event::OpTimeout {
+                    client: self.id,
+                    op: OpRef {
+                        slot: i,
+                        generation,
+                    },
+                },
+            );
+            self.timers[slot] = Some(timer);
         } else {
+            self.timers[slot] = None;
             // The caller was blocked in addOp: its wait starts later.
             ctx.sched.after(
                 self.op_timeout,
@@ -411,6 +431,15 @@ impl Spymemcached {
             }
             self.nodes[n].write.push_back(i);
             self.arm_timeout(ctx, i, now);
+        }
+    }
+
+    /// Cancels the caller's timeout of single op `i`, answered while it
+    /// waited: the timer would find the op freed (stale) and do nothing.
+    #[inline]
+    fn cancel_timer(&mut self, ctx: &mut Ctx, i: u32) {
+        if let Some(timer) = self.timers.get_mut(i as usize).and_then(Option::take) {
+            ctx.sched.cancel(timer);
         }
     }
 
@@ -550,6 +579,9 @@ impl Spymemcached {
             if op.parent != NO_PARENT {
                 self.child_done(ctx, op.parent, op.parent_gen, op.node, BulkWorst::Failed);
             } else if op.waiting || op.waiter.is_none() {
+                if op.waiting {
+                    self.cancel_timer(ctx, msg.op);
+                }
                 deliver(
                     ctx,
                     if op.waiting { op.waiter } else { None },
@@ -581,6 +613,7 @@ impl Spymemcached {
         if op.waiting {
             // Completed in time: opSucceeded resets the counter (§2.3 step 7).
             self.nodes[n].timeouts = 0;
+            self.cancel_timer(ctx, msg.op);
             deliver(ctx, op.waiter, outcome, result);
         } else if op.waiter.is_none() {
             ctx.rec.cache(outcome);

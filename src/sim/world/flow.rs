@@ -14,6 +14,20 @@ use crate::sim::protocol::{CacheResult, Call, Waiter};
 use crate::sim::request::{LastGet, ReqRef, ReqState};
 use crate::sim::sampler::sample;
 
+/// What [`World::advance`] reads of a step, copied out of the model so the
+/// world stays free to borrow (a `work` step's time is read where it is used).
+#[derive(Clone, Copy)]
+struct StepView {
+    op: StepOp,
+    on: Condition,
+    wait: bool,
+    key: KeyChoice,
+    count: u32,
+    size: u32,
+    pool: usize,
+    each: Option<(u16, u16)>,
+}
+
 impl World {
     /// A request arrives; the next arrival is scheduled.
     pub(crate) fn arrival(&mut self) {
@@ -133,7 +147,17 @@ impl World {
                 self.complete(r);
                 return;
             };
-            let step = step.clone();
+            // The step's small fields, copied (no clone of the whole step).
+            let step = StepView {
+                op: step.op,
+                on: step.on,
+                wait: step.wait,
+                key: step.key,
+                count: step.count,
+                size: step.size,
+                pool: step.pool,
+                each: step.each,
+            };
             if let Some((start, end)) = step.each
                 && step_index as u16 == start
                 && req.each_body.is_none()
@@ -179,7 +203,8 @@ impl World {
             }
             match step.op {
                 StepOp::Work => {
-                    let d = sample(step.time.as_ref().expect("validated"), &mut self.work_rng);
+                    let time = self.model.workload.flows[flow].steps[step_index].time;
+                    let d = sample(time.as_ref().expect("validated"), &mut self.work_rng);
                     self.reqs.get_mut(r).expect("live").state = ReqState::Work;
                     self.sched.after(d, Event::Work(r));
                     return;
@@ -602,22 +627,24 @@ impl World {
             return;
         }
         let now = self.sched.now();
-        let req = self.reqs.get(r).expect("live").clone();
-        if req.answered {
+        let req = self.reqs.get(r).expect("live");
+        let (answered_early, arrival, flags) = (req.answered, req.arrival, req.flags);
+        let (holds_thread, holds_slot) = (req.holds_thread, req.holds_slot);
+        let (instance, lane) = (req.instance, req.lane);
+        if answered_early {
             self.answered_live -= 1;
         } else {
             let answered = matches!(
                 outcome,
                 Outcome::Succeeded | Outcome::Late | Outcome::Failed
             );
-            self.rec
-                .request_end(req.arrival, now, outcome, req.flags, answered);
+            self.rec.request_end(arrival, now, outcome, flags, answered);
         }
-        if req.holds_thread {
-            self.release_thread(req.instance, req.lane);
+        if holds_thread {
+            self.release_thread(instance, lane);
         }
-        if req.holds_slot {
-            self.release_slot(req.instance as usize);
+        if holds_slot {
+            self.release_slot(instance as usize);
         }
         self.reqs.free(r);
     }

@@ -219,7 +219,11 @@ impl World {
         while let Some((now, ev)) = self.sched.pop_before(end) {
             let counted = self.handle(ev, sink);
             self.events += counted as u64;
-            self.pump();
+            // Most events leave nothing to run: the check stays in the loop
+            // and the (large) pump is called only when there is work.
+            if !self.done.is_empty() || self.service.has_ready() {
+                self.pump();
+            }
             if self.events >= next_check {
                 next_check = self.events + CHECK_EVERY;
                 if let Some(stop) = self.over_limits(end) {
