@@ -346,6 +346,8 @@ pub enum Waiter {
     BulkheadTask(SlotRef),
     /// A resilience call slot (its slot and generation).
     RetrySlot(SlotRef),
+    /// A request passing through the proxy tier (`sim::proxy`).
+    Proxy(SlotRef),
 }
 
 /// A generation-checked reference to a slot of a slab (bulkhead tasks,

@@ -141,7 +141,18 @@ pub(super) fn validate(
     m: &McrouterFile,
     pools: &[PoolConfig],
 ) -> Result<McrouterConfig, ConfigError> {
-    let at = |k: &str| path!["client", "mcrouter", k];
+    validate_at(v, m, pools, "client")
+}
+
+/// [`validate`] for the table `[<section>.mcrouter]` (`client`, or `proxy`
+/// for a proxy tier: `config::proxy`).
+pub(in crate::config) fn validate_at(
+    v: &Check,
+    m: &McrouterFile,
+    pools: &[PoolConfig],
+    section: &str,
+) -> Result<McrouterConfig, ConfigError> {
+    let at = |k: &str| path![section, "mcrouter", k];
     let server_timeout = v.positive(at("server_timeout"), m.server_timeout.0)?;
     let connect_timeout = match m.connect_timeout {
         Some(t) => v.positive(at("connect_timeout"), t.0)?,
