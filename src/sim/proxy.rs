@@ -273,7 +273,7 @@ impl Proxy {
 pub fn reply_of(result: CacheResult) -> Reply {
     match result {
         CacheResult::Hit { version, .. } => Reply::Hit(version),
-        CacheResult::Miss => Reply::Miss,
+        CacheResult::Miss | CacheResult::MissedKeys(_) => Reply::Miss,
         CacheResult::Stored => Reply::Stored,
         // A timeout, a closed server connection, an ejected or TKO server:
         // `SERVER_ERROR …`.
