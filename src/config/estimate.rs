@@ -13,6 +13,7 @@
 
 use std::fmt;
 
+use super::client::mcrouter::next_probe_delay;
 use super::fault::{FaultKindConfig, SlowMode};
 use super::{Condition, Model, PolicyConfig, StepOp};
 use crate::engine::time::SEC;
@@ -339,15 +340,15 @@ pub fn events(model: &Model) -> EventEstimate {
     }
 }
 
-/// mcrouter's probe delay grows by this factor after each probe, each delay
-/// stretched by at least 5 % (`src/sim/client/mcrouter.rs`, after mcrouter's
+/// mcrouter's probe delay grows ×1.5 after each probe
+/// (`next_probe_delay`), each delay stretched by at least 5 %
+/// (`src/sim/client/mcrouter.rs`, after mcrouter's
 /// `ProxyDestination::scheduleNextProbe`).
-const PROBE_FACTOR: f64 = 1.5;
 const PROBE_MIN_STRETCH: f64 = 1.05;
 
 /// How many probe timers fire in `length` ns while a destination stays TKO:
-/// the delays from `initial` grow ×1.5 (in whole nanoseconds, as the client
-/// computes them: a delay of 1 ns never grows) up to `max`.
+/// the delays from `initial` grow ×1.5 (rounded up to whole nanoseconds, as
+/// the client computes them) up to `max`.
 fn probe_timers(length: f64, initial: u64, max: u64) -> f64 {
     let (mut t, mut n, mut d) = (0.0, 0.0, initial.max(1));
     // 200 steps of ×1.5 pass any u64 delay.
@@ -355,7 +356,7 @@ fn probe_timers(length: f64, initial: u64, max: u64) -> f64 {
         if t >= length {
             return n;
         }
-        let next = ((d as f64 * PROBE_FACTOR) as u64).min(max.max(d));
+        let next = next_probe_delay(d, max);
         if next == d {
             break;
         }
@@ -504,10 +505,11 @@ mod tests {
         // 10 s, 15 s, 22.5 s, … capped at 60 s: over 60 s, the first three
         // (10 × 1.05 + 15 × 1.05 + 22.5 × 1.05 = 49.9 s) and one more.
         assert_eq!(probe_timers(60.0 * s as f64, 10 * s, 60 * s), 4.0);
-        // A delay of 1 ns never grows (1 × 1.5 truncates to 1): one timer
-        // per 1.05 ns, the storm the estimate must foresee.
-        let n = probe_timers(1e9, 1, 60 * s);
-        assert!((n - 1e9 / 1.05).abs() < 2.0, "{n}");
+        // A delay of 1 ns grows (1, 2, 3, 5, 8, … ns) to the cap: about
+        // length / (max × 1.05) timers plus the ~60 of the ramp.
+        let n = probe_timers(3600.0 * s as f64, 1, 60 * s);
+        let capped = 3600.0 / (60.0 * 1.05);
+        assert!(n > capped && n < capped + 70.0, "{n}");
         // Capped at the max: about length / (max × 1.05).
         let n = probe_timers(3600.0 * s as f64, s, s);
         assert!((n - 3600.0 / 1.05).abs() < 2.0, "{n}");

@@ -40,6 +40,7 @@ pub mod frontend;
 pub mod memory;
 pub mod model;
 pub mod network;
+pub mod proxy;
 pub mod service;
 pub mod units;
 pub mod workload;
@@ -65,6 +66,7 @@ pub use frontend::{Balance, FrontendConfig};
 pub use memory::{Capacity, LeaseConfig, LeaseMiss, MemoryConfig};
 pub use model::{Model, ModelFile};
 pub use network::NetworkConfig;
+pub use proxy::{ProxyConfig, ProxyKind};
 pub use service::resilience::{
     Backoff, BreakerConfig, BreakerScope, BudgetConfig, Jitter, ResilienceConfig, RetryConfig,
 };

@@ -19,6 +19,7 @@ use super::estimate;
 use super::fault::{self, FaultConfig, FaultFile};
 use super::frontend::{self, FrontendConfig, FrontendFile};
 use super::network::{self, NetworkConfig, NetworkFile};
+use super::proxy::{self, ProxyConfig, ProxyFile};
 use super::service::{self, ServiceConfig, ServiceFile};
 use super::units::Duration;
 use super::workload::{self, WorkloadConfig, WorkloadFile};
@@ -68,6 +69,9 @@ pub struct ModelFile {
     pub network: NetworkFile,
     /// The memcached nodes. Required.
     pub cluster: ClusterFile,
+    /// A proxy tier between the client and one pool's nodes. Absent: the
+    /// client talks to the nodes.
+    pub proxy: Option<ProxyFile>,
     /// The database behind the cache.
     #[serde(default)]
     pub database: DatabaseFile,
@@ -116,8 +120,11 @@ pub struct Model {
     pub client: ClientConfig,
     /// The network.
     pub network: NetworkConfig,
-    /// Cache pools; nodes are numbered globally in pool order.
+    /// Cache pools; nodes are numbered globally in pool order. With a proxy
+    /// tier, its listening node is the last pool's one node.
     pub pools: Vec<PoolConfig>,
+    /// The proxy tier, if any.
+    pub proxy: Option<ProxyConfig>,
     /// The database.
     pub database: DatabaseConfig,
     /// The faults, sorted by start.
@@ -170,6 +177,9 @@ impl Model {
             }),
         );
         self.client.describe(&self.pools, &mut put);
+        if let Some(p) = &self.proxy {
+            p.describe(&self.pools, &mut put);
+        }
         if let Some(r) = &self.service.resilience {
             let on = |b: bool| if b { "on" } else { "off" }.to_string();
             put("service.resilience.retry", on(r.retry.is_some()));
@@ -240,6 +250,24 @@ pub fn validate(doc: &Document<'_>, file: ModelFile) -> Result<Model, ConfigErro
     let database = database::validate(&v, &file.database)?;
     let faults = fault::validate(&v, &file.fault, &pools, duration, file.workload.keys.count)?;
     let mut workload = workload;
+    let mut pools = pools;
+    let proxy = match &file.proxy {
+        None => None,
+        Some(p) => {
+            let p = proxy::validate(&v, p, &pools)?;
+            // The client reaches the proxy's servers through the proxy: its
+            // steps name the proxy's own pool (one node, the proxy).
+            for flow in &mut workload.flows {
+                for step in &mut flow.steps {
+                    if step.pool == p.pool {
+                        step.pool = p.front_pool;
+                    }
+                }
+            }
+            pools.push(proxy::front_pool(&p, &pools[p.pool]));
+            Some(p)
+        }
+    };
     workload.rates = fault::apply_spikes(&workload.rates, &faults);
     let model = Model {
         name,
@@ -255,6 +283,7 @@ pub fn validate(doc: &Document<'_>, file: ModelFile) -> Result<Model, ConfigErro
         client,
         network,
         pools,
+        proxy,
         database,
         faults,
     };

@@ -10,9 +10,11 @@ use super::node::Node;
 use crate::config::{Model, PolicyConfig};
 use crate::engine::{Scheduler, stream};
 use crate::metrics::NodeGauge;
+use crate::metrics::Recorder;
 use crate::sim::event::Event;
 use crate::sim::ids::{ClientId, NodeId};
 use crate::sim::protocol::NodeEvent;
+use crate::sim::proxy::Proxy;
 
 /// The cache side's state.
 pub struct Cache {
@@ -28,6 +30,11 @@ pub struct Cache {
     pub(crate) space: KeySpace,
     /// Global id of each pool's first node.
     pub(crate) pool_offsets: Vec<u16>,
+    /// The proxy tier, if any; its node side is the last client.
+    pub(crate) proxy: Option<Box<Proxy>>,
+    /// The application's clients (the first ones; a proxy's node side
+    /// follows them).
+    pub(crate) app_clients: usize,
 }
 
 impl Cache {
@@ -55,7 +62,12 @@ impl Cache {
                 ));
             }
         }
-        let (locator, hash) = model.client.policy.placement();
+        // With a proxy tier, the pools are placed as the proxy places them:
+        // the application's client sees only the proxy's one-node pool.
+        let (locator, hash) = match &model.proxy {
+            Some(p) => p.routing.placement(),
+            None => model.client.policy.placement(),
+        };
         if let PolicyConfig::Mcrouter(m) = &model.client.policy
             && let Some(g) = m.gutter
         {
@@ -72,11 +84,22 @@ impl Cache {
             .collect();
         let mut net = Network::new(
             &model.network,
-            n_clients,
+            n_clients + usize::from(model.proxy.is_some()),
             n_nodes,
             stream(seed, "network"),
             sched,
         );
+        // With a proxy tier, the application's clients connect to every node
+        // but the proxy's servers, the proxy only to its servers.
+        let (app_reach, proxy_reach) = match &model.proxy {
+            Some(p) => {
+                let start = model.pool_offset(p.pool);
+                let servers = start..start + model.pools[p.pool].nodes.len();
+                let proxy: Vec<bool> = (0..n_nodes).map(|n| servers.contains(&n)).collect();
+                (proxy.iter().map(|&s| !s).collect(), proxy)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
         let mut clients = Vec::new();
         for c in 0..n_clients {
             let client = Client::new(
@@ -87,10 +110,38 @@ impl Cache {
                     sched,
                     net: &mut net,
                     nodes: &mut nodes,
+                    reach: &app_reach,
                 },
             );
             clients.push(client);
         }
+        let proxy = model.proxy.as_ref().map(|p| {
+            let id = ClientId::new(n_clients);
+            clients.push(Client::new(
+                &p.routing,
+                &mut Setup {
+                    id,
+                    model,
+                    sched,
+                    net: &mut net,
+                    nodes: &mut nodes,
+                    reach: &proxy_reach,
+                },
+            ));
+            Box::new(Proxy::new(
+                id,
+                NodeId::new(model.pool_offset(p.front_pool)),
+                p.pool as u16,
+                p.service_time,
+                model.workload.value_size,
+                Recorder::new(
+                    model.slo,
+                    model.warmup,
+                    model.duration,
+                    model.fault_window(),
+                ),
+            ))
+        });
         Cache {
             clients,
             net,
@@ -98,6 +149,8 @@ impl Cache {
             placement,
             space: KeySpace::new(&model.workload.keys),
             pool_offsets,
+            proxy,
+            app_clients: n_clients,
         }
     }
 
@@ -159,20 +212,47 @@ impl Cache {
             .iter()
             .map(|n| {
                 let id = n.id;
-                let active = self.clients.iter().filter(|c| c.is_active(id)).count();
+                // Only the clients connected to a node say whether it is
+                // active (with a proxy tier, the proxy for its servers).
+                let seeing: Vec<&Client> = self
+                    .clients
+                    .iter()
+                    .enumerate()
+                    .filter(|&(c, _)| self.sees(c, id))
+                    .map(|(_, c)| c)
+                    .collect();
+                let active = seeing.iter().filter(|c| c.is_active(id)).count();
                 NodeGauge {
                     queue: n.queue_len(),
                     client_backlog: self.clients.iter().map(|c| c.backlog(id)).sum(),
                     state: faults.state(n, &self.net).code(),
-                    active_share: active as f64 / self.clients.len().max(1) as f64,
+                    active_share: active as f64 / seeing.len().max(1) as f64,
                 }
             })
             .collect()
     }
 
-    /// Ops whose outcome is not counted yet, over all clients.
+    /// Whether client `c` routes to node `n` (with a proxy tier: the
+    /// proxy to its servers, the application's clients to the others).
+    fn sees(&self, c: usize, n: NodeId) -> bool {
+        let Some(p) = &self.proxy else {
+            return true;
+        };
+        let pool = self
+            .pool_offsets
+            .iter()
+            .rposition(|&o| o as usize <= n.index())
+            .unwrap_or(0) as u16;
+        (c == p.id.index()) == (pool == p.pool())
+    }
+
+    /// Ops of the application's clients whose outcome is not counted yet
+    /// (a proxy's node side counts in its own recorder).
     pub fn pending(&self) -> u64 {
-        self.clients.iter().map(|c| c.pending()).sum()
+        self.clients[..self.app_clients]
+            .iter()
+            .map(|c| c.pending())
+            .sum()
     }
 
     /// Connection losses and reconnects, over all clients.

@@ -84,6 +84,8 @@ pub enum Event {
     },
     /// A resilience retry's sleep ends (the call's slot).
     Retry(SlotRef),
+    /// A proxy tier's thread finishes handling a message (`sim::proxy`).
+    Proxy(SlotRef),
     /// A lease on a key of a node is due to end.
     LeaseEnd {
         /// Global node.

@@ -56,7 +56,23 @@ pub enum HashAlg {
     /// `KETAMA_HASH`: the first four bytes of MD5(UTF-8 of the key), read
     /// little-endian, unsigned (reference §6).
     Ketama,
+    /// FNV-1a with the 64-bit offset basis and prime, truncated to 32 bits.
+    /// twemproxy 0.5.0's `hash_fnv1a_64` (`src/hashkit/nc_fnv.c`) computes it
+    /// in 32-bit arithmetic on the truncated constants, which gives the same
+    /// low 32 bits as spymemcached's 64-bit `FNV1A_64_HASH` masked.
+    Fnv1a64,
 }
+
+/// FNV-1a over `bytes` from state `h`, in 32-bit arithmetic on the 64-bit
+/// constants' low halves (twemproxy's `hash_fnv1a_64`).
+fn fnv1a64_extend(h: u32, bytes: &[u8]) -> u32 {
+    const PRIME: u32 = 0x0000_01b3; // (uint32_t) 0x100000001b3
+    bytes
+        .iter()
+        .fold(h, |h, &b| (h ^ u32::from(b)).wrapping_mul(PRIME))
+}
+/// `(uint32_t) FNV_64_INIT`.
+const FNV1A64_INIT: u32 = 0x8422_2325;
 
 impl HashAlg {
     /// `DefaultHashAlgorithm.hash(key)` for this algorithm (reference §6,
@@ -71,6 +87,7 @@ impl HashAlg {
         match self {
             HashAlg::Native => java_string_hash(key) as u32,
             HashAlg::Ketama => md5_words(b"", key.as_bytes())[0],
+            HashAlg::Fnv1a64 => fnv1a64_extend(FNV1A64_INIT, key.as_bytes()),
         }
     }
 
@@ -80,6 +97,10 @@ impl HashAlg {
         match self {
             HashAlg::Native => java_hash_extend(java_hash_extend(0, prefix), key) as u32,
             HashAlg::Ketama => md5_words(prefix.as_bytes(), key.as_bytes())[0],
+            HashAlg::Fnv1a64 => fnv1a64_extend(
+                fnv1a64_extend(FNV1A64_INIT, prefix.as_bytes()),
+                key.as_bytes(),
+            ),
         }
     }
 }
@@ -150,6 +171,7 @@ impl From<HashChoice> for HashAlg {
         match choice {
             HashChoice::Native => HashAlg::Native,
             HashChoice::Ketama => HashAlg::Ketama,
+            HashChoice::Fnv1a64 => HashAlg::Fnv1a64,
         }
     }
 }
@@ -356,7 +378,8 @@ fn build_ketama_ring(hash: HashAlg, node_keys: &[String]) -> Vec<(u32, u16)> {
         // `Locator::new` has checked that every index fits in a u16.
         let node = node as u16;
         match hash {
-            HashAlg::Ketama => {
+            // twemproxy's continuum is MD5 whatever the key hash.
+            HashAlg::Ketama | HashAlg::Fnv1a64 => {
                 for i in 0..KETAMA_POINTS_PER_NODE / 4 {
                     let words = md5_words(node_key.as_bytes(), format!("-{i}").as_bytes());
                     for point in words {
@@ -713,5 +736,25 @@ mod tests {
             prop_assert_eq!(len, seq.len().min(SEQUENCE_CAP));
             prop_assert_eq!(&out[..len], &seq[..len]);
         }
+    }
+
+    #[test]
+    fn fnv1a_64_is_the_low_half_of_the_64_bit_hash() {
+        // The 64-bit FNV-1a, computed in 64 bits, masked: what spymemcached's
+        // FNV1A_64_HASH returns; twemproxy's 32-bit loop must agree.
+        fn fnv64(s: &str) -> u64 {
+            s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            })
+        }
+        for key in ["", "a", "key:1", "key:9999", "127.0.0.1:24211-0"] {
+            assert_eq!(HashAlg::Fnv1a64.hash(key), fnv64(key) as u32, "{key}");
+            assert_eq!(
+                HashAlg::Fnv1a64.hash_prefixed("3", key),
+                HashAlg::Fnv1a64.hash(&format!("3{key}"))
+            );
+        }
+        // The published FNV-1a 64 test vector for "a" (Noll's FNV page).
+        assert_eq!(fnv64("a"), 0xaf63_dc4c_8601_ec8c);
     }
 }

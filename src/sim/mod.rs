@@ -17,6 +17,7 @@ pub mod memory;
 pub mod network;
 pub mod node;
 pub mod protocol;
+pub mod proxy;
 pub mod request;
 pub mod resilience;
 pub mod sampler;

@@ -145,13 +145,19 @@ impl Network {
         &mut self,
         client: ClientId,
         nodes: &mut [super::node::Node],
+        reach: &[bool],
     ) -> Vec<ConnId> {
         nodes
             .iter_mut()
             .enumerate()
             .map(|(n, node)| {
                 let conn = self.conn_id(client, NodeId::new(n));
-                self.open(conn, node.assign_worker());
+                // A node the client never talks to (the proxy tier's servers
+                // for an application client, the other nodes for the proxy)
+                // stays unconnected.
+                if reach.get(n).copied().unwrap_or(true) {
+                    self.open(conn, node.assign_worker());
+                }
                 conn
             })
             .collect()

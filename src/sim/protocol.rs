@@ -81,6 +81,9 @@ pub enum CacheResult {
     },
     /// Not found.
     Miss,
+    /// A bulk get answered and some of its keys were not found: bit j set
+    /// when the j-th key asked for (of the first 64) missed.
+    MissedKeys(u64),
     /// Acknowledged (set, touch, delete).
     Stored,
     /// Failed: timeout, cancellation, queue full or error.
@@ -305,6 +308,12 @@ impl std::fmt::Display for NodeEventKind {
     }
 }
 
+/// The bit of a bulk get's `index`-th key in its mask of missed keys (none
+/// past the 64th).
+pub fn key_bit(index: u32) -> u64 {
+    1u64.checked_shl(index).unwrap_or(0)
+}
+
 /// The worst sub-result of a bulk get so far (worst wins: the order of the
 /// variants is their rank).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -321,8 +330,13 @@ pub enum BulkWorst {
 }
 
 /// What a bulk get's caller sees, from its worst sub-result: every key found
-/// is a hit, some key missing a miss, anything worse `failure`.
-pub fn bulk_outcome(worst: BulkWorst, failure: CacheOutcome) -> (CacheOutcome, CacheResult) {
+/// is a hit, some key missing a miss (with the mask `missed` of the keys
+/// that missed), anything worse `failure`: every key's result is lost then.
+pub fn bulk_outcome(
+    worst: BulkWorst,
+    missed: u64,
+    failure: CacheOutcome,
+) -> (CacheOutcome, CacheResult) {
     match worst {
         BulkWorst::AllHit => (
             CacheOutcome::Hit,
@@ -331,7 +345,7 @@ pub fn bulk_outcome(worst: BulkWorst, failure: CacheOutcome) -> (CacheOutcome, C
                 stale: false,
             },
         ),
-        BulkWorst::SomeMiss => (CacheOutcome::Miss, CacheResult::Miss),
+        BulkWorst::SomeMiss => (CacheOutcome::Miss, CacheResult::MissedKeys(missed)),
         BulkWorst::Failed | BulkWorst::TimedOut => (failure, CacheResult::Failed(failure)),
     }
 }
@@ -346,6 +360,8 @@ pub enum Waiter {
     BulkheadTask(SlotRef),
     /// A resilience call slot (its slot and generation).
     RetrySlot(SlotRef),
+    /// A request passing through the proxy tier (`sim::proxy`).
+    Proxy(SlotRef),
 }
 
 /// A generation-checked reference to a slot of a slab (bulkhead tasks,

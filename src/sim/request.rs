@@ -77,9 +77,12 @@ pub struct Request {
     /// Steps (bit = step index) whose awaited `get` missed or failed: the
     /// keys an `each = "missed"` loop runs for.
     pub missed: u64,
-    /// In a per-key loop: the step whose key the current or last iteration
-    /// used.
-    pub each_cursor: Option<u16>,
+    /// The keys (bit = the key's place in its list) of the flow's awaited
+    /// `multi_get` that missed or failed (its step's bit is in `missed`).
+    pub bulk_missed: u64,
+    /// In a per-key loop: the (step, key's place in that step's list) whose
+    /// key the current or last iteration used.
+    pub each_cursor: Option<(u16, u16)>,
     /// While an iteration of a per-key loop runs: its body (first step, one
     /// past the last).
     pub each_body: Option<(u16, u16)>,

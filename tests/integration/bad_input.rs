@@ -495,7 +495,7 @@ fn an_overloaded_model_stops_at_its_memory_bound() {
 
 /// Whatever the estimate said, a run past its event budget stops itself and
 /// says which events ran away: mcrouter probing a crashed node every 1 ns
-/// (a delay that never grows), held to the budget of the 720,108 events the
+/// (a delay of 1 ns capped at 1 ns), held to the budget of the 720,108 events the
 /// estimate used to give it (the guard now counts the probes and refuses
 /// the model up front: `mcrouter_probe_storm`).
 #[test]
@@ -506,6 +506,7 @@ fn a_run_past_its_event_budget_stops_itself() {
     let sets = [
         "fault.0.kind=crash".to_string(),
         "client.mcrouter.probe_delay_initial=1ns".to_string(),
+        "client.mcrouter.probe_delay_max=1ns".to_string(),
     ];
     let m = cachestorm::config::load_model(&model, &sets).unwrap();
     let estimate = 720_108;

@@ -141,7 +141,18 @@ pub(super) fn validate(
     m: &McrouterFile,
     pools: &[PoolConfig],
 ) -> Result<McrouterConfig, ConfigError> {
-    let at = |k: &str| path!["client", "mcrouter", k];
+    validate_at(v, m, pools, "client")
+}
+
+/// [`validate`] for the table `[<section>.mcrouter]` (`client`, or `proxy`
+/// for a proxy tier: `config::proxy`).
+pub(in crate::config) fn validate_at(
+    v: &Check,
+    m: &McrouterFile,
+    pools: &[PoolConfig],
+    section: &str,
+) -> Result<McrouterConfig, ConfigError> {
+    let at = |k: &str| path![section, "mcrouter", k];
     let server_timeout = v.positive(at("server_timeout"), m.server_timeout.0)?;
     let connect_timeout = match m.connect_timeout {
         Some(t) => v.positive(at("connect_timeout"), t.0)?,
@@ -189,4 +200,45 @@ pub(super) fn validate(
         locator: m.locator,
         hash: m.hash,
     })
+}
+
+/// `kProbeExponentialFactor` (`ProxyDestinationBase.cpp`): each probe delay
+/// is the previous one × 1.5.
+pub const PROBE_FACTOR: f64 = 1.5;
+
+/// The probe delay after `delay`: × [`PROBE_FACTOR`] rounded up, and at
+/// least one nanosecond longer, capped at `max`. mcrouter counts in
+/// milliseconds, where a 1 ms delay grows to 1.5 ms; truncating in
+/// nanoseconds would keep a 1 ns delay at 1 ns for ever (a probe storm).
+pub fn next_probe_delay(delay: Nanos, max: Nanos) -> Nanos {
+    let grown = (delay as f64 * PROBE_FACTOR).ceil();
+    let grown = if grown >= Nanos::MAX as f64 {
+        Nanos::MAX
+    } else {
+        (grown as Nanos).max(delay.saturating_add(1))
+    };
+    grown.min(max.max(delay))
+}
+
+#[cfg(test)]
+mod probe_tests {
+    use super::*;
+
+    #[test]
+    fn probe_delay_grows_from_one_nanosecond() {
+        // 1 → 2 → 3 → 5 → 8 (ceil of ×1.5), then capped.
+        let mut d = 1;
+        let mut seen = vec![d];
+        for _ in 0..4 {
+            d = next_probe_delay(d, 1000);
+            seen.push(d);
+        }
+        assert_eq!(seen, [1, 2, 3, 5, 8]);
+        // The documented 10 s → 15 s → 22.5 s, and the cap.
+        assert_eq!(next_probe_delay(10 * SEC, 60 * SEC), 15 * SEC);
+        assert_eq!(next_probe_delay(15 * SEC, 60 * SEC), 22_500_000_000);
+        assert_eq!(next_probe_delay(50 * SEC, 60 * SEC), 60 * SEC);
+        assert_eq!(next_probe_delay(60 * SEC, 60 * SEC), 60 * SEC);
+        assert_eq!(next_probe_delay(Nanos::MAX - 1, Nanos::MAX), Nanos::MAX);
+    }
 }

@@ -224,7 +224,37 @@ pub(super) fn validate(
             PolicyConfig::Libmemcached(libmemcached::validate(v, &c.libmemcached)?)
         }
     };
+    fnv_only_for_twemproxy(v, &policy, "client")?;
     Ok(ClientConfig { op_timeout, policy })
+}
+
+/// `fnv1a_64` places keys as twemproxy does (MD5 ring points, the FNV key
+/// hash); spymemcached's Ketama with `FNV1A_64_HASH` builds its points with
+/// the FNV hash instead, and the other libraries have no such hash, so only
+/// twemproxy takes it.
+pub(in crate::config) fn fnv_only_for_twemproxy(
+    v: &Check,
+    policy: &PolicyConfig,
+    section: &str,
+) -> Result<(), ConfigError> {
+    let (_, hash) = policy.placement();
+    match (policy, hash) {
+        (PolicyConfig::Twemproxy(_), _) | (_, HashChoice::Native) | (_, HashChoice::Ketama) => {
+            Ok(())
+        }
+        (
+            PolicyConfig::Plain(_)
+            | PolicyConfig::Spymemcached(_)
+            | PolicyConfig::Mcrouter(_)
+            | PolicyConfig::Pymemcache(_)
+            | PolicyConfig::Libmemcached(_),
+            HashChoice::Fnv1a64,
+        ) => Err(v.err_allowed(
+            path![section, policy.kind().name(), "hash"],
+            "`fnv1a_64` is twemproxy's key hash",
+            "native or ketama (fnv1a_64 only in a twemproxy table)",
+        )),
+    }
 }
 
 #[cfg(test)]

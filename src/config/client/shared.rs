@@ -26,6 +26,11 @@ pub enum HashChoice {
     Native,
     /// MD5, first 4 bytes little-endian (KETAMA_HASH).
     Ketama,
+    /// FNV-1a, 64-bit constants, the low 32 bits: twemproxy's `fnv1a_64`
+    /// (`hashkit/nc_fnv.c`) and spymemcached's `FNV1A_64_HASH`. On a Ketama
+    /// ring the points stay MD5 (twemproxy's `nc_ketama.c`).
+    #[serde(rename = "fnv1a_64")]
+    Fnv1a64,
 }
 
 /// The default locator of the proxies and pymemcache (see each policy).

@@ -93,7 +93,17 @@ impl TwemproxyConfig {
 }
 
 pub(super) fn validate(v: &Check, t: &TwemproxyFile) -> Result<TwemproxyConfig, ConfigError> {
-    let at = |k: &str| path!["client", "twemproxy", k];
+    validate_at(v, t, "client")
+}
+
+/// [`validate`] for the table `[<section>.twemproxy]` (`client`, or `proxy`
+/// for a proxy tier: `config::proxy`).
+pub(in crate::config) fn validate_at(
+    v: &Check,
+    t: &TwemproxyFile,
+    section: &str,
+) -> Result<TwemproxyConfig, ConfigError> {
+    let at = |k: &str| path![section, "twemproxy", k];
     let timeout = match t.timeout {
         Some(d) => Some(v.positive(at("timeout"), d.0)?),
         None => None,

@@ -89,13 +89,19 @@ pub enum KeyChoice {
 pub enum Each {
     /// Each key whose earlier awaited `get` of this request missed or failed,
     /// in step order: the per-key fallback after several gets ("get k1, get
-    /// k2, then for each key that missed: database read, set").
+    /// k2, then for each key that missed: database read, set"). An awaited
+    /// `multi_get` contributes each of its keys that missed, in the order it
+    /// asked for them, or all of them when the call failed (a bulk get that
+    /// throws loses every key's result).
     Missed,
 }
 
 /// Most steps a flow with an `each` loop may have: the keys that missed are
 /// kept as a bit per step in a `u64`.
 pub const MAX_STEPS_WITH_EACH: usize = 64;
+/// Most keys of the awaited multi_get of a flow with an `each` loop: its
+/// keys that missed are kept as a bit per key in a `u64`.
+pub const MAX_MULTI_GET_WITH_EACH: u32 = 64;
 /// Who fills the cache after a database read (`db_read`'s `fill`).
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -142,6 +148,9 @@ pub struct StepFile {
     pub key: KeyChoice,
     /// multi_get: number of keys (default `DEFAULT_MULTI_GET_COUNT`).
     pub count: Option<u32>,
+    /// multi_get: draw `count` distinct keys (default false: each key drawn
+    /// on its own, so a key may repeat).
+    pub distinct: Option<bool>,
     /// work: CPU time distribution. Required for `work`.
     pub time: Option<DistSpec>,
     /// set: value size; default `workload.value_size`.
@@ -234,6 +243,8 @@ pub struct StepConfig {
     pub key: KeyChoice,
     /// multi_get: keys per call.
     pub count: u32,
+    /// multi_get: the keys are distinct.
+    pub distinct: bool,
     /// work: CPU time.
     pub time: Option<Dist>,
     /// set: bytes of the value.
@@ -292,8 +303,9 @@ pub(super) fn validate(
             ));
         }
         let mut steps: Vec<StepConfig> = Vec::new();
+        let has_each = f.steps.iter().any(|s| s.each.is_some());
+        let mut seen_multi_get = false;
         let mut seen_get = false;
-        let mut seen_single_get = false;
         for (si, s) in f.steps.iter().enumerate() {
             let at = |k: &str| path!["workload", "flow", fi, "steps", si, k];
             if !s.wait && !s.op.is_cache() {
@@ -328,6 +340,44 @@ pub(super) fn validate(
                 (_, Some(_)) => return Err(v.err(at("count"), "only multi_get steps take a count")),
                 (_, None) => 1,
             };
+            let distinct = match (s.op, s.distinct) {
+                (StepOp::MultiGet, Some(true)) if u64::from(count) > w.keys.count => {
+                    return Err(v.err_allowed(
+                        at("distinct"),
+                        format!(
+                            "{count} distinct keys asked for, the key space has {}",
+                            w.keys.count
+                        ),
+                        "a count of at most workload.keys.count, or distinct = false",
+                    ));
+                }
+                (StepOp::MultiGet, d) => d.unwrap_or(false),
+                (_, Some(_)) => {
+                    return Err(v.err_allowed(
+                        at("distinct"),
+                        "only multi_get steps take `distinct`",
+                        "no `distinct` here, or op = \"multi_get\"",
+                    ));
+                }
+                (_, None) => false,
+            };
+            if has_each && s.op == StepOp::MultiGet && s.wait {
+                if seen_multi_get {
+                    return Err(v.err_allowed(
+                        at("op"),
+                        "a flow with `each` may have one awaited multi_get: its keys that missed are tracked one by one",
+                        "one awaited multi_get in this flow, or no `each`",
+                    ));
+                }
+                if count > MAX_MULTI_GET_WITH_EACH {
+                    return Err(v.err_allowed(
+                        at("count"),
+                        format!("{count} keys in the multi_get of a flow with `each`"),
+                        format!("at most {MAX_MULTI_GET_WITH_EACH}"),
+                    ));
+                }
+                seen_multi_get = true;
+            }
             let size = match (s.op, s.size) {
                 (StepOp::Set, Some(b)) if b.0 > MAX_VALUE => {
                     return Err(v.err_allowed(
@@ -345,11 +395,11 @@ pub(super) fn validate(
                 Some(name) => pool_index(v, at("pool"), pools, name)?,
             };
             if let Some(Each::Missed) = s.each {
-                if !seen_single_get {
+                if !seen_get {
                     return Err(v.err_allowed(
                         at("each"),
                         "`each = \"missed\"` loops over the keys of earlier awaited gets, and there is none",
-                        "an awaited `get` step before it (a multi_get's keys are not tracked one by one)",
+                        "an awaited `get` or `multi_get` step before it",
                     ));
                 }
                 if s.on != Condition::Always {
@@ -388,9 +438,6 @@ pub(super) fn validate(
             if s.op.is_get() && s.wait {
                 seen_get = true;
             }
-            if s.op == StepOp::Get && s.wait {
-                seen_single_get = true;
-            }
             let each = match s.each {
                 None => None,
                 Some(Each::Missed) => match steps.last().and_then(|p| p.each) {
@@ -410,6 +457,7 @@ pub(super) fn validate(
                 wait: s.wait,
                 key: s.key,
                 count,
+                distinct,
                 time,
                 size,
                 pool,
@@ -500,5 +548,31 @@ mod tests {
         .unwrap();
         let each: Vec<_> = m.workload.flows[0].steps.iter().map(|s| s.each).collect();
         assert_eq!(each, [None, Some((1, 3)), Some((1, 3)), None]);
+    }
+
+    /// A multi_get may draw distinct keys (not more than the key space
+    /// holds); no other step takes `distinct`; a flow with `each` tracks one
+    /// awaited multi_get of at most 64 keys, key by key.
+    #[test]
+    fn distinct_and_each_limits_of_multi_get() {
+        let bulk = [
+            "workload.flow.0.steps.0.op=multi_get",
+            "workload.flow.0.steps.0.count=5",
+            "workload.flow.0.steps.0.distinct=true",
+            "workload.flow.0.steps.1.op=db_read",
+            "workload.flow.0.steps.1.each=missed",
+        ];
+        let m = model(&bulk).unwrap();
+        assert!(m.workload.flows[0].steps[0].distinct);
+        assert_eq!(m.workload.flows[0].steps[1].each, Some((1, 2)));
+        let e = model(&[&bulk[..], &["workload.keys.count=4"]].concat()).unwrap_err();
+        assert!(e.to_string().contains("key space has 4"), "{e}");
+        let e = model(&["workload.flow.0.steps.0.distinct=true"]).unwrap_err();
+        assert!(e.to_string().contains("only multi_get"), "{e}");
+        let big = [&bulk[..], &["workload.flow.0.steps.0.count=65"]].concat();
+        let e = model(&big).unwrap_err();
+        assert!(e.to_string().contains("at most 64"), "{e}");
+        let at_64 = [&bulk[..], &["workload.flow.0.steps.0.count=64"]].concat();
+        assert!(model(&at_64).is_ok());
     }
 }

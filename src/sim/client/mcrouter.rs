@@ -25,6 +25,7 @@ use super::ops::Op;
 use super::pipe::{self, Core, Disposition, PipePolicy, Target, Why};
 use super::setup::Setup;
 use crate::config::McrouterConfig as Spec;
+use crate::config::client::mcrouter::next_probe_delay;
 use crate::engine::{Nanos, stream};
 use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::Ctx;
@@ -35,8 +36,6 @@ use crate::sim::protocol::CacheResult;
 use crate::sim::protocol::NodeEventKind;
 use crate::sim::protocol::OpKind;
 
-/// `kProbeExponentialFactor`.
-const PROBE_FACTOR: f64 = 1.5;
 /// `kProbeJitterMin` / `kProbeJitterMax`.
 const JITTER_MIN: f64 = 0.05;
 const JITTER_MAX: f64 = 0.5;
@@ -163,8 +162,7 @@ impl Mcrouter {
     fn schedule_probe(&mut self, ctx: &mut Ctx, node: NodeId) {
         let d = &mut self.dests[node.index()];
         let delay = d.probe_delay_next;
-        d.probe_delay_next =
-            ((d.probe_delay_next as f64 * PROBE_FACTOR) as Nanos).min(self.cfg.probe_delay_max);
+        d.probe_delay_next = next_probe_delay(d.probe_delay_next, self.cfg.probe_delay_max);
         let r: f64 = self.rng.random();
         let stretched =
             (delay as f64 * (1.0 + JITTER_MIN + r * (JITTER_MAX - JITTER_MIN))) as Nanos;

@@ -45,6 +45,10 @@ pub struct Op {
     pub remaining: u32,
     /// Bulk parent: the worst sub-result so far.
     pub worst: BulkWorst,
+    /// Bulk member: its key's place in the caller's key list.
+    pub index: u32,
+    /// Bulk parent: bit j set when the j-th key (of the first 64) missed.
+    pub missed: u64,
 }
 
 impl Op {
@@ -83,6 +87,8 @@ impl Default for Op {
             parent_gen: 0,
             remaining: 0,
             worst: BulkWorst::AllHit,
+            index: 0,
+            missed: 0,
         }
     }
 }

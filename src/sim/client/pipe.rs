@@ -22,7 +22,7 @@ use crate::sim::event::{ClientTimer, ConnectOutcome};
 use crate::sim::ids::{ClientId, ConnId, NodeId};
 use crate::sim::locator::Locator;
 use crate::sim::protocol::{
-    BulkWorst, CacheResult, Call, NodeEvent, NodeEventKind, Waiter, bulk_outcome,
+    BulkWorst, CacheResult, Call, NodeEvent, NodeEventKind, Waiter, bulk_outcome, key_bit,
 };
 use crate::sim::protocol::{ClientMsg, OpKind, Reply};
 
@@ -238,16 +238,19 @@ impl Core {
             return;
         }
         if op.parent != NO_PARENT {
-            self.child_done(ctx, op.parent, op.parent_gen, outcome);
+            self.child_done(ctx, op.parent, op.parent_gen, op.index, outcome);
             return;
         }
         deliver(ctx, op.waiter, outcome, result);
     }
 
-    fn child_done(&mut self, ctx: &mut Ctx, p: u32, pgen: u32, outcome: CacheOutcome) {
+    fn child_done(&mut self, ctx: &mut Ctx, p: u32, pgen: u32, index: u32, outcome: CacheOutcome) {
         let Some(parent) = self.ops.get_mut(p, pgen) else {
             return;
         };
+        if outcome == CacheOutcome::Miss {
+            parent.missed |= key_bit(index);
+        }
         parent.worst = parent.worst.max(match outcome {
             CacheOutcome::Hit | CacheOutcome::Stored => BulkWorst::AllHit,
             CacheOutcome::Miss => BulkWorst::SomeMiss,
@@ -267,7 +270,7 @@ impl Core {
         } else {
             CacheOutcome::Error
         };
-        let (outcome, result) = bulk_outcome(parent.worst, failure);
+        let (outcome, result) = bulk_outcome(parent.worst, parent.missed, failure);
         deliver(ctx, parent.waiter, outcome, result);
     }
 }
@@ -354,18 +357,20 @@ pub fn multi_get<P: PipePolicy>(p: &mut P, ctx: &mut Ctx, pool: u16, keys: &[u32
         remaining: keys.len() as u32 + 1,
         ..Op::default()
     });
-    for &key in keys {
+    for (j, &key) in keys.iter().enumerate() {
         match p.route(ctx, pool, key, OpKind::Get) {
-            Target::Fail(outcome, _) => p.core().child_done(ctx, parent, pgen, outcome),
+            Target::Fail(outcome, _) => p.core().child_done(ctx, parent, pgen, j as u32, outcome),
             Target::Send(node) => {
                 let mut op = new_op(ctx, OpKind::Get, key, 0, 0);
+                op.index = j as u32;
                 op.parent = parent;
                 op.parent_gen = pgen;
                 submit(p, ctx, node, op);
             }
         }
     }
-    p.core().child_done(ctx, parent, pgen, CacheOutcome::Hit);
+    p.core()
+        .child_done(ctx, parent, pgen, u32::MAX, CacheOutcome::Hit);
 }
 
 /// Ends or re-sends a failed op (already removed from the slab).

@@ -12,7 +12,7 @@ use crate::metrics::CacheOutcome;
 use crate::sim::client::ctx::{Ctx, deliver};
 use crate::sim::event::{ClientTimer, Event};
 use crate::sim::ids::{ClientId, NodeId, OpRef};
-use crate::sim::protocol::{BulkWorst, CacheResult, Call, Waiter, bulk_outcome};
+use crate::sim::protocol::{BulkWorst, CacheResult, Call, Waiter, bulk_outcome, key_bit};
 use crate::sim::protocol::{ClientMsg, OpKind, Reply};
 
 /// Bytes of a request on the wire, memcached text protocol.
@@ -33,8 +33,17 @@ pub fn wire_bytes(kind: OpKind, key_len: usize, size: u32) -> u32 {
 }
 
 /// One key's get in the bulk get `(parent, parent_gen)`, to `node`.
-pub fn bulk_member(ctx: &Ctx, key: u32, node: NodeId, parent: u32, parent_gen: u32) -> Op {
+/// `index` is the key's place in the caller's list.
+pub fn bulk_member(
+    ctx: &Ctx,
+    key: u32,
+    index: u32,
+    node: NodeId,
+    parent: u32,
+    parent_gen: u32,
+) -> Op {
     Op {
+        index,
         kind: OpKind::Get,
         key,
         node,
@@ -153,10 +162,10 @@ impl Plain {
             ..Op::default()
         });
         self.arm(ctx, p, pgen);
-        for &key in keys {
+        for (j, &key) in keys.iter().enumerate() {
             let local = ctx.placement[pool as usize].primary(key, ctx.keys);
             let node = ctx.global(pool, local);
-            let op = bulk_member(ctx, key, node, p, pgen);
+            let op = bulk_member(ctx, key, j as u32, node, p, pgen);
             self.send(ctx, op);
         }
     }
@@ -196,7 +205,7 @@ impl Plain {
         if op.parent != NO_PARENT {
             self.outstanding[op.node.index()] -= 1;
             self.ops.free(msg.op);
-            self.child_done(ctx, op.parent, op.parent_gen, msg.reply);
+            self.child_done(ctx, op.parent, op.parent_gen, op.index, msg.reply);
             return;
         }
         let (outcome, result) = match msg.reply {
@@ -216,10 +225,13 @@ impl Plain {
         self.release(msg.op, &op);
     }
 
-    fn child_done(&mut self, ctx: &mut Ctx, p: u32, pgen: u32, reply: Reply) {
+    fn child_done(&mut self, ctx: &mut Ctx, p: u32, pgen: u32, index: u32, reply: Reply) {
         let Some(parent) = self.ops.get_mut(p, pgen) else {
             return;
         };
+        if reply == Reply::Miss {
+            parent.missed |= key_bit(index);
+        }
         parent.worst = parent.worst.max(match reply {
             Reply::Hit(_) | Reply::Stored => BulkWorst::AllHit,
             Reply::Miss => BulkWorst::SomeMiss,
@@ -230,7 +242,7 @@ impl Plain {
             return;
         }
         let parent = *parent;
-        let (outcome, result) = bulk_outcome(parent.worst, CacheOutcome::Error);
+        let (outcome, result) = bulk_outcome(parent.worst, parent.missed, CacheOutcome::Error);
         deliver(ctx, parent.waiter, outcome, result);
         ctx.sched.cancel(self.timers[p as usize]);
         self.ops.free(p);

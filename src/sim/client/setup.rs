@@ -21,6 +21,8 @@ pub struct Setup<'a> {
     pub net: &'a mut Network,
     /// Every node, by global id.
     pub nodes: &'a mut [Node],
+    /// Per node, whether the client connects to it (empty: every node).
+    pub reach: &'a [bool],
 }
 
 impl Setup<'_> {
@@ -28,7 +30,7 @@ impl Setup<'_> {
     /// its sidecar proxy, before load starts): the client's state of each
     /// node's connection, `state(conn)`, in node order.
     pub fn connect_all<T>(&mut self, state: impl FnMut(ConnId) -> T) -> Vec<T> {
-        let conns = self.net.connect_all(self.id, self.nodes);
+        let conns = self.net.connect_all(self.id, self.nodes, self.reach);
         conns.into_iter().map(state).collect()
     }
 }

@@ -30,7 +30,7 @@ use crate::sim::event::Event;
 use crate::sim::event::{ClientTimer, ConnectOutcome};
 use crate::sim::ids::{ClientId, ConnId, NodeId, OpRef};
 use crate::sim::protocol::{
-    BulkWorst, CacheResult, Call, NodeEvent, NodeEventKind, Waiter, bulk_outcome,
+    BulkWorst, CacheResult, Call, NodeEvent, NodeEventKind, Waiter, bulk_outcome, key_bit,
 };
 use crate::sim::protocol::{ClientMsg, NodeMsg, OpKind, Reply};
 use crate::sim::sampler::sample;
@@ -308,7 +308,7 @@ impl Spymemcached {
         }
         self.bulks[p as usize].clear();
         ctx.arm_timeout(self.lane, self.id, p, pgen);
-        for &key in keys {
+        for (j, &key) in keys.iter().enumerate() {
             let node = self
                 .route(ctx, pool, key, true)
                 .expect("bulk gets always route");
@@ -317,7 +317,9 @@ impl Spymemcached {
                 Some(e) => e.1 += 1,
                 None => entry.push((node, 1)),
             }
-            let (i, _) = self.ops.alloc(bulk_member(ctx, key, node, p, pgen));
+            let (i, _) = self
+                .ops
+                .alloc(bulk_member(ctx, key, j as u32, node, p, pgen));
             self.add_op(ctx, node.index(), i);
         }
         self.after_activity(ctx);
@@ -418,7 +420,14 @@ impl Spymemcached {
                 let op = *self.ops.at(i);
                 self.ops.free(i);
                 if op.parent != NO_PARENT {
-                    self.child_done(ctx, op.parent, op.parent_gen, op.node, BulkWorst::Failed);
+                    self.child_done(
+                        ctx,
+                        op.parent,
+                        op.parent_gen,
+                        op.node,
+                        op.index,
+                        BulkWorst::Failed,
+                    );
                 } else {
                     deliver(
                         ctx,
@@ -512,7 +521,14 @@ impl Spymemcached {
         let op = *self.ops.at(i);
         if op.parent != NO_PARENT {
             self.ops.free(i);
-            self.child_done(ctx, op.parent, op.parent_gen, op.node, BulkWorst::Failed);
+            self.child_done(
+                ctx,
+                op.parent,
+                op.parent_gen,
+                op.node,
+                op.index,
+                BulkWorst::Failed,
+            );
             return;
         }
         if op.waiting {
@@ -577,7 +593,14 @@ impl Spymemcached {
         if msg.reply == Reply::ServerError {
             // The op completes with the error, then the connection is lost.
             if op.parent != NO_PARENT {
-                self.child_done(ctx, op.parent, op.parent_gen, op.node, BulkWorst::Failed);
+                self.child_done(
+                    ctx,
+                    op.parent,
+                    op.parent_gen,
+                    op.node,
+                    op.index,
+                    BulkWorst::Failed,
+                );
             } else if op.waiting || op.waiter.is_none() {
                 if op.waiting {
                     self.cancel_timer(ctx, msg.op);
@@ -600,7 +623,7 @@ impl Spymemcached {
                 Reply::Miss => BulkWorst::SomeMiss,
                 Reply::Reset | Reply::ServerError => BulkWorst::Failed,
             };
-            self.child_done(ctx, op.parent, op.parent_gen, op.node, worst);
+            self.child_done(ctx, op.parent, op.parent_gen, op.node, op.index, worst);
             return;
         }
         let (outcome, result) = match msg.reply {
@@ -621,10 +644,21 @@ impl Spymemcached {
     }
 
     /// A sub-op of a bulk get finished with `worst`.
-    fn child_done(&mut self, ctx: &mut Ctx, p: u32, pgen: u32, node: NodeId, worst: BulkWorst) {
+    fn child_done(
+        &mut self,
+        ctx: &mut Ctx,
+        p: u32,
+        pgen: u32,
+        node: NodeId,
+        index: u32,
+        worst: BulkWorst,
+    ) {
         let Some(parent) = self.ops.get_mut(p, pgen) else {
             return;
         };
+        if worst == BulkWorst::SomeMiss {
+            parent.missed |= key_bit(index);
+        }
         parent.worst = parent.worst.max(worst);
         parent.remaining -= 1;
         if let Some(e) = self.bulks[p as usize].iter_mut().find(|(n, _)| *n == node) {
@@ -638,7 +672,7 @@ impl Spymemcached {
         if !parent.waiting {
             return;
         }
-        let (outcome, result) = bulk_outcome(parent.worst, CacheOutcome::Cancelled);
+        let (outcome, result) = bulk_outcome(parent.worst, parent.missed, CacheOutcome::Cancelled);
         deliver(ctx, parent.waiter, outcome, result);
     }
 
@@ -765,7 +799,14 @@ impl Spymemcached {
             let at = stall_start + (k as u64 + 1) * line;
             if op.parent != NO_PARENT {
                 self.ops.free(i);
-                self.child_done(ctx, op.parent, op.parent_gen, op.node, BulkWorst::Failed);
+                self.child_done(
+                    ctx,
+                    op.parent,
+                    op.parent_gen,
+                    op.node,
+                    op.index,
+                    BulkWorst::Failed,
+                );
             } else if op.waiting {
                 self.ops.at_mut(i).cancelled = true;
                 ctx.sched.at(
@@ -825,7 +866,14 @@ impl Spymemcached {
         let op = *self.ops.at(i);
         if op.parent != NO_PARENT {
             self.ops.free(i);
-            self.child_done(ctx, op.parent, op.parent_gen, op.node, BulkWorst::Failed);
+            self.child_done(
+                ctx,
+                op.parent,
+                op.parent_gen,
+                op.node,
+                op.index,
+                BulkWorst::Failed,
+            );
             return;
         }
         if op.waiting || op.waiter.is_none() {

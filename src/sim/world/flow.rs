@@ -22,7 +22,6 @@ struct StepView {
     on: Condition,
     wait: bool,
     key: KeyChoice,
-    count: u32,
     size: u32,
     pool: usize,
     each: Option<(u16, u16)>,
@@ -112,6 +111,36 @@ impl World {
         }
     }
 
+    /// The keys of multi_get step `step` of `flow`, in the order it asks for
+    /// them: draw j of the step's own stream is key j; with `distinct`, a
+    /// key already drawn is drawn again (up to `REDRAWS` times, exact
+    /// sampling without replacement), then the next unused key index is
+    /// taken, so a skewed popularity cannot loop for long.
+    fn bulk_keys(&self, flow: usize, step: usize, key_seed: u64, keys: &mut Vec<u32>) {
+        const REDRAWS: u32 = 16;
+        let s = &self.model.workload.flows[flow].steps[step];
+        let seed = derive(key_seed, step as u64);
+        let space = &self.cache.space;
+        keys.clear();
+        let mut draw = 0u64;
+        for _ in 0..s.count {
+            let mut k = space.key(seed, draw);
+            draw += 1;
+            if s.distinct {
+                let mut tries = 0;
+                while keys.contains(&k) && tries < REDRAWS {
+                    k = space.key(seed, draw);
+                    draw += 1;
+                    tries += 1;
+                }
+                while keys.contains(&k) {
+                    k = (k + 1) % space.count();
+                }
+            }
+            keys.push(k);
+        }
+    }
+
     /// The current key of a request, drawn on first use.
     fn current_key(&mut self, r: ReqRef) -> u32 {
         let req = self.reqs.get_mut(r).expect("live");
@@ -153,7 +182,6 @@ impl World {
                 on: step.on,
                 wait: step.wait,
                 key: step.key,
-                count: step.count,
                 size: step.size,
                 pool: step.pool,
                 each: step.each,
@@ -163,23 +191,32 @@ impl World {
                 && req.each_body.is_none()
             {
                 // The start of a per-key loop: the next key that missed (in
-                // step order), or past the body when none is left.
-                let from = req.each_cursor.map_or(0, |s| u32::from(s) + 1);
-                let rest = if from >= 64 {
-                    0
-                } else {
-                    req.missed & (u64::MAX << from)
-                };
+                // step order, a multi_get's keys in their order), or past the
+                // body when none is left.
+                let steps = &self.model.workload.flows[flow].steps;
+                let next = next_missed(req.missed, req.bulk_missed, req.each_cursor, |s| {
+                    steps
+                        .get(s as usize)
+                        .is_some_and(|x| x.op == StepOp::MultiGet)
+                });
                 let req = self.reqs.get_mut(r).expect("live");
-                if rest == 0 {
+                let Some((s, j)) = next else {
                     req.each_cursor = None;
                     req.step = end;
                     continue;
-                }
-                let s = rest.trailing_zeros() as u16;
-                req.each_cursor = Some(s);
+                };
+                req.each_cursor = Some((s, j));
                 req.each_body = Some((start, end));
-                let key = self.key_of_step(flow, s as usize, key_seed);
+                let key =
+                    if self.model.workload.flows[flow].steps[s as usize].op == StepOp::MultiGet {
+                        let mut keys = std::mem::take(&mut self.multi_keys);
+                        self.bulk_keys(flow, s as usize, key_seed, &mut keys);
+                        let key = keys[j as usize];
+                        self.multi_keys = keys;
+                        key
+                    } else {
+                        self.key_of_step(flow, s as usize, key_seed)
+                    };
                 let req = self.reqs.get_mut(r).expect("live");
                 req.key = key;
                 req.has_key = true;
@@ -216,10 +253,7 @@ impl World {
                 }
                 StepOp::MultiGet => {
                     let mut keys = std::mem::take(&mut self.multi_keys);
-                    keys.clear();
-                    for j in 0..step.count as u64 {
-                        keys.push(self.cache.space.key(derive(key_seed, step_index as u64), j));
-                    }
+                    self.bulk_keys(flow, step_index, key_seed, &mut keys);
                     self.reqs.get_mut(r).expect("live").state = ReqState::Cache;
                     self.client_multi_get(instance, step.pool as u16, &keys, Waiter::Request(r));
                     self.multi_keys = keys;
@@ -338,7 +372,8 @@ impl World {
         if req.state != state {
             return false;
         }
-        let op = self.model.workload.flows[req.flow as usize].steps[req.step as usize].op;
+        let step = &self.model.workload.flows[req.flow as usize].steps[req.step as usize];
+        let (op, count) = (step.op, step.count);
         let is_get = matches!(op, StepOp::Get | StepOp::MultiGet);
         match result {
             CacheResult::Hit { version, stale } => {
@@ -350,13 +385,20 @@ impl World {
                     req.flags.set(RequestFlags::STALE);
                 }
             }
-            CacheResult::Miss => {
+            CacheResult::Miss | CacheResult::MissedKeys(_) => {
                 req.flags.set(RequestFlags::MISS);
                 if is_get {
                     req.last = LastGet::Miss;
                 }
-                if op == StepOp::Get && req.step < 64 {
+                if is_get && req.step < 64 {
                     req.missed |= 1 << req.step;
+                }
+                if op == StepOp::MultiGet {
+                    req.bulk_missed = match result {
+                        CacheResult::MissedKeys(m) => m,
+                        // A client that does not say which keys: all of them.
+                        _ => all_keys(count),
+                    };
                 }
             }
             CacheResult::Stored => {}
@@ -375,8 +417,12 @@ impl World {
                 if is_get {
                     req.last = LastGet::Error;
                 }
-                if op == StepOp::Get && req.step < 64 {
+                if is_get && req.step < 64 {
                     req.missed |= 1 << req.step;
+                }
+                if op == StepOp::MultiGet {
+                    // The call threw: every key's result is lost.
+                    req.bulk_missed = all_keys(count);
                 }
             }
         }
@@ -723,5 +769,77 @@ impl World {
             .request_end(arrival, now, Outcome::TimedOut, flags, false);
         self.release_slot(server);
         true
+    }
+}
+
+/// The mask of the first `count` keys of a bulk get (at most 64).
+fn all_keys(count: u32) -> u64 {
+    crate::sim::protocol::key_bit(count).wrapping_sub(1)
+}
+
+/// The (step, key's place) of the next key that missed after `cursor`, in
+/// step order: a step's bit in `missed` is one key, except for the
+/// multi_get step (`is_bulk`), whose keys that missed are the bits of
+/// `bulk_missed`, in the order it asked for them. None when none is left.
+fn next_missed(
+    missed: u64,
+    bulk_missed: u64,
+    cursor: Option<(u16, u16)>,
+    is_bulk: impl Fn(u16) -> bool,
+) -> Option<(u16, u16)> {
+    let (mut from_step, mut from_key) = match cursor {
+        None => (0u32, 0u32),
+        Some((s, j)) if is_bulk(s) => (u32::from(s), u32::from(j) + 1),
+        Some((s, _)) => (u32::from(s) + 1, 0),
+    };
+    while from_step < 64 {
+        let rest = missed & (u64::MAX << from_step);
+        if rest == 0 {
+            return None;
+        }
+        let s = rest.trailing_zeros();
+        if s != from_step {
+            from_key = 0;
+        }
+        if !is_bulk(s as u16) {
+            return Some((s as u16, 0));
+        }
+        let keys = if from_key >= 64 {
+            0
+        } else {
+            bulk_missed & (u64::MAX << from_key)
+        };
+        if keys != 0 {
+            return Some((s as u16, keys.trailing_zeros() as u16));
+        }
+        from_step = s + 1;
+        from_key = 0;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Steps 0 and 3 are single gets that missed, step 1 the bulk get with
+    /// keys 0, 2 and 4 missed: the loop visits them in step order, the bulk
+    /// get's keys in their order.
+    #[test]
+    fn next_missed_walks_steps_then_bulk_keys_in_order() {
+        let missed = 0b1011;
+        let bulk = 0b10101;
+        let is_bulk = |s: u16| s == 1;
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        while let Some(c) = next_missed(missed, bulk, cursor, is_bulk) {
+            seen.push(c);
+            cursor = Some(c);
+        }
+        assert_eq!(seen, [(0, 0), (1, 0), (1, 2), (1, 4), (3, 0)]);
+        // A bulk get whose step bit is not set contributes nothing.
+        assert_eq!(next_missed(0b1, bulk, Some((0, 0)), is_bulk), None);
+        assert_eq!(all_keys(5), 0b11111);
+        assert_eq!(all_keys(64), u64::MAX);
     }
 }

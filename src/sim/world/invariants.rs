@@ -33,7 +33,7 @@ impl World {
             }
         }
         self.db.check()?;
-        let pending: u64 = self.cache.clients.iter().map(|c| c.pending()).sum();
+        let pending = self.cache.pending();
         let counted = self.rec.cache_counts().ended();
         if self.rec.submitted() != counted + pending {
             return Err(format!(

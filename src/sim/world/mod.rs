@@ -12,6 +12,7 @@ mod faults;
 mod flow;
 mod invariants;
 mod limits;
+mod proxy;
 mod resilience;
 mod wire;
 
@@ -104,6 +105,27 @@ macro_rules! ctx {
     };
 }
 pub(crate) use ctx;
+
+/// [`ctx!`] for client `$client`: a proxy tier's node side counts its cache
+/// ops in the proxy's own recorder, apart from the application's.
+macro_rules! ctx_of {
+    ($w:expr, $client:expr) => {
+        $crate::sim::client::Ctx {
+            sched: &mut $w.sched,
+            net: &mut $w.cache.net,
+            keys: &mut $w.cache.space,
+            placement: &mut $w.cache.placement,
+            pool_offsets: &$w.cache.pool_offsets,
+            versions: &$w.versions,
+            rec: match &mut $w.cache.proxy {
+                Some(p) if p.id == $client => &mut p.rec,
+                _ => &mut $w.rec,
+            },
+            done: &mut $w.done,
+        }
+    };
+}
+pub(crate) use ctx_of;
 
 /// What a run produced besides its timeline.
 pub struct RunOutput {
@@ -304,7 +326,7 @@ impl World {
             Event::UpstreamRetry(r) => self.upstream_retry_due(r),
             Event::BulkheadDeadline(r) => self.bulkhead_deadline(r),
             Event::OpTimeout { client, op } => {
-                let mut ctx = ctx!(self);
+                let mut ctx = ctx_of!(self, client);
                 self.cache.clients[client.index()].timeout(&mut ctx, op)
             }
             Event::ToNode { conn, generation } => self.arrive_at_node(conn, generation),
@@ -314,7 +336,7 @@ impl World {
                 };
                 let client = self.cache.net.client_of(conn);
                 let node = self.cache.net.node_of(conn);
-                let mut ctx = ctx!(self);
+                let mut ctx = ctx_of!(self, client);
                 self.cache.clients[client.index()].reply(&mut ctx, node, msg);
                 true
             }
@@ -326,10 +348,11 @@ impl World {
             Event::ConnectArrive { conn, generation } => self.connect_arrive(conn, generation),
             Event::LeaseEnd { node, key } => self.lease_end(node, key),
             Event::Client { client, timer } => {
-                let mut ctx = ctx!(self);
+                let mut ctx = ctx_of!(self, client);
                 self.cache.clients[client.index()].timer(&mut ctx, timer)
             }
             Event::Retry(slot) => self.retry_due(slot),
+            Event::Proxy(s) => self.proxy_step(s),
         }
     }
 
@@ -344,6 +367,7 @@ impl World {
                         Waiter::Request(r) => self.cache_result(r, c.result),
                         Waiter::BulkheadTask(t) => self.bulkhead_done(t, c.result),
                         Waiter::RetrySlot(s) => self.resilience_done(s, c.result),
+                        Waiter::Proxy(s) => self.proxy_done(s, c.result),
                     }
                 }
                 let mut done = done;

@@ -1,7 +1,7 @@
 //! The node end of the connections: requests arriving at a node, replies
 //! leaving it, and connect attempts meeting its listen backlog.
 
-use super::{World, ctx};
+use super::{World, ctx_of};
 use crate::sim::event::ClientTimer;
 use crate::sim::event::{ConnectOutcome, Event};
 use crate::sim::ids::{ClientId, ConnId, NodeId};
@@ -15,6 +15,15 @@ impl World {
             return false;
         };
         let node = self.cache.net.node_of(conn);
+        if self.cache.proxy.as_ref().is_some_and(|p| p.node == node)
+            && matches!(
+                self.cache.nodes[node.index()].mode,
+                NodeMode::Up | NodeMode::Frozen
+            )
+        {
+            self.proxy_arrive(conn, generation, msg);
+            return true;
+        }
         match self.cache.nodes[node.index()].mode {
             NodeMode::Down => {
                 // Nothing listens: the kernel answers with a reset.
@@ -65,7 +74,7 @@ impl World {
         });
         for &conn in &taken[..n] {
             let client = self.cache.net.client_of(conn);
-            let mut ctx = ctx!(self);
+            let mut ctx = ctx_of!(self, client);
             self.cache.clients[client.index()].writable(&mut ctx, node);
         }
     }
