@@ -16,6 +16,8 @@ trap 'rm -rf "$tmp"' EXIT
 "$bin" run models/testbed/frozen.toml --out "$tmp/testbed-frozen" --quiet
 "$bin" sweep experiments/incident-mitigations.toml --out "$tmp/mitigations" --quiet
 "$bin" sweep experiments/timeout-vs-degradation.toml --out "$tmp/degradation" --quiet --no-plots
+"$bin" sweep experiments/hotos-retry-vmap.toml --out "$tmp/retry-vmap" --quiet
+"$bin" sweep experiments/hotos-lookaside-vmap.toml --out "$tmp/lookaside-vmap" --quiet
 
 mkdir -p plots
 copy() { # copy FOLDER PLOT NAME
@@ -33,5 +35,7 @@ copy degradation heatmap degradation-heatmap
 "$bin" plot "$tmp/degradation" --x fault.0.slow.factor --series client.op_timeout \
   --fix client.spymemcached.failure_mode=redistribute > /dev/null
 copy degradation lines degradation-lines
+copy retry-vmap vmap hotos-retry-vmap
+copy lookaside-vmap vmap hotos-lookaside-vmap
 cp "$tmp/mitigations/ranking.md" plots/mitigations-ranking.md
 echo "wrote plots/"
