@@ -20,6 +20,7 @@ pub const NAMES: &[(&str, &str)] = &[
     ("fault.#.slow.factor", "slow-node factor"),
     ("fault.#.duration", "fault duration"),
     ("fault.#.start", "fault start"),
+    ("fault.#.delete_hot.keys", "hot keys deleted"),
     ("workload.rate", "request rate (req/s)"),
     ("frontend.maxconn", "HAProxy maxconn"),
     ("frontend.timeout_queue", "HAProxy queue timeout"),
@@ -118,6 +119,8 @@ mod tests {
         assert_eq!(key_name("fault.3.kind"), "fault kind");
         assert_eq!(key_name("client.op_timeout"), "op timeout");
         assert_eq!(key_name("variant"), "configuration");
+        // A cache trigger's size reads as what it does, not as its key.
+        assert_eq!(key_name("fault.0.delete_hot.keys"), "hot keys deleted");
         assert_eq!(
             key_name("client.pymemcache.retry_attempts"),
             "pymemcache retry attempts"
