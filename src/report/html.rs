@@ -105,6 +105,22 @@ pub(super) fn inline_svg(r: &Rendered, caption: &str) -> String {
     )
 }
 
+/// The closing sections of a run's or a sweep's page: each rendered chart
+/// inline under "Plots", captioned by its file stem, then the links to
+/// the data files `names`.
+fn plots_and_files(rendered: &[Rendered], dir: &Path, out: &Path, names: &[&str]) -> String {
+    let mut html = String::from("<h2>Plots</h2>\n");
+    for r in rendered {
+        let stem = r
+            .svg
+            .file_stem()
+            .map_or(String::new(), |s| s.to_string_lossy().into_owned());
+        html.push_str(&inline_svg(r, &stem));
+    }
+    html.push_str(&file_links(dir, out, names));
+    html
+}
+
 pub(super) fn file_links(dir: &Path, out: &Path, names: &[&str]) -> String {
     let mut s = String::from("<h2>Files</h2>\n<ul class=\"files\">\n");
     for n in names {
@@ -299,16 +315,8 @@ pub fn write_sweep_report(
                 .collect();
         body.push_str(&table(&head, &body_rows, 2));
     }
-    body.push_str("<h2>Plots</h2>\n");
-    for r in rendered {
-        let stem = r
-            .svg
-            .file_stem()
-            .map_or(String::new(), |s| s.to_string_lossy().into_owned());
-        body.push_str(&inline_svg(r, &stem));
-    }
     let names: Vec<&str> = SweepDataFile::ALL.iter().map(|f| f.name()).collect();
-    body.push_str(&file_links(dir, out, &names));
+    body.push_str(&plots_and_files(rendered, dir, out, &names));
     let path = out.join(REPORT);
     let html = page(&header.experiment, &body);
     write_atomic(&path, html.as_bytes()).map_err(|source| ReportError {
@@ -398,16 +406,8 @@ pub fn write_run_report(
         rows.push(row);
     }
     body.push_str(&table(&head, &rows, 1));
-    body.push_str("<h2>Plots</h2>\n");
-    for r in rendered {
-        let stem = r
-            .svg
-            .file_stem()
-            .map_or(String::new(), |s| s.to_string_lossy().into_owned());
-        body.push_str(&inline_svg(r, &stem));
-    }
     let names: Vec<&str> = RunDataFile::ALL.iter().map(|f| f.name()).collect();
-    body.push_str(&file_links(dir, out, &names));
+    body.push_str(&plots_and_files(rendered, dir, out, &names));
     let out_path = out.join(REPORT);
     write_atomic(&out_path, page(&name, &body).as_bytes()).map_err(|source| ReportError {
         path: out_path.clone(),
