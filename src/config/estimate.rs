@@ -29,6 +29,13 @@ pub const MEMORY_LIMIT: u64 = 2 << 30;
 /// reaching the client.
 const EVENTS_PER_CACHE_KEY: f64 = 3.0;
 
+/// Events a cache operation on one key causes through a proxy tier
+/// (`[proxy]`): the request reaching the proxy, its thread forwarding it,
+/// the request reaching the node, the node finishing it, the reply reaching
+/// the proxy's node side, its thread answering, the answer reaching the
+/// client (`sim::world::proxy`): the three of a direct op, and four more.
+const EVENTS_PER_PROXIED_KEY: f64 = 7.0;
+
 /// The expected event count of a run, by source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventEstimate {
@@ -158,7 +165,12 @@ pub fn events(model: &Model) -> EventEstimate {
                     .sum::<f64>()
         })
         .sum();
-    let prefilled = model.pools.iter().all(|p| p.prefill);
+    // The proxy tier's own pool holds nothing (its servers hold the keys).
+    let prefilled = model
+        .pools
+        .iter()
+        .enumerate()
+        .all(|(i, p)| p.prefill || model.proxy.as_ref().is_some_and(|x| x.front_pool == i));
     let miss = if prefilled {
         0.0
     } else {
@@ -188,6 +200,12 @@ pub fn events(model: &Model) -> EventEstimate {
         .iter()
         .map(|r| f64::from(r.max_attempts))
         .product();
+    // Steps that reach the proxy's pool pass through the proxy: two more
+    // hops and two turns of its thread per key.
+    let per_key = |pool: usize| match &model.proxy {
+        Some(p) if p.front_pool == pool => EVENTS_PER_PROXIED_KEY,
+        Some(_) | None => EVENTS_PER_CACHE_KEY,
+    };
     let per_request = upstream
         * (1.0
             + flows
@@ -217,11 +235,11 @@ pub fn events(model: &Model) -> EventEstimate {
                                 };
                                 let events = match s.op {
                                     StepOp::Get | StepOp::Set | StepOp::Touch | StepOp::Delete => {
-                                        EVENTS_PER_CACHE_KEY
+                                        per_key(s.pool)
                                     }
-                                    StepOp::MultiGet => EVENTS_PER_CACHE_KEY * s.count as f64,
+                                    StepOp::MultiGet => per_key(s.pool) * s.count as f64,
                                     StepOp::DbRead if s.fill == super::Fill::ReadThrough => {
-                                        db_attempts + EVENTS_PER_CACHE_KEY
+                                        db_attempts + per_key(s.pool)
                                     }
                                     StepOp::DbRead | StepOp::DbWrite => db_attempts,
                                     StepOp::Work => 1.0,

@@ -502,6 +502,35 @@ impl FaultKind {
     }
 }
 
+impl FaultKind {
+    /// Whether the kind can act on a proxy process (a fault that names the
+    /// `[proxy]` address): what a process or its host meets (stopped,
+    /// killed, slowed, its links delayed, lossy or cut); not a memcached
+    /// node's own errors or items.
+    pub fn acts_on_a_proxy(self) -> bool {
+        match self {
+            FaultKind::None
+            | FaultKind::Crash
+            | FaultKind::Frozen
+            | FaultKind::Slow
+            | FaultKind::Lossy
+            | FaultKind::Flapping
+            | FaultKind::Partition
+            | FaultKind::Latency => true,
+            FaultKind::Errors
+            | FaultKind::DbOutage
+            | FaultKind::DbSlow
+            | FaultKind::DbFailover
+            | FaultKind::DbBlip
+            | FaultKind::RetriesOff
+            | FaultKind::ShedLoad
+            | FaultKind::Flush
+            | FaultKind::DeleteHot
+            | FaultKind::Spike => false,
+        }
+    }
+}
+
 /// What a fault kind acts on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultTarget {
@@ -659,13 +688,16 @@ pub enum SlowMode {
     },
 }
 
-/// The faults of the model file, sorted by start.
+/// The faults of the model file, sorted by start. `proxy` is the `[proxy]`
+/// tier's address, if any: a fault whose `node` names it acts on the proxy,
+/// the one node of the pool validation appends after `pools`.
 pub(super) fn validate(
     v: &Check,
     list: &[FaultFile],
     pools: &[PoolConfig],
     duration: Nanos,
     keys: u64,
+    proxy: Option<&str>,
 ) -> Result<Vec<FaultConfig>, ConfigError> {
     let mut out: Vec<(usize, FaultConfig)> = Vec::new();
     for (i, f) in list.iter().enumerate() {
@@ -674,6 +706,33 @@ pub(super) fn validate(
         // (pool, node, whether the fault names one node).
         let place = || -> Result<(usize, usize, bool), ConfigError> {
             Ok(match target {
+                FaultTarget::Node | FaultTarget::Pool
+                    if proxy.is_some()
+                        && matches!(&f.node, Some(NodeRef::Address(a)) if Some(a.as_str()) == proxy)
+                        && !pools
+                            .iter()
+                            .any(|p| p.nodes.iter().any(|n| Some(n.as_str()) == proxy)) =>
+                {
+                    if !f.kind.acts_on_a_proxy() {
+                        return Err(v.err_allowed(
+                            at("kind"),
+                            format!(
+                                "fault kind `{}` cannot act on the proxy `{}`: it is a process, not a memcached node",
+                                f.kind.name(),
+                                proxy.unwrap_or_default()
+                            ),
+                            "none, crash, frozen, slow, lossy, flapping, partition or latency",
+                        ));
+                    }
+                    if f.pool.is_some() {
+                        return Err(v.err_allowed(
+                            at("pool"),
+                            "a fault on the proxy names no pool",
+                            "no `pool` key with the proxy's address as `node`",
+                        ));
+                    }
+                    (pools.len(), 0, true)
+                }
                 FaultTarget::Node | FaultTarget::Pool => {
                     let pool = match &f.pool {
                         None if pools.len() == 1 => 0,
@@ -737,11 +796,14 @@ pub(super) fn validate(
                                 let hint = did_you_mean(a, nodes.iter().map(String::as_str))
                                     .map(|s| format!("; did you mean `{s}`?"))
                                     .unwrap_or_default();
+                                let proxy = proxy
+                                    .map(|p| format!(", or the proxy's address {p}"))
+                                    .unwrap_or_default();
                                 return Err(v.err_allowed(
                                     at("node"),
                                     format!("no node has the address `{a}`{hint}"),
                                     format!(
-                                        "an index from 0 to {}, or one of {}",
+                                        "an index from 0 to {}, or one of {}{proxy}",
                                         nodes.len() - 1,
                                         nodes.join(", ")
                                     ),

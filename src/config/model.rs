@@ -248,7 +248,14 @@ pub fn validate(doc: &Document<'_>, file: ModelFile) -> Result<Model, ConfigErro
     let client = client::validate(&v, &file.client, &pools)?;
     let network = network::validate(&v, &file.network)?;
     let database = database::validate(&v, &file.database)?;
-    let faults = fault::validate(&v, &file.fault, &pools, duration, file.workload.keys.count)?;
+    let faults = fault::validate(
+        &v,
+        &file.fault,
+        &pools,
+        duration,
+        file.workload.keys.count,
+        file.proxy.as_ref().map(|p| p.address.as_str()),
+    )?;
     let mut workload = workload;
     let mut pools = pools;
     let proxy = match &file.proxy {

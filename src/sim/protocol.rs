@@ -24,6 +24,16 @@ pub enum OpKind {
 }
 
 /// A request from a client to a node.
+///
+/// A multi-key get (`get k1 k2 … kn`, one op of the client) travels as n
+/// consecutive messages on the connection with the same `op` and `op_gen`,
+/// one per key, whose `bytes` add up to the command's. The node serves them
+/// one after the other as any requests of the connection (memcached's
+/// `process_get_command` looks the keys up in turn on the connection's
+/// worker, each at the node's service time) and answers each; the client
+/// reads the n answers as the op's one reply, the last standing for `END`
+/// (`Miss`: a key the node skipped). A proxy forwards each key on its own
+/// (twemproxy fragments a multi-get by server) and answers them in order.
 #[derive(Clone, Copy, Debug)]
 pub struct NodeMsg {
     /// Client-side op slot.

@@ -26,6 +26,8 @@
 //! (`nc_response.c` `rsp_send_next`). For mcrouter the same reply stands for
 //! its error results (an ASSUMPTION on its ASCII serialization).
 
+use std::collections::VecDeque;
+
 use crate::engine::{Nanos, Scheduler};
 use crate::metrics::Recorder;
 use crate::sim::event::Event;
@@ -102,6 +104,13 @@ pub struct Proxy {
     pub answered: u64,
     /// `SERVER_ERROR` replies sent.
     pub server_errors: u64,
+    /// While the process is stopped (a `frozen` fault on its node): requests
+    /// that reached its socket unread, in arrival order.
+    held_in: VecDeque<(ConnId, u32, NodeMsg)>,
+    /// While it is stopped: the thread's turns that came due, in order.
+    held_steps: VecDeque<SlotRef>,
+    /// Its thread's time multiplier (a `slow` fault on its node).
+    pub slow: f64,
 }
 
 impl Proxy {
@@ -128,13 +137,64 @@ impl Proxy {
             rec,
             answered: 0,
             server_errors: 0,
+            held_in: VecDeque::new(),
+            held_steps: VecDeque::new(),
+            slow: 1.0,
         }
     }
 
     /// The time the thread finishes a message that arrives now (FIFO).
     fn take_thread(&mut self, now: Nanos) -> Nanos {
-        self.busy_until = self.busy_until.max(now) + self.service;
+        let service = if self.slow == 1.0 {
+            self.service
+        } else {
+            (self.service as f64 * self.slow).round() as Nanos
+        };
+        self.busy_until = self.busy_until.max(now) + service;
         self.busy_until
+    }
+
+    /// The process is stopped: a request reaching its socket waits unread.
+    pub fn hold_arrival(&mut self, conn: ConnId, conn_gen: u32, msg: NodeMsg) {
+        self.held_in.push_back((conn, conn_gen, msg));
+    }
+
+    /// The process is stopped: a turn of its thread waits.
+    pub fn hold_step(&mut self, s: SlotRef) {
+        self.held_steps.push_back(s);
+    }
+
+    /// The process runs again: the turns that came due while it was stopped
+    /// are taken first, in order, one `service_time` each; then the
+    /// requests left unread are returned to be read.
+    pub fn resume(&mut self, sched: &mut Scheduler<Event>) -> VecDeque<(ConnId, u32, NodeMsg)> {
+        let now = sched.now();
+        self.busy_until = self.busy_until.min(now);
+        while let Some(s) = self.held_steps.pop_front() {
+            let at = self.take_thread(now);
+            sched.at(at, Event::Proxy(s));
+        }
+        std::mem::take(&mut self.held_in)
+    }
+
+    /// The process died (a `crash`, a reboot): every request inside it is
+    /// lost (its answers were owed on connections the crash reset), and so is
+    /// everything held; a completion from the node side for one of them is
+    /// stale. Its node side's routing state (ejections, TKO) is kept: an
+    /// approximation, a restarted proxy starts with every server in.
+    pub fn crash(&mut self) {
+        for (i, p) in self.slots.iter_mut().enumerate() {
+            if p.live {
+                p.live = false;
+                p.generation = p.generation.wrapping_add(1);
+                self.free.push(i as u32);
+            }
+        }
+        for q in &mut self.order {
+            q.clear();
+        }
+        self.held_in.clear();
+        self.held_steps.clear();
     }
 
     /// The pool of its servers.

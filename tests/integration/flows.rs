@@ -3,6 +3,7 @@
 //! set of that key", the application code around spymemcached's gets.
 
 use crate::common::{parse, run};
+use cachestorm::sim::protocol::NodeEventKind;
 
 /// Two gets of distinct keys, then the per-key fallback; a cold cache of 50
 /// keys, a slow trickle of requests (no two requests overlap on a key).
@@ -224,4 +225,64 @@ fn bulk_keys_of_an_inactive_node_go_to_the_next_active_node_in_any_mode() {
     let c = single.summary.cache_ops;
     assert_eq!(c.redirected, 0, "{c:?}");
     assert!(c.cancelled > 0, "{c:?}");
+}
+
+/// spymemcached sends a bulk get as one multi-key `get` per node
+/// (`MemcachedClient.asyncGetBulk`: one `opFact.get(keys, cb)` per node), so
+/// a dropped connection discards, and logs a WARN line for, each such op,
+/// not each key (`TCPMemcachedNodeImpl.setupResend`: one "Discarding
+/// partially completed op" per op of the read queue). One node holds every
+/// key: each call is one op of 5 keys. The node's host hangs from 10.005 s
+/// and comes back rebooted at 10.505 s (its connections reset): the calls
+/// of those 0.5 s are written and unanswered, the reset discards them, one
+/// 1 ms log line each, and each is cancelled.
+#[test]
+fn a_dropped_connection_discards_one_op_per_bulk_get_part() {
+    let one_node = BULK5.replace(
+        r#"nodes = ["10.0.1.3:11211", "10.0.1.4:11211", "10.0.1.5:11211"]"#,
+        r#"nodes = ["10.0.1.3:11211"]"#,
+    ) + r#"
+[[fault]]
+node = 0
+kind = "frozen"
+start = "10005ms"
+duration = "500ms"
+frozen = { end = "reboot", reboot_down = "100ms" }
+"#;
+    let (rate, frozen_s, line_s) = (100.0, 0.5, 0.001);
+    let out = run(&parse(
+        &one_node,
+        &[
+            "workload.rate=100",
+            "workload.keys.count=10000",
+            "cluster.prefill=true",
+            "client.op_timeout=5s",
+            "client.spymemcached.discard_log_line=1ms",
+            "duration=20s",
+        ],
+    ));
+    let calls = (rate * frozen_s) as u64;
+    let lost: Vec<_> = out
+        .node_events
+        .iter()
+        .filter(|e| e.node == 0 && e.what == NodeEventKind::Lost)
+        .collect();
+    assert!(!lost.is_empty(), "{:?}", out.node_events);
+    let discarded: u64 = lost[0]
+        .detail
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{:?}", lost[0]));
+    // One op per call, not one per key (5 × calls).
+    assert_eq!(discarded, calls, "{:?}", lost[0]);
+    assert_eq!(out.summary.cache_ops.cancelled, calls);
+    // The lost event follows the logging: one line per discarded op.
+    let crash_s = 10.505;
+    let stall = lost[0].time as f64 / 1e9 - crash_s;
+    let expected = discarded as f64 * line_s;
+    assert!(
+        stall >= expected && stall < expected + 0.001,
+        "{stall} s for {discarded} ops"
+    );
 }

@@ -179,3 +179,168 @@ fn a_proxy_adds_two_hops_and_two_thread_turns() {
     let hops = p50(&free) - p50(&direct);
     assert!((hops - 0.100).abs() < 0.002, "{hops}");
 }
+
+/// `model` with its fault on the proxy (by its address) instead of node 1,
+/// as kind `kind` with the extra fault lines `extra`.
+fn proxy_fault(client: &str, kind: &str, duration: &str, extra: &str) -> String {
+    model(client, duration)
+        .replace(
+            "node = \"127.0.0.1:24212\"\nkind = \"frozen\"",
+            &format!("node = \"127.0.0.1:22121\"\nkind = \"{kind}\""),
+        )
+        .replace(
+            &format!("duration = \"{duration}\"\n"),
+            &format!("duration = \"{duration}\"\n{extra}"),
+        )
+}
+
+const SPY: &str = "[client]\npolicy = \"spymemcached\"\nop_timeout = \"2500ms\"\n\
+                   [client.spymemcached]\nlocator = \"array_mod\"";
+
+/// The application's events on the proxy's node (4).
+fn app_events(out: &cachestorm::sim::RunOutput, what: NodeEventKind) -> Vec<f64> {
+    out.node_events
+        .iter()
+        .filter(|e| e.client == 0 && e.node == 4 && e.what == what)
+        .map(|e| e.time as f64 / 1e9)
+        .collect()
+}
+
+/// A frozen proxy (SIGSTOP on nutcracker) answers nothing and reads
+/// nothing, while its servers are healthy: spymemcached in front sees its
+/// only server stop answering, and its continuous-timeout counter counts
+/// against the proxy. At 500 gets/s from 10 s every op waits the 2.5 s op
+/// timeout; the counter passes its threshold (998: the trip comes at 999
+/// consecutive timeouts, spymemcached 2.12.3's
+/// `DEFAULT_MAX_TIMEOUTEXCEPTION_THRESHOLD`) 999 / 500 s after the first
+/// timeout, and the connection to the proxy is dropped. The proxy's node side
+/// never times out a server (nothing is forwarded while it is stopped).
+#[test]
+fn a_frozen_proxy_makes_spymemcached_trip_on_the_proxy() {
+    let out = run(&parse(&proxy_fault(SPY, "frozen", "20s", ""), &[]));
+    let trips = app_events(&out, NodeEventKind::Trip);
+    let (start, op_timeout, rate, trip_at) = (10.0, 2.5, 500.0, 999.0);
+    let expected = start + op_timeout + trip_at / rate;
+    assert!(
+        !trips.is_empty() && (trips[0] - expected).abs() < 0.05,
+        "{trips:?}, expected {expected}"
+    );
+    assert!(out.summary.client.trips >= 1);
+    assert!(
+        event_times(&out, 1, NodeEventKind::TimeoutClose).is_empty(),
+        "the proxy's servers never time out"
+    );
+    assert!(out.summary.cache_ops.timeout > 999);
+    // The same proxy not frozen: no trip, no timeout.
+    let healthy = run(&parse(
+        &proxy_fault(SPY, "frozen", "20s", ""),
+        &["fault.0.kind=none"],
+    ));
+    assert!(app_events(&healthy, NodeEventKind::Trip).is_empty());
+    assert_eq!(healthy.summary.cache_ops.timeout, 0);
+}
+
+/// A frozen proxy resumed: what waited in its sockets is read and
+/// answered, in order, once it runs again. A plain client with a timeout
+/// longer than the freeze sees every op answered (none times out), the ops
+/// of the frozen second late by up to its length.
+#[test]
+fn a_resumed_proxy_answers_what_waited() {
+    let plain = "[client]\npolicy = \"plain\"\nop_timeout = \"5s\"";
+    let out = run(&parse(&proxy_fault(plain, "frozen", "1s", ""), &[]));
+    let c = out.summary.cache_ops;
+    assert_eq!(c.timeout + c.unsent_timeout + c.error, 0, "{c:?}");
+    assert_eq!(c.hit, out.summary.requests.offered, "{c:?}");
+    let max = out.summary.latency_ms.max;
+    assert!(max > 990.0 && max < 1010.0, "{max}");
+}
+
+/// A crashed proxy: spymemcached's connection is reset at once (lost at
+/// the crash, after the reset's trip), its reconnects are refused while
+/// the proxy is down, and the back-off is 2 s then 4 s (min(30 s, 2^n s),
+/// `MemcachedConnection.queueReconnect`): refused at 12 s, connected at
+/// 16 s, after the proxy came back at 15 s.
+#[test]
+fn a_crashed_proxy_refuses_spymemcached_until_it_is_back() {
+    let out = run(&parse(&proxy_fault(SPY, "crash", "5s", ""), &[]));
+    let lost = app_events(&out, NodeEventKind::Lost);
+    let refused = app_events(&out, NodeEventKind::Refused);
+    let connected = app_events(&out, NodeEventKind::Connected);
+    let (crash, back) = (10.0, 15.0);
+    assert!(
+        !lost.is_empty() && lost[0] >= crash && lost[0] - crash < 0.01,
+        "{lost:?}"
+    );
+    assert!(
+        !refused.is_empty() && (refused[0] - (lost[0] + 2.0)).abs() < 0.01,
+        "{refused:?}"
+    );
+    assert!(
+        !connected.is_empty()
+            && connected[0] > back
+            && (connected[0] - (refused[0] + 4.0)).abs() < 0.01,
+        "{connected:?}"
+    );
+    // Answered again after the reconnect: hits after 16 s.
+    assert!(out.summary.cache_ops.hit > (500.0 * (10.0 + 60.0 - 16.5)) as u64);
+}
+
+/// `slow` on the proxy multiplies its thread's time per message: with no
+/// queueing (500/s), each get's two turns take factor × 10 µs; `latency`
+/// on the proxy delays each answer it sends by its delay.
+#[test]
+fn a_slow_or_delayed_proxy_adds_to_each_get() {
+    let plain = "[client]\npolicy = \"plain\"\nop_timeout = \"2500ms\"";
+    let text = |kind: &str, extra: &str| {
+        proxy_fault(plain, kind, "50s", extra).replace("start = \"10s\"", "start = \"0s\"")
+    };
+    let base = run(&parse(&text("none", ""), &[]));
+    let slow = run(&parse(&text("slow", "slow = { factor = 11 }\n"), &[]));
+    let late = run(&parse(
+        &text("latency", "latency = { delay = \"50ms\" }\n"),
+        &[],
+    ));
+    let p50 = |o: &cachestorm::sim::RunOutput| o.summary.latency_ms.p50;
+    // Two turns of 10 µs become two of 110 µs; each median is the top of
+    // its 1 µs HDR bucket, so the difference is within 2 µs.
+    let turns = p50(&slow) - p50(&base);
+    assert!((turns - 0.200).abs() <= 0.002 + 1e-9, "{turns}");
+    let delay = p50(&late) - p50(&base);
+    assert!((delay - 50.0).abs() < 0.1, "{delay}");
+}
+
+/// The event estimate counts what a proxy adds: a get through the tier is
+/// seven events (to the proxy, its thread forwards, to the node, served,
+/// back to the proxy's node side, its thread answers, back to the client)
+/// against three straight to the node. The estimate of the proxied model
+/// exceeds the direct one's by 4 events per get, and so does what the runs
+/// count (prefilled, no fault: every request one get that hits).
+#[test]
+fn the_event_estimate_counts_the_proxys_events() {
+    use cachestorm::config::estimate::events;
+    let plain = "[client]\npolicy = \"plain\"\nop_timeout = \"2500ms\"";
+    let text = model(plain, "1s");
+    let (a, b) = (
+        text.find("[proxy]").unwrap(),
+        text.find("[cluster]").unwrap(),
+    );
+    let direct_text = format!("{}{}", &text[..a], &text[b..]);
+    let proxied = parse(&text, &["fault.0.kind=none"]);
+    let direct = parse(&direct_text, &["fault.0.kind=none"]);
+    let (ep, ed) = (events(&proxied), events(&direct));
+    // Per request: the arrival and one get.
+    let per_get = |e: &cachestorm::config::estimate::EventEstimate| e.per_request - 1.0;
+    assert_eq!(per_get(&ed), 3.0);
+    assert_eq!(per_get(&ep) / per_get(&ed), 7.0 / 3.0);
+    assert!(ep.total() > ed.total());
+    // What the runs count agrees: 4 more events per request, to 1 %.
+    let (rp, rd) = (run(&proxied), run(&direct));
+    let requests = rp.summary.requests.offered as f64;
+    assert_eq!(rp.summary.requests.offered, rd.summary.requests.offered);
+    let extra = (rp.summary.events as f64 - rd.summary.events as f64) / requests;
+    let predicted = (ep.total() as f64 - ed.total() as f64) / ep.arrivals;
+    assert!(
+        (extra / predicted - 1.0).abs() < 0.01,
+        "{extra} per request, estimate {predicted}"
+    );
+}

@@ -113,8 +113,12 @@ pub struct Spymemcached {
     check_pending: bool,
     /// Replies and connect results that arrived while the I/O thread stalled.
     deferred: VecDeque<Deferred>,
-    /// Bulk gets: per parent op, (node, sub-ops not finished).
+    /// Bulk gets: per parent op, (node, its part not finished: 1 or 0).
     bulks: Vec<Vec<(NodeId, u16)>>,
+    /// Bulk gets' node parts: per part op slot, its keys in the order sent,
+    /// each with its place in the caller's key list. One part is one
+    /// `get k1 k2 …` op (one read-queue entry, one WARN line at a drop).
+    parts: Vec<Vec<(u32, u32)>>,
     /// What this client saw of each node.
     pub events: Vec<NodeEvent>,
     /// Connections lost.
@@ -165,6 +169,7 @@ impl Spymemcached {
             check_pending: false,
             deferred: VecDeque::new(),
             bulks: Vec::new(),
+            parts: Vec::new(),
             events: Vec::new(),
             lost: 0,
             reconnects: 0,
@@ -291,7 +296,16 @@ impl Spymemcached {
     }
 
     /// A bulk get: keys grouped by node, always routed Redistribute-style
-    /// whatever the failure mode (§2.3 step 2), one timeout for all.
+    /// whatever the failure mode (§2.3 step 2), one timeout for all, and
+    /// **one multi-key get op per node**: spymemcached 2.12.3's
+    /// `MemcachedClient.asyncGetBulk` builds one `opFact.get(keys, cb)` per
+    /// node of its chunks and hands the map to `mconn.addOperations`;
+    /// `protocol/ascii/BaseGetOpImpl.initialize` writes it as one
+    /// `get k1 k2 …\r\n` and `handleLine` completes it at the node's `END`
+    /// (couchbase/spymemcached, `src/main/java/net/spy/memcached/`). On the
+    /// wire the part travels as its keys' messages back to back under one op
+    /// id (`protocol::NodeMsg`), which the node serves and answers one key
+    /// after the other as memcached does.
     pub fn multi_get(&mut self, ctx: &mut Ctx, pool: u16, keys: &[u32], waiter: Waiter) {
         let now = ctx.now();
         let (p, pgen) = self.ops.alloc(Op {
@@ -300,7 +314,6 @@ impl Spymemcached {
             timeout_at: now + self.op_timeout,
             waiter: Some(waiter),
             waiting: true,
-            remaining: keys.len() as u32,
             ..Op::default()
         });
         if self.bulks.len() <= p as usize {
@@ -308,18 +321,28 @@ impl Spymemcached {
         }
         self.bulks[p as usize].clear();
         ctx.arm_timeout(self.lane, self.id, p, pgen);
+        // The chunks: each node's keys, nodes in order of their first key.
+        let mut chunks: Vec<(NodeId, Vec<(u32, u32)>)> = Vec::new();
         for (j, &key) in keys.iter().enumerate() {
             let node = self
                 .route(ctx, pool, key, true)
                 .expect("bulk gets always route");
-            let entry = &mut self.bulks[p as usize];
-            match entry.iter_mut().find(|(n, _)| *n == node) {
-                Some(e) => e.1 += 1,
-                None => entry.push((node, 1)),
+            match chunks.iter_mut().find(|(n, _)| *n == node) {
+                Some((_, ks)) => ks.push((key, j as u32)),
+                None => chunks.push((node, vec![(key, j as u32)])),
             }
-            let (i, _) = self
-                .ops
-                .alloc(bulk_member(ctx, key, j as u32, node, p, pgen));
+        }
+        self.ops.at_mut(p).remaining = chunks.len() as u32;
+        for (node, ks) in chunks {
+            self.bulks[p as usize].push((node, 1));
+            let mut op = bulk_member(ctx, ks[0].0, ks[0].1, node, p, pgen);
+            op.bytes = multi_get_bytes(ks.iter().map(|&(k, _)| ctx.keys.spelled_len(k)));
+            op.remaining = ks.len() as u32;
+            let (i, _) = self.ops.alloc(op);
+            if self.parts.len() <= i as usize {
+                self.parts.resize_with(i as usize + 1, Vec::new);
+            }
+            self.parts[i as usize] = ks;
             self.add_op(ctx, node.index(), i);
         }
         self.after_activity(ctx);
@@ -420,14 +443,7 @@ impl Spymemcached {
                 let op = *self.ops.at(i);
                 self.ops.free(i);
                 if op.parent != NO_PARENT {
-                    self.child_done(
-                        ctx,
-                        op.parent,
-                        op.parent_gen,
-                        op.node,
-                        op.index,
-                        BulkWorst::Failed,
-                    );
+                    self.child_done(ctx, op.parent, op.parent_gen, op.node, 0, BulkWorst::Failed);
                 } else {
                     deliver(
                         ctx,
@@ -513,22 +529,40 @@ impl Spymemcached {
         let conn = self.nodes[n].conn_id;
         let op = self.ops.at_mut(i);
         op.written = true;
+        if op.parent != NO_PARENT {
+            self.send_part(ctx, conn, i, prepaid);
+            return;
+        }
         ctx.net
             .send_to_node_prepaid(ctx.sched, conn, op.request(i, Nanos::MAX), prepaid);
+    }
+
+    /// Writes a bulk get's node part, `get k1 k2 …\r\n`, as its keys'
+    /// messages under the part's op id: the first carries `get` and the line
+    /// end, each its key and a space; `prepaid` bytes were written before.
+    fn send_part(&mut self, ctx: &mut Ctx, conn: ConnId, i: u32, prepaid: u64) {
+        let op = *self.ops.at(i);
+        let keys = &self.parts[i as usize];
+        let mut prepaid = prepaid;
+        for (k, &(key, _)) in keys.iter().enumerate() {
+            let mut bytes = 1 + ctx.keys.spelled_len(key) as u32;
+            if k == 0 {
+                bytes += MULTI_GET_FIXED;
+            }
+            let paid = prepaid.min(u64::from(bytes));
+            prepaid -= paid;
+            let mut msg = op.request(i, Nanos::MAX);
+            msg.key = key;
+            msg.bytes = bytes;
+            ctx.net.send_to_node_prepaid(ctx.sched, conn, msg, paid);
+        }
     }
 
     fn finish_unsent(&mut self, ctx: &mut Ctx, i: u32) {
         let op = *self.ops.at(i);
         if op.parent != NO_PARENT {
             self.ops.free(i);
-            self.child_done(
-                ctx,
-                op.parent,
-                op.parent_gen,
-                op.node,
-                op.index,
-                BulkWorst::Failed,
-            );
+            self.child_done(ctx, op.parent, op.parent_gen, op.node, 0, BulkWorst::Failed);
             return;
         }
         if op.waiting {
@@ -587,20 +621,16 @@ impl Spymemcached {
             debug_assert!(head.is_none() || self.ops.get(msg.op, msg.op_gen).is_none());
             return;
         }
+        if self.part_key_answered(msg) {
+            return;
+        }
         self.nodes[n].read.pop_front();
         let op = *self.ops.at(msg.op);
         self.ops.free(msg.op);
         if msg.reply == Reply::ServerError {
             // The op completes with the error, then the connection is lost.
             if op.parent != NO_PARENT {
-                self.child_done(
-                    ctx,
-                    op.parent,
-                    op.parent_gen,
-                    op.node,
-                    op.index,
-                    BulkWorst::Failed,
-                );
+                self.child_done(ctx, op.parent, op.parent_gen, op.node, 0, BulkWorst::Failed);
             } else if op.waiting || op.waiter.is_none() {
                 if op.waiting {
                     self.cancel_timer(ctx, msg.op);
@@ -618,12 +648,14 @@ impl Spymemcached {
             return;
         }
         if op.parent != NO_PARENT {
-            let worst = match msg.reply {
-                Reply::Hit(_) | Reply::Stored => BulkWorst::AllHit,
-                Reply::Miss => BulkWorst::SomeMiss,
-                Reply::Reset | Reply::ServerError => BulkWorst::Failed,
+            // The part's last key: `END`, the op is complete.
+            let missed = op.missed | self.key_missed(msg, &op);
+            let worst = if missed != 0 {
+                BulkWorst::SomeMiss
+            } else {
+                BulkWorst::AllHit
             };
-            self.child_done(ctx, op.parent, op.parent_gen, op.node, op.index, worst);
+            self.child_done(ctx, op.parent, op.parent_gen, op.node, missed, worst);
             return;
         }
         let (outcome, result) = match msg.reply {
@@ -643,22 +675,46 @@ impl Spymemcached {
         }
     }
 
-    /// A sub-op of a bulk get finished with `worst`.
+    /// An answer to one key of a bulk get's node part that is not its last:
+    /// noted in the part (a miss is a key the node skipped before `END`).
+    /// Returns false for the last key (and for any other op).
+    fn part_key_answered(&mut self, msg: ClientMsg) -> bool {
+        let op = *self.ops.at(msg.op);
+        if op.parent == NO_PARENT || op.remaining <= 1 || msg.reply == Reply::ServerError {
+            return false;
+        }
+        let missed = self.key_missed(msg, &op);
+        let op = self.ops.at_mut(msg.op);
+        op.missed |= missed;
+        op.remaining -= 1;
+        true
+    }
+
+    /// The caller's key bit of the part key `msg` answers, if it missed.
+    fn key_missed(&self, msg: ClientMsg, op: &Op) -> u64 {
+        let keys = &self.parts[msg.op as usize];
+        let (_, j) = keys[keys.len() - op.remaining as usize];
+        match msg.reply {
+            Reply::Miss => key_bit(j),
+            Reply::Hit(_) | Reply::Stored | Reply::Reset | Reply::ServerError => 0,
+        }
+    }
+
+    /// A bulk get's node part finished with `worst`; `missed` has the bits
+    /// of its keys that missed.
     fn child_done(
         &mut self,
         ctx: &mut Ctx,
         p: u32,
         pgen: u32,
         node: NodeId,
-        index: u32,
+        missed: u64,
         worst: BulkWorst,
     ) {
         let Some(parent) = self.ops.get_mut(p, pgen) else {
             return;
         };
-        if worst == BulkWorst::SomeMiss {
-            parent.missed |= key_bit(index);
-        }
+        parent.missed |= missed;
         parent.worst = parent.worst.max(worst);
         parent.remaining -= 1;
         if let Some(e) = self.bulks[p as usize].iter_mut().find(|(n, _)| *n == node) {
@@ -799,14 +855,7 @@ impl Spymemcached {
             let at = stall_start + (k as u64 + 1) * line;
             if op.parent != NO_PARENT {
                 self.ops.free(i);
-                self.child_done(
-                    ctx,
-                    op.parent,
-                    op.parent_gen,
-                    op.node,
-                    op.index,
-                    BulkWorst::Failed,
-                );
+                self.child_done(ctx, op.parent, op.parent_gen, op.node, 0, BulkWorst::Failed);
             } else if op.waiting {
                 self.ops.at_mut(i).cancelled = true;
                 ctx.sched.at(
@@ -866,14 +915,7 @@ impl Spymemcached {
         let op = *self.ops.at(i);
         if op.parent != NO_PARENT {
             self.ops.free(i);
-            self.child_done(
-                ctx,
-                op.parent,
-                op.parent_gen,
-                op.node,
-                op.index,
-                BulkWorst::Failed,
-            );
+            self.child_done(ctx, op.parent, op.parent_gen, op.node, 0, BulkWorst::Failed);
             return;
         }
         if op.waiting || op.waiter.is_none() {
@@ -1149,5 +1191,32 @@ impl Spymemcached {
                 self.verify_deadline(ctx, node.index(), generation)
             }
         }
+    }
+}
+
+/// Bytes of `get k1 k2 … kn\r\n` besides the keys and their spaces.
+const MULTI_GET_FIXED: u32 = 5;
+
+/// Bytes of a multi-key get with keys of these lengths: `get`, a space and
+/// the key for each, `\r\n` (`BaseGetOpImpl.initialize`); one key gives the
+/// single get's [`wire_bytes`].
+fn multi_get_bytes(key_lens: impl Iterator<Item = usize>) -> u32 {
+    MULTI_GET_FIXED + key_lens.map(|l| 1 + l as u32).sum::<u32>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_multi_get_of_one_key_is_a_get() {
+        for len in [1usize, 9, 250] {
+            assert_eq!(
+                multi_get_bytes([len].into_iter()),
+                wire_bytes(OpKind::Get, len, 0)
+            );
+        }
+        // `get a bb ccc\r\n`
+        assert_eq!(multi_get_bytes([1, 2, 3].into_iter()), 14);
     }
 }

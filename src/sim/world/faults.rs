@@ -115,6 +115,7 @@ impl World {
                     node.mode = NodeMode::Down;
                     node.drop_all();
                     node.clear();
+                    self.proxy_crashed(n);
                     self.reset_connections(n);
                 }
                 FaultAction::End => {
@@ -141,6 +142,7 @@ impl World {
                         node.clear();
                         node.backlog_used = 0;
                         node.mode = NodeMode::Up;
+                        self.proxy_crashed(n);
                         self.reset_connections(n);
                     }
                 },

@@ -191,6 +191,7 @@ impl World {
         for w in self.cache.nodes[n.index()].startable_workers() {
             self.start_worker(n, w);
         }
+        self.proxy_resumed(n);
     }
 
     /// A connect attempt (SYN) reaches a node: the kernel accepts it into the
