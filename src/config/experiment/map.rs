@@ -132,6 +132,26 @@ impl Trigger {
         }
     }
 
+    /// An upper bound on the sizes the search tries at one load, whatever
+    /// it finds: `high`, `low`, then one per midpoint. A midpoint on the
+    /// grid leaves a bracket at most half the old one plus one grid step,
+    /// until the bracket is within the tolerance or four grid steps; from
+    /// there each midpoint removes at least one of the grid points left
+    /// inside, and halves them. The map's journal has this many step slots
+    /// per load.
+    pub fn max_steps(&self) -> u32 {
+        let g = self.grid();
+        let (mut n, mut w) = (2u32, self.high - self.low);
+        while w > self.tolerance && w > 4.0 * g {
+            w = w / 2.0 + g;
+            n += 1;
+        }
+        if w > self.tolerance {
+            n += ((w / g + 2.0).log2().ceil() as u32) + 1;
+        }
+        n
+    }
+
     /// The override that sets the trigger to `size`, located at the trigger
     /// table (a bad size is reported there).
     pub fn value(&self, size: f64) -> ParamValue {
@@ -556,6 +576,48 @@ mod tests {
             let s = format!("{}", t.in_unit(mid));
             assert!(s.split_once('.').is_none_or(|(_, f)| f.len() <= 3), "{s}");
             if mid > 1.8e9 { hi = mid } else { lo = mid }
+        }
+    }
+
+    /// No path of the search, whatever it finds at each size, tries more
+    /// sizes than [`Trigger::max_steps`] (the journal's slots per load).
+    #[test]
+    fn no_search_tries_more_sizes_than_its_bound() {
+        let ms = 1e6;
+        let cases = [
+            trig(TriggerScale::Duration, 100.0 * ms, 30e9, 100.0 * ms),
+            trig(TriggerScale::Duration, 1.0, 40e9, 1.0),
+            trig(TriggerScale::Duration, 250_001.0, 40e9, 1e6),
+            trig(TriggerScale::Integer, 10.0, 10_000.0, 100.0),
+            trig(TriggerScale::Integer, 0.0, 10.0, 0.5),
+            trig(TriggerScale::Real, 1.0, 10.0, 0.05),
+            trig(TriggerScale::Real, 0.33, 7.7, 0.01),
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for t in cases {
+            let bound = t.max_steps();
+            let mut longest = 0;
+            for _ in 0..2000 {
+                let (mut lo, mut hi, mut n) = (t.low, t.high, 2u32);
+                while let Some(mid) = t.midpoint(lo, hi) {
+                    x = crate::engine::rng::SplitMix64::new(x).next();
+                    if x & 1 == 1 {
+                        hi = mid
+                    } else {
+                        lo = mid
+                    }
+                    n += 1;
+                }
+                longest = longest.max(n);
+            }
+            assert!(
+                longest <= bound,
+                "{t:?}: a search tried {longest} sizes, over the bound {bound}"
+            );
+            assert!(
+                bound <= longest + 3,
+                "{t:?}: the bound {bound} is loose (longest path {longest})"
+            );
         }
     }
 
