@@ -183,11 +183,15 @@ fn real_literal(x: f64) -> String {
     if s.contains('.') { s } else { format!("{s}.0") }
 }
 
+/// The finest tolerance of a real trigger: midpoints are spelled with the
+/// tolerance's decimals, at most nine.
+pub const MIN_REAL_TOLERANCE: f64 = 1e-9;
+
 /// The decimals of a real number's shortest spelling (`0.05` → 2, `2` → 0),
-/// at most 12.
+/// at most 9 (the parser refuses a finer tolerance).
 fn decimals(x: f64) -> usize {
     let s = format!("{x}");
-    s.split_once('.').map_or(0, |(_, f)| f.len().min(12))
+    s.split_once('.').map_or(0, |(_, f)| f.len().min(9))
 }
 
 /// A checked `[map]` table.
@@ -402,6 +406,14 @@ pub(super) fn map(
             "map.trigger.tolerance",
             "the tolerance must be above zero",
             TRIGGER_ALLOWED,
+        ));
+    }
+    if scale == TriggerScale::Real && tolerance < MIN_REAL_TOLERANCE {
+        return Err(cx.err_allowed(
+            &tol_span,
+            "map.trigger.tolerance",
+            format!("{tolerance} has more than 9 decimals"),
+            "a tolerance of at most 9 decimals (≥ 0.000000001): midpoints are spelled with the tolerance's decimals",
         ));
     }
     let trigger = Trigger {
