@@ -273,3 +273,76 @@ fn k_tries_at_each_of_l_layers_make_k_to_the_l_calls_at_the_bottom() {
         "{e:?} vs {e1:?}"
     );
 }
+
+/// Every key of the tables issue 12 added (the database's, the cache
+/// memory keys of `[cluster]`, the faults' and their sub-tables) and every
+/// fault kind is named in the README's model-file reference. The keys are
+/// not typed in here: they are read from the parser's own "allowed" list,
+/// so a key added to the parser without a README row fails this test.
+#[test]
+fn the_readme_names_every_key_of_the_backend_tables() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let model = common::root().join("models/metastable/hotos-lookaside.toml");
+    let allowed = |set: &str| -> Vec<String> {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cachestorm"))
+            .arg("check")
+            .arg(&model)
+            .args(["--set", set])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{set}: {err}");
+        let list = err
+            .rsplit_once("(allowed: ")
+            .unwrap_or_else(|| panic!("{set}: no allowed list in {err}"))
+            .1
+            .trim_end()
+            .trim_end_matches(')');
+        list.split(", ").map(|k| k.trim().to_string()).collect()
+    };
+    let mut missing = Vec::new();
+    for (table, prefix) in [
+        ("database", ""),
+        ("database.overload", "overload."),
+        ("database.contention", "contention."),
+        ("cluster", ""),
+        ("fault.0", ""),
+        ("fault.0.failover", "failover."),
+        ("fault.0.slow", "slow."),
+        ("fault.0.shed", "shed."),
+        ("fault.0.delete_hot", "delete_hot."),
+        ("fault.0.spike", "spike."),
+    ] {
+        let keys = allowed(&format!("{table}.zzz=1"));
+        assert!(keys.len() > 1, "{table}: {keys:?}");
+        for k in keys {
+            let named = [format!("`{prefix}{k}`"), format!("`{prefix}{k}.")];
+            if !named.iter().any(|n| readme.contains(n.as_str())) {
+                missing.push(format!("{table}.{k}"));
+            }
+        }
+    }
+    let kinds = allowed("fault.0.kind=\"zzz\"");
+    for kind in [
+        "db_outage",
+        "db_slow",
+        "db_failover",
+        "db_blip",
+        "flush",
+        "delete_hot",
+        "spike",
+        "retries_off",
+        "shed_load",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "{kind} is not a fault kind: {kinds:?}"
+        );
+    }
+    for kind in kinds {
+        if !readme.contains(&format!("`{kind}`")) {
+            missing.push(format!("fault kind {kind}"));
+        }
+    }
+    assert!(missing.is_empty(), "not in the README: {missing:?}");
+}
