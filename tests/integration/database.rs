@@ -314,7 +314,7 @@ fn the_readme_names_every_key_of_the_backend_tables() {
         ("fault.0.spike", "spike."),
     ] {
         let keys = allowed(&format!("{table}.zzz=1"));
-        assert!(keys.len() > 1, "{table}: {keys:?}");
+        assert!(!keys.is_empty(), "{table}: {keys:?}");
         for k in keys {
             let named = [format!("`{prefix}{k}`"), format!("`{prefix}{k}.")];
             if !named.iter().any(|n| readme.contains(n.as_str())) {
