@@ -346,3 +346,30 @@ fn the_readme_names_every_key_of_the_backend_tables() {
     }
     assert!(missing.is_empty(), "not in the README: {missing:?}");
 }
+
+/// `shed_load` admits each arrival with probability `shed.admit` while it
+/// lasts and rejects the rest; before and after it nothing is rejected. At
+/// 100 constant arrivals a second for 10 s with admit 0.25 the rejections
+/// are Binomial(1000, 0.75): within four standard deviations of 750.
+#[test]
+fn shed_load_admits_its_share_while_it_lasts() {
+    let text = format!(
+        "{BASE}\n[[fault]]\nkind = \"shed_load\"\nstart = \"5s\"\nduration = \"10s\"\nshed = {{ admit = 0.25 }}\n"
+    );
+    let (out, _) = run_rows(&common::parse(&text, &[]));
+    let n: f64 = 1000.0;
+    let (admit, rejected): (f64, f64) = (0.25, out.summary.requests.rejected as f64);
+    let sd = (n * admit * (1.0 - admit)).sqrt();
+    assert!(
+        (rejected - n * (1.0 - admit)).abs() <= 4.0 * sd,
+        "rejected {rejected}, expected {} ± {}",
+        n * (1.0 - admit),
+        4.0 * sd
+    );
+    // Arrivals outside the window (2,000 − 1,000) are all served.
+    assert_eq!(
+        out.summary.requests.succeeded as f64 + rejected,
+        out.summary.requests.offered as f64,
+        "only the window's arrivals are shed"
+    );
+}
