@@ -321,7 +321,10 @@ fn vmap(args: &SweepArgs, quiet: bool, no_plots: bool, dry: bool) -> Result<(), 
     let report = report?;
     if report.interrupted {
         eprintln!(
-            "interrupted: the map's runs so far are lost; run it again (its search is deterministic)"
+            "interrupted: the map's {} finished runs are kept, by step, in {}; resume with:\n  {}",
+            report.runs,
+            report.dir.join(sweep::journal::JOURNAL).display(),
+            args.resume_command(&console::program(), &report.dir)
         );
         return Err(Error::Interrupted(report.dir));
     }

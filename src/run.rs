@@ -252,7 +252,7 @@ pub fn replot(args: PlotArgs) -> Result<Vec<Rendered>, Error> {
     } else {
         None
     };
-    if is_sweep_dir(dir) {
+    if is_sweep_dir(dir) && !crate::report::vmap::is_vmap_dir(dir) {
         let charts = charts(&args.charts, SweepChart::ALL, SweepChart::stem, "sweep")?;
         let mut fixed = Vec::new();
         for f in &args.fix {

@@ -18,6 +18,9 @@ closed_enum! {
         Map,
         /// One row per trigger size tried, in the order tried.
         Steps,
+        /// The map's memory: one line per finished step (a load's trigger
+        /// size with its replications' verdicts), for `--resume`.
+        Journal,
     }
 }
 
@@ -28,6 +31,7 @@ impl VmapDataFile {
             VmapDataFile::Experiment => "experiment.toml",
             VmapDataFile::Map => "vmap.csv",
             VmapDataFile::Steps => "vmap-steps.csv",
+            VmapDataFile::Journal => "journal.jsonl",
         }
     }
 

@@ -14,7 +14,7 @@ use crate::output::{ReadError, write_atomic};
 
 /// True when `dir` holds a vulnerability map.
 pub fn is_vmap_dir(dir: &Path) -> bool {
-    VmapDataFile::Map.path(dir).exists()
+    VmapDataFile::Map.path(dir).exists() || crate::sweep::vmap::is_map_journal(dir)
 }
 
 /// A CSV's rows as maps from column name to cell.

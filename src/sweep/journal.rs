@@ -45,7 +45,9 @@ pub struct Header {
     pub experiment: String,
     /// The experiment seed in force (after `--seed`).
     pub seed: u64,
-    /// `common` or `independent`.
+    /// `common` or `independent`; `map` for a vulnerability map's journal
+    /// (`sweep::vmap`: a record is a step, its `replication` the step's
+    /// number at its load).
     pub seed_mode: String,
     /// Replications per point (the most, with sequential stopping).
     pub replications: u32,

@@ -37,6 +37,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<MergeReport, S
     let mut rank_values = super::sequential::RankValues::new();
     for (i, dir) in dirs.iter().enumerate() {
         let c = journal::scan(dir, &journal::common_seed, &mut |_, _| {})?;
+        if c.header.seed_mode == super::vmap::MAP_SEED_MODE {
+            return Err(SweepError::Refused(format!(
+                "{} holds a vulnerability map: a map decides each step from the one before, so it is neither sharded nor merged",
+                dir.display()
+            )));
+        }
         if let Some(h) = &first {
             if c.header.cachestorm != h.cachestorm {
                 return Err(SweepError::Refused(super::different_build(

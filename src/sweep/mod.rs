@@ -298,14 +298,15 @@ pub fn prepare_out(dir: &Path, force: bool, what: &str) -> Result<FolderLock, Sw
             })
         }
         Err(PrepareError::NotEmpty) => {
-            let resume = if dir.join(journal::JOURNAL).exists() && what == "sweep" {
-                format!(
-                    "pass --resume {} to continue the sweep it holds, ",
-                    dir.display()
-                )
-            } else {
-                String::new()
-            };
+            let resume =
+                if dir.join(journal::JOURNAL).exists() && (what == "sweep" || what == "map") {
+                    format!(
+                        "pass --resume {} to continue the sweep it holds, ",
+                        dir.display()
+                    )
+                } else {
+                    String::new()
+                };
             Err(SweepError::Refused(format!(
                 "{} already exists and is not empty; {resume}pass --force to replace its sweep files, or --out to choose another folder",
                 dir.display()

@@ -35,7 +35,7 @@ pub struct Plan {
 /// The fingerprint of a sweep: MD5 (hex) of the cachestorm version, the
 /// experiment text, the model text, the seed mode and seed, and every
 /// point's canonical spelling.
-fn fingerprint(
+pub(super) fn fingerprint(
     experiment: &str,
     model: &str,
     seed_mode: &str,

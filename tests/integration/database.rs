@@ -273,3 +273,103 @@ fn k_tries_at_each_of_l_layers_make_k_to_the_l_calls_at_the_bottom() {
         "{e:?} vs {e1:?}"
     );
 }
+
+/// Every key of the tables issue 12 added (the database's, the cache
+/// memory keys of `[cluster]`, the faults' and their sub-tables) and every
+/// fault kind is named in the README's model-file reference. The keys are
+/// not typed in here: they are read from the parser's own "allowed" list,
+/// so a key added to the parser without a README row fails this test.
+#[test]
+fn the_readme_names_every_key_of_the_backend_tables() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let model = common::root().join("models/metastable/hotos-lookaside.toml");
+    let allowed = |set: &str| -> Vec<String> {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cachestorm"))
+            .arg("check")
+            .arg(&model)
+            .args(["--set", set])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{set}: {err}");
+        let list = err
+            .rsplit_once("(allowed: ")
+            .unwrap_or_else(|| panic!("{set}: no allowed list in {err}"))
+            .1
+            .trim_end()
+            .trim_end_matches(')');
+        list.split(", ").map(|k| k.trim().to_string()).collect()
+    };
+    let mut missing = Vec::new();
+    for (table, prefix) in [
+        ("database", ""),
+        ("database.overload", "overload."),
+        ("database.contention", "contention."),
+        ("cluster", ""),
+        ("fault.0", ""),
+        ("fault.0.failover", "failover."),
+        ("fault.0.slow", "slow."),
+        ("fault.0.shed", "shed."),
+        ("fault.0.delete_hot", "delete_hot."),
+        ("fault.0.spike", "spike."),
+    ] {
+        let keys = allowed(&format!("{table}.zzz=1"));
+        assert!(!keys.is_empty(), "{table}: {keys:?}");
+        for k in keys {
+            let named = [format!("`{prefix}{k}`"), format!("`{prefix}{k}.")];
+            if !named.iter().any(|n| readme.contains(n.as_str())) {
+                missing.push(format!("{table}.{k}"));
+            }
+        }
+    }
+    let kinds = allowed("fault.0.kind=\"zzz\"");
+    for kind in [
+        "db_outage",
+        "db_slow",
+        "db_failover",
+        "db_blip",
+        "flush",
+        "delete_hot",
+        "spike",
+        "retries_off",
+        "shed_load",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "{kind} is not a fault kind: {kinds:?}"
+        );
+    }
+    for kind in kinds {
+        if !readme.contains(&format!("`{kind}`")) {
+            missing.push(format!("fault kind {kind}"));
+        }
+    }
+    assert!(missing.is_empty(), "not in the README: {missing:?}");
+}
+
+/// `shed_load` admits each arrival with probability `shed.admit` while it
+/// lasts and rejects the rest; before and after it nothing is rejected. At
+/// 100 constant arrivals a second for 10 s with admit 0.25 the rejections
+/// are Binomial(1000, 0.75): within four standard deviations of 750.
+#[test]
+fn shed_load_admits_its_share_while_it_lasts() {
+    let text = format!(
+        "{BASE}\n[[fault]]\nkind = \"shed_load\"\nstart = \"5s\"\nduration = \"10s\"\nshed = {{ admit = 0.25 }}\n"
+    );
+    let (out, _) = run_rows(&common::parse(&text, &[]));
+    let n: f64 = 1000.0;
+    let (admit, rejected): (f64, f64) = (0.25, out.summary.requests.rejected as f64);
+    let sd = (n * admit * (1.0 - admit)).sqrt();
+    assert!(
+        (rejected - n * (1.0 - admit)).abs() <= 4.0 * sd,
+        "rejected {rejected}, expected {} ± {}",
+        n * (1.0 - admit),
+        4.0 * sd
+    );
+    // Arrivals outside the window (2,000 − 1,000) are all served.
+    assert_eq!(
+        out.summary.requests.succeeded as f64 + rejected,
+        out.summary.requests.offered as f64,
+        "only the window's arrivals are shed"
+    );
+}

@@ -27,6 +27,7 @@ use super::parse::Text;
 use super::{Axis, Located, ParamValue};
 use crate::config::error::{ConfigError, Origin};
 use crate::config::units::parse_duration;
+use crate::engine::format_nanos;
 
 /// The share of a trigger size's replications that must stay stuck for the
 /// size to count as stuck, when `stuck_probability` is not written: the
@@ -81,25 +82,81 @@ pub struct Trigger {
 }
 
 impl Trigger {
-    /// The size halfway between `lo` and `hi` (rounded down to a whole
-    /// nanosecond or count), or `None` when the bracket is within the
-    /// tolerance or cannot be split.
+    /// The spacing of the grid the bisection's midpoints lie on, in the
+    /// trigger's own values: a duration bisects on whole milliseconds, or
+    /// on whole microseconds or nanoseconds when the tolerance is finer
+    /// (the largest of the three that divides it); an integer on whole
+    /// numbers; a real number on the tolerance's decimals (`0.05` → 0.01).
+    /// The grid is never coarser than the tolerance, so a bracket wider
+    /// than the tolerance always has a grid point inside.
+    pub fn grid(&self) -> f64 {
+        match self.scale {
+            TriggerScale::Duration => {
+                let tol = self.tolerance as u64;
+                [1_000_000u64, 1_000]
+                    .into_iter()
+                    .find(|g| tol.is_multiple_of(*g))
+                    .unwrap_or(1) as f64
+            }
+            TriggerScale::Integer => 1.0,
+            TriggerScale::Real => 10f64.powi(-(decimals(self.tolerance) as i32)),
+        }
+    }
+
+    /// The point of the grid ([`grid`](Trigger::grid)) nearest below the
+    /// middle of `lo` and `hi` (a real number: nearest to it), or the next
+    /// one up when that is not above `lo`; `None` when the bracket is
+    /// within the tolerance or no grid point lies strictly inside it.
     pub fn midpoint(&self, lo: f64, hi: f64) -> Option<f64> {
         if hi - lo <= self.tolerance {
             return None;
         }
-        let mid = match self.scale {
-            TriggerScale::Duration | TriggerScale::Integer => ((lo + hi) / 2.0).floor(),
-            TriggerScale::Real => lo + (hi - lo) / 2.0,
-        };
-        (mid > lo && mid < hi).then_some(mid)
+        let mid = lo + (hi - lo) / 2.0;
+        let inside = |x: f64| (x > lo && x < hi).then_some(x);
+        let g = self.grid();
+        match self.scale {
+            TriggerScale::Duration | TriggerScale::Integer => {
+                inside((mid / g).floor() * g).or_else(|| inside((mid / g).ceil() * g))
+            }
+            TriggerScale::Real => {
+                // Spelled with the tolerance's decimals and read back, so a
+                // midpoint is the f64 its short spelling reads as (1.35, not
+                // 1.3500000000000001).
+                let d = decimals(self.tolerance);
+                let on_grid = |x: f64| format!("{x:.d$}").parse::<f64>().ok();
+                on_grid(mid)
+                    .and_then(inside)
+                    .or_else(|| on_grid((mid / g).floor() * g).and_then(inside))
+                    .or_else(|| on_grid((mid / g).ceil() * g).and_then(inside))
+            }
+        }
+    }
+
+    /// An upper bound on the sizes the search tries at one load, whatever
+    /// it finds: `high`, `low`, then one per midpoint. A midpoint on the
+    /// grid leaves a bracket at most half the old one plus one grid step,
+    /// until the bracket is within the tolerance or four grid steps; from
+    /// there each midpoint removes at least one of the grid points left
+    /// inside, and halves them. The map's journal has this many step slots
+    /// per load.
+    pub fn max_steps(&self) -> u32 {
+        let g = self.grid();
+        let (mut n, mut w) = (2u32, self.high - self.low);
+        while w > self.tolerance && w > 4.0 * g {
+            w = w / 2.0 + g;
+            n += 1;
+        }
+        if w > self.tolerance {
+            n += ((w / g + 2.0).log2().ceil() as u32) + 1;
+        }
+        n
     }
 
     /// The override that sets the trigger to `size`, located at the trigger
     /// table (a bad size is reported there).
     pub fn value(&self, size: f64) -> ParamValue {
         let literal = match self.scale {
-            TriggerScale::Duration => format!("\"{}\"", duration_literal(size as u64)),
+            TriggerScale::Duration => format!("\"{}\"", format_nanos(size as u64)),
             TriggerScale::Integer => format!("{}", size as i64),
             TriggerScale::Real => real_literal(size),
         };
@@ -126,14 +183,15 @@ fn real_literal(x: f64) -> String {
     if s.contains('.') { s } else { format!("{s}.0") }
 }
 
-/// A whole number of nanoseconds with the largest unit that divides it.
-pub fn duration_literal(ns: u64) -> String {
-    for (unit, scale) in [("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)] {
-        if ns.is_multiple_of(scale) && ns > 0 {
-            return format!("{}{unit}", ns / scale);
-        }
-    }
-    format!("{ns}ns")
+/// The finest tolerance of a real trigger: midpoints are spelled with the
+/// tolerance's decimals, at most nine.
+pub const MIN_REAL_TOLERANCE: f64 = 1e-9;
+
+/// The decimals of a real number's shortest spelling (`0.05` → 2, `2` → 0),
+/// at most 9 (the parser refuses a finer tolerance).
+fn decimals(x: f64) -> usize {
+    let s = format!("{x}");
+    s.split_once('.').map_or(0, |(_, f)| f.len().min(9))
 }
 
 /// A checked `[map]` table.
@@ -350,6 +408,14 @@ pub(super) fn map(
             TRIGGER_ALLOWED,
         ));
     }
+    if scale == TriggerScale::Real && tolerance < MIN_REAL_TOLERANCE {
+        return Err(cx.err_allowed(
+            &tol_span,
+            "map.trigger.tolerance",
+            format!("{tolerance} has more than 9 decimals"),
+            "a tolerance of at most 9 decimals (≥ 0.000000001): midpoints are spelled with the tolerance's decimals",
+        ));
+    }
     let trigger = Trigger {
         key: trigger_key,
         origin: cx.origin(&trig_v.span()),
@@ -466,18 +532,118 @@ mod tests {
         assert_eq!(r.value(2.0).literal, "2.0");
     }
 
+    /// Every midpoint of a whole search lies on the key's grid (whole
+    /// milliseconds for a duration with a tolerance in milliseconds, whole
+    /// numbers for a count, the tolerance's decimals for a real), and the
+    /// search still ends with a bracket no wider than the tolerance.
     #[test]
-    fn durations_take_the_largest_unit_that_divides_them() {
-        assert_eq!(duration_literal(30_000_000_000), "30s");
-        assert_eq!(duration_literal(1_500_000), "1500us");
-        assert_eq!(duration_literal(7), "7ns");
-        assert_eq!(duration_literal(0), "0ns");
-        for s in ["30s", "1500us", "7ns", "12500ms"] {
-            assert_eq!(
-                duration_literal(parse_duration(s).unwrap()),
-                s,
-                "round trip"
+    fn midpoints_stay_on_the_grid_and_the_tolerance_bounds_the_bracket() {
+        let ms = 1e6;
+        let cases = [
+            (
+                trig(TriggerScale::Duration, 100.0 * ms, 30e9, 100.0 * ms),
+                ms,
+            ),
+            (trig(TriggerScale::Duration, 1e9, 40e9, 250_000.0), 1e3),
+            (trig(TriggerScale::Duration, 1e9, 40e9, 1001.0), 1.0),
+            (trig(TriggerScale::Integer, 10.0, 10_000.0, 100.0), 1.0),
+            (trig(TriggerScale::Real, 1.0, 10.0, 0.05), 0.01),
+            (trig(TriggerScale::Real, 0.3, 7.7, 0.5), 0.1),
+        ];
+        for (t, grid) in cases {
+            assert_eq!(t.grid(), grid, "{t:?}");
+            // Every path: always stuck (hi falls) and never stuck (lo rises).
+            for stuck in [true, false] {
+                let (mut lo, mut hi) = (t.low, t.high);
+                while let Some(mid) = t.midpoint(lo, hi) {
+                    assert!(mid > lo && mid < hi, "{t:?}: {mid} outside ({lo}, {hi})");
+                    let steps = mid / grid;
+                    assert!(
+                        (steps - steps.round()).abs() < 1e-6,
+                        "{t:?}: {mid} is not on the grid {grid}"
+                    );
+                    if t.scale == TriggerScale::Real {
+                        let d = decimals(t.tolerance);
+                        assert_eq!(
+                            format!("{mid}"),
+                            format!("{mid:.d$}")
+                                .trim_end_matches('0')
+                                .trim_end_matches('.'),
+                            "{t:?}: {mid} prints with more decimals than the tolerance"
+                        );
+                    }
+                    if stuck { hi = mid } else { lo = mid }
+                }
+                assert!(
+                    hi - lo <= t.tolerance,
+                    "{t:?}: the bracket ({lo}, {hi}) is wider than the tolerance"
+                );
+            }
+        }
+        // The shipped retry map's tolerance of 100 ms: no midpoint prints
+        // with more than three decimals of a second.
+        let t = &cases_retry();
+        let (mut lo, mut hi) = (t.low, t.high);
+        while let Some(mid) = t.midpoint(lo, hi) {
+            let s = format!("{}", t.in_unit(mid));
+            assert!(s.split_once('.').is_none_or(|(_, f)| f.len() <= 3), "{s}");
+            if mid > 1.8e9 { hi = mid } else { lo = mid }
+        }
+    }
+
+    /// No path of the search, whatever it finds at each size, tries more
+    /// sizes than [`Trigger::max_steps`] (the journal's slots per load).
+    #[test]
+    fn no_search_tries_more_sizes_than_its_bound() {
+        let ms = 1e6;
+        let cases = [
+            trig(TriggerScale::Duration, 100.0 * ms, 30e9, 100.0 * ms),
+            trig(TriggerScale::Duration, 1.0, 40e9, 1.0),
+            trig(TriggerScale::Duration, 250_001.0, 40e9, 1e6),
+            trig(TriggerScale::Integer, 10.0, 10_000.0, 100.0),
+            trig(TriggerScale::Integer, 0.0, 10.0, 0.5),
+            trig(TriggerScale::Real, 1.0, 10.0, 0.05),
+            trig(TriggerScale::Real, 0.33, 7.7, 0.01),
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for t in cases {
+            let bound = t.max_steps();
+            let mut longest = 0;
+            for _ in 0..2000 {
+                let (mut lo, mut hi, mut n) = (t.low, t.high, 2u32);
+                while let Some(mid) = t.midpoint(lo, hi) {
+                    x = crate::engine::rng::SplitMix64::new(x).next();
+                    if x & 1 == 1 {
+                        hi = mid
+                    } else {
+                        lo = mid
+                    }
+                    n += 1;
+                }
+                longest = longest.max(n);
+            }
+            assert!(
+                longest <= bound,
+                "{t:?}: a search tried {longest} sizes, over the bound {bound}"
             );
+            assert!(
+                bound <= longest + 3,
+                "{t:?}: the bound {bound} is loose (longest path {longest})"
+            );
+        }
+    }
+
+    fn cases_retry() -> Trigger {
+        trig(TriggerScale::Duration, 1e8, 30e9, 1e8)
+    }
+
+    #[test]
+    fn durations_print_with_the_projects_one_formatter() {
+        let t = trig(TriggerScale::Duration, 1e9, 41e9, 1e9);
+        for s in ["30s", "1500us", "7ns", "12500ms", "2m"] {
+            let ns = parse_duration(s).unwrap();
+            assert_eq!(t.value(ns as f64).display, format_nanos(ns), "{s}");
+            assert_eq!(t.value(ns as f64).display, s, "round trip");
         }
     }
 }
