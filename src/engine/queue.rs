@@ -24,8 +24,7 @@
 //! no handler call, when it reaches the lane's head. A dead timer never
 //! becomes a lane head, so it takes no part in the order of the others.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use super::time::Nanos;
 
@@ -40,27 +39,94 @@ fn key_time(key: u128) -> Nanos {
     (key >> 64) as Nanos
 }
 
+#[derive(Clone, Copy)]
 struct HeapEntry<E> {
     key: u128,
     event: E,
 }
 
-impl<E> PartialEq for HeapEntry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
+/// A 4-ary min-heap of entries by key. Keys are unique (the sequence half),
+/// so the order of pops is the keys' order whatever the heap's shape; four
+/// children per node halve the levels a pop walks down (each level moves
+/// one 32-byte entry), against the binary heap of `std`.
+#[derive(Clone)]
+struct Heap<E> {
+    data: Vec<HeapEntry<E>>,
 }
-impl<E> Eq for HeapEntry<E> {}
-impl<E> PartialOrd for HeapEntry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+
+impl<E> Heap<E> {
+    fn with_capacity(n: usize) -> Self {
+        Heap {
+            data: Vec::with_capacity(n),
+        }
     }
-}
-impl<E> Ord for HeapEntry<E> {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest key.
+
     #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
+    fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// The smallest key (`EMPTY` when empty).
+    #[inline(always)]
+    fn top_key(&self) -> u128 {
+        self.data.first().map_or(EMPTY, |e| e.key)
+    }
+}
+
+impl<E: Copy> Heap<E> {
+    #[inline]
+    fn push(&mut self, entry: HeapEntry<E>) {
+        let mut pos = self.data.len();
+        self.data.push(entry);
+        let d = &mut self.data[..];
+        while pos > 0 {
+            let parent = (pos - 1) / 4;
+            if d[parent].key <= entry.key {
+                break;
+            }
+            d[pos] = d[parent];
+            pos = parent;
+        }
+        d[pos] = entry;
+    }
+
+    /// Removes the entry with the smallest key.
+    #[inline]
+    fn pop(&mut self) -> Option<HeapEntry<E>> {
+        let last = self.data.pop()?;
+        let n = self.data.len();
+        if n == 0 {
+            return Some(last);
+        }
+        let d = &mut self.data[..];
+        let top = d[0];
+        let mut pos = 0;
+        loop {
+            let c = 4 * pos + 1;
+            if c >= n {
+                break;
+            }
+            // The smallest of the (up to four) children. (An index loop:
+            // an unrolled tournament of pairs measured 0.8 % more
+            // instructions on the incident model.)
+            let mut m = c;
+            let mut mk = d[c].key;
+            #[allow(clippy::needless_range_loop)]
+            for j in c + 1..(c + 4).min(n) {
+                let k = d[j].key;
+                if k < mk {
+                    m = j;
+                    mk = k;
+                }
+            }
+            if last.key <= mk {
+                break;
+            }
+            d[pos] = d[m];
+            pos = m;
+        }
+        d[pos] = last;
+        Some(top)
     }
 }
 
@@ -106,7 +172,7 @@ struct LaneQueue<E> {
 pub struct Scheduler<E> {
     now: Nanos,
     seq: u64,
-    heap: BinaryHeap<HeapEntry<E>>,
+    heap: Heap<E>,
     lanes: Vec<LaneQueue<E>>,
     /// Each lane's head key (`EMPTY` when the lane is empty), side by side so
     /// that finding the earliest head is a short scan of plain integers.
@@ -130,7 +196,7 @@ impl<E> Scheduler<E> {
         Scheduler {
             now: 0,
             seq: 0,
-            heap: BinaryHeap::with_capacity(1024),
+            heap: Heap::with_capacity(1024),
             lanes: Vec::new(),
             heads: Vec::new(),
             lane_min: (EMPTY, 0),
@@ -180,7 +246,10 @@ impl<E> Scheduler<E> {
 
     /// Schedules `event` at absolute time `at` (never before now).
     #[inline]
-    pub fn at(&mut self, at: Nanos, event: E) {
+    pub fn at(&mut self, at: Nanos, event: E)
+    where
+        E: Copy,
+    {
         debug_assert!(at >= self.now, "event scheduled in the past");
         let at = at.max(self.now);
         let seq = self.next_seq();
@@ -192,7 +261,10 @@ impl<E> Scheduler<E> {
 
     /// Schedules `event` after `delay`.
     #[inline]
-    pub fn after(&mut self, delay: Nanos, event: E) {
+    pub fn after(&mut self, delay: Nanos, event: E)
+    where
+        E: Copy,
+    {
         self.at(self.now.saturating_add(delay), event);
     }
 
@@ -297,7 +369,7 @@ impl<E> Scheduler<E> {
     /// The key of the earliest event, if any.
     #[inline]
     fn earliest(&self) -> Option<u128> {
-        let h = self.heap.peek().map_or(EMPTY, |e| e.key);
+        let h = self.heap.top_key();
         let z = self.zero.front().map_or(EMPTY, |&(k, _)| k);
         let m = h.min(z).min(self.lane_min.0);
         (m != EMPTY).then_some(m)
@@ -312,14 +384,20 @@ impl<E> Scheduler<E> {
     /// Removes the earliest event if it is due before `end`, advances the
     /// clock to it and returns it.
     #[inline(always)]
-    pub fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
+    pub fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)>
+    where
+        E: Copy,
+    {
         self.pop_until(end.checked_sub(1)?)
     }
 
     /// Removes the earliest event if it is due at or before `last`.
     #[inline(always)]
-    fn pop_until(&mut self, last: Nanos) -> Option<(Nanos, E)> {
-        let h = self.heap.peek().map_or(EMPTY, |e| e.key);
+    fn pop_until(&mut self, last: Nanos) -> Option<(Nanos, E)>
+    where
+        E: Copy,
+    {
+        let h = self.heap.top_key();
         let (l, li) = self.lane_min;
         if let Some(&(z, _)) = self.zero.front()
             && z < h
@@ -355,7 +433,10 @@ impl<E> Scheduler<E> {
 
     /// Removes the earliest event, advances the clock to it and returns it.
     #[inline]
-    pub fn pop(&mut self) -> Option<(Nanos, E)> {
+    pub fn pop(&mut self) -> Option<(Nanos, E)>
+    where
+        E: Copy,
+    {
         self.pop_until(Nanos::MAX)
     }
 
@@ -428,6 +509,33 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(s.lane(7), a);
         assert_eq!(s.lane_delay(b), 9);
+    }
+
+    /// The 4-ary heap gives its keys back in order, through growth and
+    /// shrinkage, whatever the interleaving of pushes and pops.
+    #[test]
+    fn heap_pops_keys_in_order() {
+        use rand::RngExt;
+        let mut rng = crate::engine::stream(3, "heap-test");
+        let mut heap = Heap::with_capacity(4);
+        let mut model = std::collections::BTreeSet::new();
+        for round in 0..20_000u32 {
+            if rng.random_bool(0.55) || model.is_empty() {
+                // Unique keys, as the scheduler's (time, sequence) are.
+                let key = (u128::from(rng.random_range(0..1_000u64)) << 64) | u128::from(round);
+                heap.push(HeapEntry { key, event: round });
+                model.insert((key, round));
+            } else {
+                let e = heap.pop().unwrap();
+                assert_eq!(Some((e.key, e.event)), model.pop_first());
+            }
+            assert_eq!(heap.len(), model.len());
+            assert_eq!(heap.top_key(), model.first().map_or(EMPTY, |&(k, _)| k));
+        }
+        while let Some(e) = heap.pop() {
+            assert_eq!(Some((e.key, e.event)), model.pop_first());
+        }
+        assert!(model.is_empty());
     }
 
     /// The common pattern: timers answered in the order they were armed are
