@@ -24,8 +24,7 @@
 //! no handler call, when it reaches the lane's head. A dead timer never
 //! becomes a lane head, so it takes no part in the order of the others.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use super::time::Nanos;
 
@@ -40,27 +39,94 @@ fn key_time(key: u128) -> Nanos {
     (key >> 64) as Nanos
 }
 
+#[derive(Clone, Copy)]
 struct HeapEntry<E> {
     key: u128,
     event: E,
 }
 
-impl<E> PartialEq for HeapEntry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
+/// A 4-ary min-heap of entries by key. Keys are unique (the sequence half),
+/// so the order of pops is the keys' order whatever the heap's shape; four
+/// children per node halve the levels a pop walks down (each level moves
+/// one 32-byte entry), against the binary heap of `std`.
+#[derive(Clone)]
+struct Heap<E> {
+    data: Vec<HeapEntry<E>>,
 }
-impl<E> Eq for HeapEntry<E> {}
-impl<E> PartialOrd for HeapEntry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+
+impl<E> Heap<E> {
+    fn with_capacity(n: usize) -> Self {
+        Heap {
+            data: Vec::with_capacity(n),
+        }
     }
-}
-impl<E> Ord for HeapEntry<E> {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest key.
+
     #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
+    fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// The smallest key (`EMPTY` when empty).
+    #[inline(always)]
+    fn top_key(&self) -> u128 {
+        self.data.first().map_or(EMPTY, |e| e.key)
+    }
+}
+
+impl<E: Copy> Heap<E> {
+    #[inline]
+    fn push(&mut self, entry: HeapEntry<E>) {
+        let mut pos = self.data.len();
+        self.data.push(entry);
+        let d = &mut self.data[..];
+        while pos > 0 {
+            let parent = (pos - 1) / 4;
+            if d[parent].key <= entry.key {
+                break;
+            }
+            d[pos] = d[parent];
+            pos = parent;
+        }
+        d[pos] = entry;
+    }
+
+    /// Removes the entry with the smallest key.
+    #[inline]
+    fn pop(&mut self) -> Option<HeapEntry<E>> {
+        let last = self.data.pop()?;
+        let n = self.data.len();
+        if n == 0 {
+            return Some(last);
+        }
+        let d = &mut self.data[..];
+        let top = d[0];
+        let mut pos = 0;
+        loop {
+            let c = 4 * pos + 1;
+            if c >= n {
+                break;
+            }
+            // The smallest of the (up to four) children. (An index loop:
+            // an unrolled tournament of pairs measured 0.8 % more
+            // instructions on the incident model.)
+            let mut m = c;
+            let mut mk = d[c].key;
+            #[allow(clippy::needless_range_loop)]
+            for j in c + 1..(c + 4).min(n) {
+                let k = d[j].key;
+                if k < mk {
+                    m = j;
+                    mk = k;
+                }
+            }
+            if last.key <= mk {
+                break;
+            }
+            d[pos] = d[m];
+            pos = m;
+        }
+        d[pos] = last;
+        Some(top)
     }
 }
 
@@ -106,7 +172,7 @@ struct LaneQueue<E> {
 pub struct Scheduler<E> {
     now: Nanos,
     seq: u64,
-    heap: BinaryHeap<HeapEntry<E>>,
+    heap: Heap<E>,
     lanes: Vec<LaneQueue<E>>,
     /// Each lane's head key (`EMPTY` when the lane is empty), side by side so
     /// that finding the earliest head is a short scan of plain integers.
@@ -130,7 +196,7 @@ impl<E> Scheduler<E> {
         Scheduler {
             now: 0,
             seq: 0,
-            heap: BinaryHeap::with_capacity(1024),
+            heap: Heap::with_capacity(1024),
             lanes: Vec::new(),
             heads: Vec::new(),
             lane_min: (EMPTY, 0),
@@ -180,7 +246,10 @@ impl<E> Scheduler<E> {
 
     /// Schedules `event` at absolute time `at` (never before now).
     #[inline]
-    pub fn at(&mut self, at: Nanos, event: E) {
+    pub fn at(&mut self, at: Nanos, event: E)
+    where
+        E: Copy,
+    {
         debug_assert!(at >= self.now, "event scheduled in the past");
         let at = at.max(self.now);
         let seq = self.next_seq();
@@ -192,12 +261,15 @@ impl<E> Scheduler<E> {
 
     /// Schedules `event` after `delay`.
     #[inline]
-    pub fn after(&mut self, delay: Nanos, event: E) {
+    pub fn after(&mut self, delay: Nanos, event: E)
+    where
+        E: Copy,
+    {
         self.at(self.now.saturating_add(delay), event);
     }
 
     /// Schedules `event` after the lane's fixed delay, without touching the heap.
-    #[inline]
+    #[inline(always)]
     pub fn after_lane(&mut self, lane: Lane, event: E) {
         let seq = self.next_seq();
         if lane.0 == ZERO_LANE {
@@ -219,7 +291,7 @@ impl<E> Scheduler<E> {
 
     /// Schedules `event` after the lane's fixed delay, as
     /// [`Scheduler::after_lane`], and returns a handle that can cancel it.
-    #[inline]
+    #[inline(always)]
     pub fn after_lane_timer(&mut self, lane: Lane, event: E) -> Timer {
         let pos = if lane.0 == ZERO_LANE {
             0
@@ -234,6 +306,11 @@ impl<E> Scheduler<E> {
     /// Cancels a timer from [`Scheduler::after_lane_timer`]: its event will
     /// not be popped. A timer already popped (or on the zero-delay lane) is
     /// left alone, so cancelling is safe at any time.
+    ///
+    /// Ops are mostly answered in the order they were sent, so the timer
+    /// cancelled is most often its lane's head: it is taken off the front at
+    /// once (no mark, no scan for marks). One further back is marked dead
+    /// where it waits and dropped when it reaches the front.
     #[inline]
     pub fn cancel(&mut self, timer: Timer) {
         if timer.lane == ZERO_LANE {
@@ -244,7 +321,31 @@ impl<E> Scheduler<E> {
         let Some(at) = timer.pos.checked_sub(l.popped) else {
             return;
         };
-        let Some(entry) = l.queue.get_mut(at as usize) else {
+        if at == 0 {
+            // The lane's head: never dead (dead timers are dropped as soon
+            // as they reach the front), so it is this timer's event.
+            if l.queue.pop_front().is_none() {
+                return;
+            }
+            l.popped += 1;
+            if l.dead > 0 {
+                self.drop_dead(i);
+            }
+            self.heads[i] = self.lanes[i].queue.front().map_or(EMPTY, |&(k, _)| k);
+            if self.lane_min.1 == i {
+                // The old head was the earliest; the new one is later.
+                self.lane_min = min_head(&self.heads);
+            }
+            return;
+        }
+        self.mark_dead(i, at as usize);
+    }
+
+    /// Marks the entry `at` places behind lane `i`'s head dead.
+    #[inline(never)]
+    fn mark_dead(&mut self, i: usize, at: usize) {
+        let l = &mut self.lanes[i];
+        let Some(entry) = l.queue.get_mut(at) else {
             return;
         };
         if is_dead(entry.0) {
@@ -252,14 +353,6 @@ impl<E> Scheduler<E> {
         }
         entry.0 |= DEAD as u128;
         l.dead += 1;
-        if at == 0 {
-            // It was the lane's head: the next live entry takes its place.
-            self.drop_dead(i);
-            self.heads[i] = self.lanes[i].queue.front().map_or(EMPTY, |&(k, _)| k);
-            if self.lane_min.1 == i {
-                self.lane_min = min_head(&self.heads);
-            }
-        }
     }
 
     /// Drops dead timers from the front of lane `i`.
@@ -276,7 +369,7 @@ impl<E> Scheduler<E> {
     /// The key of the earliest event, if any.
     #[inline]
     fn earliest(&self) -> Option<u128> {
-        let h = self.heap.peek().map_or(EMPTY, |e| e.key);
+        let h = self.heap.top_key();
         let z = self.zero.front().map_or(EMPTY, |&(k, _)| k);
         let m = h.min(z).min(self.lane_min.0);
         (m != EMPTY).then_some(m)
@@ -291,14 +384,20 @@ impl<E> Scheduler<E> {
     /// Removes the earliest event if it is due before `end`, advances the
     /// clock to it and returns it.
     #[inline(always)]
-    pub fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
+    pub fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)>
+    where
+        E: Copy,
+    {
         self.pop_until(end.checked_sub(1)?)
     }
 
     /// Removes the earliest event if it is due at or before `last`.
     #[inline(always)]
-    fn pop_until(&mut self, last: Nanos) -> Option<(Nanos, E)> {
-        let h = self.heap.peek().map_or(EMPTY, |e| e.key);
+    fn pop_until(&mut self, last: Nanos) -> Option<(Nanos, E)>
+    where
+        E: Copy,
+    {
+        let h = self.heap.top_key();
         let (l, li) = self.lane_min;
         if let Some(&(z, _)) = self.zero.front()
             && z < h
@@ -334,7 +433,10 @@ impl<E> Scheduler<E> {
 
     /// Removes the earliest event, advances the clock to it and returns it.
     #[inline]
-    pub fn pop(&mut self) -> Option<(Nanos, E)> {
+    pub fn pop(&mut self) -> Option<(Nanos, E)>
+    where
+        E: Copy,
+    {
         self.pop_until(Nanos::MAX)
     }
 
@@ -409,11 +511,67 @@ mod tests {
         assert_eq!(s.lane_delay(b), 9);
     }
 
+    /// The 4-ary heap gives its keys back in order, through growth and
+    /// shrinkage, whatever the interleaving of pushes and pops.
+    #[test]
+    fn heap_pops_keys_in_order() {
+        use rand::RngExt;
+        let mut rng = crate::engine::stream(3, "heap-test");
+        let mut heap = Heap::with_capacity(4);
+        let mut model = std::collections::BTreeSet::new();
+        for round in 0..20_000u32 {
+            if rng.random_bool(0.55) || model.is_empty() {
+                // Unique keys, as the scheduler's (time, sequence) are.
+                let key = (u128::from(rng.random_range(0..1_000u64)) << 64) | u128::from(round);
+                heap.push(HeapEntry { key, event: round });
+                model.insert((key, round));
+            } else {
+                let e = heap.pop().unwrap();
+                assert_eq!(Some((e.key, e.event)), model.pop_first());
+            }
+            assert_eq!(heap.len(), model.len());
+            assert_eq!(heap.top_key(), model.first().map_or(EMPTY, |&(k, _)| k));
+        }
+        while let Some(e) = heap.pop() {
+            assert_eq!(Some((e.key, e.event)), model.pop_first());
+        }
+        assert!(model.is_empty());
+    }
+
+    /// The common pattern: timers answered in the order they were armed are
+    /// cancelled at their lane's head, beside another lane and the heap;
+    /// the earliest lane head stays right.
+    #[test]
+    fn cancelling_lane_heads_in_order() {
+        let mut s = Scheduler::new();
+        let slow = s.lane(100);
+        let fast = s.lane(10);
+        let mut timers = Vec::new();
+        for t in 0..6u64 {
+            s.at(t, 'h');
+            let (_, h) = s.pop().unwrap();
+            assert_eq!(h, 'h');
+            timers.push(s.after_lane_timer(slow, 's'));
+        }
+        s.after_lane(fast, 'f');
+        // The slow lane's head (armed at 0, due at 100) is the earliest lane
+        // head until the fast lane's event (due at 15).
+        for &t in &timers[..5] {
+            s.cancel(t);
+        }
+        // A timer cancelled twice, and one already gone, change nothing.
+        s.cancel(timers[0]);
+        let order: Vec<(u64, char)> = std::iter::from_fn(|| s.pop()).collect();
+        assert_eq!(order, vec![(15, 'f'), (105, 's')]);
+        s.cancel(timers[5]);
+        assert!(s.is_empty());
+    }
+
     proptest! {
         /// Whatever mix of heap and lane events, pops come out sorted by
         /// (time, scheduling order), exactly as a stable sort would give.
         #[test]
-        fn pops_match_a_stable_sort(ops in proptest::collection::vec((0u64..50, 0usize..5, any::<bool>()), 1..200)) {
+        fn pops_match_a_stable_sort(ops in proptest::collection::vec((0u64..50, 0usize..5, any::<bool>()), 1..200), oldest in any::<bool>()) {
             let mut s = Scheduler::new();
             let delays = [0u64, 3, 8, 8, 20];
             let lanes: Vec<Lane> = delays.iter().map(|&d| s.lane(d)).collect();
@@ -423,11 +581,17 @@ mod tests {
             // Interleave scheduling with pops so that "now" advances; a
             // lane event (not zero-delay) whose time is odd is armed as a
             // cancellable timer, and every
-            // fifth op cancels the timer armed three before it (if any).
+            // fifth op cancels the timer armed three before it (if any), or
+            // (`oldest`) the oldest armed timer not yet cancelled, which is
+            // most often its lane's head.
             for (t, lane, use_lane) in ops {
                 let now = s.now();
                 if id % 5 == 4 && timers.len() >= 3 {
-                    let (timer, victim) = timers[timers.len() - 3];
+                    let (timer, victim) = if oldest {
+                        timers.remove(0)
+                    } else {
+                        timers[timers.len() - 3]
+                    };
                     s.cancel(timer);
                     expected.retain(|&(_, i)| i != victim);
                 }

@@ -194,6 +194,15 @@ impl Memory {
         self.expires = vec![0; self.store.len()];
     }
 
+    /// True when items are charged by their size (a capacity in bytes):
+    /// only then does a set need its value's size.
+    #[inline]
+    pub fn charges_bytes(&self) -> bool {
+        self.lru
+            .as_ref()
+            .is_some_and(|l| matches!(l.capacity, Capacity::Bytes(_)))
+    }
+
     /// True when leases are on.
     #[inline]
     pub fn leases(&self) -> bool {

@@ -340,8 +340,13 @@ impl Node {
                 }
             },
             OpKind::Set => {
-                let len = self.key_len(k);
-                let value = set_value(job.msg.bytes, len);
+                // The sizes matter only to a store charged in bytes.
+                let (len, value) = if self.mem.charges_bytes() {
+                    let len = self.key_len(k);
+                    (len, set_value(job.msg.bytes, len))
+                } else {
+                    (0, 0)
+                };
                 self.mem.set(k, job.msg.version, len, value, now);
                 if !self.parked.is_empty()
                     && let Some(waiting) = self.parked.remove(&k)
@@ -443,6 +448,56 @@ fn set_value(wire: u32, key_len: u32) -> u32 {
 mod tests {
     use super::*;
     use crate::sim::client::plain::wire_bytes;
+
+    /// A set served by a node whose memory is bounded in bytes charges its
+    /// slab chunk from the value size read off the wire (the sizes are
+    /// worked out only for such a store); a plain store keeps every key.
+    #[test]
+    fn sets_charge_their_chunks_only_where_bytes_count() {
+        use crate::config::Capacity;
+        let serve = |capacity: Option<Capacity>| {
+            let memory = MemoryConfig {
+                capacity,
+                ..MemoryConfig::default()
+            };
+            let mut node = Node::new(
+                NodeId::new(0),
+                1,
+                16,
+                Dist::Constant(1_000),
+                (100, 6),
+                &memory,
+                crate::engine::stream(1, "node-test"),
+            );
+            let mut sched = Scheduler::new();
+            for k in 0..10u32 {
+                let key_len = node.key_len(k) as usize;
+                let job = Job {
+                    conn: ConnId(0),
+                    conn_gen: 0,
+                    arrived: sched.now(),
+                    msg: NodeMsg {
+                        op: k,
+                        op_gen: 0,
+                        kind: OpKind::Set,
+                        key: k,
+                        version: 1,
+                        bytes: wire_bytes(OpKind::Set, key_len, 100),
+                        deadline: Nanos::MAX,
+                    },
+                };
+                node.arrive(0, job);
+                assert!(node.try_start(0, &mut sched, |_| {}));
+                let (now, _) = sched.pop().unwrap();
+                assert!(matches!(node.finish(0, now), Some(Finished::Reply(_))));
+            }
+            (node.mem.items(), node.mem.counts.evictions)
+        };
+        // Key 6 bytes + digit, value 100: 48 + 8 + 7 + 1 + 100 + 2 = 166
+        // bytes, a 192-byte chunk; four fit in 768 bytes.
+        assert_eq!(serve(Some(Capacity::Bytes(192 * 4))), (4, 6));
+        assert_eq!(serve(None), (10, 0));
+    }
 
     #[test]
     fn set_value_inverts_the_wire_size() {
