@@ -363,4 +363,89 @@ mod tests {
             }
         }
     }
+
+    fn short(extra: &[&str]) -> Model {
+        let sets: Vec<&str> = SHORT_INCIDENT.iter().chain(extra).copied().collect();
+        model("models/incident.toml", &sets)
+    }
+
+    #[test]
+    fn points_share_a_prefix_only_when_they_differ_in_their_faults_alone() {
+        let base = short(&[]);
+        let at = |extra: &[&str]| shared_prefix(&base, &short(extra));
+        // The fault's kind, parameters, node and end may differ.
+        for extra in [
+            &[][..],
+            &["fault.0.kind=crash"],
+            &[
+                "fault.0.kind=slow",
+                "fault.0.slow.stop=180ms",
+                "fault.0.slow.run=20ms",
+            ],
+            &["fault.0.frozen.end=resume"],
+            &["fault.0.duration=50s"],
+            &["fault.0.node=0"],
+            &["fault.0.kind=db_outage"],
+        ] {
+            assert_eq!(at(extra), Some(15 * SEC), "{extra:?}");
+        }
+        // Up to the earlier of the two first fault events.
+        assert_eq!(at(&["fault.0.start=21s"]), Some(15 * SEC));
+        assert_eq!(at(&["fault.0.start=9s"]), Some(9 * SEC));
+        // Anything else differs: no prefix.
+        for extra in [
+            &["client.op_timeout=500ms"][..],
+            &["seed=2"],
+            &["workload.rate=1234"],
+            &["warmup=6s"],
+            &["duration=41s"],
+            &["service.bulkhead.enabled=true"],
+            // A spike is folded into the arrival rates.
+            &["fault.0.kind=spike"],
+            // A policy change alone opens no fault window.
+            &["fault.0.kind=retries_off"],
+            // A fault at time 0 leaves nothing to share.
+            &["fault.0.start=0s"],
+        ] {
+            assert_eq!(at(extra), None, "{extra:?}");
+        }
+        let mut none = base.clone();
+        none.faults.clear();
+        assert_eq!(shared_prefix(&none, &none), None, "no fault, no prefix");
+        let mut two = base.clone();
+        two.faults.push(two.faults[0].clone());
+        assert_eq!(shared_prefix(&base, &two), None, "another number of faults");
+        // Symmetric.
+        let crash = short(&["fault.0.kind=crash", "fault.0.start=9s"]);
+        assert_eq!(shared_prefix(&crash, &base), shared_prefix(&base, &crash));
+    }
+
+    #[test]
+    fn a_prefix_is_held_to_the_tightest_limits_of_its_runs() {
+        let frozen = short(&[]);
+        let crash = short(&["fault.0.kind=crash"]);
+        let limits = |events: Option<u64>, pending: usize| RunLimits {
+            max_events: events,
+            estimate: events.unwrap_or(0) / 50,
+            max_in_flight: 1000 + pending,
+            max_pending: pending,
+        };
+        let (a, b) = (limits(Some(9_000), 500), limits(None, 400));
+        let l = prefix_limits([(&frozen, &a), (&crash, &b)]);
+        assert_eq!(l.max_events, Some(9_000));
+        assert_eq!(l.estimate, a.estimate);
+        assert_eq!(l.max_in_flight, 1400);
+        // A frozen node rebooted schedules three fault events, a crash two;
+        // the prefix holds neither.
+        assert_eq!(l.max_pending, (a.max_pending - 3).min(b.max_pending - 2));
+        // A prefix over its budget stops as the runs would.
+        let tiny = limits(Some(10), 1_000_000);
+        let stopped = Prefix::run(
+            &frozen,
+            Nanos::MAX,
+            false,
+            Some(prefix_limits([(&frozen, &tiny)])),
+        );
+        assert!(matches!(stopped, Err(RunError::Limit(_))));
+    }
 }
