@@ -2,10 +2,9 @@
 //! event queue, with no cache model around it. An event is one handler call.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rand::rngs::ChaCha8Rng;
 use rand_distr::{Distribution, Exp};
 
-use cachestorm::engine::{Scheduler, stream};
+use cachestorm::engine::{ChaCha8Rng, Scheduler, stream};
 
 #[derive(Clone, Copy)]
 enum Ev {

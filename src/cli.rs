@@ -240,6 +240,11 @@ struct SweepCmd {
     /// event count is above N, as `run` does (0 = no limit).
     #[arg(long, value_name = "N", default_value_t = estimate::DEFAULT_MAX_EVENTS)]
     max_events: u64,
+    /// Make every run whole: by default, points that differ only in their
+    /// faults simulate the time before the first fault once and continue
+    /// from copies. Results are the same either way.
+    #[arg(long)]
+    no_shared_prefix: bool,
 }
 
 impl RunCmd {
@@ -271,6 +276,7 @@ impl SweepCmd {
             independent_seeds: self.independent_seeds,
             seed: self.seed,
             max_events: self.max_events,
+            no_shared_prefix: self.no_shared_prefix,
         }
     }
 }
@@ -488,6 +494,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
                         independent_seeds: false,
                         seed: None,
                         max_events,
+                        no_shared_prefix: false,
                     })?;
                     println!(
                         "{}: ok (experiment {}: {} point(s) × {} replication(s) = {} runs, about {} events; see `sweep --dry-run`)",

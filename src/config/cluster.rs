@@ -87,7 +87,7 @@ pub struct PoolFile {
 }
 
 /// A pool of memcached nodes, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PoolConfig {
     /// Name.
     pub name: String,

@@ -217,7 +217,7 @@ pub struct OverloadConfig {
 }
 
 /// The database, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DatabaseConfig {
     /// Connections per pool; `None` = no limit.
     pub connections: Option<u32>,

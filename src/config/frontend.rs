@@ -51,7 +51,7 @@ fn yes() -> bool {
 }
 
 /// The balancer, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FrontendConfig {
     /// Requests in flight per server; `None` = unlimited.
     pub maxconn: Option<u32>,

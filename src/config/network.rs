@@ -73,7 +73,7 @@ fn default_rto_max() -> Duration {
 }
 
 /// The network, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct NetworkConfig {
     /// One-way latency.
     pub latency: Dist,

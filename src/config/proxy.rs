@@ -99,7 +99,7 @@ fn default_service_time() -> Duration {
 }
 
 /// `[proxy]`, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProxyConfig {
     /// Which program.
     pub kind: ProxyKind,

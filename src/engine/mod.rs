@@ -7,5 +7,5 @@ pub mod rng;
 pub mod time;
 
 pub use queue::{Lane, Scheduler, Timer};
-pub use rng::{SplitMix64, stream};
+pub use rng::{ChaCha8Rng, SplitMix64, stream};
 pub use time::{Nanos, format_nanos};

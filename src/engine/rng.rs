@@ -5,7 +5,6 @@
 use std::convert::Infallible;
 
 use rand::SeedableRng;
-use rand::rngs::ChaCha8Rng;
 
 /// FNV-1a over the bytes of a name: stable across platforms and Rust versions
 /// (unlike `std`'s `DefaultHasher`).
@@ -25,7 +24,48 @@ pub fn stream(seed: u64, name: &str) -> ChaCha8Rng {
     for chunk in key.chunks_exact_mut(8) {
         chunk.copy_from_slice(&mix.next().to_le_bytes());
     }
-    ChaCha8Rng::from_seed(key)
+    ChaCha8Rng(rand::rngs::ChaCha8Rng::from_seed(key))
+}
+
+/// rand's ChaCha8 generator (the one every stream uses), with `Clone`: a
+/// world is copied at a shared warm-up prefix (`sim::world::prefix`), and
+/// rand 0.10 no longer makes its generators `Clone`. A copy continues with
+/// exactly the numbers the original would have drawn (its seed, stream and
+/// position are carried over; `clone_draws_the_same_numbers` below). Draws
+/// go straight to the inner generator, so the wrapper costs nothing.
+pub struct ChaCha8Rng(rand::rngs::ChaCha8Rng);
+
+impl Clone for ChaCha8Rng {
+    fn clone(&self) -> Self {
+        ChaCha8Rng(rand::rngs::ChaCha8Rng::deserialize_state(
+            &self.0.serialize_state(),
+        ))
+    }
+}
+
+impl std::fmt::Debug for ChaCha8Rng {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl rand::TryRng for ChaCha8Rng {
+    type Error = Infallible;
+
+    #[inline]
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        self.0.try_next_u32()
+    }
+
+    #[inline]
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        self.0.try_next_u64()
+    }
+
+    #[inline]
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        self.0.try_fill_bytes(dst)
+    }
 }
 
 /// Derives a child seed from a parent seed and an index (for replications and
@@ -99,6 +139,29 @@ mod tests {
         assert_ne!(a2[0], c, "streams of one name differ by seed");
         assert_ne!(derive(7, 0), derive(7, 1));
         assert_ne!(derive(7, 0), derive(8, 0));
+    }
+
+    #[test]
+    fn clone_draws_the_same_numbers() {
+        // At several positions, also inside a buffered block: the copy and
+        // the original continue with the same values, and the original is
+        // unchanged by the copy.
+        for skip in [0usize, 1, 7, 16, 63, 64, 65, 300] {
+            let mut a = stream(3, "work");
+            for _ in 0..skip {
+                let _: u32 = a.random();
+            }
+            let mut b = a.clone();
+            let mut reference = stream(3, "work");
+            for _ in 0..skip {
+                let _: u32 = reference.random();
+            }
+            let xs: Vec<u64> = (0..40).map(|_| a.random()).collect();
+            let ys: Vec<u64> = (0..40).map(|_| b.random()).collect();
+            let zs: Vec<u64> = (0..40).map(|_| reference.random()).collect();
+            assert_eq!(xs, zs, "original after {skip} draws");
+            assert_eq!(ys, zs, "copy after {skip} draws");
+        }
     }
 
     const PINNED_ARRIVALS_1: u64 = 10_731_516_186_979_117_730;

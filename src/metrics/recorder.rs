@@ -106,6 +106,7 @@ pub fn percentiles(h: &LatencyHistogram) -> Percentiles {
 }
 
 /// Streams a run's measurements.
+#[derive(Clone)]
 pub struct Recorder {
     slo: Nanos,
     fault_window: Option<(Nanos, Nanos)>,
@@ -217,6 +218,35 @@ impl Recorder {
             tail: std::collections::VecDeque::new(),
             tail_db_in_flight: 0,
         }
+    }
+
+    /// Gives a recorder that has recorded only what happened before `now`
+    /// another model's fault window, as if it had been built with it (a
+    /// world continued from a shared warm-up prefix as another point of a
+    /// sweep). Before the first fault starts the window decides nothing but
+    /// whether one exists (the verdict's reference is gathered only then),
+    /// so this holds when both windows exist, or neither, and neither
+    /// starts before `now`; otherwise nothing changes and it returns false.
+    pub fn set_fault_window(&mut self, now: Nanos, fault_window: Option<(Nanos, Nanos)>) -> bool {
+        let later = |w: Option<(Nanos, Nanos)>| w.is_none_or(|(s, _)| s >= now);
+        if self.fault_window.is_some() != fault_window.is_some()
+            || !later(self.fault_window)
+            || !later(fault_window)
+        {
+            return false;
+        }
+        let built = Recorder::new(self.slo, self.warmup, self.duration, fault_window);
+        debug_assert!(
+            self.windows[1..]
+                .iter()
+                .all(|w| w.counts == [0; 6] && w.latency.count() == 0),
+            "the fault and recovery windows have recorded nothing yet"
+        );
+        self.windows[0].end = built.windows[0].end;
+        self.windows[1] = built.windows[1].clone();
+        self.windows[2] = built.windows[2].clone();
+        self.fault_window = fault_window;
+        true
     }
 
     /// A database call (a first attempt or a retry) was made.

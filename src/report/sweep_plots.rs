@@ -686,6 +686,7 @@ mod tests {
             independent_seeds: false,
             seed: None,
             max_events: 0,
+            no_shared_prefix: false,
         };
         run_sweep(&args, &AtomicBool::new(false), &mut |_, _| {}).unwrap();
         let data = SweepData::read(&out).unwrap();

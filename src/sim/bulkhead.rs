@@ -27,7 +27,7 @@ pub(crate) struct Task {
 }
 
 /// Bulkhead tasks of all instances (a slab with generations).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Tasks {
     pub(crate) tasks: Vec<Task>,
     pub(crate) free: Vec<u32>,
@@ -60,6 +60,7 @@ impl Tasks {
 }
 
 /// One instance's bulkhead: its threads and queue.
+#[derive(Clone)]
 pub struct Bulkhead {
     pub(crate) threads: u32,
     pub(crate) busy: u32,

@@ -17,6 +17,7 @@ use crate::sim::protocol::NodeEvent;
 use crate::sim::proxy::Proxy;
 
 /// The cache side's state.
+#[derive(Clone)]
 pub struct Cache {
     /// One client per service instance.
     pub(crate) clients: Vec<Client>,

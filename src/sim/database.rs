@@ -25,7 +25,7 @@
 
 use std::collections::VecDeque;
 
-use rand::rngs::ChaCha8Rng;
+use crate::engine::rng::ChaCha8Rng;
 
 use super::event::Event;
 use super::ids::QueryRef;
@@ -180,6 +180,7 @@ impl RateWindow {
 }
 
 /// The pools and the server.
+#[derive(Clone)]
 pub struct Database {
     spec: DatabaseSpec,
     pools: Vec<Pool>,

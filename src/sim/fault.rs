@@ -12,8 +12,8 @@
 //! phase, lifted at each off phase, phase lengths jittered from the stream
 //! `faults`.
 
+use crate::engine::rng::ChaCha8Rng;
 use rand::RngExt;
-use rand::rngs::ChaCha8Rng;
 
 use super::event::FaultAction;
 use super::ids::NodeId;
@@ -23,6 +23,7 @@ use crate::config::{Cycle, FaultKindConfig, FaultTarget, Model};
 use crate::engine::{Nanos, stream};
 
 /// Per-node fault bookkeeping.
+#[derive(Clone)]
 pub struct FaultState {
     /// Global node of each fault (none for database and policy faults).
     node_of: Vec<Option<NodeId>>,

@@ -10,6 +10,7 @@ use super::request::ReqRef;
 use crate::config::{Balance, FrontendConfig as FrontendSpec};
 
 /// The front end's state.
+#[derive(Clone)]
 pub struct Frontend {
     /// The configuration.
     pub spec: FrontendSpec,

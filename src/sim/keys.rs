@@ -16,6 +16,7 @@ use crate::config::{HashChoice, KeysConfig, LocatorChoice, Popularity};
 use crate::engine::rng::{SplitMix64, derive};
 
 /// Draws key indices.
+#[derive(Clone)]
 pub struct KeySpace {
     count: u32,
     zipf: Option<Arc<ZipfSampler>>,
@@ -192,6 +193,7 @@ const UNKNOWN: u16 = u16::MAX;
 
 /// Where a pool's keys live, as the client's locator computes it, cached per
 /// key (primaries in a dense table, full routes on demand).
+#[derive(Clone)]
 pub struct Placement {
     locator: Locator,
     /// The locator and node list, spelled: with the key space, what a shared

@@ -117,6 +117,7 @@ pub struct MemoryCounts {
 }
 
 /// One node's items.
+#[derive(Clone)]
 pub struct Memory {
     /// Version + 1 of each key held (0 = absent).
     store: Vec<u32>,
@@ -132,6 +133,7 @@ pub struct Memory {
 }
 
 /// A bounded store's recency list (head = most recent) and its usage.
+#[derive(Clone)]
 struct Lru {
     capacity: Capacity,
     used: u64,
@@ -145,6 +147,7 @@ struct Lru {
 }
 
 /// Lease bookkeeping.
+#[derive(Clone)]
 struct Leases {
     time: Nanos,
     /// When each key's lease ends (0 = none).

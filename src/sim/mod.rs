@@ -26,6 +26,7 @@ pub mod workload;
 pub mod world;
 
 pub use limits::{LimitExceeded, RunError, RunLimits};
+pub use world::prefix::{Prefix, prefix_limits, shared_prefix};
 pub use world::{RunOutput, Violation, World};
 
 use crate::config::Model;

@@ -14,8 +14,8 @@
 
 use std::collections::VecDeque;
 
+use crate::engine::rng::ChaCha8Rng;
 use rand::RngExt;
-use rand::rngs::ChaCha8Rng;
 
 use super::event::Event;
 use super::ids::{ClientId, ConnId, NodeId};
@@ -44,6 +44,7 @@ pub struct Conn {
 }
 
 /// All connections and the link properties.
+#[derive(Clone)]
 pub struct Network {
     conns: Vec<Conn>,
     nodes: usize,

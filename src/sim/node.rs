@@ -11,8 +11,8 @@
 
 use std::collections::VecDeque;
 
+use crate::engine::rng::ChaCha8Rng;
 use rand::RngExt;
-use rand::rngs::ChaCha8Rng;
 
 use super::memory::{Lookup, Memory};
 use super::sampler::sample;
@@ -73,6 +73,7 @@ pub struct Done {
 }
 
 /// A memcached node.
+#[derive(Clone)]
 pub struct Node {
     /// Global index.
     pub id: NodeId,

@@ -77,6 +77,7 @@ pub struct Answer {
 }
 
 /// A proxy process.
+#[derive(Clone)]
 pub struct Proxy {
     /// Its node-side client (an index into the cache's clients).
     pub id: ClientId,

@@ -117,7 +117,7 @@ pub struct Request {
 }
 
 /// All requests in flight.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Requests {
     slots: Vec<Request>,
     free: Vec<u32>,

@@ -1,7 +1,7 @@
 //! Draws durations from a validated distribution.
 
+use crate::engine::rng::ChaCha8Rng;
 use rand::RngExt;
-use rand::rngs::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
 use crate::config::Dist;

@@ -13,6 +13,7 @@ use crate::engine::Scheduler;
 use crate::sim::event::Event;
 
 /// One service instance.
+#[derive(Clone)]
 pub struct Instance {
     /// Its executor.
     pub exec: Executor,
@@ -21,6 +22,7 @@ pub struct Instance {
 }
 
 /// The service's state.
+#[derive(Clone)]
 pub struct Service {
     /// The instances, each with its own client (same index in the world).
     pub(crate) instances: Vec<Instance>,

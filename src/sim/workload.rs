@@ -4,8 +4,8 @@
 //! Arrivals, flow choices and key seeds each draw from their own stream, so
 //! every configuration run with the same seed meets the same requests.
 
+use crate::engine::rng::ChaCha8Rng;
 use rand::RngExt;
-use rand::rngs::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1};
 
 use crate::config::{ArrivalKind, WorkloadConfig};
@@ -13,6 +13,7 @@ use crate::engine::Nanos;
 use crate::engine::time::SEC;
 
 /// The arrival process.
+#[derive(Clone)]
 pub struct Arrivals {
     kind: ArrivalKind,
     /// (from, rate per second).
@@ -82,6 +83,7 @@ impl Arrivals {
 }
 
 /// Picks flows by weight.
+#[derive(Clone)]
 pub struct FlowPicker {
     cumulative: Vec<f64>,
     rng: ChaCha8Rng,

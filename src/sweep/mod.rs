@@ -76,6 +76,10 @@ pub struct SweepArgs {
     /// `--max-events`: refuse the sweep when any point is estimated above
     /// this many events (0 = no limit), as `run` does.
     pub max_events: u64,
+    /// `--no-shared-prefix`: make every run whole, even where points that
+    /// differ only in their faults could continue from one simulated
+    /// warm-up (the results are the same either way).
+    pub no_shared_prefix: bool,
 }
 
 impl Default for SweepArgs {
@@ -90,6 +94,7 @@ impl Default for SweepArgs {
             independent_seeds: false,
             seed: None,
             max_events: crate::config::estimate::DEFAULT_MAX_EVENTS,
+            no_shared_prefix: false,
         }
     }
 }
@@ -134,6 +139,9 @@ impl SweepArgs {
         }
         if self.max_events != crate::config::estimate::DEFAULT_MAX_EVENTS {
             c.push_str(&format!(" --max-events {}", self.max_events));
+        }
+        if self.no_shared_prefix {
+            c.push_str(" --no-shared-prefix");
         }
         c
     }
@@ -459,6 +467,7 @@ pub fn run_sweep(
     };
     let runs_resumed = index.len();
     let mut finished = runs_resumed;
+    let share = !args.no_shared_prefix;
     let outcome = match plan.header.sequential.clone() {
         None => {
             let todo: Vec<(usize, u32)> = plan
@@ -468,7 +477,9 @@ pub fn run_sweep(
                 .collect();
             let runs_total = plan.runs().len();
             progress(finished, runs_total);
-            runner::execute(&plan, &todo, threads, cancel, &mut |batch: Vec<Record>| {
+            runner::execute(&plan, &todo, threads, share, cancel, &mut |batch: Vec<
+                Record,
+            >| {
                 journal.append_indexed(&batch, &mut index)?;
                 finished += batch.len();
                 progress(finished, runs_total);
@@ -490,8 +501,13 @@ pub fn run_sweep(
                 }
                 let wave_total = finished + todo.len();
                 progress(finished, wave_total);
-                let end =
-                    runner::execute(&plan, &todo, threads, cancel, &mut |batch: Vec<Record>| {
+                let end = runner::execute(
+                    &plan,
+                    &todo,
+                    threads,
+                    share,
+                    cancel,
+                    &mut |batch: Vec<Record>| {
                         journal.append_indexed(&batch, &mut index)?;
                         finished += batch.len();
                         for r in &batch {
@@ -499,7 +515,8 @@ pub fn run_sweep(
                         }
                         progress(finished, wave_total);
                         Ok(())
-                    });
+                    },
+                );
                 match end {
                     Ok(runner::BatchEnd::Complete) => continue,
                     other => break other,
@@ -610,6 +627,7 @@ mod tests {
             independent_seeds: false,
             seed: None,
             max_events: crate::config::estimate::DEFAULT_MAX_EVENTS,
+            no_shared_prefix: false,
         };
         assert_eq!(
             args.resume_command("./target/release/cachestorm", Path::new("out/a b")),

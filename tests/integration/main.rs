@@ -22,6 +22,7 @@ mod metastable;
 mod metastable_cache;
 mod peer;
 mod policies;
+mod prefix;
 mod proxy;
 mod queueing;
 mod report;

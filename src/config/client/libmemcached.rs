@@ -79,7 +79,7 @@ fn default_lm_retry() -> Duration {
 }
 
 /// libmemcached parameters, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LibmemcachedConfig {
     /// Per-op poll timeout.
     pub poll_timeout: Nanos,

@@ -98,7 +98,7 @@ fn default_failover_exptime() -> Duration {
 }
 
 /// mcrouter parameters, validated (`McrouterFile` cites the defaults).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct McrouterConfig {
     /// Request timeout.
     pub server_timeout: Nanos,

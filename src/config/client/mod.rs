@@ -137,7 +137,7 @@ fn default_op_timeout() -> Duration {
 }
 
 /// The client, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ClientConfig {
     /// Op timeout (the waiting caller's, whatever the policy).
     pub op_timeout: Nanos,
@@ -146,7 +146,7 @@ pub struct ClientConfig {
 }
 
 /// The policy in use and its validated settings.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum PolicyConfig {
     /// `plain`.
     Plain(plain::PlainConfig),

@@ -23,7 +23,7 @@ pub struct PlainFile {
 }
 
 /// The `plain` policy, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PlainConfig {
     /// Locator.
     pub locator: LocatorChoice,

@@ -76,7 +76,7 @@ fn default_py_dead() -> Duration {
 }
 
 /// pymemcache `HashClient` parameters, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PymemcacheConfig {
     /// Call timeout; `None` = blocks forever.
     pub timeout: Option<Nanos>,

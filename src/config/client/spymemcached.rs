@@ -186,7 +186,7 @@ impl FailureMode {
 }
 
 /// spymemcached parameters, resolved.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SpymemcachedConfig {
     /// Failure mode.
     pub failure_mode: FailureMode,

@@ -65,7 +65,7 @@ fn default_twemproxy_retry() -> Duration {
 }
 
 /// twemproxy parameters, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TwemproxyConfig {
     /// Request (and connect) timeout; `None` = forever.
     pub timeout: Option<Nanos>,

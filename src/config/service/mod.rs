@@ -136,7 +136,7 @@ fn default_bulkhead_deadline() -> Duration {
 }
 
 /// The service, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ServiceConfig {
     /// Instances.
     pub instances: u32,
@@ -156,7 +156,7 @@ pub struct ServiceConfig {
 }
 
 /// A separate executor for cache calls, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BulkheadConfig {
     /// Threads.
     pub threads: u32,

@@ -363,7 +363,7 @@ impl BreakerScope {
 }
 
 /// Application-level resilience around awaited cache calls.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ResilienceConfig {
     /// Retries, when enabled.
     pub retry: Option<RetryConfig>,
@@ -374,7 +374,7 @@ pub struct ResilienceConfig {
 }
 
 /// Retries.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RetryConfig {
     /// Attempts, the first included.
     pub max_attempts: u32,
@@ -391,7 +391,7 @@ pub struct RetryConfig {
 }
 
 /// Retry budget.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BudgetConfig {
     /// Retries per call.
     pub ratio: f64,
@@ -402,7 +402,7 @@ pub struct BudgetConfig {
 }
 
 /// Circuit breaker(s).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BreakerConfig {
     /// Per client, per node or both.
     pub scope: BreakerScope,

@@ -220,7 +220,7 @@ impl StepOp {
 }
 
 /// A request type, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FlowConfig {
     /// Name.
     pub name: String,
@@ -231,7 +231,7 @@ pub struct FlowConfig {
 }
 
 /// One step, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct StepConfig {
     /// What it does.
     pub op: StepOp,

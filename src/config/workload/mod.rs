@@ -126,7 +126,7 @@ pub struct PopularityFile {
 }
 
 /// Requests, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WorkloadConfig {
     /// Poisson or constant gaps.
     pub arrival: ArrivalKind,
@@ -141,7 +141,7 @@ pub struct WorkloadConfig {
 }
 
 /// The key space, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct KeysConfig {
     /// Number of keys.
     pub count: u32,

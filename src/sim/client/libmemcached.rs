@@ -47,6 +47,7 @@ struct LibmemcachedServer {
 }
 
 /// A libmemcached client.
+#[derive(Clone)]
 pub struct Libmemcached {
     core: Core,
     cfg: Spec,

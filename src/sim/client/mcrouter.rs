@@ -18,8 +18,8 @@
 //! after `failover_exptime` (60 s). The optional fail-open guard sends to TKO
 //! destinations anyway while more than `tko_threshold` of the pool is TKO.
 
+use crate::engine::rng::ChaCha8Rng;
 use rand::RngExt;
-use rand::rngs::ChaCha8Rng;
 
 use super::ops::Op;
 use super::pipe::{self, Core, Disposition, PipePolicy, Target, Why};
@@ -54,6 +54,7 @@ struct Dest {
 }
 
 /// An mcrouter sidecar.
+#[derive(Clone)]
 pub struct Mcrouter {
     core: Core,
     cfg: Spec,

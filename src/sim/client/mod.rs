@@ -33,6 +33,7 @@ pub use spymemcached::Spymemcached;
 pub use twemproxy::Twemproxy;
 
 /// A client instance.
+#[derive(Clone)]
 pub enum Client {
     /// A per-request timeout and nothing else.
     Plain(Plain),

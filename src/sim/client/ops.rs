@@ -94,7 +94,7 @@ impl Default for Op {
 }
 
 /// The ops of one client.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct OpSlab {
     slots: Vec<Op>,
     free: Vec<u32>,

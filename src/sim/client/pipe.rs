@@ -99,6 +99,7 @@ pub enum Disposition {
 }
 
 /// The state every policy of this family has.
+#[derive(Clone)]
 pub struct Core {
     /// Client (service instance).
     pub id: ClientId,
@@ -520,10 +521,12 @@ pub fn failure(why: Why) -> (CacheOutcome, CacheResult) {
 /// Key placement over the nodes a policy has not ejected, per pool: the
 /// pool's locator rebuilt over the live nodes whenever that set changes,
 /// with a per-key cache. With every node live it is the world's placement.
+#[derive(Clone)]
 pub struct LiveRing {
     pools: Vec<PoolRing>,
 }
 
+#[derive(Clone)]
 struct PoolRing {
     offset: u16,
     names: Vec<String>,

@@ -60,6 +60,7 @@ fn digits(n: u32) -> u32 {
 }
 
 /// A plain client.
+#[derive(Clone)]
 pub struct Plain {
     id: ClientId,
     /// Its ops.

@@ -41,6 +41,7 @@ struct PymemcacheServer {
 }
 
 /// A pymemcache `HashClient`.
+#[derive(Clone)]
 pub struct Pymemcache {
     core: Core,
     cfg: Spec,

@@ -16,7 +16,7 @@
 
 use std::collections::VecDeque;
 
-use rand::rngs::ChaCha8Rng;
+use crate::engine::rng::ChaCha8Rng;
 
 use super::ops::{NO_PARENT, Op, OpSlab};
 use super::plain::{bulk_member, wire_bytes};
@@ -98,6 +98,7 @@ impl SpyNode {
 }
 
 /// A spymemcached client instance.
+#[derive(Clone)]
 pub struct Spymemcached {
     id: ClientId,
     cfg: SpySpec,

@@ -36,6 +36,7 @@ struct TwemproxyServer {
 }
 
 /// A twemproxy sidecar.
+#[derive(Clone)]
 pub struct Twemproxy {
     core: Core,
     cfg: Spec,

@@ -20,7 +20,7 @@ pub mod breaker;
 pub mod budget;
 pub mod retry;
 
-use rand::rngs::ChaCha8Rng;
+use crate::engine::rng::ChaCha8Rng;
 
 use self::breaker::Breaker;
 use self::budget::Budget;
@@ -55,6 +55,7 @@ pub(crate) struct Pending {
 }
 
 /// One service instance's breakers and budget.
+#[derive(Clone)]
 pub(crate) struct Guards {
     pub(crate) client: Option<Breaker>,
     pub(crate) nodes: Vec<Breaker>,
@@ -62,6 +63,7 @@ pub(crate) struct Guards {
 }
 
 /// The resilience layer of every instance.
+#[derive(Clone)]
 pub struct Resilience {
     pub(crate) spec: Spec,
     pub(crate) calls: Vec<Pending>,

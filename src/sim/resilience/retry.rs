@@ -9,8 +9,8 @@
 //! * decorrelated: `min(cap, uniform(base, 3 × previous sleep))`, the first
 //!   previous sleep being `base`.
 
+use crate::engine::rng::ChaCha8Rng;
 use rand::RngExt;
-use rand::rngs::ChaCha8Rng;
 
 use crate::config::{Backoff, Jitter, RetryConfig};
 use crate::engine::Nanos;

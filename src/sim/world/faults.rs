@@ -2,44 +2,39 @@
 //! kind does to its node or to the node's links.
 
 use super::World;
-use crate::config::{FaultKindConfig, FrozenEnd, SlowMode};
+use crate::config::{FaultKindConfig, FrozenEnd, Model, SlowMode};
 use crate::engine::Nanos;
 use crate::sim::event::{Event, FaultAction};
 use crate::sim::ids::NodeId;
 use crate::sim::node::NodeMode;
 
+/// The events that mark `model`'s faults' phases, in the order a run
+/// schedules them at its start: each fault's start, reboot (a frozen node
+/// rebooted at its end) and end. Duty cycles and toggles are scheduled as
+/// the fault runs.
+pub(crate) fn fault_events(model: &Model) -> Vec<(Nanos, Event)> {
+    let mut events = Vec::with_capacity(model.faults.len() * 3);
+    for (i, f) in model.faults.iter().enumerate() {
+        let index = i as u16;
+        let at = |t: Nanos, action: FaultAction| (t, Event::Fault { index, action });
+        events.push(at(f.start, FaultAction::Start));
+        if let FaultKindConfig::Frozen {
+            end: FrozenEnd::Reboot,
+            reboot_down,
+        } = f.kind
+        {
+            events.push(at(f.end - reboot_down, FaultAction::RebootDown));
+        }
+        events.push(at(f.end, FaultAction::End));
+    }
+    events
+}
+
 impl World {
     /// Schedules every fault's start, end and reboot.
     pub(crate) fn schedule_faults(&mut self) {
-        for (i, f) in self.model.faults.iter().enumerate() {
-            let index = i as u16;
-            self.sched.at(
-                f.start,
-                Event::Fault {
-                    index,
-                    action: FaultAction::Start,
-                },
-            );
-            if let FaultKindConfig::Frozen {
-                end: FrozenEnd::Reboot,
-                reboot_down,
-            } = f.kind
-            {
-                self.sched.at(
-                    f.end - reboot_down,
-                    Event::Fault {
-                        index,
-                        action: FaultAction::RebootDown,
-                    },
-                );
-            }
-            self.sched.at(
-                f.end,
-                Event::Fault {
-                    index,
-                    action: FaultAction::End,
-                },
-            );
+        for (at, event) in fault_events(&self.model) {
+            self.sched.at(at, event);
         }
     }
 

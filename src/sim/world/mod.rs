@@ -12,12 +12,13 @@ mod faults;
 mod flow;
 mod invariants;
 mod limits;
+pub mod prefix;
 mod proxy;
 mod resilience;
 mod wire;
 
+use crate::engine::rng::ChaCha8Rng;
 use rand::RngExt;
-use rand::rngs::ChaCha8Rng;
 
 use super::cache::Cache;
 use super::database::Database;
@@ -44,6 +45,7 @@ pub struct Violation {
 }
 
 /// The whole system of one run.
+#[derive(Clone)]
 pub struct World {
     /// The model.
     pub model: Model,
@@ -228,6 +230,16 @@ impl World {
     /// on, the first broken invariant stops the run; with limits set, the
     /// first limit exceeded.
     pub fn run(mut self, sink: &mut dyn FnMut(&TimelineRow)) -> Result<RunOutput, RunError> {
+        self.start();
+        self.schedule_faults();
+        self.run_until(self.model.end(), sink)?;
+        Ok(self.finish(sink)?)
+    }
+
+    /// Schedules the first arrival and the first tick (the faults are
+    /// scheduled next, by `schedule_faults` or, for a shared prefix, into
+    /// sequence numbers kept for them).
+    fn start(&mut self) {
         let end = self.model.end();
         if let Some(t) = self.arrivals.next(0) {
             self.sched.at(t, Event::Arrival);
@@ -235,10 +247,20 @@ impl World {
         if self.model.bucket < end {
             self.sched.at(self.model.bucket, Event::Tick);
         }
-        self.schedule_faults();
-        let mut last = 0;
-        let mut next_check = CHECK_EVERY;
-        while let Some((now, ev)) = self.sched.pop_before(end) {
+    }
+
+    /// Handles every event due before `until`. Called once up to the end
+    /// for a whole run, or in pieces (a shared prefix, then the rest): the
+    /// limit checks fall every `CHECK_EVERY` counted events either way.
+    fn run_until(
+        &mut self,
+        until: Nanos,
+        sink: &mut dyn FnMut(&TimelineRow),
+    ) -> Result<(), RunError> {
+        let end = self.model.end();
+        let mut last = self.sched.now();
+        let mut next_check = (self.events / CHECK_EVERY + 1) * CHECK_EVERY;
+        while let Some((now, ev)) = self.sched.pop_before(until) {
             let counted = self.handle(ev, sink);
             self.events += counted as u64;
             // Most events leave nothing to run: the check stays in the loop
@@ -266,7 +288,7 @@ impl World {
                 }
             }
         }
-        Ok(self.finish(sink)?)
+        Ok(())
     }
 
     fn violation(&self, message: String) -> Violation {
