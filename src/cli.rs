@@ -497,11 +497,12 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
                         no_shared_prefix: false,
                     })?;
                     println!(
-                        "{}: ok (experiment {}: {} point(s) × {} replication(s) = {} runs, about {} events; see `sweep --dry-run`)",
+                        "{}: ok (experiment {}: {} point(s) × {} replication(s) = {}{} runs, about {} events; see `sweep --dry-run`)",
                         m.display(),
                         d.header.experiment,
                         d.points.len(),
-                        d.header.replications,
+                        d.header.replications_range(),
+                        d.header.at_most(),
                         d.runs,
                         estimate::sci(d.events)
                     );

@@ -53,6 +53,23 @@ pub fn catch_signals() {
     });
 }
 
+/// Lets a closed standard output end the process as it ends any Unix
+/// tool (`cachestorm sweep … --dry-run | head`): the Rust runtime ignores
+/// SIGPIPE, so printing to a closed pipe would otherwise panic. The default
+/// action is restored by signal-hook; output files are never pipes, so only
+/// what is printed is affected.
+#[cfg(unix)]
+pub fn end_on_broken_pipe() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let always = Arc::new(AtomicBool::new(true));
+    let _ = signal_hook::flag::register_conditional_default(signal_hook::consts::SIGPIPE, always);
+}
+
+/// No SIGPIPE outside Unix.
+#[cfg(not(unix))]
+pub fn end_on_broken_pipe() {}
+
 /// Installs the handler that sets [`INTERRUPTED`] on Ctrl-C.
 #[cfg(not(unix))]
 pub fn catch_signals() {
@@ -164,10 +181,11 @@ pub fn duration_text(s: f64) -> String {
 pub fn print_dry_run(d: &sweep::DryRun) {
     let h = &d.header;
     println!(
-        "{}: {} point(s) × {} replication(s) = {} runs, about {} events",
+        "{}: {} point(s) × {} replication(s) = {}{} runs, about {} events",
         h.experiment,
         d.points.len(),
-        h.replications,
+        h.replications_range(),
+        h.at_most(),
         d.runs,
         cachestorm::config::estimate::sci(d.events)
     );
@@ -201,7 +219,7 @@ pub fn print_sweep(report: &SweepReport, elapsed_s: f64) {
         "{}{shard}: {} point(s) × {} replication(s) = {} runs ({} now{resumed}) in {elapsed_s:.1} s on {} thread(s); {} seeds from {}",
         h.experiment,
         report.stats.len(),
-        h.replications,
+        h.replications_range(),
         report.runs_total,
         report.runs_now,
         report.threads,

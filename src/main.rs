@@ -15,6 +15,7 @@ use clap::Parser;
 use cachestorm::ErrorKind;
 
 fn main() -> ExitCode {
+    console::end_on_broken_pipe();
     let Err(e) = cli::dispatch(cli::Cli::parse()) else {
         return ExitCode::SUCCESS;
     };

@@ -248,9 +248,11 @@ pub fn write_sweep_report(
     let m = &header.rank_by;
     let _ = writeln!(
         body,
-        "<p>{} point(s) × {} replication(s), seed {} ({} seeds). Ranked by <b>{}</b> ({}); 95 % intervals: {}.</p>",
+        "<p>{} point(s), {}, seed {} ({} seeds). Ranked by <b>{}</b> ({}); 95 % intervals: {}.</p>",
         header.points.len(),
-        header.replications,
+        esc(&crate::sweep::ranking::replications_per_point(
+            header, false
+        )),
         header.seed,
         header.seed_mode,
         esc(&axis_label(m)),

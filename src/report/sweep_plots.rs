@@ -21,7 +21,7 @@ use crate::output::metric::axis_label;
 use crate::output::names::{config_label, key_name, raw_keys_note};
 use crate::output::{Format, Metric, SweepChart, SweepDataFile, Unit};
 use crate::sweep::journal::{self, Header};
-use crate::sweep::ranking::{FaultAxes, worst_case};
+use crate::sweep::ranking::{FaultAxes, replications_per_point, worst_case};
 use crate::sweep::record::Record;
 use crate::sweep::stats::{MetricStats, metric_stats};
 
@@ -242,8 +242,10 @@ fn layout(
 fn subtitle(data: &SweepData, fixed: &[(usize, String)], metric: &str, shown: &[usize]) -> String {
     let h = &data.header;
     let mut parts = vec![format!(
-        "{} replications per point, seed {} ({} seeds)",
-        h.replications, h.seed, h.seed_mode
+        "{}, seed {} ({} seeds)",
+        replications_per_point(h, false),
+        h.seed,
+        h.seed_mode
     )];
     if !fixed.is_empty() {
         let f: Vec<String> = fixed

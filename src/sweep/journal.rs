@@ -77,6 +77,25 @@ impl Header {
     pub fn runs_expected(&self) -> usize {
         (0..self.points.len()).filter(|&p| self.owns(p)).count() * self.replications as usize
     }
+
+    /// Replications per point as printed: "5", or "3 to 5" for a sweep
+    /// that stops each point once its interval is tight enough (whose
+    /// `replications` is the most a point may run).
+    pub fn replications_range(&self) -> String {
+        match &self.sequential {
+            None => self.replications.to_string(),
+            Some(s) => format!("{} to {}", s.min, self.replications),
+        }
+    }
+
+    /// "up to " before a run count that is a sequential sweep's most.
+    pub fn at_most(&self) -> &'static str {
+        if self.sequential.is_some() {
+            "up to "
+        } else {
+            ""
+        }
+    }
 }
 
 /// A journal read back.

@@ -239,6 +239,28 @@ pub fn worst_case_table_with(
     Some((axes, head, body))
 }
 
+/// How many replications each point ran, as the ranking and every sweep
+/// chart state it: "5 replications per point", or for a sequential sweep
+/// "3 to 5 replications per point (each point stopped once …)". `long`
+/// names the ranking metric (the ranking's header); charts say "its
+/// interval", their axis names the metric.
+pub fn replications_per_point(header: &Header, long: bool) -> String {
+    match &header.sequential {
+        None => format!("{} replications per point", header.replications),
+        Some(s) => {
+            let what = if long {
+                format!("the interval of {}", axis_label(&header.rank_by))
+            } else {
+                "its interval".to_string()
+            };
+            format!(
+                "{} to {} replications per point (each point stopped once {what} was within {})",
+                s.min, header.replications, s.until
+            )
+        }
+    }
+}
+
 /// The text of `ranking.md`: a Markdown table for a review document. When
 /// the sweep varies a fault's kind, first every configuration by its worst
 /// case across the fault kinds, then one table per fault kind; then every
@@ -253,16 +275,7 @@ pub fn markdown(header: &Header, rows: &[Row], records: &[Record]) -> String {
 pub fn markdown_with(header: &Header, rows: &[Row], worst: Option<WorstCaseTable>) -> String {
     use crate::output::names::{key_name, raw_keys_note};
     let m = &header.rank_by;
-    let replications = match &header.sequential {
-        None => format!("{} replications per point", header.replications),
-        Some(s) => format!(
-            "{} to {} replications per point (each point stopped once the interval of {} was within {})",
-            s.min,
-            header.replications,
-            axis_label(m),
-            s.until
-        ),
-    };
+    let replications = replications_per_point(header, true);
     let mut out = format!(
         "# {}: ranked by {}\n\n{replications}, seed {} ({} seeds); 95 % confidence intervals: {}.\n\n",
         md_cell(&header.experiment),

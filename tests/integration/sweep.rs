@@ -655,4 +655,29 @@ fn sequential_stopping_is_deterministic_and_resumable() {
     assert_same_files(&a, &c);
     let md = String::from_utf8(read(&a, "ranking.md")).unwrap();
     assert!(md.contains("3 to 12 replications per point"), "{md}");
+    // Every chart's subtitle says the same, not "12 replications per point".
+    let mut charts = 0;
+    for e in std::fs::read_dir(&a).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "svg") {
+            let svg = std::fs::read_to_string(&p).unwrap();
+            assert!(
+                svg.contains(
+                    "3 to 12 replications per point (each point stopped once its interval"
+                ),
+                "{}",
+                p.display()
+            );
+            charts += 1;
+        }
+    }
+    assert!(charts > 0, "the sequential sweep drew no chart");
+    let html = String::from_utf8(read(&a, "report.html")).unwrap();
+    assert!(html.contains("3 to 12 replications per point"), "{html}");
+    let dry = sweep(&[s(&e), "--dry-run"]);
+    let text = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        text.contains("× 3 to 12 replication(s) = up to 24 runs"),
+        "{text}"
+    );
 }

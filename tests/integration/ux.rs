@@ -325,3 +325,28 @@ fn none_unsets_an_optional_limit_in_a_model_and_in_a_sweep() {
     assert!(text.contains("point 0: database.deadline=none"), "{text}");
     assert!(text.contains("point 1: database.deadline=1s"), "{text}");
 }
+
+/// `cachestorm sweep … --dry-run | head` ends quietly, as any Unix tool
+/// does, instead of panicking on the closed pipe (Rust ignores SIGPIPE, so
+/// `println!` to a closed pipe panics unless the default action is back).
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_the_process_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // the reader is gone before the first line is printed
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("cachestorm"))
+        .current_dir(root())
+        .args([
+            "sweep",
+            "experiments/incident-mitigations.toml",
+            "--dry-run",
+        ])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(13), "{:?}: {stderr}", out.status);
+}
