@@ -353,20 +353,13 @@ fn lock_existing(dir: &Path) -> Result<FolderLock, SweepError> {
     })
 }
 
-/// Runs (or resumes) a sweep: checks the experiment, runs what is not yet in
-/// the journal on `threads` threads, and writes the final files. `cancel`
-/// (set by Ctrl-C) stops scheduling new runs; the runs under way finish and
-/// are journaled. `progress(done, total)` is called from this thread as runs
-/// finish.
-pub fn run_sweep(
-    args: &SweepArgs,
-    cancel: &AtomicBool,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<SweepReport, SweepError> {
+/// Refuses `--resume` with `--force`, and `--resume` with another `--out`
+/// (`what`: "sweep" or "map", as the message names it).
+pub(crate) fn resume_or_force(args: &SweepArgs, what: &str) -> Result<(), SweepError> {
     if args.resume.is_some() && args.force {
-        return Err(SweepError::Refused(
-            "--resume continues a sweep and --force starts one over: give one of them".into(),
-        ));
+        return Err(SweepError::Refused(format!(
+            "--resume continues a {what} and --force starts one over: give one of them"
+        )));
     }
     if let (Some(r), Some(o)) = (&args.resume, &args.out)
         && r != o
@@ -377,6 +370,20 @@ pub fn run_sweep(
             o.display()
         )));
     }
+    Ok(())
+}
+
+/// Runs (or resumes) a sweep: checks the experiment, runs what is not yet in
+/// the journal on `threads` threads, and writes the final files. `cancel`
+/// (set by Ctrl-C) stops scheduling new runs; the runs under way finish and
+/// are journaled. `progress(done, total)` is called from this thread as runs
+/// finish.
+pub fn run_sweep(
+    args: &SweepArgs,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<SweepReport, SweepError> {
+    resume_or_force(args, "sweep")?;
     let threads = threads(args)?;
     let plan = plan(args)?;
     let dir = args.out_dir();

@@ -410,20 +410,7 @@ pub fn run_map(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<MapReport, SweepError> {
-    if args.resume.is_some() && args.force {
-        return Err(SweepError::Refused(
-            "--resume continues a map and --force starts one over: give one of them".into(),
-        ));
-    }
-    if let (Some(r), Some(o)) = (&args.resume, &args.out)
-        && r != o
-    {
-        return Err(SweepError::Refused(format!(
-            "--resume {} writes into that folder; drop --out {}",
-            r.display(),
-            o.display()
-        )));
-    }
+    super::resume_or_force(args, "map")?;
     let threads = threads(args)?;
     let (experiment, _) = check(args)?;
     let map = the_map(&experiment)?;
