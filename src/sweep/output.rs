@@ -106,28 +106,39 @@ pub fn replications_csv(header: &Header, records: &[Record]) -> Vec<u8> {
             }
         }
     }
+    let head = replications_head(header, &fields);
+    let rows = records.iter().map(|r| replications_row(header, &fields, r));
+    csv_bytes(std::iter::once(head).chain(rows))
+}
+
+/// The header of `replications.csv`: the run's place, the point's
+/// parameters, then `fields`.
+fn replications_head<F: AsRef<str>>(header: &Header, fields: &[F]) -> Vec<String> {
     let mut head = vec!["point".into(), "replication".into(), "seed".into()];
     head.extend(header.params.iter().map(|p| format!("param.{p}")));
-    head.extend(fields.iter().map(|f| f.to_string()));
-    let rows = records.iter().map(|r| {
-        let mut row = vec![
-            r.point.to_string(),
-            r.replication.to_string(),
-            r.seed.to_string(),
-        ];
-        row.extend(header.points[r.point].iter().cloned());
-        let values: BTreeMap<&str, &Option<String>> =
-            r.values.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        row.extend(fields.iter().map(|f| {
-            values
-                .get(f)
-                .and_then(|v| v.as_deref())
-                .unwrap_or_default()
-                .to_string()
-        }));
-        row
-    });
-    csv_bytes(std::iter::once(head).chain(rows))
+    head.extend(fields.iter().map(|f| f.as_ref().to_string()));
+    head
+}
+
+/// One run's row of `replications.csv` under [`replications_head`]; a field
+/// the run lacks is empty.
+fn replications_row<F: AsRef<str>>(header: &Header, fields: &[F], r: &Record) -> Vec<String> {
+    let mut row = vec![
+        r.point.to_string(),
+        r.replication.to_string(),
+        r.seed.to_string(),
+    ];
+    row.extend(header.points[r.point].iter().cloned());
+    let values: BTreeMap<&str, &Option<String>> =
+        r.values.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    row.extend(fields.iter().map(|f| {
+        values
+            .get(f.as_ref())
+            .and_then(|v| v.as_deref())
+            .unwrap_or_default()
+            .to_string()
+    }));
+    row
 }
 
 /// The finished runs of a sweep as they are on disk: the journals they are
@@ -350,9 +361,7 @@ pub fn write_final(
     let mut reps =
         csv::Writer::from_writer(AtomicFile::create(&reps_path).map_err(io(&reps_path))?);
     let mut jour = AtomicFile::create(&journal_path).map_err(io(&journal_path))?;
-    let mut head = vec!["point".into(), "replication".into(), "seed".into()];
-    head.extend(header.params.iter().map(|p| format!("param.{p}")));
-    head.extend(agg.fields.iter().cloned());
+    let head = replications_head(header, &agg.fields);
     let csv_err = |e: csv::Error| SweepError::Io {
         path: reps_path.clone(),
         source: e.into(),
@@ -361,22 +370,8 @@ pub fn write_final(
     jour.write_all(journal::line(header).as_bytes())
         .map_err(io(&journal_path))?;
     runs.for_each(&mut |r: Record| {
-        let mut row = vec![
-            r.point.to_string(),
-            r.replication.to_string(),
-            r.seed.to_string(),
-        ];
-        row.extend(header.points[r.point].iter().cloned());
-        let values: BTreeMap<&str, &Option<String>> =
-            r.values.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        row.extend(agg.fields.iter().map(|f| {
-            values
-                .get(f.as_str())
-                .and_then(|v| v.as_deref())
-                .unwrap_or_default()
-                .to_string()
-        }));
-        reps.write_record(&row).map_err(csv_err)?;
+        reps.write_record(replications_row(header, &agg.fields, &r))
+            .map_err(csv_err)?;
         jour.write_all(journal::line(&r).as_bytes())
             .map_err(io(&journal_path))
     })?;
