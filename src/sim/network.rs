@@ -50,6 +50,13 @@ pub struct Network {
     nodes: usize,
     latency: Dist,
     lane: Option<Lane>,
+    /// The lane's delay (the constant latency), when there is a lane.
+    lane_delay: Nanos,
+    /// Per node: whether a message (to the node, to the client) may take
+    /// the lane: a link with a lane and no loss, no partition and (to the
+    /// client) no added latency. Kept up to date by the setters below, so
+    /// a send checks one flag instead of three tables.
+    plain: Vec<(bool, bool)>,
     rng: ChaCha8Rng,
     loss: Vec<f64>,
     partitioned: Vec<bool>,
@@ -75,15 +82,17 @@ impl Network {
         rng: ChaCha8Rng,
         sched: &mut Scheduler<Event>,
     ) -> Self {
-        let lane = match spec.latency {
-            Dist::Constant(d) => Some(sched.lane(d)),
-            _ => None,
+        let (lane, lane_delay) = match spec.latency {
+            Dist::Constant(d) => (Some(sched.lane(d)), d),
+            _ => (None, 0),
         };
         Network {
             conns: vec![Conn::default(); clients * nodes],
             nodes,
             latency: spec.latency,
             lane,
+            lane_delay,
+            plain: vec![(lane.is_some(), lane.is_some()); nodes],
             rng,
             loss: vec![0.0; nodes],
             partitioned: vec![false; nodes],
@@ -186,6 +195,14 @@ impl Network {
     /// Sets a node's packet loss probability (0 = healthy).
     pub fn set_loss(&mut self, node: NodeId, p: f64) {
         self.loss[node.index()] = p;
+        self.update_plain(node);
+    }
+
+    /// Recomputes whether `node`'s messages may take the lane.
+    fn update_plain(&mut self, node: NodeId) {
+        let n = node.index();
+        let clean = self.lane.is_some() && self.loss[n] == 0.0 && !self.partitioned[n];
+        self.plain[n] = (clean, clean && self.added[n].0 == 0);
     }
 
     /// Adds `delay` ± `jitter` (uniform) to every message `node` sends
@@ -195,6 +212,7 @@ impl Network {
         if jitter > 0 && self.added_rng.is_none() {
             self.added_rng = Some(crate::engine::stream(seed, "network/added"));
         }
+        self.update_plain(node);
     }
 
     /// The delay a `latency` fault adds to the next message from `node`.
@@ -215,6 +233,7 @@ impl Network {
     /// messages are delivered in order, one hop later.
     pub fn set_partitioned(&mut self, node: NodeId, on: bool, sched: &mut Scheduler<Event>) {
         self.partitioned[node.index()] = on;
+        self.update_plain(node);
         if on {
             return;
         }
@@ -317,15 +336,13 @@ impl Network {
         c.unread += msg.bytes as u64 - prepaid;
         c.to_node.push_back(msg);
         let generation = c.generation;
-        if self.partitioned[node.index()] {
-            self.conns[id.index()].held_to_node += 1;
-            return;
-        }
+        // A plain link whose last message is not due later than this one:
+        // the lane keeps the order.
         if let Some(lane) = self.lane
-            && self.loss[node.index()] == 0.0
-            && self.conns[id.index()].last_to_node <= now + sched.lane_delay(lane)
+            && self.plain[node.index()].0
+            && c.last_to_node <= now + self.lane_delay
         {
-            self.conns[id.index()].last_to_node = now + sched.lane_delay(lane);
+            c.last_to_node = now + self.lane_delay;
             sched.after_lane(
                 lane,
                 Event::ToNode {
@@ -333,6 +350,10 @@ impl Network {
                     generation,
                 },
             );
+            return;
+        }
+        if self.partitioned[node.index()] {
+            c.held_to_node += 1;
             return;
         }
         let at = self.delivery(id, now, true);
@@ -353,16 +374,11 @@ impl Network {
         let c = &mut self.conns[id.index()];
         c.to_client.push_back(msg);
         let generation = c.generation;
-        if self.partitioned[node.index()] {
-            self.conns[id.index()].held_to_client += 1;
-            return;
-        }
         if let Some(lane) = self.lane
-            && self.loss[node.index()] == 0.0
-            && self.added[node.index()].0 == 0
-            && self.conns[id.index()].last_to_client <= now + sched.lane_delay(lane)
+            && self.plain[node.index()].1
+            && c.last_to_client <= now + self.lane_delay
         {
-            self.conns[id.index()].last_to_client = now + sched.lane_delay(lane);
+            c.last_to_client = now + self.lane_delay;
             sched.after_lane(
                 lane,
                 Event::ToClient {
@@ -370,6 +386,10 @@ impl Network {
                     generation,
                 },
             );
+            return;
+        }
+        if self.partitioned[node.index()] {
+            c.held_to_client += 1;
             return;
         }
         let at = self.delivery(id, now, false);
