@@ -182,8 +182,14 @@ pub struct Scheduler<E> {
     /// The earliest lane head and its lane, kept up to date when a head
     /// changes, so a pop from the heap compares one key.
     lane_min: (u128, usize),
-    /// Events scheduled with no delay, in order (all at `now`).
-    zero: VecDeque<(u128, E)>,
+    /// Events scheduled with no delay, by sequence number, from `zero_head`
+    /// on. All are due now: they are popped before the clock moves, so
+    /// their time is `now` and only the sequence number is kept. A plain
+    /// vector read from a moving head, emptied when its last event is
+    /// popped (no wrap-around to compute, 24-byte entries).
+    zero: Vec<(u64, E)>,
+    /// The next zero-delay event's place in `zero`.
+    zero_head: usize,
 }
 
 impl<E> Default for Scheduler<E> {
@@ -202,7 +208,8 @@ impl<E> Scheduler<E> {
             lanes: Vec::new(),
             heads: Vec::new(),
             lane_min: (EMPTY, 0),
-            zero: VecDeque::with_capacity(64),
+            zero: Vec::with_capacity(64),
+            zero_head: 0,
         }
     }
 
@@ -305,7 +312,7 @@ impl<E> Scheduler<E> {
     pub fn after_lane(&mut self, lane: Lane, event: E) {
         let seq = self.next_seq();
         if lane.0 == ZERO_LANE {
-            self.zero.push_back((key(self.now, seq), event));
+            self.zero.push((seq, event));
             return;
         }
         let i = lane.0 as usize;
@@ -402,7 +409,10 @@ impl<E> Scheduler<E> {
     #[inline]
     fn earliest(&self) -> Option<u128> {
         let h = self.heap.top_key();
-        let z = self.zero.front().map_or(EMPTY, |&(k, _)| k);
+        let z = self
+            .zero
+            .get(self.zero_head)
+            .map_or(EMPTY, |&(seq, _)| key(self.now, seq));
         let m = h.min(z).min(self.lane_min.0);
         (m != EMPTY).then_some(m)
     }
@@ -431,16 +441,20 @@ impl<E> Scheduler<E> {
     {
         let h = self.heap.top_key();
         let (l, li) = self.lane_min;
-        if let Some(&(z, _)) = self.zero.front()
-            && z < h
-            && z < l
-        {
-            if key_time(z) > last {
-                return None;
+        if let Some(&(seq, event)) = self.zero.get(self.zero_head) {
+            let z = key(self.now, seq);
+            if z < h && z < l {
+                if self.now > last {
+                    return None;
+                }
+                self.zero_head += 1;
+                if self.zero_head == self.zero.len() {
+                    self.zero.clear();
+                    self.zero_head = 0;
+                }
+                // A zero-delay event is due now: the clock does not move.
+                return Some((self.now, event));
             }
-            let (_, event) = self.zero.pop_front()?;
-            // A zero-delay event is due now: the clock does not move.
-            return Some((self.now, event));
         }
         let k = h.min(l);
         if k == EMPTY || key_time(k) > last {
@@ -475,7 +489,9 @@ impl<E> Scheduler<E> {
     /// Events still queued (including stale and cancelled timers not yet
     /// skipped).
     pub fn len(&self) -> usize {
-        self.heap.len() + self.zero.len() + self.lanes.iter().map(|l| l.queue.len()).sum::<usize>()
+        self.heap.len()
+            + (self.zero.len() - self.zero_head)
+            + self.lanes.iter().map(|l| l.queue.len()).sum::<usize>()
     }
 
     /// True when nothing is queued.
@@ -627,9 +643,10 @@ mod tests {
         /// Whatever mix of heap and lane events, pops come out sorted by
         /// (time, scheduling order), exactly as a stable sort would give.
         #[test]
-        fn pops_match_a_stable_sort(ops in proptest::collection::vec((0u64..50, 0usize..5, any::<bool>()), 1..200), oldest in any::<bool>()) {
+        fn pops_match_a_stable_sort(ops in proptest::collection::vec((0u64..50, 0usize..7, any::<bool>()), 1..200), oldest in any::<bool>()) {
             let mut s = Scheduler::new();
-            let delays = [0u64, 3, 8, 8, 20];
+            // Five lanes (8 twice) besides the zero-delay one.
+            let delays = [0u64, 3, 8, 8, 20, 5, 13];
             let lanes: Vec<Lane> = delays.iter().map(|&d| s.lane(d)).collect();
             let mut expected = Vec::new();
             let mut timers = Vec::new();
