@@ -382,23 +382,20 @@ impl World {
     /// left (a loop rather than recursion, so long chains cannot overflow).
     pub(crate) fn pump(&mut self) {
         loop {
-            if !self.done.is_empty() {
-                let done = std::mem::take(&mut self.done);
-                for c in &done {
-                    match c.waiter {
-                        Waiter::Request(r) => self.cache_result(r, c.result),
-                        Waiter::BulkheadTask(t) => self.bulkhead_done(t, c.result),
-                        Waiter::RetrySlot(s) => self.resilience_done(s, c.result),
-                        Waiter::Proxy(s) => self.proxy_done(s, c.result),
-                    }
+            // The completions first, in the order they were made: those made
+            // while one runs are appended and run in their turn (a FIFO read
+            // by index, cleared when drained, so its buffer is reused).
+            let mut i = 0;
+            while let Some(&c) = self.done.get(i) {
+                i += 1;
+                match c.waiter {
+                    Waiter::Request(r) => self.cache_result(r, c.result),
+                    Waiter::BulkheadTask(t) => self.bulkhead_done(t, c.result),
+                    Waiter::RetrySlot(s) => self.resilience_done(s, c.result),
+                    Waiter::Proxy(s) => self.proxy_done(s, c.result),
                 }
-                let mut done = done;
-                done.clear();
-                if self.done.is_empty() {
-                    self.done = done;
-                }
-                continue;
             }
+            self.done.clear();
             match self.service.next_ready() {
                 Some(r) => self.advance(r),
                 None => break,
