@@ -254,7 +254,7 @@ impl<E> Scheduler<E> {
     }
 
     /// Schedules `event` at absolute time `at` (never before now).
-    #[inline]
+    #[inline(always)]
     pub fn at(&mut self, at: Nanos, event: E)
     where
         E: Copy,
@@ -299,7 +299,7 @@ impl<E> Scheduler<E> {
     }
 
     /// Schedules `event` after `delay`.
-    #[inline]
+    #[inline(always)]
     pub fn after(&mut self, delay: Nanos, event: E)
     where
         E: Copy,
