@@ -437,3 +437,76 @@ impl Network {
         Some(self.hop(node) + added)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn network(latency: Dist, sched: &mut Scheduler<Event>) -> Network {
+        let spec = NetworkSpec {
+            latency,
+            send_buffer: 1 << 16,
+            recv_buffer: 1 << 16,
+            connect_timeout: 1_000_000_000,
+            rto: 200_000_000,
+            rto_max: 1_000_000_000,
+        };
+        Network::new(&spec, 2, 3, crate::engine::stream(1, "network"), sched)
+    }
+
+    proptest! {
+        /// The cached "plain link" flags say what the loss, partition and
+        /// added-latency tables say, whatever the order in which faults
+        /// start and end; and a send takes the lane exactly when its flag
+        /// is up (a plain link's message is due one latency later).
+        #[test]
+        fn plain_flags_follow_the_tables(
+            ops in proptest::collection::vec((0usize..3, 0u8..7), 0..40),
+            latency in prop_oneof![Just(0u64), Just(100_000u64), Just(u64::MAX)],
+        ) {
+            let mut sched = Scheduler::new();
+            let dist = if latency == u64::MAX {
+                Dist::Exponential { mean: 100_000 }
+            } else {
+                Dist::Constant(latency)
+            };
+            let mut net = network(dist, &mut sched);
+            for (n, op) in ops {
+                let node = NodeId::new(n);
+                match op {
+                    0 => net.set_loss(node, 0.01),
+                    1 => net.set_loss(node, 0.0),
+                    2 => net.set_partitioned(node, true, &mut sched),
+                    3 => net.set_partitioned(node, false, &mut sched),
+                    4 => net.set_added_latency(node, 5_000, 0, 1),
+                    5 => net.set_added_latency(node, 0, 0, 0),
+                    _ => {
+                        // A reply on a fresh connection of client 1.
+                        let id = net.conn_id(ClientId::new(1), node);
+                        net.open(id, 0);
+                        let before = sched.len();
+                        let last = net.conns[id.index()].last_to_client;
+                        net.send_to_client(
+                            &mut sched,
+                            id,
+                            ClientMsg {
+                                op: 0,
+                                op_gen: 0,
+                                reply: crate::sim::protocol::Reply::Miss,
+                            },
+                        );
+                        prop_assert_eq!(sched.len() - before, usize::from(!net.partitioned[n]));
+                        if net.plain[n].1 && last <= sched.now() + latency {
+                            prop_assert_eq!(net.conns[id.index()].last_to_client, sched.now() + latency);
+                        }
+                    }
+                }
+                for m in 0..3 {
+                    let clean = latency != u64::MAX && net.loss[m] == 0.0 && !net.partitioned[m];
+                    prop_assert_eq!(net.plain[m], (clean, clean && net.added[m].0 == 0));
+                }
+            }
+        }
+    }
+}
