@@ -93,6 +93,7 @@ impl Plain {
     }
 
     /// Arms the caller's timeout of op `(i, generation)`, keeping its handle.
+    #[inline(always)]
     fn arm(&mut self, ctx: &mut Ctx, i: u32, generation: u32) {
         let op = OpRef {
             slot: i,
@@ -112,6 +113,7 @@ impl Plain {
         self.timers[i] = timer;
     }
 
+    #[inline(always)]
     fn send(&mut self, ctx: &mut Ctx, op: Op) -> (u32, u32) {
         let node = op.node;
         let (i, generation) = self.ops.alloc(op);
