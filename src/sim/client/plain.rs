@@ -130,6 +130,7 @@ impl Plain {
     }
 
     /// A cache call.
+    #[inline]
     pub fn call(&mut self, ctx: &mut Ctx, call: Call) {
         let local = ctx.placement[call.pool as usize].primary(call.key, ctx.keys);
         let node = ctx.global(call.pool, local);
@@ -200,6 +201,7 @@ impl Plain {
     }
 
     /// A reply arrived.
+    #[inline]
     pub fn reply(&mut self, ctx: &mut Ctx, _node: NodeId, msg: ClientMsg) {
         let Some(op) = self.ops.get(msg.op, msg.op_gen) else {
             return;

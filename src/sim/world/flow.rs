@@ -50,6 +50,7 @@ impl World {
 
     /// A request (new, or sent again by an upstream layer) reaches the
     /// service: load shedding, then the front end or an instance.
+    #[inline]
     fn admit(&mut self, r: ReqRef) {
         if let Some(admit) = self.shed
             && rand::RngExt::random::<f64>(&mut self.shed_rng) >= admit
@@ -77,6 +78,7 @@ impl World {
 
     /// Hands a request to service instance `server` (holding a front-end
     /// slot when there is a front end).
+    #[inline]
     fn dispatch(&mut self, r: ReqRef, server: usize) {
         let has_fe = self.frontend.is_some();
         let lane = self.service.instances[server].exec.pick_lane();
@@ -696,6 +698,7 @@ impl World {
     }
 
     /// A thread of (instance, lane) is free: the next queued request takes it.
+    #[inline]
     pub(crate) fn release_thread(&mut self, instance: u16, lane: u16) {
         if let Some(next) = self.service.instances[instance as usize].exec.release(lane) {
             let n = self.reqs.get_mut(next).expect("queued");
