@@ -127,16 +127,27 @@ pub struct Requests {
 impl Requests {
     /// A new request; the caller fills it in.
     pub fn alloc(&mut self) -> ReqRef {
+        self.alloc_mut().0
+    }
+
+    /// A new request and the request itself, for the caller to fill in
+    /// without looking it up again.
+    #[inline]
+    pub fn alloc_mut(&mut self) -> (ReqRef, &mut Request) {
         self.live += 1;
-        if let Some(idx) = self.free.pop() {
-            let generation = self.slots[idx as usize].generation;
-            return ReqRef { idx, generation };
-        }
-        self.slots.push(Request::default());
-        ReqRef {
-            idx: (self.slots.len() - 1) as u32,
-            generation: 0,
-        }
+        let idx = match self.free.pop() {
+            Some(idx) => idx,
+            None => {
+                self.slots.push(Request::default());
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let req = &mut self.slots[idx as usize];
+        let r = ReqRef {
+            idx,
+            generation: req.generation,
+        };
+        (r, req)
     }
 
     /// Frees a slot: its generation is bumped, so every reference to it
@@ -209,5 +220,15 @@ mod tests {
         assert!(rs.get(b).is_some());
         assert_eq!(rs.live(), 1);
         assert_eq!(rs.live_refs(), vec![b]);
+        // alloc_mut hands out the same reference alloc would, with its slot.
+        rs.free(b);
+        let (c, req) = rs.alloc_mut();
+        req.key = 7;
+        assert_eq!((c.idx, c.generation), (b.idx, b.generation + 1));
+        assert_eq!(rs.get(c).map(|q| q.key), Some(7));
+        assert!(rs.get(b).is_none());
+        let (d, _) = rs.alloc_mut();
+        assert_eq!((d.idx, d.generation), (1, 0));
+        assert_eq!(rs.live(), 2);
     }
 }

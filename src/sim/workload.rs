@@ -55,8 +55,8 @@ impl Arrivals {
                     ArrivalKind::Constant => {
                         // Request k of the segment at start + k / rate, computed
                         // from k so rounding does not accumulate.
-                        let t = start
-                            .saturating_add((self.k as f64 * SEC as f64 / rate).round() as Nanos);
+                        let t =
+                            start.saturating_add(round_to_nanos(self.k as f64 * SEC as f64 / rate));
                         self.k += 1;
                         t
                     }
@@ -65,7 +65,7 @@ impl Arrivals {
                         // A tiny rate makes the gap saturate at u64::MAX:
                         // add without wrapping back into the past.
                         now.max(start)
-                            .saturating_add((gap * SEC as f64 / rate).round() as Nanos)
+                            .saturating_add(round_to_nanos(gap * SEC as f64 / rate))
                     }
                 };
                 if t < seg_end {
@@ -80,6 +80,23 @@ impl Arrivals {
             }
         }
     }
+}
+
+/// `x.round() as Nanos` (half away from zero, saturating; NaN and negative
+/// values give 0), computed inline: `f64::round` is a call into the
+/// compiler's libm (about 25 instructions) on targets without SSE4.1, once
+/// per arrival. Below 2^52 the truncation and the fraction `x - trunc(x)`
+/// are exact, so the fraction decides exactly as `round` does; from 2^52 up
+/// every double is an integer and rounds to itself
+/// (`inline_rounding_equals_f64_round`).
+#[inline(always)]
+fn round_to_nanos(x: f64) -> Nanos {
+    const EXACT: f64 = (1u64 << 52) as f64;
+    if x >= EXACT {
+        return x as Nanos;
+    }
+    let whole = x as Nanos;
+    whole + Nanos::from(x - whole as f64 >= 0.5)
 }
 
 /// Picks flows by weight.
@@ -141,6 +158,50 @@ mod tests {
                 weight: 1.0,
                 steps: vec![],
             }],
+        }
+    }
+
+    #[test]
+    fn inline_rounding_equals_f64_round() {
+        use rand::RngExt;
+        let two52 = (1u64 << 52) as f64;
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.49999999999999994,
+            1.4999999999999998,
+            4503599627370495.5,
+            two52 - 0.5,
+            two52,
+            two52 + 1.0,
+            2.0 * two52 + 2.0,
+            1e19,
+            1.8446744073709552e19,
+            2e19,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+            -0.4,
+            -0.5,
+            -1.5,
+            -1e30,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+            5e-324,
+        ];
+        let mut rng = stream(5, "round");
+        for _ in 0..200_000 {
+            let m: f64 = rng.random::<f64>() * 2f64.powi(rng.random_range(-4..70));
+            xs.push(m);
+            // Exact halves and their neighbours.
+            let h = rng.random_range(0..1u64 << 53) as f64 + 0.5;
+            xs.extend([h, h.next_up(), h.next_down()]);
+        }
+        for x in xs {
+            assert_eq!(round_to_nanos(x), x.round() as Nanos, "{x:e}");
         }
     }
 

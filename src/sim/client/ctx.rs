@@ -61,7 +61,7 @@ impl Ctx<'_> {
 }
 
 /// Counts an op outcome and, for an awaited op, hands the result to its caller.
-#[inline]
+#[inline(always)]
 pub fn deliver(ctx: &mut Ctx, waiter: Option<Waiter>, outcome: CacheOutcome, result: CacheResult) {
     ctx.rec.cache(outcome);
     if let Some(waiter) = waiter {

@@ -93,6 +93,7 @@ impl Plain {
     }
 
     /// Arms the caller's timeout of op `(i, generation)`, keeping its handle.
+    #[inline(always)]
     fn arm(&mut self, ctx: &mut Ctx, i: u32, generation: u32) {
         let op = OpRef {
             slot: i,
@@ -112,6 +113,7 @@ impl Plain {
         self.timers[i] = timer;
     }
 
+    #[inline(always)]
     fn send(&mut self, ctx: &mut Ctx, op: Op) -> (u32, u32) {
         let node = op.node;
         let (i, generation) = self.ops.alloc(op);
@@ -128,6 +130,7 @@ impl Plain {
     }
 
     /// A cache call.
+    #[inline]
     pub fn call(&mut self, ctx: &mut Ctx, call: Call) {
         let local = ctx.placement[call.pool as usize].primary(call.key, ctx.keys);
         let node = ctx.global(call.pool, local);
@@ -198,6 +201,7 @@ impl Plain {
     }
 
     /// A reply arrived.
+    #[inline]
     pub fn reply(&mut self, ctx: &mut Ctx, _node: NodeId, msg: ClientMsg) {
         let Some(op) = self.ops.get(msg.op, msg.op_gen) else {
             return;

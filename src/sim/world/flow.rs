@@ -36,13 +36,10 @@ impl World {
         }
         let flow = self.flows.pick();
         let key_seed = self.draw_key_seed();
-        let r = self.reqs.alloc();
-        {
-            let req = self.reqs.get_mut(r).expect("fresh");
-            req.flow = flow;
-            req.arrival = now;
-            req.key_seed = key_seed;
-        }
+        let (r, req) = self.reqs.alloc_mut();
+        req.flow = flow;
+        req.arrival = now;
+        req.key_seed = key_seed;
         self.rec.offered();
         self.arrived += 1;
         self.admit(r);
@@ -50,6 +47,7 @@ impl World {
 
     /// A request (new, or sent again by an upstream layer) reaches the
     /// service: load shedding, then the front end or an instance.
+    #[inline]
     fn admit(&mut self, r: ReqRef) {
         if let Some(admit) = self.shed
             && rand::RngExt::random::<f64>(&mut self.shed_rng) >= admit
@@ -77,25 +75,25 @@ impl World {
 
     /// Hands a request to service instance `server` (holding a front-end
     /// slot when there is a front end).
+    #[inline]
     fn dispatch(&mut self, r: ReqRef, server: usize) {
         let has_fe = self.frontend.is_some();
         let lane = self.service.instances[server].exec.pick_lane();
-        {
-            let req = self.reqs.get_mut(r).expect("live");
-            req.instance = server as u16;
-            req.lane = lane;
-            req.holds_slot = has_fe;
-        }
+        // One look-up: the request is filled in and its admission recorded
+        // through the same reference.
+        let req = self.reqs.get_mut(r).expect("live");
+        req.instance = server as u16;
+        req.lane = lane;
+        req.holds_slot = has_fe;
         if let Some(l) = self.fe_server_lane {
             self.sched.after_lane(l, Event::FrontendServerTimeout(r));
         }
         match self.service.instances[server].exec.admit(lane, r) {
             Admission::Run => {
-                let req = self.reqs.get_mut(r).expect("live");
                 req.holds_thread = true;
                 self.service.make_ready(r);
             }
-            Admission::Queued => self.reqs.get_mut(r).expect("live").state = ReqState::ExecQueue,
+            Admission::Queued => req.state = ReqState::ExecQueue,
             Admission::Rejected => self.end(r, Outcome::Rejected),
         }
     }
@@ -323,8 +321,19 @@ impl World {
         size: u32,
         wait: bool,
     ) -> bool {
-        let key = self.current_key(r);
-        let version = self.reqs.get(r).expect("live").version;
+        let bulkhead = wait && self.service.instances[instance].bulkhead.is_some();
+        // One look-up: the key (drawn on first use), the version and, for a
+        // call awaited on the thread, the state set before the call (a call
+        // may complete at once).
+        let req = self.reqs.get_mut(r).expect("live");
+        if !req.has_key {
+            req.key = self.cache.space.key(req.key_seed, u64::MAX);
+            req.has_key = true;
+        }
+        let (key, version) = (req.key, req.version);
+        if wait && !bulkhead {
+            req.state = ReqState::Cache;
+        }
         let call = Call {
             kind,
             pool,
@@ -333,13 +342,9 @@ impl World {
             version,
             waiter: wait.then_some(Waiter::Request(r)),
         };
-        if wait && self.service.instances[instance].bulkhead.is_some() {
+        if bulkhead {
             self.bulkhead_call(r, call);
             return true;
-        }
-        if wait {
-            // Set before the call: a call may complete at once.
-            self.reqs.get_mut(r).expect("live").state = ReqState::Cache;
         }
         if wait {
             self.client_call(instance, call);
@@ -696,6 +701,7 @@ impl World {
     }
 
     /// A thread of (instance, lane) is free: the next queued request takes it.
+    #[inline]
     pub(crate) fn release_thread(&mut self, instance: u16, lane: u16) {
         if let Some(next) = self.service.instances[instance as usize].exec.release(lane) {
             let n = self.reqs.get_mut(next).expect("queued");
