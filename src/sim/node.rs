@@ -325,6 +325,12 @@ impl Node {
         true
     }
 
+    /// True when requests wait in `worker`'s queue.
+    #[inline]
+    pub fn has_queued(&self, worker: u16) -> bool {
+        !self.workers[worker as usize].queue.is_empty()
+    }
+
     /// True when a completion event with `serial` belongs to the service
     /// `worker` is doing now.
     #[inline]

@@ -97,7 +97,10 @@ impl World {
             return true;
         };
         self.finished(n, finished);
-        self.start_worker(n, worker);
+        // The worker is idle now: it takes its next request, if any waits.
+        if self.cache.nodes[n.index()].has_queued(worker) {
+            self.start_worker(n, worker);
+        }
         true
     }
 
