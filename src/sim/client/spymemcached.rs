@@ -579,6 +579,13 @@ impl Spymemcached {
         self.ops.free(i);
     }
 
+    /// Ops wait in node `n`'s write queue (for room in the socket, or for
+    /// the I/O thread).
+    #[inline]
+    pub fn waits_for_room(&self, n: NodeId) -> bool {
+        !self.nodes[n.index()].write.is_empty()
+    }
+
     /// The node read bytes of our connection: the socket may have room.
     pub fn writable(&mut self, ctx: &mut Ctx, n: NodeId) {
         let n = n.index();

@@ -53,8 +53,10 @@ impl World {
                     Arrival::Taken => {
                         self.cache.net.conn_mut(conn).unread -= msg.bytes as u64;
                         let client = self.cache.net.client_of(conn);
-                        let mut ctx = ctx_of!(self, client);
-                        self.cache.clients[client.index()].writable(&mut ctx, node);
+                        if self.cache.clients[client.index()].waits_for_room(node) {
+                            let mut ctx = ctx_of!(self, client);
+                            self.cache.clients[client.index()].writable(&mut ctx, node);
+                        }
                     }
                     Arrival::Queued => self.start_worker(node, worker),
                 }
@@ -81,8 +83,10 @@ impl World {
         });
         for &conn in &taken[..n] {
             let client = self.cache.net.client_of(conn);
-            let mut ctx = ctx_of!(self, client);
-            self.cache.clients[client.index()].writable(&mut ctx, node);
+            if self.cache.clients[client.index()].waits_for_room(node) {
+                let mut ctx = ctx_of!(self, client);
+                self.cache.clients[client.index()].writable(&mut ctx, node);
+            }
         }
     }
 
