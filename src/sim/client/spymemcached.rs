@@ -392,7 +392,9 @@ impl Spymemcached {
     }
 
     /// The caller's `Future.get(opTimeout)` starts now (awaited single ops
-    /// and bulk parents only).
+    /// and bulk parents only). Inlined into its callers: once per op on the
+    /// write path.
+    #[inline(always)]
     fn arm_timeout(&mut self, ctx: &mut Ctx, i: u32, since: Nanos) {
         let op = self.ops.at_mut(i);
         if !op.waiting || op.parent != NO_PARENT {
@@ -524,8 +526,9 @@ impl Spymemcached {
     }
 
     /// Writes the rest of op `i` (of which `prepaid` bytes were written
-    /// earlier) to node `n`'s socket.
-    #[inline]
+    /// earlier) to node `n`'s socket. Inlined into its callers: once per op
+    /// on the write path.
+    #[inline(always)]
     fn send(&mut self, ctx: &mut Ctx, n: usize, i: u32, prepaid: u64) {
         let conn = self.nodes[n].conn_id;
         let op = self.ops.at_mut(i);
