@@ -237,6 +237,8 @@ impl Spymemcached {
     /// §4): the primary if active or in Retry mode; in Cancel mode `None`
     /// (cancel at once); in Redistribute mode the first active node of the
     /// locator's sequence, or the inactive primary if none is active.
+    // Inlined into its callers: once per op on the call path.
+    #[inline(always)]
     fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, bulk: bool) -> Option<NodeId> {
         let local = ctx.placement[pool as usize].primary(key, ctx.keys);
         let primary = ctx.global(pool, local);
@@ -351,6 +353,8 @@ impl Spymemcached {
 
     /// `node.addOp(op)`: the input queue, or a blocked caller when it is full
     /// (§2.3 step 3). Then the selector is woken.
+    // Inlined into its callers: once per op on the call path.
+    #[inline(always)]
     fn add_op(&mut self, ctx: &mut Ctx, n: usize, i: u32) {
         let now = ctx.now();
         let cap = self.cfg.op_queue_len as usize;
@@ -618,6 +622,8 @@ impl Spymemcached {
         self.after_activity(ctx);
     }
 
+    // Inlined into its callers: once per reply.
+    #[inline(always)]
     fn handle_reply(&mut self, ctx: &mut Ctx, n: usize, msg: ClientMsg) {
         if msg.reply == Reply::Reset {
             if self.nodes[n].conn == ConnState::Connected {
