@@ -184,6 +184,10 @@ impl RateWindow {
 pub struct Database {
     spec: DatabaseSpec,
     pools: Vec<Pool>,
+    /// Connections busy, over all pools (the pools' `busy` summed).
+    busy: u64,
+    /// Waiters still waiting, over all pools (the pools' `waiting` summed).
+    waiting: u64,
     slab: Vec<Query>,
     free: Vec<u32>,
     running: u32,
@@ -260,6 +264,8 @@ impl Database {
                     ..Pool::default()
                 })
                 .collect(),
+            busy: 0,
+            waiting: 0,
             slab: Vec::new(),
             free: Vec::new(),
             running: 0,
@@ -325,13 +331,15 @@ impl Database {
     }
 
     /// Queries holding a connection plus waiters, over all pools.
+    #[inline]
     pub fn in_flight(&self) -> u64 {
-        self.pools.iter().map(|p| p.busy as u64 + p.waiting).sum()
+        self.busy + self.waiting
     }
 
     /// Queries waiting for a connection, over all pools.
+    #[inline]
     fn waiting(&self) -> u64 {
-        self.pools.iter().map(|p| p.waiting).sum()
+        self.waiting
     }
 
     /// Queries waiting in the server's queue.
@@ -369,11 +377,11 @@ impl Database {
         self.free.push(q.slot);
     }
 
-    fn get(&self, q: QueryRef) -> Option<Query> {
+    #[inline]
+    fn get(&self, q: QueryRef) -> Option<&Query> {
         self.slab
             .get(q.slot as usize)
             .filter(|x| x.generation == q.generation && x.at != At::Free)
-            .copied()
     }
 
     fn set_at(&mut self, q: QueryRef, at: At) {
@@ -415,10 +423,12 @@ impl Database {
         let p = &mut self.pools[pool];
         if p.limit.is_none_or(|l| p.busy < l) {
             p.busy += 1;
+            self.busy += 1;
             self.reach_server(q, now, sched);
         } else {
             p.waiters.push_back(q);
             p.waiting += 1;
+            self.waiting += 1;
             sched.after_lane(self.wait_lane, Event::DbTimeout(q));
         }
         self.note_peak();
@@ -510,6 +520,7 @@ impl Database {
     fn give_back(&mut self, pool: u16, now: Nanos, sched: &mut Scheduler<Event>) {
         let p = &mut self.pools[pool as usize];
         p.busy -= 1;
+        self.busy -= 1;
         while let Some(w) = self.pools[pool as usize].waiters.pop_front() {
             if !self.get(w).is_some_and(|x| x.at == At::PoolWait) {
                 continue;
@@ -517,6 +528,8 @@ impl Database {
             let p = &mut self.pools[pool as usize];
             p.waiting -= 1;
             p.busy += 1;
+            self.waiting -= 1;
+            self.busy += 1;
             self.reach_server(w, now, sched);
             return;
         }
@@ -574,13 +587,14 @@ impl Database {
 
     /// A wait for a connection timed out (`DbTimeout`); false when stale.
     pub fn pool_timeout(&mut self, q: QueryRef, now: Nanos, sched: &mut Scheduler<Event>) -> bool {
-        let Some(x) = self.get(q) else {
+        let Some(&x) = self.get(q) else {
             return false;
         };
         if x.at != At::PoolWait || x.abandoned {
             return false;
         }
         self.pools[x.pool as usize].waiting -= 1;
+        self.waiting -= 1;
         self.wait_timeouts += 1;
         self.release(q);
         self.out.push_back(Answer {
@@ -594,7 +608,7 @@ impl Database {
 
     /// The caller's deadline passed (`DbDeadline`); false when stale.
     pub fn deadline(&mut self, q: QueryRef, now: Nanos, sched: &mut Scheduler<Event>) -> bool {
-        let Some(x) = self.get(q) else {
+        let Some(&x) = self.get(q) else {
             return false;
         };
         if x.abandoned {
@@ -613,6 +627,7 @@ impl Database {
             At::PoolWait => {
                 // Nothing ran: the caller simply stops waiting.
                 self.pools[x.pool as usize].waiting -= 1;
+                self.waiting -= 1;
                 self.release(q);
             }
             At::Queued | At::Running | At::Held { .. } | At::Transit if kill => {
@@ -652,6 +667,14 @@ impl Database {
         let waiting = count(|a| a == At::PoolWait);
         let holding = count(|a| !matches!(a, At::Free | At::PoolWait));
         let busy: u64 = self.pools.iter().map(|p| u64::from(p.busy)).sum();
+        let pools_waiting: u64 = self.pools.iter().map(|p| p.waiting).sum();
+        if busy != self.busy || pools_waiting != self.waiting {
+            return Err(format!(
+                "database: the pools count {busy} busy and {pools_waiting} waiting, \
+                 the totals {} and {}",
+                self.busy, self.waiting
+            ));
+        }
         if waiting != self.waiting() || holding != busy {
             return Err(format!(
                 "database: {waiting} queries wait for a connection and {holding} hold one, \

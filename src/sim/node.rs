@@ -114,6 +114,15 @@ pub struct Node {
     pub busy_ns: u128,
 }
 
+/// Where an arriving request went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrival {
+    /// An idle worker took it at once (served, or skipped as expired).
+    Taken,
+    /// It waits in its worker's queue.
+    Queued,
+}
+
 /// What a finished request asks of the world.
 pub enum Finished {
     /// Reply now.
@@ -230,9 +239,30 @@ impl Node {
         w as u16
     }
 
-    /// A request arrived on a connection served by `worker`.
+    /// A request arrived on a connection served by `worker`. An idle worker
+    /// of a running node with nothing queued takes it at once (what queueing
+    /// it and [`Node::try_start`] would do, without the queue); otherwise it
+    /// waits in the worker's queue. Returns [`Arrival::Taken`] when it left
+    /// the socket (served, or skipped as expired), so the caller releases its
+    /// bytes from the socket buffers; after [`Arrival::Queued`] the caller
+    /// calls `try_start` as before.
     #[inline]
-    pub fn arrive(&mut self, worker: u16, job: Job) {
+    pub fn arrive(&mut self, worker: u16, job: Job, sched: &mut Scheduler<Event>) -> Arrival {
+        self.queued += 1;
+        self.peak_queue = self.peak_queue.max(self.queued);
+        let w = &mut self.workers[worker as usize];
+        if self.mode == NodeMode::Up && w.current.is_none() && w.queue.is_empty() {
+            self.begin(worker, job, sched);
+            return Arrival::Taken;
+        }
+        w.queue.push_back(job);
+        Arrival::Queued
+    }
+
+    /// Queues a request without starting it (the general path, for tests
+    /// that compare it with [`Node::arrive`]'s direct start).
+    #[cfg(test)]
+    fn enqueue(&mut self, worker: u16, job: Job) {
         self.workers[worker as usize].queue.push_back(job);
         self.queued += 1;
         self.peak_queue = self.peak_queue.max(self.queued);
@@ -249,43 +279,56 @@ impl Node {
         sched: &mut Scheduler<Event>,
         mut on_take: impl FnMut(&Job),
     ) -> bool {
-        if self.mode != NodeMode::Up {
+        if self.mode != NodeMode::Up || self.workers[worker as usize].current.is_some() {
             return false;
         }
-        let now = sched.now();
-        let w = &mut self.workers[worker as usize];
-        if w.current.is_some() {
-            return false;
-        }
-        while let Some(job) = w.queue.pop_front() {
+        while let Some(job) = self.workers[worker as usize].queue.pop_front() {
             on_take(&job);
-            if job.msg.deadline <= now {
-                self.expired += 1;
-                self.queued -= 1;
-                continue;
+            if self.begin(worker, job, sched) {
+                return true;
             }
-            self.wait_sum += (now - job.arrived) as u128;
-            self.started += 1;
-            let d = sample(&self.service, &mut self.rng);
-            let d = if self.slow_factor == 1.0 {
-                d
-            } else {
-                (d as f64 * self.slow_factor).round() as Nanos
-            };
-            w.current = Some(job);
-            w.busy_since = now;
-            w.serial = w.serial.wrapping_add(1);
-            sched.after(
-                d,
-                Event::NodeDone {
-                    node: self.id,
-                    worker,
-                    serial: w.serial,
-                },
-            );
-            return true;
         }
         false
+    }
+
+    /// Idle `worker` takes `job` (counted in `queued`): skipped if its
+    /// deadline has passed (returns false), else its service starts and its
+    /// end is scheduled.
+    #[inline]
+    fn begin(&mut self, worker: u16, job: Job, sched: &mut Scheduler<Event>) -> bool {
+        let now = sched.now();
+        if job.msg.deadline <= now {
+            self.expired += 1;
+            self.queued -= 1;
+            return false;
+        }
+        self.wait_sum += (now - job.arrived) as u128;
+        self.started += 1;
+        let d = sample(&self.service, &mut self.rng);
+        let d = if self.slow_factor == 1.0 {
+            d
+        } else {
+            (d as f64 * self.slow_factor).round() as Nanos
+        };
+        let w = &mut self.workers[worker as usize];
+        w.current = Some(job);
+        w.busy_since = now;
+        w.serial = w.serial.wrapping_add(1);
+        sched.after(
+            d,
+            Event::NodeDone {
+                node: self.id,
+                worker,
+                serial: w.serial,
+            },
+        );
+        true
+    }
+
+    /// True when requests wait in `worker`'s queue.
+    #[inline]
+    pub fn has_queued(&self, worker: u16) -> bool {
+        !self.workers[worker as usize].queue.is_empty()
     }
 
     /// True when a completion event with `serial` belongs to the service
@@ -487,8 +530,7 @@ mod tests {
                         deadline: Nanos::MAX,
                     },
                 };
-                node.arrive(0, job);
-                assert!(node.try_start(0, &mut sched, |_| {}));
+                assert_eq!(node.arrive(0, job, &mut sched), Arrival::Taken);
                 let (now, _) = sched.pop().unwrap();
                 assert!(matches!(node.finish(0, now), Some(Finished::Reply(_))));
             }
@@ -498,6 +540,108 @@ mod tests {
         // bytes, a 192-byte chunk; four fit in 768 bytes.
         assert_eq!(serve(Some(Capacity::Bytes(192 * 4))), (4, 6));
         assert_eq!(serve(None), (10, 0));
+    }
+
+    /// A request taken at once by an idle worker (`arrive`) gives exactly
+    /// what queueing it and `try_start` gave: the same services (times,
+    /// serials), the same requests read off the socket, the same counts,
+    /// with expired requests and busy and frozen workers in the mix.
+    #[test]
+    fn direct_start_matches_queueing_then_try_start() {
+        let run = |direct: bool| {
+            let mut node = Node::new(
+                NodeId::new(0),
+                2,
+                16,
+                Dist::Exponential { mean: 50_000 },
+                (100, 6),
+                &MemoryConfig::default(),
+                crate::engine::stream(7, "node-direct"),
+            );
+            let mut sched = Scheduler::new();
+            let mut log = Vec::new();
+            let mut x: u64 = 12345;
+            for i in 0..4_000u32 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let r = (x >> 33) % 16;
+                if r < 7 {
+                    let worker = (r % 2) as u16;
+                    let now = sched.now();
+                    let job = Job {
+                        conn: ConnId(i),
+                        conn_gen: 0,
+                        arrived: now,
+                        msg: NodeMsg {
+                            op: i,
+                            op_gen: 0,
+                            kind: OpKind::Get,
+                            key: i % 100,
+                            version: 0,
+                            bytes: 30,
+                            // Some requests are already past their deadline.
+                            deadline: if r == 3 { now } else { Nanos::MAX },
+                        },
+                    };
+                    if direct {
+                        if node.arrive(worker, job, &mut sched) == Arrival::Taken {
+                            log.push(("taken", now, i));
+                        } else {
+                            node.try_start(worker, &mut sched, |j| {
+                                log.push(("taken", now, j.conn.0))
+                            });
+                        }
+                    } else {
+                        node.enqueue(worker, job);
+                        node.try_start(worker, &mut sched, |j| log.push(("taken", now, j.conn.0)));
+                    }
+                } else if r < 8 {
+                    // Freeze or thaw: a frozen node queues and holds.
+                    node.mode = if node.mode == NodeMode::Up {
+                        NodeMode::Frozen
+                    } else {
+                        NodeMode::Up
+                    };
+                    if node.mode == NodeMode::Up {
+                        let now = sched.now();
+                        for w in node.held_workers() {
+                            if let Some(Finished::Reply(d)) = node.finish(w, now) {
+                                log.push(("held", now, d.job.conn.0));
+                            }
+                        }
+                        for w in node.startable_workers() {
+                            node.try_start(w, &mut sched, |j| log.push(("taken", now, j.conn.0)));
+                        }
+                    }
+                } else if let Some((t, ev)) = sched.pop() {
+                    let Event::NodeDone { worker, serial, .. } = ev else {
+                        panic!("only node events are scheduled");
+                    };
+                    if node.is_current(worker, serial) {
+                        if let Some(Finished::Reply(d)) = node.finish(worker, t) {
+                            log.push(("done", t, d.job.conn.0));
+                        }
+                        node.try_start(worker, &mut sched, |j| log.push(("taken", t, j.conn.0)));
+                    }
+                }
+            }
+            let counts = (
+                node.started,
+                node.served,
+                node.expired,
+                node.wait_sum,
+                node.peak_queue,
+                node.queued,
+                node.busy_ns,
+            );
+            (log, counts)
+        };
+        let (direct, queued) = (run(true), run(false));
+        let done = direct.0.iter().filter(|e| e.0 == "done").count();
+        assert!(done > 500, "{done} {:?}", direct.1);
+        assert!(direct.1.2 > 100, "some requests expire: {:?}", direct.1);
+        assert_eq!(direct, queued);
     }
 
     #[test]

@@ -133,6 +133,17 @@ impl Client {
             piped: { let _ = c; })
     }
 
+    /// Whether the client has ops waiting for room in its socket to global
+    /// node `node` (only spymemcached's write queue waits; a caller skips
+    /// [`Client::writable`], and building its context, when none do).
+    #[inline]
+    pub fn waits_for_room(&self, node: NodeId) -> bool {
+        dispatch!(self, c =>
+            plain: { let _ = c; false },
+            spy: c.waits_for_room(node),
+            piped: { let _ = c; false })
+    }
+
     /// A client timer or notification.
     pub fn timer(&mut self, ctx: &mut Ctx, t: ClientTimer) -> bool {
         dispatch!(self, c =>

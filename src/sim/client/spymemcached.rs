@@ -237,6 +237,8 @@ impl Spymemcached {
     /// §4): the primary if active or in Retry mode; in Cancel mode `None`
     /// (cancel at once); in Redistribute mode the first active node of the
     /// locator's sequence, or the inactive primary if none is active.
+    // Inlined into its callers: once per op on the call path.
+    #[inline(always)]
     fn route(&mut self, ctx: &mut Ctx, pool: u16, key: u32, bulk: bool) -> Option<NodeId> {
         let local = ctx.placement[pool as usize].primary(key, ctx.keys);
         let primary = ctx.global(pool, local);
@@ -351,6 +353,8 @@ impl Spymemcached {
 
     /// `node.addOp(op)`: the input queue, or a blocked caller when it is full
     /// (§2.3 step 3). Then the selector is woken.
+    // Inlined into its callers: once per op on the call path.
+    #[inline(always)]
     fn add_op(&mut self, ctx: &mut Ctx, n: usize, i: u32) {
         let now = ctx.now();
         let cap = self.cfg.op_queue_len as usize;
@@ -392,7 +396,9 @@ impl Spymemcached {
     }
 
     /// The caller's `Future.get(opTimeout)` starts now (awaited single ops
-    /// and bulk parents only).
+    /// and bulk parents only). Inlined into its callers: once per op on the
+    /// write path.
+    #[inline(always)]
     fn arm_timeout(&mut self, ctx: &mut Ctx, i: u32, since: Nanos) {
         let op = self.ops.at_mut(i);
         if !op.waiting || op.parent != NO_PARENT {
@@ -524,8 +530,9 @@ impl Spymemcached {
     }
 
     /// Writes the rest of op `i` (of which `prepaid` bytes were written
-    /// earlier) to node `n`'s socket.
-    #[inline]
+    /// earlier) to node `n`'s socket. Inlined into its callers: once per op
+    /// on the write path.
+    #[inline(always)]
     fn send(&mut self, ctx: &mut Ctx, n: usize, i: u32, prepaid: u64) {
         let conn = self.nodes[n].conn_id;
         let op = self.ops.at_mut(i);
@@ -579,6 +586,13 @@ impl Spymemcached {
         self.ops.free(i);
     }
 
+    /// Ops wait in node `n`'s write queue (for room in the socket, or for
+    /// the I/O thread).
+    #[inline]
+    pub fn waits_for_room(&self, n: NodeId) -> bool {
+        !self.nodes[n.index()].write.is_empty()
+    }
+
     /// The node read bytes of our connection: the socket may have room.
     pub fn writable(&mut self, ctx: &mut Ctx, n: NodeId) {
         let n = n.index();
@@ -608,6 +622,8 @@ impl Spymemcached {
         self.after_activity(ctx);
     }
 
+    // Inlined into its callers: once per reply.
+    #[inline(always)]
     fn handle_reply(&mut self, ctx: &mut Ctx, n: usize, msg: ClientMsg) {
         if msg.reply == Reply::Reset {
             if self.nodes[n].conn == ConnState::Connected {

@@ -5,7 +5,7 @@ use super::{World, ctx_of};
 use crate::sim::event::ClientTimer;
 use crate::sim::event::{ConnectOutcome, Event};
 use crate::sim::ids::{ClientId, ConnId, NodeId};
-use crate::sim::node::{Done, Finished, Job, NodeMode};
+use crate::sim::node::{Arrival, Done, Finished, Job, NodeMode};
 use crate::sim::protocol::{ClientMsg, Reply};
 
 impl World {
@@ -41,16 +41,25 @@ impl World {
             NodeMode::Up | NodeMode::Frozen => {
                 let worker = self.cache.net.conn(conn).worker;
                 let now = self.sched.now();
-                self.cache.nodes[node.index()].arrive(
-                    worker,
-                    Job {
-                        conn,
-                        conn_gen: generation,
-                        arrived: now,
-                        msg,
-                    },
-                );
-                self.start_worker(node, worker);
+                let job = Job {
+                    conn,
+                    conn_gen: generation,
+                    arrived: now,
+                    msg,
+                };
+                match self.cache.nodes[node.index()].arrive(worker, job, &mut self.sched) {
+                    // Read at once: its bytes leave the socket buffers (the
+                    // generation was just checked), as `start_worker` does.
+                    Arrival::Taken => {
+                        self.cache.net.conn_mut(conn).unread -= msg.bytes as u64;
+                        let client = self.cache.net.client_of(conn);
+                        if self.cache.clients[client.index()].waits_for_room(node) {
+                            let mut ctx = ctx_of!(self, client);
+                            self.cache.clients[client.index()].writable(&mut ctx, node);
+                        }
+                    }
+                    Arrival::Queued => self.start_worker(node, worker),
+                }
             }
         }
         true
@@ -74,8 +83,10 @@ impl World {
         });
         for &conn in &taken[..n] {
             let client = self.cache.net.client_of(conn);
-            let mut ctx = ctx_of!(self, client);
-            self.cache.clients[client.index()].writable(&mut ctx, node);
+            if self.cache.clients[client.index()].waits_for_room(node) {
+                let mut ctx = ctx_of!(self, client);
+                self.cache.clients[client.index()].writable(&mut ctx, node);
+            }
         }
     }
 
@@ -90,7 +101,10 @@ impl World {
             return true;
         };
         self.finished(n, finished);
-        self.start_worker(n, worker);
+        // The worker is idle now: it takes its next request, if any waits.
+        if self.cache.nodes[n.index()].has_queued(worker) {
+            self.start_worker(n, worker);
+        }
         true
     }
 
