@@ -282,7 +282,20 @@ impl World {
             self.events += counted as u64;
             // Most events leave nothing to run: the check stays in the loop
             // and the (large) pump is called only when there is work.
-            if !self.done.is_empty() || (!self.direct() && self.service.has_ready()) {
+            if let [c] = self.done[..]
+                && let Waiter::Request(r) = c.waiter
+                && !self.service.has_ready()
+                && self.direct()
+            {
+                // One completion, for a request, and nothing ready: what
+                // `pump` would run first; it runs without entering `pump`,
+                // which then runs what it left, if anything.
+                self.done.clear();
+                self.cache_result_run(r, c.result);
+                if !self.done.is_empty() || self.service.has_ready() {
+                    self.pump();
+                }
+            } else if !self.done.is_empty() || (!self.direct() && self.service.has_ready()) {
                 self.pump();
             } else if let Some(r) = self.service.next_ready() {
                 // No completion waits: the first ready request is what
