@@ -28,7 +28,11 @@ pub struct Service {
     pub(crate) instances: Vec<Instance>,
     /// Bulkhead tasks of all instances.
     pub(crate) tasks: Tasks,
-    /// Requests made ready (a thread is theirs), run after the event.
+    /// The oldest request made ready (a thread is theirs, they run after
+    /// the event); None when none is. Most events make one request ready,
+    /// which then never touches `ready`.
+    first: Option<ReqRef>,
+    /// The requests made ready after `first`, in order.
     ready: VecDeque<ReqRef>,
     /// The next instance of the front end's round robin.
     next_instance: usize,
@@ -50,6 +54,7 @@ impl Service {
         Service {
             instances,
             tasks: Tasks::default(),
+            first: None,
             ready: VecDeque::new(),
             next_instance: 0,
         }
@@ -65,19 +70,26 @@ impl Service {
     /// `r` holds a thread and runs after the current event.
     #[inline]
     pub fn make_ready(&mut self, r: ReqRef) {
-        self.ready.push_back(r);
+        if self.first.is_none() {
+            self.first = Some(r);
+        } else {
+            self.ready.push_back(r);
+        }
     }
 
     /// True when a request made ready waits to run.
     #[inline]
     pub fn has_ready(&self) -> bool {
-        !self.ready.is_empty()
+        self.first.is_some()
     }
 
-    /// The next request made ready, if any.
+    /// The next request made ready, if any (in the order they were made
+    /// ready).
     #[inline]
     pub fn next_ready(&mut self) -> Option<ReqRef> {
-        self.ready.pop_front()
+        let r = self.first?;
+        self.first = self.ready.pop_front();
+        Some(r)
     }
 
     /// Busy executor threads of all instances.
@@ -98,5 +110,43 @@ impl Service {
             .filter_map(|i| i.bulkhead.as_ref())
             .map(|b| (b.busy, b.threads, b.queue.len(), b.capacity))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The ready requests come out in the order they were made ready,
+        /// as from one FIFO, through any mix of pushes and pops (the first
+        /// one held apart from the deque).
+        #[test]
+        fn ready_requests_come_out_in_order(ops in prop::collection::vec(any::<bool>(), 0..200)) {
+            let mut s = Service {
+                instances: Vec::new(),
+                tasks: Tasks::default(),
+                first: None,
+                ready: VecDeque::new(),
+                next_instance: 0,
+            };
+            let mut fifo = VecDeque::new();
+            for (i, push) in ops.into_iter().enumerate() {
+                if push {
+                    let r = ReqRef { idx: i as u32, generation: 0 };
+                    s.make_ready(r);
+                    fifo.push_back(r);
+                } else {
+                    prop_assert_eq!(s.next_ready(), fifo.pop_front());
+                }
+                prop_assert_eq!(s.has_ready(), !fifo.is_empty());
+            }
+            while let Some(r) = fifo.pop_front() {
+                prop_assert_eq!(s.next_ready(), Some(r));
+            }
+            prop_assert_eq!(s.next_ready(), None);
+            prop_assert!(!s.has_ready());
+        }
     }
 }

@@ -638,7 +638,9 @@ impl Spymemcached {
             debug_assert!(head.is_none() || self.ops.get(msg.op, msg.op_gen).is_none());
             return;
         }
-        if self.part_key_answered(msg) {
+        // Only a bulk get's node part has a parent: the test stays here, the
+        // part's bookkeeping out of line.
+        if self.ops.at(msg.op).parent != NO_PARENT && self.part_key_answered(msg) {
             return;
         }
         self.nodes[n].read.pop_front();
@@ -695,12 +697,13 @@ impl Spymemcached {
     /// An answer to one key of a bulk get's node part that is not its last:
     /// noted in the part (a miss is a key the node skipped before `END`).
     /// Returns false for the last key (and for any other op).
+    #[inline(never)]
     fn part_key_answered(&mut self, msg: ClientMsg) -> bool {
-        let op = *self.ops.at(msg.op);
+        let op = self.ops.at(msg.op);
         if op.parent == NO_PARENT || op.remaining <= 1 || msg.reply == Reply::ServerError {
             return false;
         }
-        let missed = self.key_missed(msg, &op);
+        let missed = self.key_missed(msg, op);
         let op = self.ops.at_mut(msg.op);
         op.missed |= missed;
         op.remaining -= 1;

@@ -151,6 +151,12 @@ impl World {
 
     /// Runs a request's steps on its thread until one has to wait.
     pub(crate) fn advance(&mut self, r: ReqRef) {
+        #[cfg(test)]
+        if let Some(req) = self.reqs.get(r) {
+            let step = req.step;
+            self.advances
+                .push((self.sched.now(), r.idx, r.generation, step));
+        }
         loop {
             let Some(req) = self.reqs.get(r) else { return };
             let (flow, step_index, key_seed, last, instance) = (
@@ -360,6 +366,20 @@ impl World {
     pub(crate) fn cache_result(&mut self, r: ReqRef, result: CacheResult) {
         if self.apply_cache_result(r, result, ReqState::Cache) {
             self.service.make_ready(r);
+        }
+    }
+
+    /// [`World::cache_result`] when the request would be the next one run
+    /// from the ready queue (no completion after this one, no request
+    /// ready): it runs at once instead of passing through the queue.
+    #[inline]
+    pub(crate) fn cache_result_run(&mut self, r: ReqRef, result: CacheResult) {
+        if self.apply_cache_result(r, result, ReqState::Cache) {
+            #[cfg(test)]
+            {
+                self.direct_runs += 1;
+            }
+            self.advance(r);
         }
     }
 
@@ -827,6 +847,95 @@ fn next_missed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run's files (summary, timeline rows, node events), its counted
+    /// events, its direct runs and the order its steps ran.
+    type RunFiles = (String, Vec<u8>, String, u64, u64, Vec<(u64, u32, u32, u16)>);
+
+    /// The files of a run of `model` (summary, timeline rows, node events),
+    /// its counted events and how many requests ran at once instead of
+    /// from the ready queue; `queued_only` turns the direct runs off.
+    fn run_files(model: &crate::config::Model, queued_only: bool) -> RunFiles {
+        let mut w = World::new(model);
+        w.queued_only = queued_only;
+        let mut rows = Vec::new();
+        w.start();
+        w.schedule_faults();
+        let end = w.model.end();
+        let mut sink = |r: &crate::metrics::TimelineRow| {
+            crate::output::timeline::write_row(&mut rows, r).expect("write to memory")
+        };
+        w.run_until(end, &mut sink).expect("the run completes");
+        let (events, direct) = (w.events(), w.direct_runs);
+        let advances = std::mem::take(&mut w.advances);
+        let out = w.finish(&mut sink).expect("no violation");
+        (
+            serde_json::to_string_pretty(&out.summary).expect("summary serializes"),
+            rows,
+            format!("{:?}", out.node_events),
+            events,
+            direct,
+            advances,
+        )
+    }
+
+    /// A request run at once (its completion is the last one made and
+    /// nothing else is ready, or no completion waits and it is the first
+    /// ready) runs its steps in the order, and gives the files, the ready
+    /// queue and `pump` give, event for event, in every policy, with a front end, a bulkhead, a proxy,
+    /// retries and upstream layers; and the direct runs do happen.
+    #[test]
+    fn running_a_request_at_once_gives_the_queued_runs_files() {
+        let short = ["duration=20s", "drain=5s", "warmup=2s", "fault.0.start=8s"];
+        // The incident model's frozen node reboots (down 3 s at its end).
+        let incident: Vec<&str> = short
+            .iter()
+            .copied()
+            .chain(["fault.0.duration=8s", "fault.0.frozen.reboot_down=3s"])
+            .collect();
+        let mut cases: Vec<(String, Vec<String>)> = Vec::new();
+        for policy in crate::config::PolicyKind::ALL {
+            let mut sets: Vec<String> = incident.iter().map(|s| s.to_string()).collect();
+            sets.push(format!("client.policy={}", policy.name()));
+            cases.push(("models/incident.toml".into(), sets));
+        }
+        let mut bulkhead: Vec<String> = incident.iter().map(|s| s.to_string()).collect();
+        bulkhead.push("service.bulkhead.enabled=true".into());
+        cases.push(("models/incident.toml".into(), bulkhead));
+        for rel in [
+            "models/peers/simpy-cache.toml",
+            "models/testbed/bulk5.toml",
+            "models/testbed/twemproxy.toml",
+            "models/policies/frozen-resilience.toml",
+            "models/metastable/hotos-retry.toml",
+        ] {
+            cases.push((rel.into(), short.iter().map(|s| s.to_string()).collect()));
+        }
+        cases.push((
+            "models/checks/mm1-patience-frontend.toml".into(),
+            vec!["duration=20s".into(), "warmup=2s".into()],
+        ));
+        for (rel, sets) in cases {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&rel);
+            let m =
+                crate::config::load_model(&path, &sets).unwrap_or_else(|e| panic!("{rel}: {e}"));
+            let queued = run_files(&m, true);
+            let direct = run_files(&m, false);
+            assert_eq!(
+                queued.4, 0,
+                "{rel} {sets:?}: the queued path ran a request at once"
+            );
+            assert!(direct.4 > 0, "{rel} {sets:?}: no request ran at once");
+            assert!(queued.0 == direct.0, "{rel} {sets:?}: summaries differ");
+            assert!(queued.1 == direct.1, "{rel} {sets:?}: timelines differ");
+            assert!(queued.2 == direct.2, "{rel} {sets:?}: node events differ");
+            assert_eq!(queued.3, direct.3, "{rel} {sets:?}: event counts differ");
+            assert!(
+                queued.5 == direct.5,
+                "{rel} {sets:?}: the requests' steps ran in another order"
+            );
+        }
+    }
 
     /// Steps 0 and 3 are single gets that missed, step 1 the bulk get with
     /// keys 0, 2 and 4 missed: the loop visits them in step order, the bulk

@@ -89,6 +89,17 @@ pub struct World {
     checks: bool,
     /// The run-time limits, when set ([`World::with_limits`]).
     limits: Option<crate::sim::limits::RunLimits>,
+    /// Every request made ready goes through the ready queue (no direct
+    /// run): a test compares the two paths.
+    #[cfg(test)]
+    pub(crate) queued_only: bool,
+    /// Requests run at once instead of from the ready queue (for that test).
+    #[cfg(test)]
+    pub(crate) direct_runs: u64,
+    /// (time, slot, generation, step) of every [`World::advance`], in the
+    /// order they ran (for that test).
+    #[cfg(test)]
+    pub(crate) advances: Vec<(Nanos, u32, u32, u16)>,
 }
 
 /// Builds a client context from the world's fields (disjoint borrows).
@@ -200,6 +211,12 @@ impl World {
             answered_live: 0,
             checks: cfg!(debug_assertions),
             limits: None,
+            #[cfg(test)]
+            queued_only: false,
+            #[cfg(test)]
+            direct_runs: 0,
+            #[cfg(test)]
+            advances: Vec::new(),
             sched,
             model,
         };
@@ -265,8 +282,33 @@ impl World {
             self.events += counted as u64;
             // Most events leave nothing to run: the check stays in the loop
             // and the (large) pump is called only when there is work.
-            if !self.done.is_empty() || self.service.has_ready() {
+            if let [c] = self.done[..]
+                && let Waiter::Request(r) = c.waiter
+                && !self.service.has_ready()
+                && self.direct()
+            {
+                // One completion, for a request, and nothing ready: what
+                // `pump` would run first; it runs without entering `pump`,
+                // which then runs what it left, if anything.
+                self.done.clear();
+                self.cache_result_run(r, c.result);
+                if !self.done.is_empty() || self.service.has_ready() {
+                    self.pump();
+                }
+            } else if !self.done.is_empty() || (!self.direct() && self.service.has_ready()) {
                 self.pump();
+            } else if let Some(r) = self.service.next_ready() {
+                // No completion waits: the first ready request is what
+                // `pump` would run first; it runs without entering `pump`,
+                // which then runs what it left, if anything.
+                #[cfg(test)]
+                {
+                    self.direct_runs += 1;
+                }
+                self.advance(r);
+                if !self.done.is_empty() || self.service.has_ready() {
+                    self.pump();
+                }
             }
             if self.events >= next_check {
                 next_check = self.events + CHECK_EVERY;
@@ -378,6 +420,21 @@ impl World {
         }
     }
 
+    /// True when a request that would be the next one run from the ready
+    /// queue may run at once instead (always, except in a test that
+    /// compares the queued path).
+    #[inline(always)]
+    fn direct(&self) -> bool {
+        #[cfg(test)]
+        {
+            !self.queued_only
+        }
+        #[cfg(not(test))]
+        {
+            true
+        }
+    }
+
     /// Runs the requests made ready and the cache completions, until none is
     /// left (a loop rather than recursion, so long chains cannot overflow).
     pub(crate) fn pump(&mut self) {
@@ -389,6 +446,14 @@ impl World {
             while let Some(&c) = self.done.get(i) {
                 i += 1;
                 match c.waiter {
+                    // The last completion made, with no request ready: the
+                    // request would be the next to run, so it runs now,
+                    // without a pass through the ready queue (same order).
+                    Waiter::Request(r)
+                        if i == self.done.len() && !self.service.has_ready() && self.direct() =>
+                    {
+                        self.cache_result_run(r, c.result)
+                    }
                     Waiter::Request(r) => self.cache_result(r, c.result),
                     Waiter::BulkheadTask(t) => self.bulkhead_done(t, c.result),
                     Waiter::RetrySlot(s) => self.resilience_done(s, c.result),
